@@ -1,0 +1,53 @@
+package dev.fovea.tensor;
+
+/**
+ * The contract every device implements (STYLE point 7). Ops validate shapes, allocate outputs and
+ * record autograd; a backend only computes. Inputs may be any strided view unless a method says
+ * otherwise; outputs are freshly allocated contiguous tensors of the shape named.
+ *
+ * <p>The CPU backend ({@code dev.fovea.tensor.cpu.CpuBackend}) is always present. Other backends
+ * are found through {@link java.util.ServiceLoader} by {@link Backends}.
+ */
+public interface Backend {
+  Device device();
+
+  /** dst = src converted to dst's dtype; same shape, any strides on both sides. */
+  void copy(Tensor src, Tensor dst);
+
+  /** out = op(x), F32; x has out's shape. */
+  void unary(UnaryOp op, Tensor x, Tensor out);
+
+  /** out = op(a, b), F32; a and b are already expanded to out's shape (zero strides where broadcast). */
+  void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+  /** out[r] = sum or max over the last dimension of x (rank 2 [rows, n], any strides); out is [rows]. */
+  void reduceLast(ReduceOp op, Tensor x, Tensor out);
+
+  /**
+   * out[b] = a[b] @ w[b] (+ out when accumulate) for 3-d tensors: a [B, m, k] F32, w [B, k, n]
+   * of any float dtype (quantized types only as the transposed view of a [n, k] weight), out [B, m, n] contiguous.
+   */
+  void matmul(Tensor a, Tensor w, Tensor out, boolean accumulate);
+
+  /** out = softmax (or log-softmax) of x over the last dimension; x contiguous [rows, n]. */
+  void softmax(Tensor x, Tensor out, boolean log);
+
+  /**
+   * Layer norm over the last dimension of contiguous x [rows, n]; weight/bias [n] or null. Writes
+   * out and, when not null, the per-row mean and reciprocal std [rows] that backward needs.
+   */
+  void layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out, Tensor mean, Tensor rstd);
+
+  /** RMS norm over the last dimension of contiguous x [rows, n]; weight [n] or null; rstd [rows] or null. */
+  void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd);
+
+  /** out[i] = weight[ids[i]] for ids I32/I64 [rows] and weight [vocab, dim] of any dtype; out [rows, dim]. */
+  void embedding(Tensor weight, Tensor ids, Tensor out);
+
+  /**
+   * Fused attention without materializing probabilities: q [B, H, Tq, D], k/v [B, H, Tk, D] (heads
+   * already matched), bias broadcastable to [B, H, Tq, Tk] or null, causal masking of keys after the
+   * query's position (offset Tk - Tq). out [B, H, Tq, D].
+   */
+  void attention(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out);
+}

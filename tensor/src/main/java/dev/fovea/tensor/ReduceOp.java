@@ -1,0 +1,7 @@
+package dev.fovea.tensor;
+
+/** Reductions over one dimension. */
+public enum ReduceOp {
+  SUM,
+  MAX
+}

@@ -1,0 +1,412 @@
+package dev.fovea.tensor.cpu;
+
+import static dev.fovea.tensor.cpu.Elements.F32;
+
+import dev.fovea.tensor.Backend;
+import dev.fovea.tensor.BinaryOp;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Device;
+import dev.fovea.tensor.ReduceOp;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU backend: Vector API kernels ({@code FloatVector.SPECIES_PREFERRED}) with scalar twins
+ * selected by {@code -Dfovea.simd=false}, run on the shared {@link Parallel} pool with fixed
+ * chunking. Elementwise kernels take a vector path when a row's inner stride is 1 (or 0 for a
+ * broadcast scalar) and a scalar path otherwise.
+ */
+public final class CpuBackend implements Backend {
+  public static final CpuBackend INSTANCE = new CpuBackend();
+
+  /** False with {@code -Dfovea.simd=false}: every kernel takes its scalar path. */
+  public static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd"));
+
+  static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  static final int L = S.length();
+  static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  private CpuBackend() {}
+
+  @Override
+  public Device device() {
+    return Device.CPU;
+  }
+
+  // ------------------------------------------------------------------ copy / convert
+
+  @Override
+  public void copy(Tensor src, Tensor dst) {
+    DType sd = src.dtype();
+    DType dd = dst.dtype();
+    MemorySegment s = src.storage().segment();
+    MemorySegment d = dst.storage().segment();
+    if (sd == dd && src.isContiguous() && dst.isContiguous()) {
+      long bytes = sd.byteSize(src.numel());
+      MemorySegment.copy(s, sd.byteOffset(src.offset()), d, dd.byteOffset(dst.offset()), bytes);
+      return;
+    }
+    if (dd.isQuantized()) {
+      quantizeInto(src, dst);
+      return;
+    }
+    Layout lay = new Layout(dst, src);
+    long ds = lay.innerStride(0);
+    long ss = lay.innerStride(1);
+    int n = lay.n;
+    boolean ints = !sd.isFloatingPoint() && !dd.isFloatingPoint();
+    Parallel.forRange(lay.rows, lay.grain(), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        long de = lay.rowOffset(0, r);
+        long se = lay.rowOffset(1, r);
+        if (sd == DType.F32 && dd == DType.F32 && ds == 1 && ss == 1) {
+          MemorySegment.copy(s, se * 4, d, de * 4, n * 4L);
+        } else if (ints) {
+          for (int i = 0; i < n; i++) {
+            Elements.writeLong(d, dd, de + i * ds, Elements.readLong(s, sd, se + i * ss));
+          }
+        } else if (dd == DType.F32) {
+          for (int i = 0; i < n; i++) {
+            d.set(F32, (de + i * ds) * 4, Elements.readFloat(s, sd, se + i * ss));
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            Elements.writeFloat(d, dd, de + i * ds, Elements.readFloat(s, sd, se + i * ss));
+          }
+        }
+      }
+    });
+  }
+
+  /** Quantizes src (any float view) into a contiguous block-typed dst, 32 elements at a time. */
+  private static void quantizeInto(Tensor src, Tensor dst) {
+    if (!dst.isContiguous()) {
+      throw new IllegalArgumentException("quantized copies need a contiguous destination");
+    }
+    float[] all = src.toFloatArray();
+    MemorySegment d = dst.storage().segment();
+    long base = dst.offset();
+    Parallel.forRange(all.length / 32, 1024, (b0, b1) -> {
+      for (long b = b0; b < b1; b++) {
+        Elements.quantizeBlock(d, dst.dtype(), base + b * 32, all, (int) (b * 32));
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ elementwise
+
+  @Override
+  public void unary(UnaryOp op, Tensor x, Tensor out) {
+    Layout lay = new Layout(out, x);
+    MemorySegment xs = x.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long xst = lay.innerStride(1);
+    long ost = lay.innerStride(0);
+    int n = lay.n;
+    Parallel.forRange(lay.rows, lay.grain(), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        long oe = lay.rowOffset(0, r);
+        long xe = lay.rowOffset(1, r);
+        int i = 0;
+        if (SIMD && xst == 1 && ost == 1) {
+          for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+            unaryVector(op, v).intoMemorySegment(os, (oe + i) * 4, LE);
+          }
+        }
+        for (; i < n; i++) {
+          os.set(F32, (oe + i * ost) * 4, unaryScalar(op, xs.get(F32, (xe + i * xst) * 4)));
+        }
+      }
+    });
+  }
+
+  static float unaryScalar(UnaryOp op, float x) {
+    return switch (op) {
+      case NEG -> -x;
+      case EXP -> (float) Math.exp(x);
+      case LOG -> (float) Math.log(x);
+      case TANH -> (float) Math.tanh(x);
+      case ERF -> CpuMath.erf(x);
+      case GELU -> 0.5f * x * (1f + CpuMath.erf(x * 0.70710678118654752f));
+      case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
+      case QUICK_GELU -> x * CpuMath.sigmoid(1.702f * x);
+      case SILU -> x * CpuMath.sigmoid(x);
+      case RELU -> x > 0 ? x : 0f;
+      case SIGMOID -> CpuMath.sigmoid(x);
+      case SQRT -> (float) Math.sqrt(x);
+      case RSQRT -> (float) (1.0 / Math.sqrt(x));
+      case ABS -> Math.abs(x);
+      case SQUARE -> x * x;
+      case RECIPROCAL -> 1f / x;
+      case SIN -> (float) Math.sin(x);
+      case COS -> (float) Math.cos(x);
+      case STEP -> x > 0 ? 1f : 0f;
+    };
+  }
+
+  static FloatVector unaryVector(UnaryOp op, FloatVector x) {
+    return switch (op) {
+      case NEG -> x.neg();
+      case EXP -> x.lanewise(VectorOperators.EXP);
+      case LOG -> x.lanewise(VectorOperators.LOG);
+      case TANH -> x.lanewise(VectorOperators.TANH);
+      case ERF -> CpuMath.erf(x);
+      case GELU -> x.mul(0.5f).mul(CpuMath.erf(x.mul(0.70710678118654752f)).add(1f));
+      case GELU_TANH -> {
+        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
+        yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+      }
+      case QUICK_GELU -> x.mul(CpuMath.sigmoid(x.mul(1.702f)));
+      case SILU -> x.mul(CpuMath.sigmoid(x));
+      case RELU -> x.max(0f);
+      case SIGMOID -> CpuMath.sigmoid(x);
+      case SQRT -> x.sqrt();
+      case RSQRT -> FloatVector.broadcast(S, 1f).div(x.sqrt());
+      case ABS -> x.abs();
+      case SQUARE -> x.mul(x);
+      case RECIPROCAL -> FloatVector.broadcast(S, 1f).div(x);
+      case SIN -> x.lanewise(VectorOperators.SIN);
+      case COS -> x.lanewise(VectorOperators.COS);
+      case STEP -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
+    };
+  }
+
+  @Override
+  public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    Layout lay = new Layout(out, a, b);
+    MemorySegment as = a.storage().segment();
+    MemorySegment bs = b.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long ost = lay.innerStride(0);
+    long ast = lay.innerStride(1);
+    long bst = lay.innerStride(2);
+    int n = lay.n;
+    Parallel.forRange(lay.rows, lay.grain(), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        long oe = lay.rowOffset(0, r);
+        long ae = lay.rowOffset(1, r);
+        long be = lay.rowOffset(2, r);
+        int i = 0;
+        if (SIMD && ost == 1 && (ast == 1 || ast == 0) && (bst == 1 || bst == 0)) {
+          FloatVector av = ast == 0 ? FloatVector.broadcast(S, as.get(F32, ae * 4)) : null;
+          FloatVector bv = bst == 0 ? FloatVector.broadcast(S, bs.get(F32, be * 4)) : null;
+          for (; i <= n - L; i += L) {
+            FloatVector x = ast == 0 ? av : FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+            FloatVector y = bst == 0 ? bv : FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+            binaryVector(op, x, y).intoMemorySegment(os, (oe + i) * 4, LE);
+          }
+        }
+        for (; i < n; i++) {
+          float x = as.get(F32, (ae + i * ast) * 4);
+          float y = bs.get(F32, (be + i * bst) * 4);
+          os.set(F32, (oe + i * ost) * 4, binaryScalar(op, x, y));
+        }
+      }
+    });
+  }
+
+  static float binaryScalar(BinaryOp op, float x, float y) {
+    return switch (op) {
+      case ADD -> x + y;
+      case SUB -> x - y;
+      case MUL -> x * y;
+      case DIV -> x / y;
+      case MAX -> Math.max(x, y);
+      case MIN -> Math.min(x, y);
+      case POW -> (float) Math.pow(x, y);
+      case EQ -> x == y ? 1f : 0f;
+      case GT -> x > y ? 1f : 0f;
+    };
+  }
+
+  static FloatVector binaryVector(BinaryOp op, FloatVector x, FloatVector y) {
+    return switch (op) {
+      case ADD -> x.add(y);
+      case SUB -> x.sub(y);
+      case MUL -> x.mul(y);
+      case DIV -> x.div(y);
+      case MAX -> x.max(y);
+      case MIN -> x.min(y);
+      case POW -> x.lanewise(VectorOperators.POW, y);
+      case EQ -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.EQ, y));
+      case GT -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, y));
+    };
+  }
+
+  // ------------------------------------------------------------------ reductions
+
+  @Override
+  public void reduceLast(ReduceOp op, Tensor x, Tensor out) {
+    int rows = x.size(0);
+    int n = x.size(1);
+    long rs = x.stride(0);
+    long cs = x.stride(1);
+    long base = x.offset();
+    MemorySegment xs = x.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long oe = out.offset();
+    long ost = out.stride(0);
+    Parallel.forRange(rows, Math.max(1, (1 << 15) / Math.max(1, n)), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        long e = base + r * rs;
+        float v = op == ReduceOp.SUM ? sumRow(xs, e, cs, n) : maxRow(xs, e, cs, n);
+        os.set(F32, (oe + r * ost) * 4, v);
+      }
+    });
+  }
+
+  /** Sum of n floats from element e with stride cs; fixed order (vector lanes, then lanes reduced, then tail). */
+  static float sumRow(MemorySegment xs, long e, long cs, int n) {
+    int i = 0;
+    float s = 0;
+    if (SIMD && cs == 1 && n >= L) {
+      FloatVector acc = FloatVector.zero(S);
+      for (; i <= n - L; i += L) {
+        acc = acc.add(FloatVector.fromMemorySegment(S, xs, (e + i) * 4, LE));
+      }
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) {
+      s += xs.get(F32, (e + i * cs) * 4);
+    }
+    return s;
+  }
+
+  static float maxRow(MemorySegment xs, long e, long cs, int n) {
+    int i = 0;
+    float m = Float.NEGATIVE_INFINITY;
+    if (SIMD && cs == 1 && n >= L) {
+      FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+      for (; i <= n - L; i += L) {
+        acc = acc.max(FloatVector.fromMemorySegment(S, xs, (e + i) * 4, LE));
+      }
+      m = acc.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < n; i++) {
+      m = Math.max(m, xs.get(F32, (e + i * cs) * 4));
+    }
+    return m;
+  }
+
+  // ------------------------------------------------------------------ matmul
+
+  @Override
+  public void matmul(Tensor a, Tensor w, Tensor out, boolean accumulate) {
+    int batch = a.size(0);
+    int m = a.size(1);
+    int k = a.size(2);
+    int n = w.size(2);
+    MemorySegment as = a.storage().segment();
+    MemorySegment ws = w.storage().segment();
+    MemorySegment os = out.storage().segment();
+    for (int b = 0; b < batch; b++) {
+      Gemm.sgemm(
+          m, n, k,
+          as, a.offset() + b * a.stride(0), a.stride(1), a.stride(2),
+          ws, w.dtype(), w.offset() + b * w.stride(0), w.stride(1), w.stride(2),
+          os, out.offset() + b * out.stride(0), out.stride(1),
+          accumulate);
+    }
+  }
+
+  // ------------------------------------------------------------------ fused row kernels
+
+  @Override
+  public void softmax(Tensor x, Tensor out, boolean log) {
+    int rows = x.size(0);
+    int n = x.size(1);
+    MemorySegment xs = x.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long xb = x.offset();
+    long ob = out.offset();
+    Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        RowKernels.softmaxRow(xs, xb + r * n, os, ob + r * n, n, log);
+      }
+    });
+  }
+
+  @Override
+  public void layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out, Tensor mean, Tensor rstd) {
+    int rows = x.size(0);
+    int n = x.size(1);
+    float[] w = weight == null ? null : weight.contiguous().toFloatArray();
+    float[] b = bias == null ? null : bias.contiguous().toFloatArray();
+    MemorySegment xs = x.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long xb = x.offset();
+    long ob = out.offset();
+    Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        float[] mr = RowKernels.layerNormRow(xs, xb + r * n, os, ob + r * n, n, w, b, eps);
+        if (mean != null) {
+          mean.storage().segment().set(F32, (mean.offset() + r) * 4, mr[0]);
+        }
+        if (rstd != null) {
+          rstd.storage().segment().set(F32, (rstd.offset() + r) * 4, mr[1]);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+    int rows = x.size(0);
+    int n = x.size(1);
+    float[] w = weight == null ? null : weight.contiguous().toFloatArray();
+    MemorySegment xs = x.storage().segment();
+    MemorySegment os = out.storage().segment();
+    long xb = x.offset();
+    long ob = out.offset();
+    Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        float rs = RowKernels.rmsNormRow(xs, xb + r * n, os, ob + r * n, n, w, eps);
+        if (rstd != null) {
+          rstd.storage().segment().set(F32, (rstd.offset() + r) * 4, rs);
+        }
+      }
+    });
+  }
+
+  @Override
+  public void embedding(Tensor weight, Tensor ids, Tensor out) {
+    int rows = ids.size(0);
+    int dim = weight.size(1);
+    int vocab = weight.size(0);
+    MemorySegment ws = weight.storage().segment();
+    MemorySegment os = out.storage().segment();
+    DType wt = weight.dtype();
+    long[] idx = ids.toLongArray();
+    for (int r = 0; r < rows; r++) {
+      if (idx[r] < 0 || idx[r] >= vocab) {
+        throw new dev.fovea.tensor.TensorException("embedding: id " + idx[r] + " at position " + r + " is outside the vocabulary [0, " + vocab + ")");
+      }
+    }
+    long rowStride = weight.stride(0);
+    long colStride = weight.stride(1);
+    Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, dim)), (r0, r1) -> {
+      for (long r = r0; r < r1; r++) {
+        long src = weight.offset() + idx[(int) r] * rowStride;
+        long dst = out.offset() + r * dim;
+        if (wt == DType.F32 && colStride == 1) {
+          MemorySegment.copy(ws, src * 4, os, dst * 4, dim * 4L);
+        } else {
+          for (int i = 0; i < dim; i++) {
+            os.set(F32, (dst + i) * 4, Elements.readFloat(ws, wt, src + i * colStride));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
+    FusedAttention.run(q, k, v, bias, scale, causal, out);
+  }
+}
