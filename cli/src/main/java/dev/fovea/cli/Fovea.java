@@ -1,0 +1,37 @@
+package dev.fovea.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./fovea} command-line program. Subcommands print their result to standard output
+ * (with {@code --json} for scripts); progress and logs go to standard error.
+ */
+@Command(
+    name = "fovea",
+    mixinStandardHelpOptions = true,
+    version = "fovea 0.1.0",
+    description = "Pure-Java inference and interpretability engine for vision-language models.",
+    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Fovea implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Fovea())
+        .setExecutionExceptionHandler((ex, cmd, parsed) -> {
+          // Library errors are typed and say what is wrong: print the message, not a stack trace.
+          cmd.getErr().println("fovea: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
+          if (Boolean.getBoolean("fovea.debug")) {
+            ex.printStackTrace(cmd.getErr());
+          }
+          return 1;
+        })
+        .execute(args);
+    System.exit(code);
+  }
+}
