@@ -149,9 +149,13 @@ public final class Naive {
     return 0.5 * x * erfc(-x / Math.sqrt(2));
   }
 
-  /** torch gelu(approximate='tanh'). */
+  /**
+   * torch gelu(approximate='tanh'): x/2 (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3), evaluated
+   * as the identical x sigmoid(2u), because 1 + tanh u cancels in double too once x &lt; -6.
+   */
   public static double geluTanh(double x) {
-    return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    double u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+    return x * sigmoid(2 * u);
   }
 
   /** OpenAI CLIP's QuickGELU. */
