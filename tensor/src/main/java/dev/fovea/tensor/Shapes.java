@@ -42,6 +42,16 @@ public final class Shapes {
     return r;
   }
 
+  /** Wraps a possibly negative dimension of a tensor of {@code shape}; the error names the op and the shape. */
+  public static int dim(int d, int[] shape, String op) {
+    int rank = shape.length;
+    int r = d < 0 ? d + rank : d;
+    if (r < 0 || r >= rank) {
+      throw new ShapeException(op + ": dimension " + d + " out of range for shape " + Arrays.toString(shape) + " (rank " + rank + ")");
+    }
+    return r;
+  }
+
   /** The broadcast shape of {@code a} and {@code b} (NumPy rules), or a ShapeException naming the op. */
   public static int[] broadcast(String op, int[] a, int[] b) {
     int rank = Math.max(a.length, b.length);

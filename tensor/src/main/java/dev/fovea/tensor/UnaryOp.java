@@ -6,9 +6,9 @@ public enum UnaryOp {
   EXP,
   LOG,
   TANH,
-  /** Error function (polynomial approximation, max abs error 1.5e-7; see CpuMath). */
+  /** Error function (our approximation, a few float ulps; see CpuMath and CpuMathTest). */
   ERF,
-  /** gelu(x) = x/2 (1 + erf(x/sqrt 2)). */
+  /** gelu(x) = x/2 (1 + erf(x/sqrt 2)) = x/2 erfc(-x/sqrt 2) (the erfc form keeps x &lt; 0 accurate). */
   GELU,
   /** gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
   GELU_TANH,

@@ -71,10 +71,19 @@ public final class GradCheck {
         analytic[j] = ga[j];
       }
       double[] numeric = new double[n];
+      float[] x0 = inputs.get(i).toFloatArray();
       for (int j = 0; j < n; j++) {
-        double plus = weighted(f, detached(inputs, i, j, eps), w);
-        double minus = weighted(f, detached(inputs, i, j, -eps), w);
-        numeric[j] = (plus - minus) / (2 * eps);
+        float[] plus = outputs(f, detached(inputs, i, j, eps));
+        float[] minus = outputs(f, detached(inputs, i, j, -eps));
+        // Differences are taken per output element before weighting, so one huge output cannot
+        // swamp the small changes of the others; and the quotient uses the step actually taken
+        // (x +- eps rounds to float).
+        double diff = 0;
+        for (int o = 0; o < w.length; o++) {
+          diff += ((double) plus[o] - minus[o]) * w[o];
+        }
+        double step = (double) (float) (x0[j] + eps) - (double) (float) (x0[j] - eps);
+        numeric[j] = diff / step;
       }
       double worst = 0;
       int at = -1;
@@ -90,14 +99,9 @@ public final class GradCheck {
     return results;
   }
 
-  private static double weighted(Function<List<Tensor>, Tensor> f, List<Tensor> in, float[] w) {
+  private static float[] outputs(Function<List<Tensor>, Tensor> f, List<Tensor> in) {
     try (var g = GradMode.disable()) {
-      float[] y = f.apply(in).toFloatArray();
-      double s = 0;
-      for (int i = 0; i < y.length; i++) {
-        s += (double) y[i] * w[i];
-      }
-      return s;
+      return f.apply(in).toFloatArray();
     }
   }
 

@@ -133,9 +133,9 @@ public final class CpuBackend implements Backend {
       case LOG -> (float) Math.log(x);
       case TANH -> (float) Math.tanh(x);
       case ERF -> CpuMath.erf(x);
-      case GELU -> 0.5f * x * (1f + CpuMath.erf(x * 0.70710678118654752f));
-      case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
-      case QUICK_GELU -> x * CpuMath.sigmoid(1.702f * x);
+      case GELU -> CpuMath.gelu(x);
+      case GELU_TANH -> CpuMath.geluTanh(x);
+      case QUICK_GELU -> CpuMath.quickGelu(x);
       case SILU -> x * CpuMath.sigmoid(x);
       case RELU -> x > 0 ? x : 0f;
       case SIGMOID -> CpuMath.sigmoid(x);
@@ -157,12 +157,9 @@ public final class CpuBackend implements Backend {
       case LOG -> x.lanewise(VectorOperators.LOG);
       case TANH -> x.lanewise(VectorOperators.TANH);
       case ERF -> CpuMath.erf(x);
-      case GELU -> x.mul(0.5f).mul(CpuMath.erf(x.mul(0.70710678118654752f)).add(1f));
-      case GELU_TANH -> {
-        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
-        yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-      }
-      case QUICK_GELU -> x.mul(CpuMath.sigmoid(x.mul(1.702f)));
+      case GELU -> CpuMath.gelu(x);
+      case GELU_TANH -> CpuMath.geluTanh(x);
+      case QUICK_GELU -> CpuMath.quickGelu(x);
       case SILU -> x.mul(CpuMath.sigmoid(x));
       case RELU -> x.max(0f);
       case SIGMOID -> CpuMath.sigmoid(x);

@@ -50,14 +50,16 @@ final class RowKernels {
     // pass 2: normalize
     i = 0;
     if (log) {
-      float shift = max + (float) Math.log(sum);
+      // (x - max) - log(sum), in this order: folding max + log(sum) into one float first would round
+      // it to the ulp of max (6e-5 for logits near 1000) and shift every output by that error.
+      float logSum = (float) Math.log(sum);
       if (SIMD) {
         for (; i <= n - L; i += L) {
-          FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(shift).intoMemorySegment(os, (oe + i) * 4, LE);
+          FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(max).sub(logSum).intoMemorySegment(os, (oe + i) * 4, LE);
         }
       }
       for (; i < n; i++) {
-        os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) - shift);
+        os.set(F32, (oe + i) * 4, (xs.get(F32, (xe + i) * 4) - max) - logSum);
       }
     } else {
       float inv = 1f / sum;

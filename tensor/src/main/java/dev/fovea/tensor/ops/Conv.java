@@ -21,6 +21,9 @@ public final class Conv {
     if (x.dim() != 4 || weight.dim() != 4 || x.size(1) != weight.size(1)) {
       throw ShapeException.of("conv2d", "x [B, C, H, W] and weight [O, C, kh, kw] must agree on C", x.shape(), weight.shape());
     }
+    if (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
+      throw ShapeException.of("conv2d", "bias must be [O] = [" + weight.size(0) + "]", bias.shape(), weight.shape());
+    }
     if (stride < 1 || padding < 0) {
       throw ShapeException.of("conv2d", "stride must be >= 1 and padding >= 0 (got " + stride + ", " + padding + ")", x.shape());
     }

@@ -14,10 +14,10 @@ public final class Embedding {
   /** out[..., :] = weight[ids[...], :]; out has ids' shape plus dim. Backward: rows of g added into a zero table. */
   public static Tensor embedding(Tensor weight, Tensor ids) {
     if (weight.dim() != 2) {
-      throw ShapeException.of("embedding", "weight must be [vocab, dim]", weight.shape());
+      throw ShapeException.of("embedding", "weight must be [vocab, dim]", weight.shape(), ids.shape());
     }
     if (ids.dtype().isFloatingPoint()) {
-      throw ShapeException.of("embedding", "ids must be I32 or I64, got " + ids.dtype(), ids.shape());
+      throw ShapeException.of("embedding", "ids must be I32 or I64, got " + ids.dtype(), weight.shape(), ids.shape());
     }
     int dim = weight.size(1);
     int[] idShape = ids.shape();

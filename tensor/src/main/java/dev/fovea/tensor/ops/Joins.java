@@ -20,7 +20,7 @@ public final class Joins {
       throw new ShapeException("concat: no tensors given");
     }
     Tensor first = parts.get(0);
-    int d = Shapes.dim(dim, first.dim(), "concat");
+    int d = Shapes.dim(dim, first.shape(), "concat");
     int[] shape = first.shape();
     int total = 0;
     Tensor[] ins = new Tensor[parts.size()];
@@ -78,7 +78,7 @@ public final class Joins {
 
   /** Splits along {@code dim} into views of the given sizes (which must add up to the dimension). */
   public static List<Tensor> split(Tensor x, int dim, int... sizes) {
-    int d = Shapes.dim(dim, x.dim(), "split");
+    int d = Shapes.dim(dim, x.shape(), "split");
     int sum = Arrays.stream(sizes).sum();
     if (sum != x.size(d)) {
       throw ShapeException.of("split", "sizes " + Arrays.toString(sizes) + " do not add up to dimension " + d, x.shape());
@@ -95,9 +95,9 @@ public final class Joins {
   /** Rows of {@code x} along {@code dim} picked by integer {@code index} [n]. Backward: index-add into zeros. */
   public static Tensor indexSelect(Tensor x0, int dim, Tensor index) {
     Tensor x = Elementwise.f32(x0, "indexSelect");
-    int d = Shapes.dim(dim, x.dim(), "indexSelect");
+    int d = Shapes.dim(dim, x.shape(), "indexSelect");
     if (index.dim() != 1 || index.dtype().isFloatingPoint()) {
-      throw ShapeException.of("indexSelect", "index must be a 1-d integer tensor, got " + index.dtype(), index.shape());
+      throw ShapeException.of("indexSelect", "index must be a 1-d integer tensor, got " + index.dtype(), x.shape(), index.shape());
     }
     long[] idx = index.toLongArray();
     int size = x.size(d);

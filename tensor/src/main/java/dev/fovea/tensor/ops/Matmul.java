@@ -42,7 +42,12 @@ public final class Matmul {
     if (bs[bs.length - 2] != k) {
       throw ShapeException.of("matmul", "inner dimensions differ (" + k + " vs " + bs[bs.length - 2] + ")", as, bs);
     }
-    int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(as, as.length - 2), Arrays.copyOf(bs, bs.length - 2));
+    int[] batch;
+    try {
+      batch = Shapes.broadcast("matmul", Arrays.copyOf(as, as.length - 2), Arrays.copyOf(bs, bs.length - 2));
+    } catch (ShapeException e) {
+      throw ShapeException.of("matmul", "batch dimensions do not broadcast", as, bs);
+    }
     int[] outShape = Arrays.copyOf(batch, batch.length + 2);
     outShape[batch.length] = m;
     outShape[batch.length + 1] = n;

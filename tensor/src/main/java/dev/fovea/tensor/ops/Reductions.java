@@ -18,7 +18,7 @@ public final class Reductions {
   /** Sum over {@code dim}. Backward: g broadcast back over the reduced dimension. */
   public static Tensor sum(Tensor x0, int dim, boolean keepdim) {
     Tensor x = Elementwise.f32(x0, "sum");
-    int d = Shapes.dim(dim, x.dim(), "sum");
+    int d = Shapes.dim(dim, x.shape(), "sum");
     Tensor y = reduce(ReduceOp.SUM, x, d, keepdim);
     int[] inShape = x.shape();
     return y.recordedBy(new Node("sum", x) {
@@ -37,14 +37,14 @@ public final class Reductions {
   }
 
   public static Tensor mean(Tensor x, int dim, boolean keepdim) {
-    int d = Shapes.dim(dim, x.dim(), "mean");
+    int d = Shapes.dim(dim, x.shape(), "mean");
     return Ops.mulScalar(sum(x, d, keepdim), 1f / x.size(d));
   }
 
   /** Max over {@code dim} (values). Backward sends g to every position equal to the max. */
   public static Tensor max(Tensor x0, int dim, boolean keepdim) {
     Tensor x = Elementwise.f32(x0, "max");
-    int d = Shapes.dim(dim, x.dim(), "max");
+    int d = Shapes.dim(dim, x.shape(), "max");
     if (x.size(d) == 0) {
       throw ShapeException.of("max", "cannot reduce an empty dimension " + d, x.shape());
     }
@@ -111,7 +111,7 @@ public final class Reductions {
   /** Index of the max along {@code dim} (first on ties), as I64. Not differentiable. */
   public static Tensor argmax(Tensor x, int dim, boolean keepdim) {
     TopK t = topk(x, 1, dim, true);
-    return keepdim ? t.indices() : Views.squeeze(t.indices(), Shapes.dim(dim, x.dim(), "argmax"));
+    return keepdim ? t.indices() : Views.squeeze(t.indices(), Shapes.dim(dim, x.shape(), "argmax"));
   }
 
   /** Values and I64 indices of the k largest (or smallest) along {@code dim}, sorted. */
@@ -119,7 +119,7 @@ public final class Reductions {
 
   public static TopK topk(Tensor x0, int k, int dim, boolean largest) {
     Tensor x = Elementwise.f32(x0, "topk");
-    int d = Shapes.dim(dim, x.dim(), "topk");
+    int d = Shapes.dim(dim, x.shape(), "topk");
     int n = x.size(d);
     if (k < 0 || k > n) {
       throw ShapeException.of("topk", "k = " + k + " is outside [0, " + n + "] for dimension " + d, x.shape());

@@ -36,9 +36,12 @@ public final class Rope {
 
   /** Applies the rotation to x [..., T, D] with cos/sin [T, D/2]. */
   public static Tensor rope(Tensor x, Tensor cos, Tensor sin, boolean interleaved) {
-    int d = x.size(-1);
-    if (d % 2 != 0 || cos.size(-1) * 2 != d || cos.size(-2) != x.size(-2)) {
+    int d = x.dim() == 0 ? 0 : x.size(-1);
+    if (x.dim() < 2 || cos.dim() != 2 || d % 2 != 0 || cos.size(-1) * 2 != d || cos.size(-2) != x.size(-2)) {
       throw ShapeException.of("rope", "x [..., T, D] needs cos/sin [T, D/2] with even D", x.shape(), cos.shape());
+    }
+    if (!java.util.Arrays.equals(sin.shape(), cos.shape())) {
+      throw ShapeException.of("rope", "cos and sin tables must have the same shape", cos.shape(), sin.shape());
     }
     int half = d / 2;
     Tensor x1 = interleaved ? Views.slice(x, -1, 0, d, 2) : Views.slice(x, -1, 0, half, 1);

@@ -27,7 +27,7 @@ public final class Softmax {
   private static Tensor run(Tensor x0, int dim, boolean log) {
     String name = log ? "logSoftmax" : "softmax";
     Tensor x = Elementwise.f32(x0, name);
-    int d = Shapes.dim(dim, x.dim(), name);
+    int d = Shapes.dim(dim, x.shape(), name);
     int last = x.dim() - 1;
     Tensor moved = d == last ? x.detach() : Views.transpose(x.detach(), d, last);
     Tensor c = Views.contiguous(moved);

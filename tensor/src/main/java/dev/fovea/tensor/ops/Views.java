@@ -108,8 +108,8 @@ public final class Views {
 
   public static Tensor transpose(Tensor x, int d0, int d1) {
     int r = x.dim();
-    int a = Shapes.dim(d0, r, "transpose");
-    int b = Shapes.dim(d1, r, "transpose");
+    int a = Shapes.dim(d0, x.shape(), "transpose");
+    int b = Shapes.dim(d1, x.shape(), "transpose");
     int[] perm = new int[r];
     for (int i = 0; i < r; i++) {
       perm[i] = i;
@@ -131,7 +131,7 @@ public final class Views {
     int[] inverse = new int[r];
     boolean[] used = new boolean[r];
     for (int i = 0; i < r; i++) {
-      int d = Shapes.dim(dims[i], r, "permute");
+      int d = Shapes.dim(dims[i], x.shape(), "permute");
       if (used[d]) {
         throw ShapeException.of("permute", "dimension " + d + " repeated in " + Arrays.toString(dims), x.shape());
       }
@@ -150,7 +150,7 @@ public final class Views {
   }
 
   public static Tensor slice(Tensor x, int dim, int start, int end, int step) {
-    int d = Shapes.dim(dim, x.dim(), "slice");
+    int d = Shapes.dim(dim, x.shape(), "slice");
     int size = x.size(d);
     if (step <= 0) {
       throw ShapeException.of("slice", "step must be positive, got " + step, x.shape());
@@ -179,7 +179,7 @@ public final class Views {
   }
 
   public static Tensor select(Tensor x, int dim, int index) {
-    int d = Shapes.dim(dim, x.dim(), "select");
+    int d = Shapes.dim(dim, x.shape(), "select");
     int size = x.size(d);
     int i = index < 0 ? index + size : index;
     if (i < 0 || i >= size) {
@@ -215,7 +215,7 @@ public final class Views {
   }
 
   public static Tensor squeeze(Tensor x, int dim) {
-    int d = Shapes.dim(dim, x.dim(), "squeeze");
+    int d = Shapes.dim(dim, x.shape(), "squeeze");
     if (x.size(d) != 1) {
       throw ShapeException.of("squeeze", "dimension " + d + " has size " + x.size(d) + ", not 1", x.shape());
     }
@@ -326,6 +326,15 @@ public final class Views {
   /** Copies {@code src} into the existing view {@code dst} (same shape; broadcasting src is allowed). Not recorded. */
   public static void copyInto(Tensor src, Tensor dst) {
     if (!Arrays.equals(src.shape(), dst.shape())) {
+      int[] bc;
+      try {
+        bc = Shapes.broadcast("copyInto", src.shape(), dst.shape());
+      } catch (ShapeException e) {
+        bc = null;
+      }
+      if (bc == null || !Arrays.equals(bc, dst.shape())) {
+        throw ShapeException.of("copyInto", "source does not broadcast to the destination", src.shape(), dst.shape());
+      }
       src = expand(src.detach(), dst.shape());
     }
     if (dst.storage().isReadOnly()) {

@@ -1,0 +1,142 @@
+package dev.fovea.tensor.cpu;
+
+import dev.fovea.tensor.Naive;
+import dev.fovea.tensor.UnaryOp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleUnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Accuracy of the special functions on dense grids, for both twins of each kernel (the vector
+ * lanes and the scalar path, whatever {@code fovea.simd} says), against the double-precision
+ * reference in {@link Naive}. Errors are measured as relative error where |ref| &gt;= 1e-30 (below
+ * it the result is at or near float underflow) and as |err| / max(1, |ref|) everywhere (absolute
+ * error near zeros of the function, such as log near 1); both must stay under the bound; the bounds are a little above the measured maxima (recorded in each
+ * row's comment, on AVX-512 with the JDK 25 vector math library), so a regression of a couple of
+ * ulps fails.
+ */
+@Tag("kernel")
+class CpuMathTest {
+
+  /** One row of the table: the op, its grid, and the bounds it must meet. */
+  record Spec(UnaryOp op, double lo, double hi, double relBound, double relFloor) {}
+
+  static final List<Spec> SPECS = List.of(
+      // measured on AVX-512, JDK 25 (vector / scalar max rel error), then the bound
+      new Spec(UnaryOp.EXP, -87, 88, 1e-7, 1e-30), //     5.9e-8 / 5.9e-8
+      new Spec(UnaryOp.LOG, 1e-6, 1e4, 1e-7, 1e-30), //   5.9e-8 / 5.9e-8 (geometric grid)
+      new Spec(UnaryOp.TANH, -20, 20, 1e-7, 1e-30), //    5.8e-8 / 5.8e-8
+      new Spec(UnaryOp.SIGMOID, -80, 80, 2e-7, 1e-30), // 1.3e-7 / 5.9e-8
+      new Spec(UnaryOp.SILU, -80, 80, 2.5e-7, 1e-30), //  1.7e-7 / 1.1e-7
+      new Spec(UnaryOp.QUICK_GELU, -50, 50, 3e-7, 1e-30), // 2.2e-7 / 5.9e-8 (was 4.8e-6 before the split product)
+      new Spec(UnaryOp.ERF, -8, 8, 2.5e-7, 1e-30), //     1.7e-7 / 5.9e-8
+      new Spec(UnaryOp.GELU, -14, 14, 6e-7, 1e-30), //    4.3e-7 / 6.9e-8 (A&S erf gave 1e-1 relative near x = -5)
+      // 1.3e-5 / 6.0e-8: the vector lanes round u = c (x + a x^3) in float, which shifts exp(-2u)
+      // by ~2 ulp of 2u (|2u| = 66 at x = -9); |err| / max(1, |ref|) is 1.3e-7
+      new Spec(UnaryOp.GELU_TANH, -14, 14, 2e-5, 1e-30));
+
+  record Measured(double maxRel, double atRel, double maxAbs, double atAbs) {
+    @Override
+    public String toString() {
+      return String.format("max rel %.3g at x=%.6g, max err/max(1,|ref|) %.3g at x=%.6g", maxRel, atRel, maxAbs, atAbs);
+    }
+  }
+
+  static float[] grid(double lo, double hi, int n) {
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (lo + (hi - lo) * i / (n - 1));
+    }
+    return x;
+  }
+
+  static Measured measure(float[] x, float[] got, DoubleUnaryOperator ref, double relFloor) {
+    double maxRel = 0;
+    double atRel = Double.NaN;
+    double maxAbs = 0;
+    double atAbs = Double.NaN;
+    for (int i = 0; i < x.length; i++) {
+      double want = ref.applyAsDouble(x[i]);
+      double err = Math.abs(got[i] - want);
+      if (Double.isNaN(err) || Double.isNaN(got[i])) {
+        err = Double.POSITIVE_INFINITY;
+      }
+      // "abs" is the absolute error for |ref| < 1 and the relative error above (log near 1, tanh near 0)
+      if (err / Math.max(1, Math.abs(want)) > maxAbs) {
+        maxAbs = err / Math.max(1, Math.abs(want));
+        atAbs = x[i];
+      }
+      if (Math.abs(want) >= relFloor && err / Math.abs(want) > maxRel) {
+        maxRel = err / Math.abs(want);
+        atRel = x[i];
+      }
+    }
+    return new Measured(maxRel, atRel, maxAbs, atAbs);
+  }
+
+  static float[] scalar(UnaryOp op, float[] x) {
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      y[i] = CpuBackend.unaryScalar(op, x[i]);
+    }
+    return y;
+  }
+
+  static float[] vector(UnaryOp op, float[] x) {
+    int l = CpuBackend.L;
+    float[] padded = java.util.Arrays.copyOf(x, (x.length + l - 1) / l * l);
+    float[] y = new float[padded.length];
+    for (int i = 0; i < padded.length; i += l) {
+      CpuBackend.unaryVector(op, FloatVector.fromArray(CpuBackend.S, padded, i)).intoArray(y, i);
+    }
+    return java.util.Arrays.copyOf(y, x.length);
+  }
+
+  @Test
+  void specialFunctionsMeetTheirBounds() {
+    List<String> report = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (Spec s : SPECS) {
+      float[] x = grid(s.lo, s.hi, 200_001);
+      if (s.op == UnaryOp.LOG) {
+        for (int i = 0; i < x.length; i++) { // geometric grid
+          x[i] = (float) (s.lo * Math.pow(s.hi / s.lo, i / (x.length - 1.0)));
+        }
+      }
+      DoubleUnaryOperator ref = Naive.unary(s.op);
+      for (String path : new String[] {"vector", "scalar"}) {
+        float[] got = path.equals("vector") ? vector(s.op, x) : scalar(s.op, x);
+        Measured m = measure(x, got, ref, s.relFloor);
+        String line = s.op + " " + path + " on [" + s.lo + ", " + s.hi + "]: " + m;
+        report.add(line);
+        if (!(m.maxRel <= s.relBound && m.maxAbs <= s.relBound)) {
+          failures.add(line + " exceeds " + s.relBound + " (relative where |ref| >= " + s.relFloor + ", and |err| / max(1, |ref|))");
+        }
+      }
+    }
+    System.out.println(String.join("\n", report));
+    if (!failures.isEmpty()) {
+      throw new AssertionError(String.join("\n", failures) + "\nall:\n" + String.join("\n", report));
+    }
+  }
+
+  /** The reference itself: erf/erfc against published values (Abramowitz and Stegun table 7.1, and erfc tails). */
+  @Test
+  void referenceErfIsRight() {
+    double[][] known = {{0.5, 0.5204998778130465}, {1, 0.8427007929497149}, {2, 0.9953222650189527}};
+    for (double[] k : known) {
+      if (Math.abs(Naive.erf(k[0]) - k[1]) > 1e-15) {
+        throw new AssertionError("erf(" + k[0] + ") = " + Naive.erf(k[0]) + ", want " + k[1]);
+      }
+    }
+    double[][] tails = {{3, 2.209049699858544e-05}, {5, 1.5374597944280349e-12}, {-1, 1.8427007929497148}};
+    for (double[] k : tails) {
+      if (Math.abs(Naive.erfc(k[0]) / k[1] - 1) > 1e-13) {
+        throw new AssertionError("erfc(" + k[0] + ") = " + Naive.erfc(k[0]) + ", want " + k[1]);
+      }
+    }
+  }
+}

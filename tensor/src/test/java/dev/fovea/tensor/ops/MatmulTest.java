@@ -1,0 +1,101 @@
+package dev.fovea.tensor.ops;
+
+import static dev.fovea.tensor.Gens.qt;
+
+import dev.fovea.tensor.Check;
+import dev.fovea.tensor.GradCheck;
+import dev.fovea.tensor.Gens;
+import dev.fovea.tensor.Naive;
+import dev.fovea.tensor.Ops;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * matmul (torch.matmul semantics: 1-d promotion, broadcast batch dims) and linear, over random
+ * views (transposed operands included). Forward tolerance: |err| &lt;= 1e-6 + 1e-5 (|A| |B|)_ij,
+ * the sum of the absolute values of the products (float accumulation over k &lt;= 40 terms).
+ */
+class MatmulTest {
+
+  @Tag("kernel")
+  @Test
+  void matmulMatchesNaive() {
+    qt(1).forAll(Gens.size(), Gens.size(), Gens.size(), Gens.seeds()).checkAssert((m, k, n, seed) -> {
+      try (var s = Scope.open()) {
+        Random rng = new Random(seed);
+        // batch shapes that broadcast against each other, ranks 0-2 each; 1-d operands sometimes
+        int[] batch = {1 + rng.nextInt(3), 1 + rng.nextInt(3)};
+        int[] ba = ElementwiseTest.broadcastable(batch, rng);
+        int[] bb = ElementwiseTest.broadcastable(batch, rng);
+        int kind = rng.nextInt(6);
+        int[] sa = kind == 0 ? new int[] {k} : concat(ba, m, k);
+        int[] sb = kind == 1 ? new int[] {k} : concat(bb, k, n);
+        Gens.View a = Gens.view(rng, sa, true);
+        Gens.View b = Gens.view(rng, sb, true);
+        Tensor y = Ops.matmul(a.t(), b.t());
+        Check.close("matmul " + a + " @ " + b, y, Naive.matmul(a.a(), b.a()), Naive.matmul(a.a().abs(), b.a().abs()), 1e-6, 0, 1e-5);
+      }
+    });
+  }
+
+  @Tag("kernel")
+  @Test
+  void linearMatchesNaive() {
+    qt(1).forAll(Gens.shape(1, 3), Gens.size(), Gens.seeds()).checkAssert((xs, out, seed) -> {
+      try (var s = Scope.open()) {
+        Random rng = new Random(seed);
+        int in = xs[xs.length - 1];
+        Gens.View x = Gens.view(rng, xs, true);
+        Gens.View w = Gens.view(rng, new int[] {out, in}, false);
+        Gens.View b = rng.nextBoolean() ? Gens.view(rng, new int[] {out}, true) : null;
+        Tensor y = Ops.linear(x.t(), w.t(), b == null ? null : b.t());
+        Naive.Arr want = Naive.linear(x.a(), w.a(), b == null ? null : b.a());
+        Naive.Arr cond = Naive.linear(x.a().abs(), w.a().abs(), b == null ? null : b.a().abs());
+        Check.close("linear x " + x + " w " + w + " b " + b, y, want, cond, 1e-6, 0, 1e-5);
+      }
+    });
+  }
+
+  static int[] concat(int[] a, int... b) {
+    int[] o = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, o, a.length, b.length);
+    return o;
+  }
+
+  /**
+   * Backward: matmul with broadcast batch dims (the gradient of the broadcast operand is summed),
+   * 1-d operands, a transposed leaf, and linear with bias. matmul is bilinear, so central
+   * differences are exact up to float rounding: eps = 1e-2, |err| &lt;= 1e-3 + 1e-3 |numeric|.
+   */
+  @Test
+  void matmulBackward() {
+    qt(0.3).forAll(Gens.seeds()).checkAssert(seed -> {
+      try (var s = Scope.open()) {
+        Random rng = new Random(seed);
+        int m = 1 + rng.nextInt(4);
+        int k = 1 + rng.nextInt(5);
+        int n = 1 + rng.nextInt(4);
+        int[] batch = {1 + rng.nextInt(2), 1 + rng.nextInt(3)};
+        int[] sa = concat(ElementwiseTest.broadcastable(batch, rng), m, k);
+        int[] sb = concat(ElementwiseTest.broadcastable(batch, rng), n, k);
+        Tensor a = Tensor.randn(rng, sa).requiresGrad(true);
+        Tensor b = Tensor.randn(rng, sb).requiresGrad(true);
+        GradCheck.check("matmul " + Arrays.toString(sa) + " @ transpose of " + Arrays.toString(sb),
+            in -> Ops.matmul(in.get(0), in.get(1).mT()), List.of(a, b), 1e-2, 1e-3, 1e-3);
+        Tensor v = Tensor.randn(rng, k).requiresGrad(true);
+        Tensor mat = Tensor.randn(rng, k, n).requiresGrad(true);
+        GradCheck.check("matmul vector @ matrix", in -> Ops.matmul(in.get(0), in.get(1)), List.of(v, mat), 1e-2, 1e-3, 1e-3);
+        GradCheck.check("matmul matrix @ vector", in -> Ops.matmul(in.get(1).mT(), in.get(0)), List.of(v, mat), 1e-2, 1e-3, 1e-3);
+        Tensor x = Tensor.randn(rng, 2, m, k).requiresGrad(true);
+        Tensor w = Tensor.randn(rng, n, k).requiresGrad(true);
+        Tensor bias = Tensor.randn(rng, n).requiresGrad(true);
+        GradCheck.check("linear", in -> Ops.linear(in.get(0), in.get(1), in.get(2)), List.of(x, w, bias), 1e-2, 1e-3, 1e-3);
+      }
+    });
+  }
+}
