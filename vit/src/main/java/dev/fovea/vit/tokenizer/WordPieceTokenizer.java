@@ -99,6 +99,14 @@ public final class WordPieceTokenizer implements TextTokenizer {
     return new WordPieceTokenizer(pieces, pieces.length, lowercase, vocabTxt);
   }
 
+  /** A tokenizer over entries already in memory (id = index), e.g. from GGUF metadata. */
+  public static WordPieceTokenizer fromVocabulary(Path source, String[] entries, boolean lowercase) {
+    if (entries.length == 0) {
+      throw new TokenizerFileException(source, "empty vocabulary");
+    }
+    return new WordPieceTokenizer(entries.clone(), entries.length, lowercase, source);
+  }
+
   /**
    * A tokenizer with {@code tokens} added after the vocabulary (BLIP: {@code [DEC]} = 30522,
    * {@code [ENC]} = 30523). Added tokens are special: matched in text, left out by decode. A token
