@@ -135,10 +135,10 @@ public final class TokenizerLoader {
     if (!(tokensValue instanceof String[] tokens)) {
       throw new TokenizerFileException(file, "tokenizer.ggml.tokens missing or not a string array");
     }
-    int[] typeNumbers = kv.get("tokenizer.ggml.token_type") instanceof int[] t ? t : null;
     switch (model) {
       case "llama" -> {
         float[] scores = kv.get("tokenizer.ggml.scores") instanceof float[] s ? s : new float[tokens.length];
+        int[] typeNumbers = kv.get("tokenizer.ggml.token_type") instanceof int[] t ? t : null;
         PieceType[] types = new PieceType[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
           types[i] = typeNumbers == null ? PieceType.NORMAL : PieceType.of(typeNumbers[i]);
@@ -152,9 +152,10 @@ public final class TokenizerLoader {
       case "bert" -> {
         String[] vocab = new String[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-          boolean normal = typeNumbers == null || typeNumbers[i] == PieceType.NORMAL.number;
+          // undo convert_hf_to_gguf.py's phantom(): "[..]" kept, "##x" stored as "x", "x" as "▁x"
           String tok = tokens[i];
-          vocab[i] = !normal ? tok : tok.startsWith("\u2581") ? tok.substring(1) : "##" + tok;
+          boolean bracketed = tok.length() >= 2 && tok.startsWith("[") && tok.endsWith("]");
+          vocab[i] = bracketed ? tok : tok.startsWith("\u2581") ? tok.substring(1) : "##" + tok;
         }
         return WordPieceTokenizer.fromVocabulary(file, vocab, true);
       }

@@ -193,6 +193,21 @@ class SentencePieceTokenizerTest {
     assertCases((SentencePieceTokenizer) TokenizerLoader.fromGgufMetadata(Path.of("mem.gguf"), kv));
   }
 
+  /** llama.cpp's BERT GGUF convention ("▁" word starts, bare continuations), from vocab.txt. */
+  @Test
+  void ggufBertMetadataHook() throws IOException {
+    List<String> lines = Files.readAllLines(SharedData.tokenizerFile("bert/bert-base-uncased-vocab.txt"));
+    String[] tokens = lines.stream()
+        .map(t -> t.startsWith("[") && t.endsWith("]") ? t : t.startsWith("##") ? t.substring(2) : "\u2581" + t)
+        .toArray(String[]::new);
+    Map<String, Object> kv = Map.of("tokenizer.ggml.model", "bert", "tokenizer.ggml.tokens", tokens);
+    var t = TokenizerLoader.fromGgufMetadata(Path.of("mem.gguf"), kv);
+    for (SharedData.Case c : SharedData.llamaCppCases(SharedData.tokenizerFile("bert/ggml-vocab-bert-bge.gguf.inp"),
+        SharedData.tokenizerFile("bert/ggml-vocab-bert-bge.gguf.out"))) {
+      assertArrayEquals(c.ids(), t.encode(c.text(), false), c.toString());
+    }
+  }
+
   @Test
   void llama2cTok512() {
     SentencePieceTokenizer t = TokenizerLoader.fromLlama2cBin(SharedData.tokenizerFile("stories260k/tok512.bin"));
