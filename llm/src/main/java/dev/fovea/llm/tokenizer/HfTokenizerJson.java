@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -51,8 +50,7 @@ final class HfTokenizerJson {
       throw new TokenizerFileException(file, "model.vocab is missing or not an object");
     }
     Map<Integer, String> byId = new HashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : vocab.properties()) {
       byId.put(e.getValue().asInt(), e.getKey());
     }
     Map<Integer, Boolean> added = new HashMap<>(); // id -> special

@@ -14,7 +14,6 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -138,8 +137,7 @@ public final class ClipTokenizer implements TextTokenizer {
       if (root == null || !root.isObject()) {
         throw new TokenizerFileException(vocabJson, "expected a JSON object {entry: id}");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : root.properties()) {
         if (!e.getValue().canConvertToInt()) {
           throw new TokenizerFileException(vocabJson, "id of \"" + e.getKey() + "\" is not an integer");
         }
