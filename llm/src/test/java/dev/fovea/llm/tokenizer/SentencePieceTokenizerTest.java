@@ -176,6 +176,20 @@ class SentencePieceTokenizerTest {
     assertArrayEquals(new int[] {1, 1, 15043}, legacy.encode("<s>Hello", true, true));
   }
 
+  /** llava-hf: {@code <image>} = 32000 as a special added token; "\n" after it gets its own "▁". */
+  @Test
+  void llavaImageToken(@TempDir Path dir) throws IOException {
+    Path json = writeTokenizerJson(llama(), dir.resolve("tokenizer.json"), true);
+    ObjectMapper om = new ObjectMapper();
+    ObjectNode root = (ObjectNode) om.readTree(json.toFile());
+    ((ArrayNode) root.get("added_tokens")).addObject().put("id", 32000).put("content", "<image>").put("special", true);
+    om.writeValue(json.toFile(), root);
+    SentencePieceTokenizer t = TokenizerLoader.fromTokenizerJson(json);
+    assertEquals(32001, t.vocabSize());
+    assertArrayEquals(new int[] {1, 3148, 1001, 29901, 29871, 32000, 29871, 13, 5618}, t.encode("USER: <image>\nWhat"));
+    assertEquals("USER:  \nWhat", t.decode(t.encode("USER: <image>\nWhat")));
+  }
+
   @Test
   void ggufMetadataHook() {
     SentencePieceModel m = llama().model();
