@@ -1,0 +1,170 @@
+package dev.fovea.llm.tokenizer;
+
+import dev.fovea.vit.tokenizer.ClipTokenizer;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import dev.fovea.vit.tokenizer.TokenizerFileException;
+import dev.fovea.vit.tokenizer.WordPieceTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Finds and loads a tokenizer: one method per source kind, and {@link #load} which picks one from a
+ * model folder or a vocabulary file.
+ *
+ * <p>GGUF: {@link #fromGgufMetadata} builds the tokenizer from a GGUF file's {@code tokenizer.ggml.*}
+ * metadata; {@link #fromGguf} only lacks the file reader ({@code dev.fovea.tensor.io.GgufReader},
+ * not merged yet): wiring it is reading the metadata map and calling {@code fromGgufMetadata}.
+ */
+public final class TokenizerLoader {
+  private TokenizerLoader() {}
+
+  /**
+   * A folder is searched in this order: {@code tokenizer.json} (SentencePiece-style BPE),
+   * {@code tokenizer.model}, {@code vocab.json} + {@code merges.txt} (CLIP),
+   * {@code bpe_simple_vocab_16e6.txt.gz} (CLIP), {@code vocab.txt} (WordPiece),
+   * {@code tokenizer.bin} (llama2.c). A file is recognised by its name.
+   */
+  public static TextTokenizer load(Path path) {
+    if (!Files.exists(path)) {
+      throw new TokenizerFileException(path, "no such file or folder");
+    }
+    if (Files.isDirectory(path)) {
+      Path json = path.resolve("tokenizer.json");
+      if (Files.isRegularFile(json) && !isByteLevelJson(json)) {
+        return fromTokenizerJson(json);
+      }
+      if (Files.isRegularFile(path.resolve("tokenizer.model"))) {
+        return fromSentencePieceModel(path.resolve("tokenizer.model"));
+      }
+      if (Files.isRegularFile(path.resolve("vocab.json")) && Files.isRegularFile(path.resolve("merges.txt"))) {
+        return fromClipHf(path.resolve("vocab.json"), path.resolve("merges.txt"));
+      }
+      if (Files.isRegularFile(path.resolve("bpe_simple_vocab_16e6.txt.gz"))) {
+        return fromClipOpenAi(path.resolve("bpe_simple_vocab_16e6.txt.gz"));
+      }
+      if (Files.isRegularFile(path.resolve("vocab.txt"))) {
+        return fromVocabTxt(path.resolve("vocab.txt"));
+      }
+      if (Files.isRegularFile(path.resolve("tokenizer.bin"))) {
+        return fromLlama2cBin(path.resolve("tokenizer.bin"));
+      }
+      throw new TokenizerFileException(path, "no tokenizer found: expected tokenizer.json, tokenizer.model, "
+          + "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, vocab.txt or tokenizer.bin");
+    }
+    String name = path.getFileName().toString();
+    if (name.endsWith(".gguf")) {
+      return fromGguf(path);
+    } else if (name.endsWith(".model")) {
+      return fromSentencePieceModel(path);
+    } else if (name.endsWith(".txt.gz")) {
+      return fromClipOpenAi(path);
+    } else if (name.equals("vocab.json") || name.equals("merges.txt")) {
+      return fromClipHf(path.resolveSibling("vocab.json"), path.resolveSibling("merges.txt"));
+    } else if (name.endsWith(".json")) {
+      return fromTokenizerJson(path);
+    } else if (name.endsWith(".txt")) {
+      return fromVocabTxt(path);
+    } else if (name.endsWith(".bin")) {
+      return fromLlama2cBin(path);
+    }
+    throw new TokenizerFileException(path, "unknown tokenizer file kind: expected *.model, tokenizer.json, "
+        + "vocab.json/merges.txt, *.txt.gz (CLIP), vocab.txt (WordPiece), *.bin (llama2.c) or *.gguf");
+  }
+
+  private static boolean isByteLevelJson(Path json) {
+    try {
+      String head = Files.readString(json);
+      return head.contains("\"ByteLevel\"") || head.contains("\"end_of_word_suffix\": \"</w>\"")
+          || head.contains("\"end_of_word_suffix\":\"</w>\"");
+    } catch (java.io.IOException e) {
+      throw new TokenizerFileException(json, "cannot read", e);
+    }
+  }
+
+  /** SentencePiece {@code tokenizer.model} (protobuf ModelProto, BPE). */
+  public static SentencePieceTokenizer fromSentencePieceModel(Path file) {
+    return SentencePieceTokenizer.load(file);
+  }
+
+  /** Hugging Face {@code tokenizer.json} with a SentencePiece-style BPE model (LlamaTokenizerFast). */
+  public static SentencePieceTokenizer fromTokenizerJson(Path file) {
+    return HfTokenizerJson.load(file);
+  }
+
+  /** llama2.c {@code tokenizer.bin} / {@code tok512.bin}. */
+  public static SentencePieceTokenizer fromLlama2cBin(Path file) {
+    return SentencePieceTokenizer.of(Llama2cTokenizer.read(file));
+  }
+
+  /** OpenAI CLIP {@code bpe_simple_vocab_16e6.txt.gz}. */
+  public static ClipTokenizer fromClipOpenAi(Path file) {
+    return ClipTokenizer.loadOpenAi(file);
+  }
+
+  /** Hugging Face CLIP {@code vocab.json} + {@code merges.txt}. */
+  public static ClipTokenizer fromClipHf(Path vocabJson, Path mergesTxt) {
+    return ClipTokenizer.loadHf(vocabJson, mergesTxt);
+  }
+
+  /** BERT {@code vocab.txt} (uncased). */
+  public static WordPieceTokenizer fromVocabTxt(Path file) {
+    return WordPieceTokenizer.load(file);
+  }
+
+  /**
+   * A GGUF file's tokenizer. Needs {@code dev.fovea.tensor.io.GgufReader} (module tensor), which is
+   * not merged yet: once it is, read the metadata and return {@code fromGgufMetadata(file, kv)}.
+   */
+  public static TextTokenizer fromGguf(Path file) {
+    throw new TokenizerFileException(file, "reading tokenizers from GGUF needs dev.fovea.tensor.io.GgufReader, "
+        + "which this build does not have yet; point --model at tokenizer.model / tokenizer.json / vocab.txt instead");
+  }
+
+  /**
+   * Builds a tokenizer from GGUF {@code tokenizer.ggml.*} metadata (keys without that prefix are
+   * ignored): {@code model} "llama" (SentencePiece: {@code tokens}, {@code scores},
+   * {@code token_type}, {@code bos_token_id}, {@code eos_token_id}, {@code unknown_token_id},
+   * {@code padding_token_id}, {@code add_space_prefix}) or "bert" (llama.cpp's convention: a
+   * word-initial entry carries "▁", a continuation is stored without "##"). Values: String[],
+   * float[], int[], Number, Boolean.
+   */
+  public static TextTokenizer fromGgufMetadata(Path file, Map<String, Object> kv) {
+    String model = String.valueOf(kv.get("tokenizer.ggml.model"));
+    Object tokensValue = kv.get("tokenizer.ggml.tokens");
+    if (!(tokensValue instanceof String[] tokens)) {
+      throw new TokenizerFileException(file, "tokenizer.ggml.tokens missing or not a string array");
+    }
+    switch (model) {
+      case "llama" -> {
+        float[] scores = kv.get("tokenizer.ggml.scores") instanceof float[] s ? s : new float[tokens.length];
+        int[] typeNumbers = kv.get("tokenizer.ggml.token_type") instanceof int[] t ? t : null;
+        PieceType[] types = new PieceType[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+          types[i] = typeNumbers == null ? PieceType.NORMAL : PieceType.of(typeNumbers[i]);
+        }
+        boolean prefix = !(kv.get("tokenizer.ggml.add_space_prefix") instanceof Boolean b) || b;
+        return SentencePieceTokenizer.of(new SentencePieceModel(tokens, scores, types, SentencePieceModel.BPE, true,
+            intKey(kv, "tokenizer.ggml.unknown_token_id", 0), intKey(kv, "tokenizer.ggml.bos_token_id", 1),
+            intKey(kv, "tokenizer.ggml.eos_token_id", 2), intKey(kv, "tokenizer.ggml.padding_token_id", -1),
+            prefix, false, true, "identity"));
+      }
+      case "bert" -> {
+        String[] vocab = new String[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+          // undo convert_hf_to_gguf.py's phantom(): "[..]" kept, "##x" stored as "x", "x" as "▁x"
+          String tok = tokens[i];
+          boolean bracketed = tok.length() >= 2 && tok.startsWith("[") && tok.endsWith("]");
+          vocab[i] = bracketed ? tok : tok.startsWith("\u2581") ? tok.substring(1) : "##" + tok;
+        }
+        return WordPieceTokenizer.fromVocabulary(file, vocab, true);
+      }
+      default -> throw new TokenizerFileException(file, "tokenizer.ggml.model \"" + model
+          + "\" is not supported (expected \"llama\" or \"bert\")");
+    }
+  }
+
+  private static int intKey(Map<String, Object> kv, String key, int fallback) {
+    return kv.get(key) instanceof Number n ? n.intValue() : fallback;
+  }
+}
