@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "fovea 0.1.0",
     description = "Pure-Java inference and interpretability engine for vision-language models.",
-    subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ConvertCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Fovea implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -22,7 +22,12 @@ public final class Fovea implements Runnable {
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Fovea())
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line (also used by tests, which capture its out and err writers). */
+  static CommandLine commandLine() {
+    return new CommandLine(new Fovea())
         .setExecutionExceptionHandler((ex, cmd, parsed) -> {
           // Library errors are typed and say what is wrong: print the message, not a stack trace.
           cmd.getErr().println("fovea: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
@@ -30,8 +35,6 @@ public final class Fovea implements Runnable {
             ex.printStackTrace(cmd.getErr());
           }
           return 1;
-        })
-        .execute(args);
-    System.exit(code);
+        });
   }
 }
