@@ -25,6 +25,11 @@ import java.nio.charset.StandardCharsets;
  * strings end with a zero byte. Vectors of tables hold one uoffset per element.
  */
 final class HeaderVerifier {
+  /** Caps on entry counts, far above real models (LLaVA-7B has ~700 tensors), so a crafted header cannot exhaust the heap. */
+  static final int MAX_TENSORS = 1 << 20;
+  static final int MAX_FILES = 1 << 12;
+  static final int MAX_METADATA = 1 << 20;
+
   private final ByteBuffer bb;
   private final int size;
   private final String file;
@@ -54,7 +59,7 @@ final class HeaderVerifier {
     scalar(root, Archive.VT_FORMAT_VERSION, 4, "format_version");
     scalar(root, Archive.VT_DATA_LENGTH, 8, "data_length");
     scalar(root, Archive.VT_ALIGNMENT, 4, "alignment");
-    int n = tableVector(root, Archive.VT_TENSORS, "tensors");
+    int n = cap(tableVector(root, Archive.VT_TENSORS, "tensors"), MAX_TENSORS, "tensors");
     for (int i = 0; i < n; i++) {
       int t = element(root, Archive.VT_TENSORS, i, "tensors[" + i + "]");
       String what = "tensors[" + i + "]";
@@ -66,18 +71,25 @@ final class HeaderVerifier {
       scalar(t, TensorEntry.VT_QUANTIZATION, 1, what + ".quantization");
       string(t, TensorEntry.VT_SOURCE_DTYPE, false, what + ".source_dtype");
     }
-    n = tableVector(root, Archive.VT_FILES, "files");
+    n = cap(tableVector(root, Archive.VT_FILES, "files"), MAX_FILES, "files");
     for (int i = 0; i < n; i++) {
       int t = element(root, Archive.VT_FILES, i, "files[" + i + "]");
       string(t, NamedBlob.VT_NAME, true, "files[" + i + "].name");
       vector(t, NamedBlob.VT_DATA, 1, true, "files[" + i + "].data");
     }
-    n = tableVector(root, Archive.VT_METADATA, "metadata");
+    n = cap(tableVector(root, Archive.VT_METADATA, "metadata"), MAX_METADATA, "metadata");
     for (int i = 0; i < n; i++) {
       int t = element(root, Archive.VT_METADATA, i, "metadata[" + i + "]");
       string(t, KeyValue.VT_KEY, true, "metadata[" + i + "].key");
       string(t, KeyValue.VT_VALUE, true, "metadata[" + i + "].value");
     }
+  }
+
+  private int cap(int n, int max, String what) {
+    if (n > max) {
+      throw fail(what, n + " entries exceed the limit of " + max);
+    }
+    return n;
   }
 
   // ---------------------------------------------------------------- primitives

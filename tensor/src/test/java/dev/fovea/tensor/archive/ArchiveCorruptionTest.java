@@ -153,6 +153,25 @@ class ArchiveCorruptionTest {
     rejects(b, "file identifier");
   }
 
+  @Test
+  void sharedTablesCannotInflateTheEntryCount() throws Exception {
+    // FlatBuffers lets every vector element point at the same table: 4 bytes per "tensor".
+    FlatBufferBuilder b = new FlatBufferBuilder(1 << 23);
+    int t = TensorEntry.createTensorEntry(b, b.createString("a"), ElementType.F32, TensorEntry.createShapeVector(b, new long[] {0}), 0, 0, 0, 0);
+    int[] many = new int[HeaderVerifier.MAX_TENSORS + 1];
+    java.util.Arrays.fill(many, t);
+    int tv = Archive.createOffsetVector(b, many);
+    Archive.startArchive(b);
+    Archive.addFormatVersion(b, 1);
+    Archive.addTensors(b, tv);
+    Archive.addAlignment(b, 64);
+    Archive.finishArchiveBuffer(b, Archive.endArchive(b));
+    byte[] header = b.sizedByteArray();
+    ByteBuffer out = ByteBuffer.allocate((int) ArchiveFormat.dataStart(header.length)).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(ArchiveFormat.MAGIC).putShort((short) 1).putLong(header.length).put(header);
+    rejects(out.array(), "tensors: 1048577 entries exceed the limit of 1048576");
+  }
+
   // ---------------------------------------------------------------- property-based mutations
 
   private final AtomicInteger rejected = new AtomicInteger();
