@@ -12,7 +12,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "fovea 0.1.0",
     description = "Pure-Java inference and interpretability engine for vision-language models.",
-    subcommands = {DemoCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      ConvertCommand.class,
+      InspectCommand.class,
+      TokenizeCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Fovea implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
