@@ -114,10 +114,7 @@ public final class CpuBackend implements Backend {
         long xe = lay.rowOffset(1, r);
         int i = 0;
         if (SIMD && xst == 1 && ost == 1) {
-          for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
-            unaryVector(op, v).intoMemorySegment(os, (oe + i) * 4, LE);
-          }
+          i = unaryRowVector(op, xs, xe, os, oe, n);
         }
         for (; i < n; i++) {
           os.set(F32, (oe + i * ost) * 4, unaryScalar(op, xs.get(F32, (xe + i * xst) * 4)));
@@ -150,6 +147,152 @@ public final class CpuBackend implements Backend {
     };
   }
 
+  /**
+   * The vector part of one unit-stride row of a unary op; returns how many elements it did (the
+   * caller finishes the tail). Each op has its own loop so no FloatVector crosses a call C2 may
+   * decline to inline: a vector passed to or returned from a non-inlined method is boxed on the
+   * heap (about 12 bytes per element), which is what a shared {@code unaryVector(op, v)} call in the
+   * loop did once several ops had run. For the same reason the compound ops (erf, gelu, sigmoid)
+   * are written out here rather than called from {@link CpuMath}; the formulas are the same.
+   */
+  static int unaryRowVector(UnaryOp op, MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    switch (op) {
+      case NEG -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.neg().intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case EXP -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.lanewise(VectorOperators.EXP).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case LOG -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.lanewise(VectorOperators.LOG).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case TANH -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.lanewise(VectorOperators.TANH).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case ERF -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector ax = x.abs();
+          FloatVector t = FloatVector.broadcast(S, 1f).div(ax.fma(CpuMath.ERF_P, 1f));
+          FloatVector poly = t.fma(CpuMath.ERF_A5, CpuMath.ERF_A4).fma(t, FloatVector.broadcast(S, CpuMath.ERF_A3));
+          poly = poly.fma(t, FloatVector.broadcast(S, CpuMath.ERF_A2)).fma(t, FloatVector.broadcast(S, CpuMath.ERF_A1)).mul(t);
+          FloatVector ey = FloatVector.broadcast(S, 1f).sub(poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)));
+          FloatVector e = ey.blend(ey.neg(), x.compare(VectorOperators.LT, 0f));
+          e.intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case GELU -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector u = x.mul(0.70710678118654752f);
+          FloatVector ax = u.abs();
+          FloatVector t = FloatVector.broadcast(S, 1f).div(ax.fma(CpuMath.ERF_P, 1f));
+          FloatVector poly = t.fma(CpuMath.ERF_A5, CpuMath.ERF_A4).fma(t, FloatVector.broadcast(S, CpuMath.ERF_A3));
+          poly = poly.fma(t, FloatVector.broadcast(S, CpuMath.ERF_A2)).fma(t, FloatVector.broadcast(S, CpuMath.ERF_A1)).mul(t);
+          FloatVector ey = FloatVector.broadcast(S, 1f).sub(poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)));
+          FloatVector e = ey.blend(ey.neg(), u.compare(VectorOperators.LT, 0f));
+          x.mul(0.5f).mul(e.add(1f)).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case GELU_TANH -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
+          x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case QUICK_GELU -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector one = FloatVector.broadcast(S, 1f);
+          x.mul(one.div(x.mul(-1.702f).lanewise(VectorOperators.EXP).add(one))).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case SILU -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector one = FloatVector.broadcast(S, 1f);
+          x.mul(one.div(x.neg().lanewise(VectorOperators.EXP).add(one))).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case RELU -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.max(0f).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case SIGMOID -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector one = FloatVector.broadcast(S, 1f);
+          one.div(x.neg().lanewise(VectorOperators.EXP).add(one)).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case SQRT -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.sqrt().intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case RSQRT -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector.broadcast(S, 1f).div(x.sqrt()).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case ABS -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.abs().intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case SQUARE -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.mul(x).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case RECIPROCAL -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector.broadcast(S, 1f).div(x).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case SIN -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.lanewise(VectorOperators.SIN).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case COS -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          x.lanewise(VectorOperators.COS).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+      case STEP -> {
+        for (; i <= n - L; i += L) {
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+          FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f)).intoMemorySegment(os, (oe + i) * 4, LE);
+        }
+      }
+    }
+    return i;
+  }
+
   static FloatVector unaryVector(UnaryOp op, FloatVector x) {
     return switch (op) {
       case NEG -> x.neg();
@@ -157,11 +300,8 @@ public final class CpuBackend implements Backend {
       case LOG -> x.lanewise(VectorOperators.LOG);
       case TANH -> x.lanewise(VectorOperators.TANH);
       case ERF -> CpuMath.erf(x);
-      case GELU -> x.mul(0.5f).mul(CpuMath.erf(x.mul(0.70710678118654752f)).add(1f));
-      case GELU_TANH -> {
-        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
-        yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-      }
+      case GELU -> geluVector(x);
+      case GELU_TANH -> geluTanhVector(x);
       case QUICK_GELU -> x.mul(CpuMath.sigmoid(x.mul(1.702f)));
       case SILU -> x.mul(CpuMath.sigmoid(x));
       case RELU -> x.max(0f);
@@ -175,6 +315,15 @@ public final class CpuBackend implements Backend {
       case COS -> x.lanewise(VectorOperators.COS);
       case STEP -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
     };
+  }
+
+  private static FloatVector geluVector(FloatVector x) {
+    return x.mul(0.5f).mul(CpuMath.erf(x.mul(0.70710678118654752f)).add(1f));
+  }
+
+  private static FloatVector geluTanhVector(FloatVector x) {
+    FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(0.7978845608028654f);
+    return x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
   }
 
   @Override
