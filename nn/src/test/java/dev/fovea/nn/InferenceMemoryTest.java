@@ -47,8 +47,12 @@ class InferenceMemoryTest {
     System.out.printf("%s%nactivations %.1f MB/pass, heap %.1f KB/pass (%.2f%% of activation bytes), RSS growth over %d passes %.1f MB (max %.1f MB), total scope memory %.2f GB%n",
         out.strip(), scopeBytes / 1e6, heapPerPass / 1e3, 100 * heapPerPass / scopeBytes, PASSES, rssGrowth / 1e6, maxGrowth / 1e6, scopeBytes * PASSES / 1e9);
     assertTrue(scopeBytes > 2e6, "the test needs several MB of activations per pass to show leaks, got " + scopeBytes);
-    // heap per pass is a small constant (tensor headers, shape arrays, lambdas), far below one float per activation
-    assertTrue(heapPerPass < scopeBytes / 20, "Java heap per pass " + heapPerPass + " B vs " + scopeBytes + " B of activations");
+    // Heap per pass is a small constant (tensor headers, shape arrays, lambdas), far below one float
+    // per activation. The calling thread's share is stable (about 115 KB); the pool worker's varies
+    // run to run with its JIT state (118-370 KB in total measured), hence the looser bound on the total.
+    double callerOnePass = r.get("callerHeapBytesOnePass");
+    assertTrue(callerOnePass < scopeBytes / 20, "Java heap of the calling thread in one pass " + callerOnePass + " B vs " + scopeBytes + " B of activations");
+    assertTrue(heapPerPass < scopeBytes / 4, "Java heap per pass (all threads) " + heapPerPass + " B vs " + scopeBytes + " B of activations");
     // native memory: 1,000 passes allocate several GB from scopes; the process must not keep them
     assertTrue(maxGrowth < 48e6, "resident set grew by " + maxGrowth / 1e6 + " MB over " + PASSES + " passes");
   }
