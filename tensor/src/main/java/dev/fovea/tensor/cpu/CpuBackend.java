@@ -30,6 +30,9 @@ public final class CpuBackend implements Backend {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
   static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  // Constants as vectors: blend(float, mask) broadcasts inside the loop and boxes the result.
+  private static final FloatVector ZERO = FloatVector.zero(S);
+  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
   private CpuBackend() {}
 
@@ -114,10 +117,7 @@ public final class CpuBackend implements Backend {
         long xe = lay.rowOffset(1, r);
         int i = 0;
         if (SIMD && xst == 1 && ost == 1) {
-          for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
-            unaryVector(op, v).intoMemorySegment(os, (oe + i) * 4, LE);
-          }
+          i = unaryRowVector(op, xs, xe, os, oe, n);
         }
         for (; i < n; i++) {
           os.set(F32, (oe + i * ost) * 4, unaryScalar(op, xs.get(F32, (xe + i * xst) * 4)));
@@ -150,28 +150,219 @@ public final class CpuBackend implements Backend {
     };
   }
 
-  static FloatVector unaryVector(UnaryOp op, FloatVector x) {
+  /**
+   * The vector part of one unit-stride row of a unary op; returns how many elements it did (the
+   * caller finishes the tail). Each op has its own loop in its own small method so no FloatVector crosses a call C2 may
+   * decline to inline: a vector passed to or returned from a non-inlined method is boxed on the
+   * heap (about 12 bytes per element), which is what a shared {@code unaryVector(op, v)} call in the
+   * loop did once several ops had run. The compound functions (erf, gelu, sigmoid...) are small
+   * {@link CpuMath} methods called from inside their own loop, where C2 inlines them;
+   * {@code KernelAllocationTest} checks that no op allocates per element.
+   */
+  static int unaryRowVector(UnaryOp op, MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
     return switch (op) {
-      case NEG -> x.neg();
-      case EXP -> x.lanewise(VectorOperators.EXP);
-      case LOG -> x.lanewise(VectorOperators.LOG);
-      case TANH -> x.lanewise(VectorOperators.TANH);
-      case ERF -> CpuMath.erf(x);
-      case GELU -> CpuMath.gelu(x);
-      case GELU_TANH -> CpuMath.geluTanh(x);
-      case QUICK_GELU -> CpuMath.quickGelu(x);
-      case SILU -> x.mul(CpuMath.sigmoid(x));
-      case RELU -> x.max(0f);
-      case SIGMOID -> CpuMath.sigmoid(x);
-      case SQRT -> x.sqrt();
-      case RSQRT -> FloatVector.broadcast(S, 1f).div(x.sqrt());
-      case ABS -> x.abs();
-      case SQUARE -> x.mul(x);
-      case RECIPROCAL -> FloatVector.broadcast(S, 1f).div(x);
-      case SIN -> x.lanewise(VectorOperators.SIN);
-      case COS -> x.lanewise(VectorOperators.COS);
-      case STEP -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
+      case NEG -> negRow(xs, xe, os, oe, n);
+      case EXP -> expRow(xs, xe, os, oe, n);
+      case LOG -> logRow(xs, xe, os, oe, n);
+      case TANH -> tanhRow(xs, xe, os, oe, n);
+      case ERF -> erfRow(xs, xe, os, oe, n);
+      case GELU -> geluRow(xs, xe, os, oe, n);
+      case GELU_TANH -> geluTanhRow(xs, xe, os, oe, n);
+      case QUICK_GELU -> quickGeluRow(xs, xe, os, oe, n);
+      case SILU -> siluRow(xs, xe, os, oe, n);
+      case RELU -> reluRow(xs, xe, os, oe, n);
+      case SIGMOID -> sigmoidRow(xs, xe, os, oe, n);
+      case SQRT -> sqrtRow(xs, xe, os, oe, n);
+      case RSQRT -> rsqrtRow(xs, xe, os, oe, n);
+      case ABS -> absRow(xs, xe, os, oe, n);
+      case SQUARE -> squareRow(xs, xe, os, oe, n);
+      case RECIPROCAL -> reciprocalRow(xs, xe, os, oe, n);
+      case SIN -> sinRow(xs, xe, os, oe, n);
+      case COS -> cosRow(xs, xe, os, oe, n);
+      case STEP -> stepRow(xs, xe, os, oe, n);
     };
+  }
+
+  private static int negRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.neg().intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int expRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.lanewise(VectorOperators.EXP).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int logRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.lanewise(VectorOperators.LOG).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int tanhRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.lanewise(VectorOperators.TANH).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int erfRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      CpuMath.erf(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int geluRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      CpuMath.gelu(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int geluTanhRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      CpuMath.geluTanh(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int quickGeluRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      CpuMath.quickGelu(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int siluRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.mul(CpuMath.sigmoid(x)).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int reluRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.max(0f).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int sigmoidRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      CpuMath.sigmoid(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int sqrtRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.sqrt().intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int rsqrtRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      FloatVector.broadcast(S, 1f).div(x.sqrt()).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int absRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.abs().intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int squareRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.mul(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int reciprocalRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      FloatVector.broadcast(S, 1f).div(x).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int sinRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.lanewise(VectorOperators.SIN).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int cosRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      x.lanewise(VectorOperators.COS).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  private static int stepRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
+    int i = 0;
+    FloatVector zero = FloatVector.zero(S);
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
+      zero.blend(one, x.compare(VectorOperators.GT, zero)).intoMemorySegment(os, (oe + i) * 4, LE);
+    }
+    return i;
+  }
+
+  /** One vector of {@code op} computed by the production row loop (tests use it to check every lane). */
+  static FloatVector unaryVector(UnaryOp op, FloatVector x) {
+    MemorySegment in = MemorySegment.ofArray(new byte[L * 4]); // vector access to heap segments needs byte[]
+    MemorySegment out = MemorySegment.ofArray(new byte[L * 4]);
+    x.intoMemorySegment(in, 0, LE);
+    unaryRowVector(op, in, 0, out, 0, L);
+    return FloatVector.fromMemorySegment(S, out, 0, LE);
   }
 
   @Override
@@ -190,14 +381,8 @@ public final class CpuBackend implements Backend {
         long ae = lay.rowOffset(1, r);
         long be = lay.rowOffset(2, r);
         int i = 0;
-        if (SIMD && ost == 1 && (ast == 1 || ast == 0) && (bst == 1 || bst == 0)) {
-          FloatVector av = ast == 0 ? FloatVector.broadcast(S, as.get(F32, ae * 4)) : null;
-          FloatVector bv = bst == 0 ? FloatVector.broadcast(S, bs.get(F32, be * 4)) : null;
-          for (; i <= n - L; i += L) {
-            FloatVector x = ast == 0 ? av : FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
-            FloatVector y = bst == 0 ? bv : FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
-            binaryVector(op, x, y).intoMemorySegment(os, (oe + i) * 4, LE);
-          }
+        if (SIMD && ost == 1 && (ast == 1 || ast == 0) && (bst == 1 || bst == 0) && (ast | bst) != 0) {
+          i = binaryRowVector(op, as, ae, ast, bs, be, bst, os, oe, n);
         }
         for (; i < n; i++) {
           float x = as.get(F32, (ae + i * ast) * 4);
@@ -222,19 +407,241 @@ public final class CpuBackend implements Backend {
     };
   }
 
-  static FloatVector binaryVector(BinaryOp op, FloatVector x, FloatVector y) {
+  /**
+   * The vector part of one row of a binary op whose operands have unit or zero (broadcast) inner
+   * stride; returns how many elements it did. One small method per op, with the broadcast operand
+   * hoisted, so no FloatVector crosses a call or a phi with null (either would box it on the heap).
+   */
+  static int binaryRowVector(BinaryOp op, MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
     return switch (op) {
-      case ADD -> x.add(y);
-      case SUB -> x.sub(y);
-      case MUL -> x.mul(y);
-      case DIV -> x.div(y);
-      case MAX -> x.max(y);
-      case MIN -> x.min(y);
-      case POW -> x.lanewise(VectorOperators.POW, y);
-      case EQ -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.EQ, y));
-      case GT -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, y));
+      case ADD -> addRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case SUB -> subRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case MUL -> mulRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case DIV -> divRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case MAX -> maxRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case MIN -> minRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case POW -> powRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case EQ -> eqRow(as, ae, ast, bs, be, bst, os, oe, n);
+      case GT -> gtRow(as, ae, ast, bs, be, bst, os, oe, n);
     };
   }
+
+  private static int addRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.add(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.add(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.add(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int subRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.sub(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.sub(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.sub(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int mulRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.mul(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.mul(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.mul(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int divRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.div(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.div(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.div(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int maxRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.max(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.max(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.max(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int minRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.min(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.min(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.min(y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int powRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.lanewise(VectorOperators.POW, y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        x.lanewise(VectorOperators.POW, y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        x.lanewise(VectorOperators.POW, y).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int eqRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.EQ, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.EQ, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.EQ, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
+  private static int gtRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
+    int i = 0;
+    if (ast == 1 && bst == 1) {
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.GT, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else if (ast == 1) {
+      FloatVector y = FloatVector.broadcast(S, bs.get(F32, be * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.GT, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    } else {
+      FloatVector x = FloatVector.broadcast(S, as.get(F32, ae * 4));
+      for (; i <= n - L; i += L) {
+        FloatVector y = FloatVector.fromMemorySegment(S, bs, (be + i) * 4, LE);
+        ZERO.blend(ONE, x.compare(VectorOperators.GT, y)).intoMemorySegment(os, (oe + i) * 4, LE);
+      }
+    }
+    return i;
+  }
+
 
   // ------------------------------------------------------------------ reductions
 
@@ -333,15 +740,16 @@ public final class CpuBackend implements Backend {
   public void layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out, Tensor mean, Tensor rstd) {
     int rows = x.size(0);
     int n = x.size(1);
-    float[] w = weight == null ? null : weight.contiguous().toFloatArray();
-    float[] b = bias == null ? null : bias.contiguous().toFloatArray();
+    float[] w = weight == null ? filled(n, 1f) : weight.toFloatArray();
+    float[] b = bias == null ? filled(n, 0f) : bias.toFloatArray();
     MemorySegment xs = x.storage().segment();
     MemorySegment os = out.storage().segment();
     long xb = x.offset();
     long ob = out.offset();
     Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (r0, r1) -> {
+      float[] mr = new float[2];
       for (long r = r0; r < r1; r++) {
-        float[] mr = RowKernels.layerNormRow(xs, xb + r * n, os, ob + r * n, n, w, b, eps);
+        RowKernels.layerNormRow(xs, xb + r * n, os, ob + r * n, n, w, b, eps, mr);
         if (mean != null) {
           mean.storage().segment().set(F32, (mean.offset() + r) * 4, mr[0]);
         }
@@ -352,11 +760,17 @@ public final class CpuBackend implements Backend {
     });
   }
 
+  private static float[] filled(int n, float v) {
+    float[] a = new float[n];
+    java.util.Arrays.fill(a, v);
+    return a;
+  }
+
   @Override
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
     int rows = x.size(0);
     int n = x.size(1);
-    float[] w = weight == null ? null : weight.contiguous().toFloatArray();
+    float[] w = weight == null ? filled(n, 1f) : weight.toFloatArray();
     MemorySegment xs = x.storage().segment();
     MemorySegment os = out.storage().segment();
     long xb = x.offset();

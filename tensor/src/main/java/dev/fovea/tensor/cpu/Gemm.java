@@ -15,9 +15,11 @@ public final class Gemm {
   public static void sgemm(int m, int n, int k, MemorySegment a, long aOff, long aRs, long aCs,
       MemorySegment b, DType bType, long bOff, long bRs, long bCs,
       MemorySegment c, long cOff, long cRs, boolean accumulate) {
-    Parallel.forRange(m, 1, (i0, i1) -> {
-      float[] row = new float[k];
-      for (long i = i0; i < i1; i++) {
+    // one row buffer per worker, not per row: no Java heap per element of A
+    float[][] rows = new float[Parallel.threads()][k];
+    Parallel.forChunks(m, (chunk, worker) -> {
+      float[] row = rows[worker];
+      for (long i = chunk; i < chunk + 1; i++) {
         for (int p = 0; p < k; p++) {
           row[p] = a.get(Elements.F32, (aOff + i * aRs + p * aCs) * 4);
         }

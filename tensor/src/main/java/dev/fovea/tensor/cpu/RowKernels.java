@@ -30,15 +30,9 @@ final class RowKernels {
     int i = 0;
     float sum = 0;
     if (SIMD && n >= L) {
-      FloatVector acc = FloatVector.zero(S);
-      for (; i <= n - L; i += L) {
-        FloatVector e = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(max).lanewise(VectorOperators.EXP);
-        if (!log) {
-          e.intoMemorySegment(os, (oe + i) * 4, LE);
-        }
-        acc = acc.add(e);
-      }
-      sum = acc.reduceLanes(VectorOperators.ADD);
+      // separate methods, not a branch: a FloatVector merged across branches is boxed by C2
+      sum = log ? expSum(xs, xe, n, max) : expStoreSum(xs, xe, os, oe, n, max);
+      i = n - n % L;
     }
     for (; i < n; i++) {
       float e = (float) Math.exp(xs.get(F32, (xe + i) * 4) - max);
@@ -54,8 +48,10 @@ final class RowKernels {
       // it to the ulp of max (6e-5 for logits near 1000) and shift every output by that error.
       float logSum = (float) Math.log(sum);
       if (SIMD) {
+        FloatVector maxV = FloatVector.broadcast(S, max);
+        FloatVector logSumV = FloatVector.broadcast(S, logSum);
         for (; i <= n - L; i += L) {
-          FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(max).sub(logSum).intoMemorySegment(os, (oe + i) * 4, LE);
+          FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV).sub(logSumV).intoMemorySegment(os, (oe + i) * 4, LE);
         }
       }
       for (; i < n; i++) {
@@ -64,8 +60,9 @@ final class RowKernels {
     } else {
       float inv = 1f / sum;
       if (SIMD) {
+        FloatVector invV = FloatVector.broadcast(S, inv);
         for (; i <= n - L; i += L) {
-          FloatVector.fromMemorySegment(S, os, (oe + i) * 4, LE).mul(inv).intoMemorySegment(os, (oe + i) * 4, LE);
+          FloatVector.fromMemorySegment(S, os, (oe + i) * 4, LE).mul(invV).intoMemorySegment(os, (oe + i) * 4, LE);
         }
       }
       for (; i < n; i++) {
@@ -74,18 +71,41 @@ final class RowKernels {
     }
   }
 
+  /** Sum over the vector body of exp(x_i - max). */
+  private static float expSum(MemorySegment xs, long xe, int n, float max) {
+    FloatVector acc = FloatVector.zero(S);
+    FloatVector maxV = FloatVector.broadcast(S, max);
+    for (int i = 0; i <= n - L; i += L) {
+      acc = acc.add(FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV).lanewise(VectorOperators.EXP));
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Stores exp(x_i - max) over the vector body and returns their sum. */
+  private static float expStoreSum(MemorySegment xs, long xe, MemorySegment os, long oe, int n, float max) {
+    FloatVector acc = FloatVector.zero(S);
+    FloatVector maxV = FloatVector.broadcast(S, max);
+    for (int i = 0; i <= n - L; i += L) {
+      FloatVector e = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV).lanewise(VectorOperators.EXP);
+      e.intoMemorySegment(os, (oe + i) * 4, LE);
+      acc = acc.add(e);
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
   /**
    * y = (x - mean) * rstd * w + b with mean and the biased variance over the row (two passes, as
-   * PyTorch). Returns {mean, rstd}.
+   * PyTorch). Missing w/b are passed as ones/zeros so the loop has no branch. Writes {mean, rstd} into {@code stats}.
    */
-  static float[] layerNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, float[] w, float[] b, float eps) {
+  static void layerNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, float[] w, float[] b, float eps, float[] stats) {
     float mean = CpuBackend.sumRow(xs, xe, 1, n) / n;
     int i = 0;
     float ss = 0;
     if (SIMD && n >= L) {
       FloatVector acc = FloatVector.zero(S);
+      FloatVector meanV = FloatVector.broadcast(S, mean);
       for (; i <= n - L; i += L) {
-        FloatVector d = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(mean);
+        FloatVector d = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(meanV);
         acc = d.fma(d, acc);
       }
       ss = acc.reduceLanes(VectorOperators.ADD);
@@ -97,28 +117,19 @@ final class RowKernels {
     float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
     i = 0;
     if (SIMD) {
+      FloatVector meanV = FloatVector.broadcast(S, mean);
+      FloatVector rstdV = FloatVector.broadcast(S, rstd);
       for (; i <= n - L; i += L) {
-        FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(mean).mul(rstd);
-        if (w != null) {
-          y = y.mul(FloatVector.fromArray(S, w, i));
-        }
-        if (b != null) {
-          y = y.add(FloatVector.fromArray(S, b, i));
-        }
-        y.intoMemorySegment(os, (oe + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(meanV).mul(rstdV);
+        y.fma(FloatVector.fromArray(S, w, i), FloatVector.fromArray(S, b, i)).intoMemorySegment(os, (oe + i) * 4, LE);
       }
     }
     for (; i < n; i++) {
       float y = (xs.get(F32, (xe + i) * 4) - mean) * rstd;
-      if (w != null) {
-        y *= w[i];
-      }
-      if (b != null) {
-        y += b[i];
-      }
-      os.set(F32, (oe + i) * 4, y);
+      os.set(F32, (oe + i) * 4, Math.fma(y, w[i], b[i]));
     }
-    return new float[] {mean, rstd};
+    stats[0] = mean;
+    stats[1] = rstd;
   }
 
   /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps) (LLaMA's RMSNorm). Returns rstd. */
@@ -140,20 +151,14 @@ final class RowKernels {
     float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
     i = 0;
     if (SIMD) {
+      FloatVector rstdV = FloatVector.broadcast(S, rstd);
       for (; i <= n - L; i += L) {
-        FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).mul(rstd);
-        if (w != null) {
-          y = y.mul(FloatVector.fromArray(S, w, i));
-        }
-        y.intoMemorySegment(os, (oe + i) * 4, LE);
+        FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).mul(rstdV);
+        y.mul(FloatVector.fromArray(S, w, i)).intoMemorySegment(os, (oe + i) * 4, LE);
       }
     }
     for (; i < n; i++) {
-      float y = xs.get(F32, (xe + i) * 4) * rstd;
-      if (w != null) {
-        y *= w[i];
-      }
-      os.set(F32, (oe + i) * 4, y);
+      os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) * rstd * w[i]);
     }
     return rstd;
   }

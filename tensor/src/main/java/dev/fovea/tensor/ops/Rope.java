@@ -34,12 +34,18 @@ public final class Rope {
     return new Tensor[] {Tensor.of(c, length, half), Tensor.of(s, length, half)};
   }
 
-  /** Applies the rotation to x [..., T, D] with cos/sin [T, D/2]. */
+  /**
+   * Applies the rotation to x [..., T, D] with cos/sin [..., T, D/2] whose leading dimensions
+   * broadcast against x's (e.g. [T, D/2] for shared positions, [B, 1, T, D/2] per sequence).
+   */
   public static Tensor rope(Tensor x, Tensor cos, Tensor sin, boolean interleaved) {
     int d = x.dim() == 0 ? 0 : x.size(-1);
-    if (x.dim() < 2 || cos.dim() != 2 || d % 2 != 0 || cos.size(-1) * 2 != d || cos.size(-2) != x.size(-2)) {
-      throw ShapeException.of("rope", "x [..., T, D] needs cos/sin [T, D/2] with even D", x.shape(), cos.shape());
+    if (x.dim() < 2 || cos.dim() < 2 || cos.dim() > x.dim() || d % 2 != 0 || cos.size(-1) * 2 != d || cos.size(-2) != x.size(-2)) {
+      throw ShapeException.of("rope", "x [..., T, D] needs cos/sin [..., T, D/2] with even D", x.shape(), cos.shape());
     }
+    int[] halfShape = x.shape();
+    halfShape[halfShape.length - 1] = d / 2;
+    dev.fovea.tensor.Shapes.broadcast("rope", halfShape, cos.shape());
     if (!java.util.Arrays.equals(sin.shape(), cos.shape())) {
       throw ShapeException.of("rope", "cos and sin tables must have the same shape", cos.shape(), sin.shape());
     }

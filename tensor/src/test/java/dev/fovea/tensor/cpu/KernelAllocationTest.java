@@ -1,0 +1,109 @@
+package dev.fovea.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fovea.tensor.Ops;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.UnaryOp;
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Inference must not allocate Java heap per element: a FloatVector that crosses a call C2 does
+ * not inline is boxed (about 12 bytes per element). Each unary op runs on 1M elements after
+ * warm-up, on the calling thread only, and may allocate at most a few KB (the Tensor objects).
+ */
+class KernelAllocationTest {
+  private static final long BOUND = 64 * 1024;
+
+  @Test
+  void unaryKernelsAllocateNoHeapPerElement() {
+    var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    try {
+      Tensor x = Ops.mulScalar(Tensor.randn(new Random(3), 1 << 20), 2f).copyTo(Scope.global());
+      Tensor pos = Ops.addScalar(Ops.abs(x), 0.5f).copyTo(Scope.global());
+      StringBuilder report = new StringBuilder();
+      long worst = 0;
+      for (UnaryOp op : UnaryOp.values()) {
+        Tensor in = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RSQRT ? pos : x;
+        // Steady state: until C2 has compiled the row loop, the interpreter and C1 box every
+        // vector, so take the least of several measured runs after a warm-up.
+        long bytes = Long.MAX_VALUE;
+        for (int trial = 0; trial < 30 && bytes > 16 * 1024; trial++) {
+          for (int w = 0; w < 200; w++) {
+            try (Scope s = Scope.open()) {
+              Ops.unary(op, in.narrow(0, 0, 4096));
+            }
+          }
+          long t0 = bean.getCurrentThreadAllocatedBytes();
+          try (Scope s = Scope.open()) {
+            Ops.unary(op, in);
+          }
+          bytes = Math.min(bytes, bean.getCurrentThreadAllocatedBytes() - t0);
+        }
+        report.append(op).append('=').append(bytes).append(' ');
+        worst = Math.max(worst, bytes);
+      }
+      // 1M elements: boxing would cost ~12 MB; the bound allows the op's few small objects.
+      assertTrue(worst < BOUND, "heap bytes per 1M-element unary op: " + report);
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  /** The same for binary ops (both operands full, and one broadcast) and the fused row kernels. */
+  @Test
+  void binaryAndRowKernelsAllocateNoHeapPerElement() {
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    try {
+      Random rng = new Random(4);
+      Tensor a = Tensor.randn(rng, 1024, 1024).copyTo(Scope.global());
+      Tensor b = Ops.addScalar(Ops.abs(Tensor.randn(rng, 1024, 1024)), 0.5f).copyTo(Scope.global());
+      Tensor row = Tensor.randn(rng, 1024).copyTo(Scope.global());
+      StringBuilder report = new StringBuilder();
+      long worst = 0;
+      for (dev.fovea.tensor.BinaryOp op : dev.fovea.tensor.BinaryOp.values()) {
+        long full = steadyBytes(() -> Ops.binary(op, a, b), () -> Ops.binary(op, a.narrow(0, 0, 4), b.narrow(0, 0, 4)));
+        long bcast = steadyBytes(() -> Ops.binary(op, a, row), () -> Ops.binary(op, a.narrow(0, 0, 4), row));
+        report.append(op).append('=').append(full).append('/').append(bcast).append(' ');
+        worst = Math.max(worst, Math.max(full, bcast));
+      }
+      long sm = steadyBytes(() -> Ops.softmax(a, -1), () -> Ops.softmax(a.narrow(0, 0, 4), -1));
+      long ln = steadyBytes(() -> Ops.layerNorm(a, row, row, 1e-5f), () -> Ops.layerNorm(a.narrow(0, 0, 4), row, row, 1e-5f));
+      long rn = steadyBytes(() -> Ops.rmsNorm(a, row, 1e-5f), () -> Ops.rmsNorm(a.narrow(0, 0, 4), row, 1e-5f));
+      long sum = steadyBytes(() -> Ops.sum(a, -1, false), () -> Ops.sum(a.narrow(0, 0, 4), -1, false));
+      long mx = steadyBytes(() -> Ops.max(a, -1, false), () -> Ops.max(a.narrow(0, 0, 4), -1, false));
+      long lsm = steadyBytes(() -> Ops.logSoftmax(a, -1), () -> Ops.logSoftmax(a.narrow(0, 0, 4), -1));
+      report.append(" max=").append(mx).append(" logSoftmax=").append(lsm);
+      report.append("softmax=").append(sm).append(" layerNorm=").append(ln).append(" rmsNorm=").append(rn).append(" sum=").append(sum);
+      worst = Math.max(worst, Math.max(Math.max(sm, ln), Math.max(rn, sum)));
+      // 1M elements; per-row allocations (1024 rows) are allowed a few dozen bytes each
+      assertTrue(worst < BOUND, "heap bytes per 1M-element op: " + report);
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  private static long steadyBytes(Runnable measured, Runnable warm) {
+    var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long bytes = Long.MAX_VALUE;
+    for (int trial = 0; trial < 30 && bytes > 16 * 1024; trial++) {
+      for (int w = 0; w < 200; w++) {
+        try (Scope s = Scope.open()) {
+          warm.run();
+        }
+      }
+      long t0 = bean.getCurrentThreadAllocatedBytes();
+      try (Scope s = Scope.open()) {
+        measured.run();
+      }
+      bytes = Math.min(bytes, bean.getCurrentThreadAllocatedBytes() - t0);
+    }
+    return bytes;
+  }
+}
