@@ -49,7 +49,8 @@ public final class Gemm {
   private static final class Scratch {
     final float[] ap = new float[MR * KC];
     final float[] bp = new float[KC * NC];
-    final float[] edge = new float[MR * NR];
+    /** Native, like C usually is, so the kernel's C accesses see one segment class. */
+    final MemorySegment tile = java.lang.foreign.Arena.ofAuto().allocate(4L * MR * NR, 64);
   }
 
   // Per thread rather than per Parallel worker: two callers on different threads both run as worker 0.
@@ -179,7 +180,12 @@ public final class Gemm {
         packA(s.ap, a, aOff, aRs, aCs, i, mr, pc, kc);
         for (int jp = 0; jp < nc; jp += NR) {
           int nr = Math.min(NR, nc - jp);
-          kernel(kc, s.ap, s.bp, (jp / NR) * kc * NR, c, (cOff + i * cRs + j0 + jp) * 4, cRs * 4, mr, nr, add, s.edge);
+          long co = (cOff + i * cRs + j0 + jp) * 4;
+          if (mr == MR && nr == NR) {
+            kernel(kc, s.ap, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
+          } else {
+            edgeKernel(kc, s.ap, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, mr, nr, add, s.tile);
+          }
         }
       }
     }
@@ -282,18 +288,36 @@ public final class Gemm {
   }
 
   /**
-   * The micro-kernel: T = Ap[MR x kc] * Bp[kc x NR] in 16 vector registers, then C tile = (add ? C :
-   * 0) + T for the mr x nr valid part (byte offset co, row stride cRsB bytes).
+   * The micro-kernel: T = Ap[MR x kc] * Bp[kc x NR] in 16 vector registers, then the full MR x NR
+   * tile at byte offset co (row stride cRsB bytes) becomes (add ? C : 0) + T. Everything is inline
+   * in one method on purpose: a vector passed to a call that C2 does not inline is boxed, and the
+   * box is then allocated inside the k loop.
    */
   private static void kernel(int kc, float[] ap, float[] bp, int bo, MemorySegment c, long co, long cRsB,
-      int mr, int nr, boolean add, float[] edge) {
-    FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-        c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+      boolean add) {
+    // Each accumulator gets its own zero.
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S);
+    FloatVector c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S);
+    FloatVector c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S);
+    FloatVector c51 = FloatVector.zero(S);
+    FloatVector c60 = FloatVector.zero(S);
+    FloatVector c61 = FloatVector.zero(S);
+    FloatVector c70 = FloatVector.zero(S);
+    FloatVector c71 = FloatVector.zero(S);
     int ao = 0;
     for (int p = 0; p < kc; p++) {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-      FloatVector av = FloatVector.broadcast(S, ap[ao]);
+      FloatVector av;
+      av = FloatVector.broadcast(S, ap[ao + 0]);
       c00 = av.fma(b0, c00);
       c01 = av.fma(b1, c01);
       av = FloatVector.broadcast(S, ap[ao + 1]);
@@ -320,50 +344,57 @@ public final class Gemm {
       ao += MR;
       bo += NR;
     }
-    if (mr == MR && nr == NR) {
-      store(c, co, add, c00, c01);
-      store(c, co + cRsB, add, c10, c11);
-      store(c, co + 2 * cRsB, add, c20, c21);
-      store(c, co + 3 * cRsB, add, c30, c31);
-      store(c, co + 4 * cRsB, add, c40, c41);
-      store(c, co + 5 * cRsB, add, c50, c51);
-      store(c, co + 6 * cRsB, add, c60, c61);
-      store(c, co + 7 * cRsB, add, c70, c71);
-      return;
+    final long hi = 4L * L;
+    if (add) {
+      c00 = c00.add(FloatVector.fromMemorySegment(S, c, co, ByteOrder.LITTLE_ENDIAN));
+      c01 = c01.add(FloatVector.fromMemorySegment(S, c, co + hi, ByteOrder.LITTLE_ENDIAN));
+      c10 = c10.add(FloatVector.fromMemorySegment(S, c, co + cRsB, ByteOrder.LITTLE_ENDIAN));
+      c11 = c11.add(FloatVector.fromMemorySegment(S, c, co + cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c20 = c20.add(FloatVector.fromMemorySegment(S, c, co + 2 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c21 = c21.add(FloatVector.fromMemorySegment(S, c, co + 2 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c30 = c30.add(FloatVector.fromMemorySegment(S, c, co + 3 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c31 = c31.add(FloatVector.fromMemorySegment(S, c, co + 3 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c40 = c40.add(FloatVector.fromMemorySegment(S, c, co + 4 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c41 = c41.add(FloatVector.fromMemorySegment(S, c, co + 4 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c50 = c50.add(FloatVector.fromMemorySegment(S, c, co + 5 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c51 = c51.add(FloatVector.fromMemorySegment(S, c, co + 5 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c60 = c60.add(FloatVector.fromMemorySegment(S, c, co + 6 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c61 = c61.add(FloatVector.fromMemorySegment(S, c, co + 6 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c70 = c70.add(FloatVector.fromMemorySegment(S, c, co + 7 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c71 = c71.add(FloatVector.fromMemorySegment(S, c, co + 7 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
     }
-    c00.intoArray(edge, 0);
-    c01.intoArray(edge, L);
-    c10.intoArray(edge, NR);
-    c11.intoArray(edge, NR + L);
-    c20.intoArray(edge, 2 * NR);
-    c21.intoArray(edge, 2 * NR + L);
-    c30.intoArray(edge, 3 * NR);
-    c31.intoArray(edge, 3 * NR + L);
-    c40.intoArray(edge, 4 * NR);
-    c41.intoArray(edge, 4 * NR + L);
-    c50.intoArray(edge, 5 * NR);
-    c51.intoArray(edge, 5 * NR + L);
-    c60.intoArray(edge, 6 * NR);
-    c61.intoArray(edge, 6 * NR + L);
-    c70.intoArray(edge, 7 * NR);
-    c71.intoArray(edge, 7 * NR + L);
+    c00.intoMemorySegment(c, co, ByteOrder.LITTLE_ENDIAN);
+    c01.intoMemorySegment(c, co + hi, ByteOrder.LITTLE_ENDIAN);
+    c10.intoMemorySegment(c, co + cRsB, ByteOrder.LITTLE_ENDIAN);
+    c11.intoMemorySegment(c, co + cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c20.intoMemorySegment(c, co + 2 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c21.intoMemorySegment(c, co + 2 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c30.intoMemorySegment(c, co + 3 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c31.intoMemorySegment(c, co + 3 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c40.intoMemorySegment(c, co + 4 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c41.intoMemorySegment(c, co + 4 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c50.intoMemorySegment(c, co + 5 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c51.intoMemorySegment(c, co + 5 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c60.intoMemorySegment(c, co + 6 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c61.intoMemorySegment(c, co + 6 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c70.intoMemorySegment(c, co + 7 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c71.intoMemorySegment(c, co + 7 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /**
+   * An edge tile (mr < MR or nr < NR): the kernel writes the full tile into the per-thread scratch
+   * tile, and the valid mr x nr part is added into C here.
+   */
+  private static void edgeKernel(int kc, float[] ap, float[] bp, int bo, MemorySegment c, long co, long cRsB,
+      int mr, int nr, boolean add, MemorySegment tile) {
+    kernel(kc, ap, bp, bo, tile, 0, 4L * NR, false);
     for (int r = 0; r < mr; r++) {
       long ro = co + r * cRsB;
       for (int jj = 0; jj < nr; jj++) {
-        float v = edge[r * NR + jj];
+        float v = tile.get(F32, 4L * (r * NR + jj));
         long o = ro + jj * 4L;
         c.set(F32, o, add ? c.get(F32, o) + v : v);
       }
     }
-  }
-
-  /** C[row, 0:NR] = (add ? C : 0) + [v0 v1]. */
-  private static void store(MemorySegment c, long o, boolean add, FloatVector v0, FloatVector v1) {
-    if (add) {
-      v0 = v0.add(FloatVector.fromMemorySegment(S, c, o, ByteOrder.LITTLE_ENDIAN));
-      v1 = v1.add(FloatVector.fromMemorySegment(S, c, o + 4L * L, ByteOrder.LITTLE_ENDIAN));
-    }
-    v0.intoMemorySegment(c, o, ByteOrder.LITTLE_ENDIAN);
-    v1.intoMemorySegment(c, o + 4L * L, ByteOrder.LITTLE_ENDIAN);
   }
 }
