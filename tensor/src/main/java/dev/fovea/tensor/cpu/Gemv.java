@@ -44,7 +44,7 @@ public final class Gemv {
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
-  private static final int CHUNK_ELEMS = 1 << 16;
+  private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
 
   private Gemv() {}
 
