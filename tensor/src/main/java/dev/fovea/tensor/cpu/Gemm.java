@@ -27,6 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * weight is never copied or dequantized whole. The micro-kernel keeps MR x (NR / L) = 8 x 2 vector
  * accumulators in registers and does one broadcast of A and one fma per accumulator per k.
  *
+ * <p>One row against a weight stored [n, k] (m == 1, bRs == 1: the decode step) goes to {@link
+ * Gemv}, which streams the weight once instead of packing it.
+ *
  * <p>Determinism: chunk boundaries depend on m, n and k only, and every C element is summed in the
  * same order (k in order inside a KC panel, panels in order), so results are bit-identical for any
  * thread count. {@code -Dfovea.simd=false} selects the scalar twin ({@link #sgemmScalar}).
