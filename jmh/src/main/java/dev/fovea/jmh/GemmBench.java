@@ -1,0 +1,100 @@
+package dev.fovea.jmh;
+
+import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas.CblasTrans;
+
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.cpu.Gemm;
+import dev.fovea.tensor.cpu.Parallel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * f32 GEMM, fovea {@link Gemm#sgemm} against OpenBLAS {@code cblas_sgemm} on the same off-heap
+ * buffers and layouts:
+ *
+ * <ul>
+ *   <li>{@code 1024x1024x1024}: A [m,k] and B [k,n] row-major (no transposes);
+ *   <li>{@code 577x1024x4096} (m x k x n; a ViT-L/14-336 MLP fc1 over 577 tokens): A [m,k] row-major,
+ *       the weight stored [n,k] as Linear does, i.e. C = A W^T (B transposed).
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 10, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Benchmark)
+public class GemmBench {
+  /** m x k x n. */
+  @Param({"1024x1024x1024", "577x1024x4096"})
+  public String shape;
+
+  @Param({"1", "2"})
+  public int threads;
+
+  @Param({"fovea", "openblas"})
+  public String impl;
+
+  private Arena arena;
+  private int m, k, n;
+  private boolean weightNk;
+  private MemorySegment a, b, c;
+  private FloatPointer pa, pb, pc;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    String[] d = shape.split("x");
+    m = Integer.parseInt(d[0]);
+    k = Integer.parseInt(d[1]);
+    n = Integer.parseInt(d[2]);
+    weightNk = !shape.equals("1024x1024x1024");
+    arena = Arena.ofShared();
+    a = Buffers.random(arena, DType.F32, (long) m * k, 1);
+    b = Buffers.random(arena, DType.F32, (long) k * n, 2);
+    c = Buffers.alloc(arena, 4L * m * n);
+    pa = Buffers.pointer(a);
+    pb = Buffers.pointer(b);
+    pc = Buffers.pointer(c);
+    Parallel.setThreads(threads);
+    openblas.blas_set_num_threads(threads);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    arena.close();
+  }
+
+  @Benchmark
+  public MemorySegment gemm() {
+    if (impl.equals("openblas")) {
+      if (weightNk) {
+        openblas.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1f, pa, k, pb, k, 0f, pc, n);
+      } else {
+        openblas.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
+      }
+    } else if (weightNk) {
+      Gemm.sgemm(m, n, k, a, 0, k, 1, b, DType.F32, 0, 1, k, c, 0, n, false);
+    } else {
+      Gemm.sgemm(m, n, k, a, 0, k, 1, b, DType.F32, 0, n, 1, c, 0, n, false);
+    }
+    return c;
+  }
+}

@@ -1,0 +1,290 @@
+package dev.fovea.tensor.cpu;
+
+import static dev.fovea.tensor.cpu.BlockDecode.F32;
+import static dev.fovea.tensor.cpu.BlockDecode.I16;
+import static dev.fovea.tensor.cpu.BlockDecode.QK;
+
+import dev.fovea.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix-vector product against a weight stored [n, k] row-major (the Linear layout, y = x W^T):
+ *
+ * <pre>
+ * y[j] = (accumulate ? y[j] : 0) + sum_k x[k] * W[j, k]      j in [0, n)
+ * </pre>
+ *
+ * <p>This is the decode-time path, so it is memory-bandwidth bound: W is read once, directly from
+ * its (memory-mapped) storage, and F16/BF16/Q8_0/Q4_0 are converted to f32 inside the dot product;
+ * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 in the
+ * even/odd order that the kernel's shift trick needs).
+ *
+ * <p>Determinism: rows are split into chunks whose size depends on k only; each row's dot product
+ * runs in a fixed order (fixed lane accumulators, then a sequential sum of the lanes), so results
+ * are bit-identical for any thread count. {@code -Dfovea.simd=false} selects the scalar twin.
+ */
+public final class Gemv {
+  static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd", "true"));
+
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  /** Bytes as L lanes, for the quantized kernels (they need L >= 8 and 32 % L == 0). */
+  private static final VectorSpecies<Byte> BS =
+      L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+
+  private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
+  /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
+  private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
+
+  private Gemv() {}
+
+  /** y[j] = (accumulate ? y[j] : 0) + sum_k x[xOff + k] * W[j, k]; contiguous x. */
+  public static void gemv(int n, int k, MemorySegment x, long xOff, MemorySegment w, DType wType, long wOff,
+      long wRowStride, MemorySegment y, long yOff, boolean accumulate) {
+    gemv(n, k, x, xOff, 1, w, wType, wOff, wRowStride, y, yOff, accumulate);
+  }
+
+  /**
+   * y[yOff + j] = (accumulate ? y[yOff + j] : 0) + sum_k x[xOff + k * xStride] * W[j, k], j in [0, n).
+   *
+   * <p>W: dtype {@code wType} in segment {@code w}; row j starts at element {@code wOff + j *
+   * wRowStride} and is contiguous along k. For Q8_0/Q4_0, k, wOff and wRowStride must be multiples
+   * of 32 (whole blocks). x and y are F32; all offsets and strides are in elements.
+   */
+  public static void gemv(int n, int k, MemorySegment x, long xOff, long xStride, MemorySegment w, DType wType,
+      long wOff, long wRowStride, MemorySegment y, long yOff, boolean accumulate) {
+    check(n, k, wType, wOff, wRowStride);
+    if (SIMD) {
+      gemvSimd(n, k, x, xOff, xStride, w, wType, wOff, wRowStride, y, yOff, accumulate);
+    } else {
+      gemvScalar(n, k, x, xOff, xStride, w, wType, wOff, wRowStride, y, yOff, accumulate);
+    }
+  }
+
+  static void check(int n, int k, DType wType, long wOff, long wRowStride) {
+    if (n < 0 || k < 0) {
+      throw new IllegalArgumentException("gemv: negative size n=" + n + ", k=" + k);
+    }
+    if (!wType.isFloatingPoint()) {
+      throw new IllegalArgumentException("gemv: weight dtype " + wType + " is not a floating-point storage type");
+    }
+    if (wType.isQuantized() && (k % QK != 0 || wOff % QK != 0 || wRowStride % QK != 0)) {
+      throw new IllegalArgumentException("gemv: " + wType + " weights are read in whole blocks of " + QK
+          + " along k, so k, wOff and wRowStride must be multiples of " + QK + "; got k=" + k + ", wOff=" + wOff
+          + ", wRowStride=" + wRowStride);
+    }
+  }
+
+  private static int rowsPerChunk(int k) {
+    return Math.max(1, CHUNK_ELEMS / Math.max(1, k));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Scalar twin: one sequential fma chain per row.
+
+  static void gemvScalar(int n, int k, MemorySegment x, long xOff, long xStride, MemorySegment w, DType wType,
+      long wOff, long wRowStride, MemorySegment y, long yOff, boolean accumulate) {
+    check(n, k, wType, wOff, wRowStride);
+    Parallel.forRange(n, rowsPerChunk(k), (j0, j1) -> {
+      for (long j = j0; j < j1; j++) {
+        long row = wOff + j * wRowStride;
+        float s = 0f;
+        for (int i = 0; i < k; i++) {
+          s = Math.fma(x.get(F32, (xOff + i * xStride) * 4), BlockDecode.get(w, wType, row + i), s);
+        }
+        long yo = (yOff + j) * 4;
+        y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // SIMD path.
+
+  static void gemvSimd(int n, int k, MemorySegment x, long xOff, long xStride, MemorySegment w, DType wType,
+      long wOff, long wRowStride, MemorySegment y, long yOff, boolean accumulate) {
+    check(n, k, wType, wOff, wRowStride);
+    if (n == 0) {
+      return;
+    }
+    if (wType.isQuantized() && BS == null) {
+      gemvScalar(n, k, x, xOff, xStride, w, wType, wOff, wRowStride, y, yOff, accumulate);
+      return;
+    }
+    float[] xs = XBUF.get();
+    if (xs.length < k) {
+      xs = new float[k];
+      XBUF.set(xs);
+    }
+    for (int i = 0; i < k; i++) {
+      xs[i] = x.get(F32, (xOff + i * xStride) * 4);
+    }
+    if (wType == DType.BF16) {
+      deinterleave(xs, k);
+    }
+    final float[] xv = xs;
+    Parallel.forRange(n, rowsPerChunk(k), (j0, j1) -> {
+      float[] lanes = LANES.get();
+      for (long j = j0; j < j1; j++) {
+        long row = wOff + j * wRowStride;
+        float s = switch (wType) {
+          case F32 -> dotF32(w, row * 4, xv, k, lanes);
+          case BF16 -> dotBf16(w, row * 2, xv, k, lanes);
+          case F16 -> dotF16(w, row * 2, xv, k, lanes);
+          case Q8_0 -> dotQ8_0(w, (row / QK) * 34, xv, k, lanes);
+          case Q4_0 -> dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
+          case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
+        };
+        long yo = (yOff + j) * 4;
+        y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+      }
+    });
+  }
+
+  /** Sums the lanes of {@code v} in lane order (reduceLanes leaves the order unspecified). */
+  private static float sumLanes(FloatVector v, float[] lanes) {
+    v.intoArray(lanes, 0);
+    float s = 0f;
+    for (int i = 0; i < L; i++) {
+      s += lanes[i];
+    }
+    return s;
+  }
+
+  /** Dot of the F32 row at byte {@code off} with x[0, k). */
+  private static float dotF32(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i <= k - 4 * L; i += 4 * L) {
+      long o = off + (long) i * 4;
+      a0 = FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
+      a1 = FloatVector.fromMemorySegment(S, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + L), a1);
+      a2 = FloatVector.fromMemorySegment(S, w, o + 8L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
+      a3 = FloatVector.fromMemorySegment(S, w, o + 12L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+    }
+    for (; i <= k - L; i += L) {
+      a0 = FloatVector.fromMemorySegment(S, w, off + (long) i * 4, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
+    }
+    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    for (; i < k; i++) {
+      s = Math.fma(w.get(F32, off + (long) i * 4), x[i], s);
+    }
+    return s;
+  }
+
+  /**
+   * Reorders x in place, per group of 2L elements, into [even elements, odd elements]: the BF16
+   * kernel reads 2L bf16 values as L ints and gets the even ones by {@code bits << 16} and the odd
+   * ones by {@code bits & 0xFFFF0000}. A tail shorter than 2L keeps its order.
+   */
+  private static void deinterleave(float[] x, int k) {
+    float[] tmp = new float[2 * L];
+    for (int g = 0; g + 2 * L <= k; g += 2 * L) {
+      for (int i = 0; i < L; i++) {
+        tmp[i] = x[g + 2 * i];
+        tmp[L + i] = x[g + 2 * i + 1];
+      }
+      System.arraycopy(tmp, 0, x, g, 2 * L);
+    }
+  }
+
+  /** Dot of the BF16 row at byte {@code off} with x, which {@link #deinterleave} has reordered. */
+  private static float dotBf16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i <= k - 4 * L; i += 4 * L) {
+      long o = off + (long) i * 2;
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
+      IntVector v1 = IntVector.fromMemorySegment(IS, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
+      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
+      a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
+      a3 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+    }
+    for (; i <= k - 2 * L; i += 2 * L) {
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, off + (long) i * 2, ByteOrder.LITTLE_ENDIAN);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
+      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
+    }
+    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    for (; i < k; i++) {
+      s = Math.fma(BlockDecode.bf16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+    }
+    return s;
+  }
+
+  /** Dot of the F16 row at byte {@code off} with x (scalar conversion; F16 weights are rare here). */
+  private static float dotF16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+    float s = 0f;
+    for (int i = 0; i < k; i++) {
+      s = Math.fma(BlockDecode.f16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+    }
+    return s;
+  }
+
+  /**
+   * Dot of the Q8_0 row starting at byte {@code off} with x: per block, the 32 int8 are widened to
+   * f32 and dotted with x in L-lane parts, then the block sum is scaled by d (one fma per block).
+   */
+  private static float dotQ8_0(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    int blocks = k / QK;
+    int b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+      long o0 = off + (long) b * 34, o1 = o0 + 34;
+      int x0 = b * QK, x1 = x0 + QK;
+      FloatVector s0 = FloatVector.zero(S), s1 = s0;
+      for (int p = 0; p < QK; p += L) {
+        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + p), s0);
+        s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, ByteOrder.LITTLE_ENDIAN)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x1 + p), s1);
+      }
+      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
+      a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
+    }
+    for (; b < blocks; b++) {
+      long o0 = off + (long) b * 34;
+      FloatVector s0 = FloatVector.zero(S);
+      for (int p = 0; p < QK; p += L) {
+        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, b * QK + p), s0);
+      }
+      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
+    }
+    return sumLanes(a0.add(a1), lanes);
+  }
+
+  /**
+   * Dot of the Q4_0 row starting at byte {@code off} with x: the low nibbles are elements 0..15 and
+   * the high nibbles 16..31; each is shifted to [-8, 7], widened to f32 and dotted, then scaled by d.
+   */
+  private static float dotQ4_0(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S);
+    int blocks = k / QK;
+    for (int b = 0; b < blocks; b++) {
+      long o = off + (long) b * 18;
+      int xb = b * QK;
+      FloatVector s = FloatVector.zero(S);
+      for (int p = 0; p < QK / 2; p += L) {
+        ByteVector q = ByteVector.fromMemorySegment(BS, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN);
+        ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+        ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
+        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + QK / 2 + p), s);
+      }
+      a0 = s.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
+    }
+    return sumLanes(a0, lanes);
+  }
+}

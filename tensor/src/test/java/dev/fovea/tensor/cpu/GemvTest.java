@@ -1,0 +1,128 @@
+package dev.fovea.tensor.cpu;
+
+import static dev.fovea.tensor.cpu.KernelRef.U;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import dev.fovea.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Gemv#gemv} (SIMD and scalar twin) against a naive double-precision reference, for every
+ * weight dtype, strided x, offsets, padded rows and accumulate on/off.
+ *
+ * <p>Tolerance, per element: |y - ref| <= (k + 2) * u * (|y0| + sum_k |x| |w|) + 1e-30, u = 2^-24
+ * (first-order bound of an f32 sum of k + 1 terms, in any order: the SIMD kernel sums in lanes).
+ * 1 and 2 threads must give bit-identical y.
+ */
+class GemvTest {
+  private static final int EXAMPLES = Integer.getInteger("fovea.examples", 200);
+  private static final DType[] W_TYPES = {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0};
+  private final int threadsBefore = Parallel.threads();
+
+  @AfterEach
+  void restoreThreads() {
+    Parallel.setThreads(threadsBefore);
+  }
+
+  @Test
+  void simdMatchesReference() {
+    qt().withExamples(EXAMPLES)
+        .forAll(integers().between(1, 70), integers().between(1, 400), integers().between(0, W_TYPES.length - 1),
+            longs().all())
+        .checkAssert((n, k, t, seed) -> check(n, k, W_TYPES[t], seed, true));
+  }
+
+  @Test
+  void scalarMatchesReference() {
+    qt().withExamples(Math.max(1, EXAMPLES / 2))
+        .forAll(integers().between(1, 40), integers().between(1, 200), integers().between(0, W_TYPES.length - 1),
+            longs().all())
+        .checkAssert((n, k, t, seed) -> check(n, k, W_TYPES[t], seed, false));
+  }
+
+  @Test
+  void largeRowsSpanManyChunks() {
+    Random rnd = new Random(7);
+    for (DType t : W_TYPES) {
+      check(1500, 4096 + 64, t, rnd.nextLong(), true);
+    }
+  }
+
+  @Test
+  void rejectsPartialBlocks() {
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment s = arena.allocate(1 << 12);
+      assertThrows(IllegalArgumentException.class, () -> Gemv.gemv(2, 48, s, 0, s, DType.Q4_0, 0, 64, s, 0, false));
+      assertThrows(IllegalArgumentException.class, () -> Gemv.gemv(2, 64, s, 0, s, DType.Q8_0, 16, 64, s, 0, false));
+    }
+  }
+
+  private static void check(int n, int kIn, DType t, long seed, boolean simd) {
+    Random rnd = new Random(seed);
+    int k = t.isQuantized() ? 32 * Math.max(1, (kIn + 31) / 32) : kIn;
+    long xStride = 1 + rnd.nextInt(3);
+    long xOff = rnd.nextInt(4);
+    long wOff = t.isQuantized() ? 32L * rnd.nextInt(2) : rnd.nextInt(4);
+    long wRowStride = k + (t.isQuantized() ? 32L * rnd.nextInt(2) : rnd.nextInt(3));
+    long yOff = rnd.nextInt(4);
+    boolean accumulate = rnd.nextBoolean();
+    String what = "n=" + n + " k=" + k + " " + t + " xOff=" + xOff + " xStride=" + xStride + " wOff=" + wOff
+        + " wRowStride=" + wRowStride + " yOff=" + yOff + " accumulate=" + accumulate;
+    try (Arena arena = Arena.ofShared()) {
+      KernelRef.Storage x = KernelRef.randomF32(xOff + (k - 1) * xStride + 1, rnd, arena);
+      KernelRef.Storage w = KernelRef.random(t, wOff + (n - 1) * wRowStride + k, rnd, arena);
+      KernelRef.Storage y0 = KernelRef.randomF32(yOff + n + 2, rnd, arena);
+      MemorySegment y1 = KernelRef.copy(y0.seg(), arena);
+      MemorySegment y2 = KernelRef.copy(y0.seg(), arena);
+      Parallel.setThreads(1);
+      run(n, k, x.seg(), xOff, xStride, w.seg(), t, wOff, wRowStride, y1, yOff, accumulate, simd);
+      Parallel.setThreads(2);
+      run(n, k, x.seg(), xOff, xStride, w.seg(), t, wOff, wRowStride, y2, yOff, accumulate, simd);
+      int diff = KernelRef.firstBitDifference(y1, y2);
+      if (diff >= 0) {
+        fail("forward: 1 and 2 threads differ at y flat index " + diff + " for " + what);
+      }
+      float[] got = KernelRef.floats(y1);
+      for (int i = 0; i < got.length; i++) {
+        boolean inWindow = i >= yOff && i < yOff + n;
+        if (!inWindow) {
+          if (got[i] != (float) y0.values()[i]) {
+            fail("forward: wrote y flat index " + i + " outside [yOff, yOff + n) for " + what);
+          }
+          continue;
+        }
+        long j = i - yOff;
+        double ref = accumulate ? y0.values()[i] : 0;
+        double mag = Math.abs(ref);
+        for (int p = 0; p < k; p++) {
+          double prod = x.values()[(int) (xOff + p * xStride)] * w.values()[(int) (wOff + j * wRowStride + p)];
+          ref += prod;
+          mag += Math.abs(prod);
+        }
+        double err = Math.abs(got[i] - ref);
+        double tol = (k + 2) * U * mag + 1e-30;
+        if (!(err <= tol)) {
+          fail("forward (" + (simd ? "simd" : "scalar") + "): y[" + j + "] = " + got[i] + ", reference " + ref
+              + ", |err| " + err + " > tol " + tol + " for " + what);
+        }
+      }
+    }
+  }
+
+  private static void run(int n, int k, MemorySegment x, long xOff, long xStride, MemorySegment w, DType t, long wOff,
+      long wRowStride, MemorySegment y, long yOff, boolean accumulate, boolean simd) {
+    if (simd) {
+      Gemv.gemvSimd(n, k, x, xOff, xStride, w, t, wOff, wRowStride, y, yOff, accumulate);
+    } else {
+      Gemv.gemvScalar(n, k, x, xOff, xStride, w, t, wOff, wRowStride, y, yOff, accumulate);
+    }
+  }
+}
