@@ -37,6 +37,26 @@ final class MappedFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads {@code len} bytes at {@code offset} with a plain read rather than through the mapping, so
+   * that the kernel's mmap read-around (up to read_ahead_kb, often MBs) does not pull tensor data
+   * in behind a header.
+   */
+  byte[] read(long offset, int len) {
+    byte[] b = new byte[len];
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, offset + buf.position()) < 0) {
+          throw new FormatException(name, null, "file shrank while reading bytes [" + offset + ", " + (offset + len) + ")");
+        }
+      }
+      return b;
+    } catch (IOException e) {
+      throw new TensorException("cannot read " + path + ": " + e, e);
+    }
+  }
+
   long size() {
     return segment.byteSize();
   }

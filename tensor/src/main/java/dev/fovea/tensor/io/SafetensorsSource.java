@@ -108,13 +108,16 @@ public final class SafetensorsSource extends MappedSource {
 
   private static SafetensorsSource parse(MappedFile file) {
     String f = file.name;
-    Cursor c = new Cursor(file.segment, f, 0);
-    long n = c.i64("header length");
+    if (file.size() < 8) {
+      throw new FormatException(f, "header length", "truncated: the file has " + file.size() + " bytes, fewer than the 8-byte header length");
+    }
+    long n = java.nio.ByteBuffer.wrap(file.read(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (n < 2 || n > MAX_HEADER || n > file.size() - 8) {
       throw new FormatException(
           f, "header length", Long.toUnsignedString(n) + " is not within [2, min(100000000, file size " + file.size() + " - 8)]");
     }
-    String text = c.utf8(n, "header");
+    // Read through a plain read, not the mapping: see MappedFile.read.
+    String text = Cursor.decodeUtf8(file.read(8, (int) n), f, "header");
     if (!text.startsWith("{")) {
       throw new FormatException(f, "header", "JSON header must start with '{'");
     }

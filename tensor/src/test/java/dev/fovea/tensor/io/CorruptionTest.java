@@ -93,7 +93,7 @@ class CorruptionTest {
         throw new AssertionError(st.label + " " + what + ": error does not name the file: " + e.getMessage(), e);
       }
       st.rejected++;
-      String kind = e instanceof FormatException fe && fe.field() != null ? fe.field().replaceAll("'.*'|#\\d+|\\d+", "*") : e.getClass().getSimpleName();
+      String kind = e instanceof FormatException fe && fe.field() != null ? fe.field().replaceAll("(?s)'.*'|#\\d+|\\d+", "*").replaceAll("\\P{Print}", "?") : e.getClass().getSimpleName();
       st.reasons.merge(kind, 1, Integer::sum);
     } catch (Throwable e) {
       throw new AssertionError(st.label + " " + what + ": untyped failure " + e, e);
