@@ -1,0 +1,106 @@
+package dev.fovea.tensor.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.TensorException;
+import dev.fovea.tensor.WeightSource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafetensorsSourceTest {
+  @TempDir Path tmp;
+
+  @Test
+  void readsEveryDtypeOfThePythonFixtureBitExact() {
+    JsonNode want = Fixtures.expected("basic.safetensors.expected.json");
+    try (var src = SafetensorsSource.open(Fixtures.path("basic.safetensors"))) {
+      Fixtures.checkAll(src, want.get("tensors"));
+      assertEquals("pt", src.metadata().get("format"));
+      assertEquals("fovea fixture \u2713", src.metadata().get("note"));
+      assertEquals(SafetensorsSource.FileDType.BOOL, src.fileDType("mask"));
+      assertEquals(DType.I32, src.info("mask").dtype());
+      assertTrue(src.get("f32").storage().isReadOnly(), "F32 tensors are mapped, not copied");
+      assertFalse(src.fileDType("u8").mappedDirectly());
+    }
+  }
+
+  @Test
+  void getAfterCloseIsATypedError() {
+    var src = SafetensorsSource.open(Fixtures.path("basic.safetensors"));
+    src.close();
+    assertThrows(TensorException.class, () -> src.get("f32"));
+  }
+
+  @Test
+  void missingTensorNamesTheFile() {
+    try (var src = SafetensorsSource.open(Fixtures.path("basic.safetensors"))) {
+      var e = assertThrows(TensorException.class, () -> src.get("nope"));
+      assertTrue(e.getMessage().contains("basic.safetensors") && e.getMessage().contains("nope"), e.getMessage());
+    }
+  }
+
+  @Test
+  void readsTheShardedFixtureThroughItsIndex() {
+    JsonNode want = Fixtures.expected("sharded.expected.json");
+    try (WeightSource src = WeightFiles.open(Fixtures.path("sharded/model.safetensors.index.json"))) {
+      Fixtures.checkAll(src, want.get("tensors"));
+      assertEquals(3, ((ShardedSource) src).shards().size());
+      assertEquals("pt", src.metadata().get("format"));
+      assertTrue(src.metadata().containsKey("total_size"));
+    }
+    try (WeightSource src = WeightFiles.open(Fixtures.path("sharded"))) {
+      assertEquals(want.get("tensors").size(), src.names().size());
+    }
+  }
+
+  @Test
+  void javaWrittenFileRoundTrips() throws IOException {
+    Path p = tmp.resolve("t.safetensors");
+    SafetensorsWriter.write(
+        p,
+        List.of(
+            new SafetensorsWriter.Item("a", Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)),
+            new SafetensorsWriter.Item("b", Tensor.ofLongs(new long[] {7, -8}, 2))),
+        java.util.Map.of("k", "v"));
+    try (var src = SafetensorsSource.open(p)) {
+      assertEquals(List.of("a", "b"), List.copyOf(src.names()));
+      assertEquals(6f, src.get("a").get(1, 2));
+      assertEquals(-8L, src.get("b").getLong(1));
+      assertEquals("v", src.metadata().get("k"));
+    }
+  }
+
+  @Test
+  void rejectsHandWrittenBadHeaders() throws IOException {
+    String[] bad = {
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", // size mismatch
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      "{\"a\":{\"dtype\":\"Q9\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
+      "{\"a\":{\"dtype\":\"U8\",\"shape\":[1000000,1000000,1000],\"data_offsets\":[0,4]}}",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      "{\"a\":",
+      "[1,2]",
+      "{\"__metadata__\":{\"x\":1}}",
+    };
+    for (String h : bad) {
+      Path p = tmp.resolve("bad.safetensors");
+      byte[] header = h.getBytes(StandardCharsets.UTF_8);
+      Files.write(p, SafetensorsWriter.frame(header, new byte[4]));
+      var e = assertThrows(FormatException.class, () -> SafetensorsSource.open(p).close(), h);
+      assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
+    }
+  }
+}
