@@ -2,6 +2,7 @@ package dev.fovea.convert;
 
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.archive.ArchiveFormat;
+import dev.fovea.tensor.io.WeightFiles;
 import dev.fovea.tensor.archive.ArchiveReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,23 +20,21 @@ import java.util.stream.Stream;
  * are tried in the order of {@link #STANDARD}; each is one {@link Format} line: a detector by magic
  * bytes (files) or file names (folders) and the reader that opens it.
  *
- * <p>Extension point: the safetensors, GGUF and PyTorch readers plug in by replacing the
- * {@code null} opener in their line with the reader's {@code open} method reference (e.g.
- * {@code SafetensorsReader::open}). Until then those inputs are recognised and refused with a
- * message saying that no reader is built in.
+ * <p>safetensors (single or sharded), GGUF and PyTorch checkpoints are opened by
+ * {@link WeightFiles#open}; a format added here is one detector and one opener.
  */
 public final class Inputs {
   /** The fovea archive: magic "FOVEA\0" (a folder qualifies when it holds exactly one *.fovea). */
   public static final Format ARCHIVE = new Format("fovea archive", p -> p.directory() ? p.children().stream().filter(c -> c.endsWith(ArchiveFormat.EXTENSION)).count() == 1 : ArchiveFormat.hasMagic(p.head()), Inputs::openArchive);
 
   /** safetensors: uint64 LE header length, then a JSON object starting with '{'; folders with *.safetensors or the shard index. */
-  public static final Format SAFETENSORS = new Format("safetensors", p -> p.directory() ? p.hasChildEndingWith(".safetensors") || p.children().contains("model.safetensors.index.json") : p.head().length >= 9 && p.head()[8] == '{' && p.head()[7] == 0, null);
+  public static final Format SAFETENSORS = new Format("safetensors", p -> p.directory() ? p.hasChildEndingWith(".safetensors") || p.children().contains("model.safetensors.index.json") : p.head().length >= 9 && p.head()[8] == '{' && p.head()[7] == 0, WeightFiles::open);
 
   /** GGUF v2/v3: magic "GGUF". */
-  public static final Format GGUF = new Format("GGUF", p -> p.directory() ? p.hasChildEndingWith(".gguf") : p.startsWith("GGUF"), null);
+  public static final Format GGUF = new Format("GGUF", p -> p.directory() ? p.hasChildEndingWith(".gguf") : p.startsWith("GGUF"), WeightFiles::open);
 
   /** PyTorch zip checkpoints (torch.save since 1.6): a ZIP local file header "PK\3\4"; folders with *.bin. */
-  public static final Format PYTORCH = new Format("PyTorch .bin", p -> p.directory() ? p.hasChildEndingWith(".bin") || p.children().contains("pytorch_model.bin.index.json") : p.startsWith("PK\3\4"), null);
+  public static final Format PYTORCH = new Format("PyTorch .bin", p -> p.directory() ? p.hasChildEndingWith(".bin") || p.children().contains("pytorch_model.bin.index.json") : p.startsWith("PK\3\4"), WeightFiles::open);
 
   /** Tried in this order; the first detector that matches decides. */
   public static final List<Format> STANDARD = List.of(ARCHIVE, SAFETENSORS, GGUF, PYTORCH);

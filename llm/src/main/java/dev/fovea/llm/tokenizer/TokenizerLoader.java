@@ -5,7 +5,10 @@ import dev.fovea.vit.tokenizer.TextTokenizer;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
 import dev.fovea.vit.tokenizer.WordPieceTokenizer;
 import java.nio.file.Files;
+import dev.fovea.tensor.io.GgufSource;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -13,8 +16,7 @@ import java.util.Map;
  * model folder or a vocabulary file.
  *
  * <p>GGUF: {@link #fromGgufMetadata} builds the tokenizer from a GGUF file's {@code tokenizer.ggml.*}
- * metadata; {@link #fromGguf} only lacks the file reader ({@code dev.fovea.tensor.io.GgufReader},
- * not merged yet): wiring it is reading the metadata map and calling {@code fromGgufMetadata}.
+ * metadata, which {@link #fromGguf} reads with {@link GgufSource}.
  */
 public final class TokenizerLoader {
   private TokenizerLoader() {}
@@ -112,13 +114,30 @@ public final class TokenizerLoader {
     return WordPieceTokenizer.load(file);
   }
 
-  /**
-   * A GGUF file's tokenizer. Needs {@code dev.fovea.tensor.io.GgufReader} (module tensor), which is
-   * not merged yet: once it is, read the metadata and return {@code fromGgufMetadata(file, kv)}.
-   */
+  /** A GGUF file's tokenizer, from its {@code tokenizer.ggml.*} metadata (no tensor data is read). */
   public static TextTokenizer fromGguf(Path file) {
-    throw new TokenizerFileException(file, "reading tokenizers from GGUF needs dev.fovea.tensor.io.GgufReader, "
-        + "which this build does not have yet; point --model at tokenizer.model / tokenizer.json / vocab.txt instead");
+    try (GgufSource gguf = GgufSource.open(file)) {
+      Map<String, Object> kv = new HashMap<>();
+      for (String key : List.of("tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+          "tokenizer.ggml.token_type", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+          "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id", "tokenizer.ggml.add_space_prefix")) {
+        if (!gguf.has(key)) {
+          continue;
+        }
+        Object value = switch (key) {
+          case "tokenizer.ggml.model" -> gguf.getString(key);
+          case "tokenizer.ggml.tokens" -> gguf.getStrings(key).toArray(String[]::new);
+          case "tokenizer.ggml.scores" -> gguf.getFloats(key);
+          case "tokenizer.ggml.token_type" -> gguf.getInts(key);
+          case "tokenizer.ggml.add_space_prefix" -> gguf.getBoolean(key);
+          default -> gguf.getLong(key);
+        };
+        kv.put(key, value);
+      }
+      return fromGgufMetadata(file, kv);
+    } catch (dev.fovea.tensor.TensorException e) {
+      throw new TokenizerFileException(file, e.getMessage(), e);
+    }
   }
 
   /**

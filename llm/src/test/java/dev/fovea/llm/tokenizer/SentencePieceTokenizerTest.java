@@ -208,6 +208,20 @@ class SentencePieceTokenizerTest {
   }
 
   /** llama.cpp's BERT GGUF convention ("▁" word starts, bare continuations), from vocab.txt. */
+  /** The real GGUF vocabularies, read with the GGUF reader: every llama.cpp case. */
+  @Test
+  void realGgufVocabularies() {
+    assertCases((SentencePieceTokenizer) TokenizerLoader.load(SharedData.tokenizerFile("llama/ggml-vocab-llama-spm.gguf")));
+    var bert = TokenizerLoader.load(SharedData.tokenizerFile("bert/ggml-vocab-bert-bge.gguf"));
+    int n = 0;
+    for (SharedData.Case c : SharedData.llamaCppCases(SharedData.tokenizerFile("bert/ggml-vocab-bert-bge.gguf.inp"),
+        SharedData.tokenizerFile("bert/ggml-vocab-bert-bge.gguf.out"))) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(c.ids(), bert.encode(c.text(), false), c.toString());
+      n++;
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(46, n);
+  }
+
   @Test
   void ggufBertMetadataHook() throws IOException {
     List<String> lines = Files.readAllLines(SharedData.tokenizerFile("bert/bert-base-uncased-vocab.txt"));

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 
 /**
  * Opens any checkpoint we read, by name or content: a sharded index ({@code *.index.json}), a
- * safetensors file, a GGUF file, a PyTorch zip ({@code .bin}/{@code .pt}/{@code .pth}), or a
+ * safetensors file, a fovea archive, a GGUF file, a PyTorch zip ({@code .bin}/{@code .pt}/{@code .pth}), or a
  * directory holding one of {@code model.safetensors.index.json}, {@code model.safetensors},
  * {@code pytorch_model.bin.index.json}, {@code pytorch_model.bin} or a single {@code .gguf}.
  */
@@ -43,6 +43,7 @@ public final class WeightFiles {
       return ShardedSource.open(path, shard);
     }
     return switch (sniff(path)) {
+      case "FOVEA" -> dev.fovea.tensor.archive.ArchiveReader.open(path);
       case "GGUF" -> GgufSource.open(path);
       case "PK" -> TorchBinSource.open(path);
       default -> SafetensorsSource.open(path);
@@ -54,6 +55,9 @@ public final class WeightFiles {
       byte[] b = in.readNBytes(4);
       if (b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
         return "GGUF";
+      }
+      if (b.length == 4 && b[0] == 'F' && b[1] == 'O' && b[2] == 'V' && b[3] == 'E') {
+        return "FOVEA";
       }
       if (b.length >= 2 && b[0] == 'P' && b[1] == 'K') {
         return "PK";
