@@ -105,7 +105,7 @@ public final class ImageDecoder {
         w = reader.getWidth(0);
         h = reader.getHeight(0);
       } catch (IOException | RuntimeException e) {
-        throw new ImageException(name, format + " header is unreadable: " + e.getMessage(), e);
+        throw new ImageException(name, format + " header is unreadable (corrupt or truncated file): " + e.getMessage(), e);
       }
       checkSize(name, format, w, h, limits);
       // 2. the pixels; any warning means corrupt or truncated data

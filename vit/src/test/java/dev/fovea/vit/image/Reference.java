@@ -48,7 +48,7 @@ final class Reference {
   /** ../shared/data/images, from the system property fovea.shared that the parent pom sets. */
   static Path sharedImages() {
     String shared = System.getProperty("fovea.shared");
-    Path dir = shared == null ? null : Path.of(shared, "data", "images");
+    Path dir = shared == null ? null : Path.of(shared, "data", "images").toAbsolutePath().normalize();
     Assumptions.assumeTrue(dir != null && Files.isDirectory(dir),
         "SKIPPED: the shared images are absent (system property fovea.shared = " + shared
             + "; expected <shared>/data/images with the real test pictures)");
