@@ -89,7 +89,7 @@ class PreprocessorConfigTest {
     ImageProcessor p = new ImageProcessor(PreprocessorConfig.clip(8));
     RgbImage a = ResamplePropertiesTest.random(1, 13, 9);
     RgbImage b = ResamplePropertiesTest.random(2, 9, 21);
-    try (var scope = Scope.open()) {
+    try (var _ = Scope.open()) {
       Tensor batch = p.processBatch(List.of(a, b));
       assertArrayEquals(new int[] {2, 3, 8, 8}, batch.shape());
       float[] all = batch.toFloatArray();
