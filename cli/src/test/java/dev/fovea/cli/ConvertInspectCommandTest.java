@@ -110,10 +110,12 @@ class ConvertInspectCommandTest {
     assertTrue(r.err().contains("unknown --dtype 'q5_k'"), r.err());
     assertFalse(Files.exists(dir.resolve("x.fovea")));
 
+    // a safetensors file whose header promises more bytes than the file holds
     Path st = dir.resolve("model.safetensors");
-    Files.write(st, new byte[] {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+    Files.write(st, new byte[] {64, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
     r = run("inspect", st.toString());
     assertEquals(1, r.code());
-    assertTrue(r.err().contains(st + ": is a safetensors checkpoint, but this build has no safetensors reader yet"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().contains(st.toString()), r.err());
   }
 }
