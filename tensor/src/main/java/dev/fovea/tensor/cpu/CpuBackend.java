@@ -129,7 +129,7 @@ public final class CpuBackend implements Backend {
   static float unaryScalar(UnaryOp op, float x) {
     return switch (op) {
       case NEG -> -x;
-      case EXP -> (float) Math.exp(x);
+      case EXP -> CpuMath.expf(x);
       case LOG -> (float) Math.log(x);
       case TANH -> (float) Math.tanh(x);
       case ERF -> CpuMath.erf(x);
@@ -196,7 +196,7 @@ public final class CpuBackend implements Backend {
     int i = 0;
     for (; i <= n - L; i += L) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
-      x.lanewise(VectorOperators.EXP).intoMemorySegment(os, (oe + i) * 4, LE);
+      CpuMath.exp(x).intoMemorySegment(os, (oe + i) * 4, LE);
     }
     return i;
   }
@@ -674,7 +674,9 @@ public final class CpuBackend implements Backend {
       for (; i <= n - L; i += L) {
         acc = acc.add(FloatVector.fromMemorySegment(S, xs, (e + i) * 4, LE));
       }
-      s = acc.reduceLanes(VectorOperators.ADD);
+      float[] lanes = CpuMath.lanes();
+      acc.intoArray(lanes, 0);
+      s = CpuMath.sumLanes(lanes);
     }
     for (; i < n; i++) {
       s += xs.get(F32, (e + i * cs) * 4);

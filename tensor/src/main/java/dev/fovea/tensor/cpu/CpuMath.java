@@ -1,13 +1,15 @@
 package dev.fovea.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Scalar and vector versions of the special functions the kernels need. exp, log, tanh, sin and
- * cos use the Vector API's lanewise operators (intrinsics backed by the JDK's vector math library,
- * within a couple of ulp of {@link Math}); erf and erfc are ours. Measured errors against a
+ * Scalar and vector versions of the special functions the kernels need. exp, erf and erfc are
+ * ours (exp for run-to-run determinism, see {@link #exp(FloatVector)}); log, tanh, sin and cos use
+ * the Vector API's lanewise operators (the JDK's vector math library, within a couple of ulp of
+ * {@link Math}). Measured errors against a
  * double-precision reference are asserted in {@code CpuMathTest}.
  *
  * <p>erf(x) = x P(x^2) for |x| &lt; 0.75, and erfc(z) = t exp(-z^2 + R(t)) with t = 1/(1 + z/2)
@@ -114,6 +116,124 @@ public final class CpuMath {
 
   // ------------------------------------------------------------------ vector (float)
 
+  // exp(x) = 2^k exp(r), k = rint(x log2 e), r = x - k ln 2 (Cody-Waite: ln 2 = LN2_HI + LN2_LO,
+  // LN2_HI with few bits so k LN2_HI is exact), exp(r) = 1 + r + r^2 P(r) on |r| <= ln2/2 with
+  // Cephes' expf coefficients; 2^k is applied as two exact power-of-two factors so results that
+  // underflow to subnormals are still right.
+  //
+  // Why not VectorOperators.EXP: its intrinsic (the JDK's vector math library) and its Java
+  // fallback (per-lane Math.exp, used before C2 compiles a loop) round differently, so results
+  // would depend on JIT timing. This uses only add/mul/fma/convert, which are IEEE-exact the same
+  // in every tier: bit-identical results run to run. Max error measured in CpuMathTest.
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final float RINT = 12582912f; // 1.5 * 2^23: x + RINT - RINT rounds to an integer (ties to even)
+  private static final float EXP_LO = -104f; // exp below this is 0 in float
+  private static final float EXP_HI = 89f; // exp above this is +inf in float
+  private static final float E0 = 1.9875691500e-4f;
+  private static final float E1 = 1.3981999507e-3f;
+  private static final float E2 = 8.3334519073e-3f;
+  private static final float E3 = 4.1665795894e-2f;
+  private static final float E4 = 1.6666665459e-1f;
+  private static final float E5 = 5.0000001201e-1f;
+
+  /** exp(x) in float arithmetic (the scalar twin of {@link #exp(FloatVector)}: bit-identical to each lane). */
+  public static float expf(float x) {
+    return expf(x, 0f);
+  }
+
+  /** exp(hi + lo) for a small correction lo, without rounding hi + lo first (twin of {@link #exp(FloatVector, FloatVector)}). */
+  public static float expf(float hi, float lo) {
+    if (Float.isNaN(hi) || Float.isNaN(lo)) {
+      return Float.NaN;
+    }
+    float x = hi + lo;
+    if (x < EXP_LO) {
+      return 0f;
+    }
+    if (x > EXP_HI) {
+      return Float.POSITIVE_INFINITY;
+    }
+    float k = Math.fma(x, LOG2E, RINT) - RINT;
+    float r = Math.fma(k, -LN2_HI, Math.min(Math.max(hi, EXP_LO - 8), EXP_HI + 8));
+    r = Math.fma(k, -LN2_LO, r) + lo;
+    float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(E0, r, E1), r, E2), r, E3), r, E4), r, E5);
+    float er = 1f + Math.fma(r * r, p, r);
+    int ki = (int) k;
+    int k1 = ki >> 1;
+    return er * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((ki - k1 + 127) << 23);
+  }
+
+  // The vector constants are fields so exp stays small: a FloatVector crossing a call that C2
+  // does not inline is boxed on the heap, and C2 inlines hot methods of at most 325 bytecodes.
+  private static final jdk.incubator.vector.VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+  private static final FloatVector V_ZERO = FloatVector.zero(SP);
+  private static final FloatVector V_ONE = FloatVector.broadcast(SP, 1f);
+  private static final FloatVector V_INF = FloatVector.broadcast(SP, Float.POSITIVE_INFINITY);
+  private static final FloatVector V_LO = FloatVector.broadcast(SP, EXP_LO);
+  private static final FloatVector V_HI = FloatVector.broadcast(SP, EXP_HI);
+  private static final FloatVector V_HLO = FloatVector.broadcast(SP, EXP_LO - 8);
+  private static final FloatVector V_HHI = FloatVector.broadcast(SP, EXP_HI + 8);
+  private static final FloatVector V_RINT = FloatVector.broadcast(SP, RINT);
+  private static final FloatVector V_LOG2E = FloatVector.broadcast(SP, LOG2E);
+  private static final FloatVector V_NLN2_HI = FloatVector.broadcast(SP, -LN2_HI);
+  private static final FloatVector V_NLN2_LO = FloatVector.broadcast(SP, -LN2_LO);
+  private static final FloatVector V_E0 = FloatVector.broadcast(SP, E0);
+  private static final FloatVector V_E1 = FloatVector.broadcast(SP, E1);
+  private static final FloatVector V_E2 = FloatVector.broadcast(SP, E2);
+  private static final FloatVector V_E3 = FloatVector.broadcast(SP, E3);
+  private static final FloatVector V_E4 = FloatVector.broadcast(SP, E4);
+  private static final FloatVector V_E5 = FloatVector.broadcast(SP, E5);
+  private static final IntVector V_BIAS = IntVector.broadcast(jdk.incubator.vector.IntVector.SPECIES_PREFERRED, 127);
+
+  /** exp of every lane (vectors of {@code FloatVector.SPECIES_PREFERRED}); see {@link #expf} for the method. */
+  public static FloatVector exp(FloatVector x) {
+    return exp(x, V_ZERO);
+  }
+
+  /**
+   * exp(hi + lo) per lane, with lo a correction (|lo| up to a few units) added after the range
+   * reduction of hi so hi + lo is never rounded: one call for the erfc tail's exp(-z^2 + R).
+   */
+  public static FloatVector exp(FloatVector hi, FloatVector lo) {
+    FloatVector x = hi.add(lo);
+    FloatVector k = x.max(V_LO).min(V_HI).fma(V_LOG2E, V_RINT).sub(V_RINT);
+    FloatVector r = k.fma(V_NLN2_LO, k.fma(V_NLN2_HI, hi.max(V_HLO).min(V_HHI))).add(lo);
+    FloatVector p = V_E0.fma(r, V_E1).fma(r, V_E2).fma(r, V_E3).fma(r, V_E4).fma(r, V_E5);
+    FloatVector er = r.mul(r).fma(p, r).add(V_ONE);
+    IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+    IntVector k1 = ki.lanewise(VectorOperators.ASHR, 1);
+    FloatVector y = er.mul(k1.add(V_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+        .mul(ki.sub(k1).add(V_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    // outside [EXP_LO, EXP_HI] the result is 0 or +inf (the clamped lanes computed garbage); NaN stays
+    return y.blend(V_ZERO, x.lt(V_LO)).blend(V_INF, x.compare(VectorOperators.GT, V_HI)).blend(x, x.test(VectorOperators.IS_NAN));
+  }
+
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[SP.length()]);
+
+  /**
+   * Per-thread scratch of one vector's lanes, for {@link #sumLanes(float[])}: the caller stores its
+   * accumulator with {@code intoArray} so no FloatVector crosses a call (which would box it).
+   */
+  public static float[] lanes() {
+    return LANES.get();
+  }
+
+  /**
+   * Sum of the lanes in lane order. reduceLanes(ADD) leaves the order unspecified, and it does
+   * differ between JIT tiers, so results would depend on timing.
+   */
+  public static float sumLanes(float[] lanes) {
+    float s = 0f;
+    for (float x : lanes) {
+      s += x;
+    }
+    return s;
+  }
+
+
+
   /** erfc(c a) for a &gt;= 0 and c in {1, 1/sqrt 2} (c^2 exact); lanes with c a &lt; SPLIT get garbage the caller blends away. */
   private static FloatVector erfcTail(FloatVector a, float c, float c2) {
     FloatVector one = FloatVector.broadcast(a.species(), 1f);
@@ -121,9 +241,7 @@ public final class CpuMath {
     FloatVector t = one.div(z.fma(0.5f, 1f));
     FloatVector hi = a.mul(a);
     FloatVector lo = a.fma(a, hi.neg()); // a^2 = hi + lo exactly
-    FloatVector e1 = hi.mul(-c2).lanewise(VectorOperators.EXP);
-    FloatVector e2 = horner(RF, t).sub(lo.mul(c2)).lanewise(VectorOperators.EXP);
-    return t.mul(e1).mul(e2);
+    return t.mul(exp(hi.mul(-c2), horner(RF, t).sub(lo.mul(c2))));
   }
 
   public static FloatVector erf(FloatVector x) {
@@ -148,7 +266,7 @@ public final class CpuMath {
 
   public static FloatVector geluTanh(FloatVector x) {
     FloatVector u2 = x.mul(x).mul(x).mul(0.044715f).add(x).mul(-2 * 0.7978845608028654f);
-    return x.div(u2.lanewise(VectorOperators.EXP).add(1f));
+    return x.div(exp(u2).add(1f));
   }
 
   // 1.702 = QG_HI + QG_LO, both floats
@@ -163,12 +281,12 @@ public final class CpuMath {
   public static FloatVector quickGelu(FloatVector x) {
     FloatVector hi = x.mul(QG_HI);
     FloatVector lo = x.fma(FloatVector.broadcast(x.species(), QG_HI), hi.neg()).add(x.mul(QG_LO));
-    FloatVector e = hi.neg().lanewise(VectorOperators.EXP).mul(lo.neg().add(1f));
+    FloatVector e = exp(hi.neg()).mul(lo.neg().add(1f));
     return x.div(e.add(1f));
   }
 
   public static FloatVector sigmoid(FloatVector x) {
     FloatVector one = FloatVector.broadcast(x.species(), 1f);
-    return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+    return one.div(exp(x.neg()).add(one));
   }
 }

@@ -6,18 +6,31 @@ import static dev.fovea.tensor.cpu.CpuBackend.S;
 import static dev.fovea.tensor.cpu.CpuBackend.SIMD;
 import static dev.fovea.tensor.cpu.Elements.F32;
 
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Attention without the [B, H, Tq, Tk] probability tensor: each query row computes its scores
- * into a per-worker buffer of Tk floats, softmaxes them in place and accumulates p_j v_j. Memory is
- * O(threads * (Tk + D)) instead of O(H * Tq * Tk). The explicit path in {@code Ops} composes the
- * same math from matmul + softmax + matmul; a test checks both agree.
+ * Attention without the [B, H, Tq, Tk] probability tensor. Work is split into blocks of
+ * {@value #BQ} queries of one (batch, head); for a block:
+ *
+ * <pre>
+ *   S = Q_blk K^T               [bq, Tk]   GEMM (a GEMV when bq = 1, as in decoding)
+ *   S = S * scale + bias        causal keys after i + (Tk - Tq) get -inf
+ *   P = softmax(S) row by row   in place, our deterministic exp
+ *   O_blk = P V                 [bq, D]    GEMM straight into the output
+ * </pre>
+ *
+ * Scratch is one [bq, Tk] block per worker, so memory is O(threads * BQ * Tk) instead of
+ * O(H * Tq * Tk). Keys and values may have fewer heads than queries (grouped-query attention):
+ * query head h reads key/value head h / (H / Hkv), without copying them. The explicit path in
+ * {@code ops.Attention} composes the same math; tests check both agree.
  */
 final class FusedAttention {
+  static final int BQ = 32;
+
   private FusedAttention() {}
 
   static void run(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
@@ -25,7 +38,9 @@ final class FusedAttention {
     int H = q.size(1);
     int Tq = q.size(2);
     int D = q.size(3);
+    int Hkv = k.size(1);
     int Tk = k.size(2);
+    int group = H / Hkv;
     MemorySegment qs = q.storage().segment();
     MemorySegment ks = k.storage().segment();
     MemorySegment vs = v.storage().segment();
@@ -36,85 +51,104 @@ final class FusedAttention {
     long[] vst = v.strides();
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
-    int rows = B * H * Tq;
-    // per-worker scratch, allocated once per call: O(threads * (Tk + D)) floats
+    int blocks = (Tq + BQ - 1) / BQ;
     int workers = Parallel.threads();
-    float[][] scores = new float[workers][Tk];
-    float[][] accs = new float[workers][D];
-    boolean vecD = SIMD && kst[3] == 1 && vst[3] == 1 && qst[3] == 1 && ost[3] == 1;
-    int grain = 8;
-    Parallel.forChunks((rows + grain - 1) / grain, (chunk, worker) -> {
-      float[] p = scores[worker];
-      float[] acc = accs[worker];
-      for (long r = (long) chunk * grain; r < Math.min(rows, (long) (chunk + 1) * grain); r++) {
-        int i = (int) (r % Tq);
-        int h = (int) ((r / Tq) % H);
-        int b = (int) (r / ((long) Tq * H));
-        long qe = q.offset() + b * qst[0] + h * qst[1] + i * qst[2];
-        long kb = k.offset() + b * kst[0] + h * kst[1];
-        long vb = v.offset() + b * vst[0] + h * vst[1];
-        int last = causal ? Math.min(Tk - 1, i + (Tk - Tq)) : Tk - 1;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j <= last; j++) {
-          long ke = kb + j * kst[2];
-          float s = dot(qs, qe, qst[3], ks, ke, kst[3], D, vecD) * scale;
-          if (bsg != null) {
-            s += bsg.get(F32, (bias.offset() + b * bst[0] + h * bst[1] + i * bst[2] + j * bst[3]) * 4);
-          }
-          p[j] = s;
-          max = Math.max(max, s);
-        }
-        java.util.Arrays.fill(acc, 0f);
-        long oe = out.offset() + b * ost[0] + h * ost[1] + i * ost[2];
-        if (max == Float.NEGATIVE_INFINITY) {
-          // every key masked: zeros, as the explicit path's softmax gives
+    int rows = Math.min(BQ, Tq);
+    // per-worker score block, in the caller's scope (freed with it)
+    MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize((long) workers * rows * Math.max(1, Tk)));
+    long blockFloats = (long) rows * Math.max(1, Tk);
+    Parallel.forChunks(B * H * blocks, (chunk, worker) -> {
+      int blk = chunk % blocks;
+      int h = (chunk / blocks) % H;
+      int b = chunk / (blocks * H);
+      int hk = h / group;
+      int i0 = blk * BQ;
+      int bq = Math.min(BQ, Tq - i0);
+      // keys any query of this block may see
+      int tk = causal ? Math.max(0, Math.min(Tk, i0 + bq + (Tk - Tq))) : Tk;
+      long sOff = worker * blockFloats;
+      long qe = q.offset() + b * qst[0] + h * qst[1] + i0 * qst[2];
+      long ke = k.offset() + b * kst[0] + hk * kst[1];
+      long ve = v.offset() + b * vst[0] + hk * vst[1];
+      long oe = out.offset() + b * ost[0] + h * ost[1] + i0 * ost[2];
+      if (tk > 0) {
+        // S[bq, tk] = Q_blk [bq, D] @ K^T: B[d, j] = K[j, d]
+        Gemm.sgemm(bq, tk, D, qs, qe, qst[2], qst[3], ks, DType.F32, ke, kst[3], kst[2], scratch, sOff, tk, false);
+      }
+      for (int r = 0; r < bq; r++) {
+        int i = i0 + r;
+        int visible = causal ? Math.max(0, Math.min(tk, i + (Tk - Tq) + 1)) : tk;
+        long row = sOff + (long) r * tk;
+        long biasRow = bsg == null ? -1 : bias.offset() + b * bst[0] + h * bst[1] + i * bst[2];
+        softmaxRow(scratch, row, tk, visible, scale, bsg, biasRow, bsg == null ? 0 : bst[3]);
+      }
+      if (tk > 0) {
+        // O_blk [bq, D] = P [bq, tk] @ V [tk, D]
+        Gemm.sgemm(bq, D, tk, scratch, sOff, tk, 1, vs, DType.F32, ve, vst[2], vst[3], os, oe, ost[2], false);
+      } else {
+        for (int r = 0; r < bq; r++) {
           for (int d = 0; d < D; d++) {
-            os.set(F32, (oe + d * ost[3]) * 4, 0f);
+            os.set(F32, (oe + r * ost[2] + d * ost[3]) * 4, 0f);
           }
-          continue;
-        }
-        float sum = 0;
-        for (int j = 0; j <= last; j++) {
-          float e = (float) Math.exp(p[j] - max);
-          p[j] = e;
-          sum += e;
-        }
-        for (int j = 0; j <= last; j++) {
-          axpy(p[j], vs, vb + j * vst[2], vst[3], acc, D, vecD);
-        }
-        float inv = 1f / sum;
-        for (int d = 0; d < D; d++) {
-          os.set(F32, (oe + d * ost[3]) * 4, acc[d] * inv);
         }
       }
     });
   }
 
-  private static float dot(MemorySegment a, long ae, long as, MemorySegment b, long be, long bs, int n, boolean vec) {
-    int i = 0;
-    float s = 0;
-    if (vec && n >= L) {
-      FloatVector acc = FloatVector.zero(S);
-      for (; i <= n - L; i += L) {
-        acc = FloatVector.fromMemorySegment(S, a, (ae + i) * 4, LE).fma(FloatVector.fromMemorySegment(S, b, (be + i) * 4, LE), acc);
+  /**
+   * Row of scores s[0, n) in place: s = s * scale + bias, keys at or after {@code visible} masked,
+   * then softmax. A row whose every key is masked becomes zeros (as the explicit path's softmax).
+   */
+  private static void softmaxRow(MemorySegment s, long row, int n, int visible, float scale, MemorySegment bias, long biasRow, long biasStride) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int j = 0; j < n; j++) {
+      float x = j < visible ? s.get(F32, (row + j) * 4) * scale : Float.NEGATIVE_INFINITY;
+      if (bias != null && j < visible) {
+        x += bias.get(F32, (biasRow + j * biasStride) * 4);
       }
-      s = acc.reduceLanes(VectorOperators.ADD);
+      s.set(F32, (row + j) * 4, x);
+      max = Math.max(max, x);
     }
-    for (; i < n; i++) {
-      s += a.get(F32, (ae + i * as) * 4) * b.get(F32, (be + i * bs) * 4);
+    if (max == Float.NEGATIVE_INFINITY) {
+      for (int j = 0; j < n; j++) {
+        s.set(F32, (row + j) * 4, 0f);
+      }
+      return;
     }
-    return s;
+    int j = 0;
+    float sum = 0f;
+    if (SIMD && n >= L) {
+      sum = expStoreSum(s, row, n, max);
+      j = n - n % L;
+    }
+    for (; j < n; j++) {
+      float e = CpuMath.expf(s.get(F32, (row + j) * 4) - max);
+      s.set(F32, (row + j) * 4, e);
+      sum += e;
+    }
+    float inv = 1f / sum;
+    j = 0;
+    if (SIMD) {
+      FloatVector invV = FloatVector.broadcast(S, inv);
+      for (; j <= n - L; j += L) {
+        FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(invV).intoMemorySegment(s, (row + j) * 4, LE);
+      }
+    }
+    for (; j < n; j++) {
+      s.set(F32, (row + j) * 4, s.get(F32, (row + j) * 4) * inv);
+    }
   }
 
-  private static void axpy(float alpha, MemorySegment x, long xe, long xs, float[] y, int n, boolean vec) {
-    int i = 0;
-    if (vec) {
-      for (; i <= n - L; i += L) {
-        FloatVector.fromMemorySegment(S, x, (xe + i) * 4, LE).fma(FloatVector.broadcast(S, alpha), FloatVector.fromArray(S, y, i)).intoArray(y, i);
-      }
+  private static float expStoreSum(MemorySegment s, long row, int n, float max) {
+    FloatVector acc = FloatVector.zero(S);
+    FloatVector maxV = FloatVector.broadcast(S, max);
+    for (int j = 0; j <= n - L; j += L) {
+      FloatVector e = CpuMath.exp(FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).sub(maxV));
+      e.intoMemorySegment(s, (row + j) * 4, LE);
+      acc = acc.add(e);
     }
-    for (; i < n; i++) {
-      y[i] += alpha * x.get(F32, (xe + i * xs) * 4);
-    }
+    float[] lanes = CpuMath.lanes();
+    acc.intoArray(lanes, 0);
+    return CpuMath.sumLanes(lanes);
   }
 }

@@ -35,7 +35,7 @@ final class RowKernels {
       i = n - n % L;
     }
     for (; i < n; i++) {
-      float e = (float) Math.exp(xs.get(F32, (xe + i) * 4) - max);
+      float e = CpuMath.expf(xs.get(F32, (xe + i) * 4) - max); // the vector lanes' twin
       if (!log) {
         os.set(F32, (oe + i) * 4, e);
       }
@@ -76,9 +76,11 @@ final class RowKernels {
     FloatVector acc = FloatVector.zero(S);
     FloatVector maxV = FloatVector.broadcast(S, max);
     for (int i = 0; i <= n - L; i += L) {
-      acc = acc.add(FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV).lanewise(VectorOperators.EXP));
+      acc = acc.add(CpuMath.exp(FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV)));
     }
-    return acc.reduceLanes(VectorOperators.ADD);
+    float[] lanes = CpuMath.lanes();
+    acc.intoArray(lanes, 0);
+    return CpuMath.sumLanes(lanes);
   }
 
   /** Stores exp(x_i - max) over the vector body and returns their sum. */
@@ -86,11 +88,13 @@ final class RowKernels {
     FloatVector acc = FloatVector.zero(S);
     FloatVector maxV = FloatVector.broadcast(S, max);
     for (int i = 0; i <= n - L; i += L) {
-      FloatVector e = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV).lanewise(VectorOperators.EXP);
+      FloatVector e = CpuMath.exp(FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(maxV));
       e.intoMemorySegment(os, (oe + i) * 4, LE);
       acc = acc.add(e);
     }
-    return acc.reduceLanes(VectorOperators.ADD);
+    float[] lanes = CpuMath.lanes();
+    acc.intoArray(lanes, 0);
+    return CpuMath.sumLanes(lanes);
   }
 
   /**
@@ -108,7 +112,9 @@ final class RowKernels {
         FloatVector d = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(meanV);
         acc = d.fma(d, acc);
       }
-      ss = acc.reduceLanes(VectorOperators.ADD);
+      float[] lanes = CpuMath.lanes();
+      acc.intoArray(lanes, 0);
+      ss = CpuMath.sumLanes(lanes);
     }
     for (; i < n; i++) {
       float d = xs.get(F32, (xe + i) * 4) - mean;
@@ -142,7 +148,9 @@ final class RowKernels {
         FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
         acc = x.fma(x, acc);
       }
-      ss = acc.reduceLanes(VectorOperators.ADD);
+      float[] lanes = CpuMath.lanes();
+      acc.intoArray(lanes, 0);
+      ss = CpuMath.sumLanes(lanes);
     }
     for (; i < n; i++) {
       float x = xs.get(F32, (xe + i) * 4);

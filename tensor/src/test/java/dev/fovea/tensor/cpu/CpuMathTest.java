@@ -139,4 +139,48 @@ class CpuMathTest {
       }
     }
   }
+
+  /**
+   * Our exp is deterministic by construction (add/mul/fma only): every vector lane equals the
+   * scalar twin bit for bit, including overflow, underflow to subnormals and NaN; and it stays
+   * within 1e-7 relative of exp in double over the whole float range where the result is normal.
+   */
+  @org.junit.jupiter.api.Test
+  void expLanesEqualTheScalarTwinAndAreAccurate() {
+    var sp = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    int n = 400_000;
+    float[] xs = new float[n + sp.length()];
+    for (int i = 0; i < n; i++) {
+      xs[i] = -110f + 202f * i / n;
+    }
+    xs[0] = Float.NaN;
+    xs[1] = Float.POSITIVE_INFINITY;
+    xs[2] = Float.NEGATIVE_INFINITY;
+    xs[3] = -0f;
+    float[] ys = new float[xs.length];
+    for (int i = 0; i < n; i += sp.length()) {
+      CpuMath.exp(jdk.incubator.vector.FloatVector.fromArray(sp, xs, i)).intoArray(ys, i);
+    }
+    double worst = 0;
+    float at = 0;
+    for (int i = 0; i < n; i++) {
+      float scalar = CpuMath.expf(xs[i]);
+      org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(ys[i]),
+          "exp lane vs scalar twin at x = " + xs[i] + ": " + ys[i] + " vs " + scalar);
+      double ref = Math.exp(xs[i]);
+      if (ref >= Float.MIN_NORMAL && ref <= Float.MAX_VALUE) {
+        double rel = Math.abs(ys[i] - ref) / ref;
+        if (rel > worst) {
+          worst = rel;
+          at = xs[i];
+        }
+      } else if (ref > Float.MAX_VALUE) {
+        org.junit.jupiter.api.Assertions.assertEquals(Float.POSITIVE_INFINITY, ys[i], "overflow at " + xs[i]);
+      } else if (!Double.isNaN(ref)) {
+        org.junit.jupiter.api.Assertions.assertTrue(Math.abs(ys[i] - ref) <= 2 * Float.MIN_VALUE, "underflow at " + xs[i] + ": " + ys[i] + " vs " + ref);
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(Float.isNaN(ys[0]) && ys[1] == Float.POSITIVE_INFINITY && ys[2] == 0f && ys[3] == 1f);
+    org.junit.jupiter.api.Assertions.assertTrue(worst <= 1e-7, "exp max relative error " + worst + " at x = " + at);
+  }
 }
