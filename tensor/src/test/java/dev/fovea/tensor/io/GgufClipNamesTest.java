@@ -209,4 +209,17 @@ class GgufClipNamesTest {
       src.release("no such tensor");
     }
   }
+
+  @Test
+  void llamaViewReleaseFreesThePermutedCopy() {
+    try (WeightSource hf = GgufLlamaNames.asHuggingFace(GgufSource.open(Fixtures.path("tiny.gguf")))) {
+      String q = "model.layers.0.self_attn.q_proj.weight";
+      Tensor t = hf.get(q);
+      float[] first = t.toFloatArray();
+      hf.release(q);
+      assertFalse(t.storage().segment().scope().isAlive(), "the permuted copy is freed");
+      assertArrayEquals(first, hf.get(q).toFloatArray(), "and made again on the next get");
+      hf.release("no such tensor");
+    }
+  }
 }
