@@ -3,6 +3,7 @@ package dev.fovea.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.convert.Converter;
 import dev.fovea.convert.Inputs;
+import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Shapes;
@@ -33,11 +34,14 @@ import picocli.CommandLine.Spec;
 final class ConvertCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "<input>", description = "checkpoint file or model folder (fovea archive today; safetensors, GGUF, PyTorch .bin once their readers are built in)")
+  @Parameters(index = "0", paramLabel = "<input>", description = "checkpoint file or model folder: safetensors (single or sharded), GGUF, PyTorch .bin, or a fovea archive")
   Path input;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "<out.fovea>", description = "archive to write (replaced atomically)")
   Path output;
+
+  @Option(names = "--mmproj", paramLabel = "<mmproj.gguf>", description = "with a LLaMA GGUF <input>: llama.cpp's CLIP/projector GGUF of a LLaVA model; both go into one archive under Hugging Face LLaVA names, with a synthesized config.json (llava-hf layout), preprocessor_config.json and tokenizer.gguf.json")
+  Path mmproj;
 
   @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0", description = "dtype of weight matrices (default: ${DEFAULT-VALUE})")
   String dtype = "f16";
@@ -59,7 +63,7 @@ final class ConvertCommand implements Callable<Integer> {
     DType target = Converter.parseDType(dtype);
     Converter.Options options = new Converter.Options(target, quantizeEmbeddings, reportError);
     Converter.Summary s;
-    try (ModelInput in = Inputs.open(input)) {
+    try (ModelInput in = mmproj == null ? Inputs.open(input) : LlavaGguf.open(input, mmproj)) {
       long totalBytes = 0;
       for (String n : in.weights().names()) {
         WeightSource.TensorInfo ti = in.weights().info(n);

@@ -35,8 +35,10 @@ public final class Fovea implements Runnable {
   static CommandLine commandLine() {
     return new CommandLine(new Fovea())
         .setExecutionExceptionHandler((ex, cmd, parsed) -> {
-          // Library errors are typed and say what is wrong: print the message, not a stack trace.
-          cmd.getErr().println("fovea: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
+          // Library errors are typed and say what is wrong (reader errors start with the file):
+          // print the message on one line, not a stack trace.
+          String msg = ex.getMessage() == null ? String.valueOf(ex.getCause()) : ex.getMessage();
+          cmd.getErr().println("fovea: " + ex.getClass().getSimpleName() + ": " + msg.strip().replaceAll("\\s*\\R\\s*", " "));
           if (Boolean.getBoolean("fovea.debug")) {
             ex.printStackTrace(cmd.getErr());
           }

@@ -28,6 +28,16 @@ public interface WeightSource extends AutoCloseable {
   /** Where the tensors come from (a path), for error messages. */
   String origin();
 
+  /**
+   * Says the caller is done with tensor {@code name}, so a source that made a copy of it
+   * (dequantized, widened, row-permuted) frees that copy now instead of at {@link #close}; the next
+   * {@link #get} makes it again. Mapped views cost nothing and are unaffected. A released copy must
+   * not be used again: its memory is freed, and reading it throws {@code IllegalStateException}.
+   * Streaming consumers (the converter) call this after each tensor so that at most one copy is
+   * alive; a model that keeps its weights never calls it. Unknown names are ignored.
+   */
+  default void release(String name) {}
+
   default boolean contains(String name) {
     return info(name) != null;
   }

@@ -26,6 +26,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * choosing each tensor's dtype by {@link DTypeRules} and streaming one tensor at a time through
  * {@link ArchiveWriter} (atomic: the output name holds a complete archive or nothing new).
  *
+ * <p>Memory: each tensor is produced inside its own scope (the converted output, plus one chunk of
+ * 2^20 elements of conversion work), written, and then {@link WeightSource#release}d,
+ * so a source that had to make a copy (GGUF K-quants dequantized on get, widened .bin/safetensors
+ * dtypes, the LLaMA view's permuted q/k) frees it before the next tensor. Mapped inputs (sharded
+ * or not) are read through the page cache, never copied.
+ *
  * <p>Quantization uses ggml's reference rounding ({@code Elements.quantizeBlock}). Per element of a
  * 32-element block with scale {@code d} stored as f16 ({@code d16}), the reconstruction error is
  * bounded as follows (x = input, m = max|x| of the block):
@@ -144,6 +150,9 @@ public final class Converter {
     long total = totalIn;
     long[] done = {0};
     w.listener((index, count, entry) -> {
+      // The tensor is on disk: let the source free any copy it made (dequantized K-quants, widened
+      // dtypes, permuted q/k rows), so that at most one tensor's copy is alive at a time.
+      weights.release(names.get(index));
       done[0] += bytesIn[index];
       progress.update(index + 1, count, entry.name(), done[0], total);
     });
@@ -207,6 +216,9 @@ public final class Converter {
   static String stringify(Object v) {
     if (v == null) {
       return "null";
+    }
+    if (v instanceof dev.fovea.tensor.io.GgufArray a) {
+      return stringify(a.values());
     }
     if (v instanceof Collection<?> c) {
       StringBuilder sb = new StringBuilder("[");

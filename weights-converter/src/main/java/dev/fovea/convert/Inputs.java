@@ -27,14 +27,14 @@ public final class Inputs {
   /** The fovea archive: magic "FOVEA\0" (a folder qualifies when it holds exactly one *.fovea). */
   public static final Format ARCHIVE = new Format("fovea archive", p -> p.directory() ? p.children().stream().filter(c -> c.endsWith(ArchiveFormat.EXTENSION)).count() == 1 : ArchiveFormat.hasMagic(p.head()), Inputs::openArchive);
 
-  /** safetensors: uint64 LE header length, then a JSON object starting with '{'; folders with *.safetensors or the shard index. */
-  public static final Format SAFETENSORS = new Format("safetensors", p -> p.directory() ? p.hasChildEndingWith(".safetensors") || p.children().contains("model.safetensors.index.json") : p.head().length >= 9 && p.head()[8] == '{' && p.head()[7] == 0, WeightFiles::open);
+  /** safetensors: uint64 LE header length, then a JSON object starting with '{'; a shard index {@code *.safetensors.index.json}; folders with *.safetensors or the shard index. */
+  public static final Format SAFETENSORS = new Format("safetensors", p -> p.directory() ? p.hasChildEndingWith(".safetensors") || p.children().contains("model.safetensors.index.json") : p.nameEndsWith(".safetensors.index.json") || p.head().length >= 9 && p.head()[8] == '{' && p.head()[7] == 0, WeightFiles::open);
 
   /** GGUF v2/v3: magic "GGUF". */
   public static final Format GGUF = new Format("GGUF", p -> p.directory() ? p.hasChildEndingWith(".gguf") : p.startsWith("GGUF"), WeightFiles::open);
 
-  /** PyTorch zip checkpoints (torch.save since 1.6): a ZIP local file header "PK\3\4"; folders with *.bin. */
-  public static final Format PYTORCH = new Format("PyTorch .bin", p -> p.directory() ? p.hasChildEndingWith(".bin") || p.children().contains("pytorch_model.bin.index.json") : p.startsWith("PK\3\4"), WeightFiles::open);
+  /** PyTorch zip checkpoints (torch.save since 1.6): a ZIP local file header "PK\3\4"; a shard index {@code *.bin.index.json}; folders with *.bin. */
+  public static final Format PYTORCH = new Format("PyTorch .bin", p -> p.directory() ? p.hasChildEndingWith(".bin") || p.children().contains("pytorch_model.bin.index.json") : p.nameEndsWith(".bin.index.json") || p.startsWith("PK\3\4"), WeightFiles::open);
 
   /** Tried in this order; the first detector that matches decides. */
   public static final List<Format> STANDARD = List.of(ARCHIVE, SAFETENSORS, GGUF, PYTORCH);

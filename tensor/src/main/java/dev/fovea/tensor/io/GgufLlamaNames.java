@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * <p>RoPE layout (spec 3.4): llama.cpp stores q/k rows in Meta's interleaved order, HF row
  * {@code c*hd/2 + i} of a head as GGUF row {@code 2i + c}. The view returns q (with
  * {@code llama.attention.head_count} heads) and k (with {@code head_count_kv}) in HF order, as a
- * row-permuted copy made on first use and owned by the view; every other tensor is the mapped one.
+ * row-permuted copy made on first use and owned by the view (freed by {@link WeightSource#release}
+ * or close); every other tensor is the source's.
  * Rows are whole ggml blocks, so this works for quantized q/k too.
  */
 public final class GgufLlamaNames {
@@ -119,8 +120,9 @@ public final class GgufLlamaNames {
     final Map<String, String> toGguf;
     final int nHead;
     final int nKv;
-    final Arena arena = Arena.ofShared();
-    final Map<String, Tensor> permuted = new ConcurrentHashMap<>();
+    record Copy(Tensor tensor, Arena arena) {}
+
+    final Map<String, Copy> permuted = new ConcurrentHashMap<>();
 
     HfView(GgufSource src, Map<String, String> toGguf, int nHead, int nKv) {
       this.src = src;
@@ -153,9 +155,32 @@ public final class GgufLlamaNames {
       Matcher m = BLK.matcher(g);
       if (m.matches() && (m.group(2).equals("attn_q") || m.group(2).equals("attn_k"))) {
         int heads = m.group(2).equals("attn_q") ? nHead : nKv;
-        return permuted.computeIfAbsent(name, n -> permute(src.get(g), heads, false, arena, src.origin() + " tensor '" + g + "'"));
+        return permuted.computeIfAbsent(name, n -> {
+          Arena arena = Arena.ofShared();
+          try {
+            Tensor t = permute(src.get(g), heads, false, arena, src.origin() + " tensor '" + g + "'");
+            src.release(g); // the GGUF-order original (a dequantized copy for K-quants) is not needed again
+            return new Copy(t, arena);
+          } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+          }
+        }).tensor();
       }
       return src.get(g);
+    }
+
+    @Override
+    public void release(String name) {
+      String g = toGguf.get(name);
+      if (g == null) {
+        return;
+      }
+      permuted.computeIfPresent(name, (n, c) -> {
+        c.arena().close();
+        return null;
+      });
+      src.release(g);
     }
 
     @Override
@@ -170,8 +195,8 @@ public final class GgufLlamaNames {
 
     @Override
     public void close() {
+      permuted.values().forEach(c -> c.arena().close());
       permuted.clear();
-      arena.close();
       src.close();
     }
   }

@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A whole file mapped read-only into a shared arena. The arena lives as long as the weight source
@@ -61,9 +63,41 @@ final class MappedFile implements AutoCloseable {
     return segment.byteSize();
   }
 
-  /** A fresh zeroed segment that lives as long as the file (for converted copies). */
+  /** Arenas of the copies made by the load running on this thread (see {@link #collecting}). */
+  private final ThreadLocal<List<Arena>> collector = new ThreadLocal<>();
+
+  /**
+   * A fresh zeroed segment for a converted copy. Inside {@link #collecting} it comes from its own
+   * arena, handed to the caller so the copy can be freed on its own; otherwise it lives as long as
+   * the file.
+   */
   MemorySegment allocate(long bytes) {
-    return arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+    List<Arena> owned = collector.get();
+    Arena a = arena;
+    if (owned != null) {
+      a = Arena.ofShared();
+      owned.add(a);
+    }
+    return a.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+  }
+
+  /** Runs {@code load}, adding to {@code owned} the arena of every copy it allocates. */
+  <T> T collecting(List<Arena> owned, Supplier<T> load) {
+    List<Arena> previous = collector.get();
+    collector.set(owned);
+    try {
+      return load.get();
+    } catch (RuntimeException e) {
+      owned.forEach(Arena::close);
+      owned.clear();
+      throw e;
+    } finally {
+      if (previous == null) {
+        collector.remove();
+      } else {
+        collector.set(previous);
+      }
+    }
   }
 
   @Override

@@ -4,7 +4,10 @@ import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -13,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Common shape of the file-backed readers: a name-ordered table of entries built at open from the
  * header alone, each with a loader that makes the tensor on first {@link #get} (a view over the
- * mapped file, or a converted copy in the file's arena), cached until {@link #close}.
+ * mapped file, or a converted copy in an arena of its own), cached until {@link #release} or
+ * {@link #close}.
  */
 abstract class MappedSource implements WeightSource {
   /** How one tensor is produced; runs at most once per name. */
@@ -27,6 +31,8 @@ abstract class MappedSource implements WeightSource {
   private final Map<String, Entry> entries;
   private final Map<String, Object> metadata;
   private final Map<String, Tensor> cache = new ConcurrentHashMap<>();
+  /** Arenas of the converted copies behind cached tensors (absent for mapped views). */
+  private final Map<String, List<Arena>> copies = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   MappedSource(MappedFile file, LinkedHashMap<String, Entry> entries, Map<String, Object> metadata) {
@@ -55,7 +61,26 @@ abstract class MappedSource implements WeightSource {
     if (e == null) {
       throw new TensorException("tensor '" + name + "' not found in " + origin() + " (" + entries.size() + " tensors)");
     }
-    return cache.computeIfAbsent(name, n -> e.loader().load());
+    return cache.computeIfAbsent(name, n -> {
+      List<Arena> owned = new ArrayList<>();
+      Tensor t = file.collecting(owned, () -> e.loader().load());
+      if (!owned.isEmpty()) {
+        copies.put(n, owned);
+      }
+      return t;
+    });
+  }
+
+  /** Drops the cached tensor and frees its converted copy, if any (see {@link WeightSource#release}). */
+  @Override
+  public void release(String name) {
+    cache.computeIfPresent(name, (n, t) -> {
+      List<Arena> owned = copies.remove(n);
+      if (owned != null) {
+        owned.forEach(Arena::close);
+      }
+      return null;
+    });
   }
 
   @Override
@@ -73,6 +98,8 @@ abstract class MappedSource implements WeightSource {
     if (!closed) {
       closed = true;
       cache.clear();
+      copies.values().forEach(l -> l.forEach(Arena::close));
+      copies.clear();
       file.close();
     }
   }

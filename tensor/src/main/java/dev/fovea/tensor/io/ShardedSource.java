@@ -131,6 +131,14 @@ public final class ShardedSource implements WeightSource {
   }
 
   @Override
+  public void release(String name) {
+    WeightSource s = owner.get(name);
+    if (s != null) {
+      s.release(name);
+    }
+  }
+
+  @Override
   public Map<String, Object> metadata() {
     return metadata;
   }

@@ -1,0 +1,352 @@
+package dev.fovea.convert;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.TensorException;
+import dev.fovea.tensor.WeightSource;
+import dev.fovea.tensor.io.FormatException;
+import dev.fovea.tensor.io.GgufArray;
+import dev.fovea.tensor.io.GgufClipNames;
+import dev.fovea.tensor.io.GgufLlamaNames;
+import dev.fovea.tensor.io.GgufSource;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A LLaVA-1.5 model as llama.cpp ships it, a LLaMA GGUF plus a CLIP "mmproj" GGUF, opened as one
+ * Hugging Face {@code LlavaForConditionalGeneration} checkpoint: the pair a fovea archive is
+ * converted from with {@code ./fovea convert model.gguf --mmproj mmproj.gguf -o out.fovea}.
+ *
+ * <p>Tensors, in the hub files' (old) layout of spec 2.2:
+ * <ul>
+ *   <li>{@code language_model.} + the {@link GgufLlamaNames} view of the LLaMA file
+ *       ({@code language_model.model.*}, {@code language_model.lm_head.weight}; q/k rows in HF order);
+ *   <li>the {@link GgufClipNames} view of the mmproj file ({@code vision_tower.vision_model.*},
+ *       {@code multi_modal_projector.linear_{1,2}.*}).
+ * </ul>
+ *
+ * <p>Side files, synthesized because a GGUF pair carries none:
+ * <ul>
+ *   <li>{@code config.json}: <b>follows llava-hf's {@code LlavaConfig} layout</b> (spec 2.1), see
+ *       {@link #config}; it is derived, not a copy of any published file.
+ *   <li>{@code preprocessor_config.json}: llava-hf's {@code CLIPImageProcessor} (shortest edge and
+ *       center crop to {@code clip.vision.image_size}, the file's mean/std), see
+ *       {@link GgufClipNames#preprocessorConfig}.
+ *   <li>{@value #TOKENIZER_FILE}: the LLaMA file's {@code tokenizer.ggml.*} metadata, see
+ *       {@link #tokenizerJson}.
+ * </ul>
+ *
+ * <p>Archive metadata: the LLaMA file's keys (without the large tokenizer arrays, which live in
+ * {@value #TOKENIZER_FILE}), then the mmproj file's keys, those that clash (the {@code general.*}
+ * keys) prefixed with {@code mmproj.}, then {@code fovea.mmproj} = the mmproj file name.
+ */
+public final class LlavaGguf {
+  /** Name of the embedded tokenizer blob. */
+  public static final String TOKENIZER_FILE = "tokenizer.gguf.json";
+  /** Value of the blob's {@code "format"} key. */
+  public static final String TOKENIZER_FORMAT = "fovea.gguf-tokenizer/1";
+  /** Token id of {@code <image>} in llava-hf's vocabulary, used when the GGUF vocabulary has none. */
+  public static final int DEFAULT_IMAGE_TOKEN_INDEX = 32000;
+
+  /** The format a pair is reported as (it is never detected: the pair is named explicitly). */
+  public static final Format FORMAT = new Format("LLaVA GGUF (model + mmproj)", p -> false, p -> {
+    throw new ConvertException(p + ": a LLaVA GGUF pair is opened with its mmproj file (--mmproj)");
+  });
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final Set<String> TOKENIZER_ARRAYS = Set.of("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type", "tokenizer.ggml.merges");
+
+  private LlavaGguf() {}
+
+  /** Opens the pair; closing the result closes both files. */
+  public static ModelInput open(Path model, Path mmproj) {
+    GgufSource llama = GgufSource.open(model);
+    GgufSource clip = null;
+    try {
+      clip = GgufSource.open(mmproj);
+      WeightSource text = GgufLlamaNames.asHuggingFace(llama);
+      WeightSource vision;
+      try {
+        vision = GgufClipNames.asHuggingFace(clip);
+      } catch (RuntimeException e) {
+        // text owns llama now; close it through the view.
+        text.close();
+        llama = null;
+        throw e;
+      }
+      GgufSource c = clip;
+      GgufSource l = llama;
+      clip = null;
+      llama = null;
+      try {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", json(config(l, c, text.info("lm_head.weight") == null ? -1 : text.info("lm_head.weight").shape()[0], text.info("model.embed_tokens.weight"))));
+        files.put("preprocessor_config.json", json(GgufClipNames.preprocessorConfig(GgufClipNames.params(c))));
+        if (l.has("tokenizer.ggml.tokens")) {
+          files.put(TOKENIZER_FILE, json(tokenizerJson(l)));
+        }
+        Map<String, Object> md = new LinkedHashMap<>();
+        l.metadata().forEach((k, v) -> {
+          if (!TOKENIZER_ARRAYS.contains(k)) {
+            md.put(k, v);
+          }
+        });
+        c.metadata().forEach((k, v) -> md.put(md.containsKey(k) ? "mmproj." + k : k, v));
+        md.put("fovea.mmproj", String.valueOf(mmproj.getFileName()));
+        return new ModelInput(model, FORMAT, new Pair(text, vision, md, model + " + " + mmproj), files);
+      } catch (RuntimeException e) {
+        text.close();
+        vision.close();
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      if (llama != null) {
+        llama.close();
+      }
+      if (clip != null) {
+        clip.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The synthesized {@code config.json}, in llava-hf's {@code LlavaConfig} layout (spec 2.1):
+   *
+   * <pre>
+   * architectures                    ["LlavaForConditionalGeneration"]
+   * model_type                       "llava"
+   * image_token_index                id of "&lt;image&gt;" in the GGUF vocabulary, else 32000 (llava-hf's)
+   * pad_token_id                     tokenizer.ggml.padding_token_id, when present
+   * projector_hidden_act             "gelu" (exact erf GELU, as HF; llama.cpp's projector uses the tanh form)
+   * vision_feature_layer             -2, or -1 for a legacy mmproj (fc1 stored as ffn_down), whose
+   *                                  converter already dropped the last vision layer: -1 of the
+   *                                  shortened tower is -2 of the full one
+   * vision_feature_select_strategy   "default" (drop CLS)
+   * image_seq_length                 (image_size / patch_size)^2
+   * multimodal_projector_bias        whether mm.0.bias is present
+   * tie_word_embeddings              true when the LLaMA file has no output.weight
+   * text_config                      LlamaConfig keys from llama.*: model_type "llama", vocab_size
+   *                                  (rows of token_embd), hidden_size, intermediate_size,
+   *                                  num_hidden_layers, num_attention_heads, num_key_value_heads,
+   *                                  head_dim, hidden_act "silu", max_position_embeddings,
+   *                                  rms_norm_eps, rope_theta, bos/eos_token_id, attention_bias and
+   *                                  mlp_bias false, tie_word_embeddings
+   * vision_config                    {@link GgufClipNames#visionConfig}
+   * fovea_synthesized_from           {"model": file name, "mmproj": file name}
+   * </pre>
+   *
+   * When {@code image_token_index} is not in the vocabulary it may equal {@code vocab_size}: a model
+   * must put image features at those positions before (not after) the embedding lookup.
+   */
+  static Map<String, Object> config(GgufSource llama, GgufSource clip, int lmHeadRows, WeightSource.TensorInfo embed) {
+    GgufLlamaNames.Params lp = GgufLlamaNames.params(llama);
+    GgufClipNames.Params cp = GgufClipNames.params(clip);
+    if (!cp.projectorType().equals("mlp")) {
+      throw new FormatException(clip.origin(), "metadata 'clip.projector_type'", "is '" + cp.projectorType() + "'; only LLaVA-1.5's \"mlp\" projector is supported");
+    }
+    if (clip.info("mm.0.weight") == null || clip.info("mm.2.weight") == null) {
+      throw new FormatException(clip.origin(), "tensor 'mm.0.weight'", "missing: the mmproj file has no LLaVA projector (mm.0 / mm.2)");
+    }
+    int projOut = clip.info("mm.2.weight").shape()[0];
+    if (projOut != lp.embeddingLength()) {
+      throw new FormatException(clip.origin(), "tensor 'mm.2.weight'", "projects to width " + projOut + " but " + llama.origin() + " has llama.embedding_length " + lp.embeddingLength() + "; not a matching pair");
+    }
+    int vocab = embed != null ? embed.shape()[0] : lp.vocabSize();
+    int imageToken = DEFAULT_IMAGE_TOKEN_INDEX;
+    if (llama.has("tokenizer.ggml.tokens")) {
+      int i = llama.getStrings("tokenizer.ggml.tokens").indexOf("<image>");
+      if (i >= 0) {
+        imageToken = i;
+      }
+    }
+    Map<String, Object> text = new LinkedHashMap<>();
+    text.put("model_type", "llama");
+    text.put("vocab_size", vocab);
+    text.put("hidden_size", lp.embeddingLength());
+    text.put("intermediate_size", lp.feedForwardLength());
+    text.put("num_hidden_layers", lp.blockCount());
+    text.put("num_attention_heads", lp.headCount());
+    text.put("num_key_value_heads", lp.headCountKv());
+    text.put("head_dim", lp.ropeDimensionCount());
+    text.put("hidden_act", "silu");
+    text.put("max_position_embeddings", lp.contextLength());
+    text.put("rms_norm_eps", lp.rmsNormEps());
+    text.put("rope_theta", lp.ropeFreqBase());
+    text.put("bos_token_id", llama.getInt("tokenizer.ggml.bos_token_id", 1));
+    text.put("eos_token_id", llama.getInt("tokenizer.ggml.eos_token_id", 2));
+    text.put("attention_bias", false);
+    text.put("mlp_bias", false);
+    text.put("tie_word_embeddings", lmHeadRows < 0);
+
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("architectures", List.of("LlavaForConditionalGeneration"));
+    m.put("model_type", "llava");
+    m.put("image_token_index", imageToken);
+    if (llama.has("tokenizer.ggml.padding_token_id")) {
+      m.put("pad_token_id", llama.getInt("tokenizer.ggml.padding_token_id"));
+    }
+    m.put("projector_hidden_act", "gelu");
+    m.put("vision_feature_layer", GgufClipNames.legacyFfnNaming(clip) ? -1 : -2);
+    m.put("vision_feature_select_strategy", "default");
+    int side = cp.imageSize() / cp.patchSize();
+    m.put("image_seq_length", side * side);
+    m.put("multimodal_projector_bias", clip.info("mm.0.bias") != null);
+    m.put("tie_word_embeddings", lmHeadRows < 0);
+    m.put("text_config", text);
+    m.put("vision_config", GgufClipNames.visionConfig(cp));
+    Map<String, Object> from = new LinkedHashMap<>();
+    from.put("model", fileName(llama.origin()));
+    from.put("mmproj", fileName(clip.origin()));
+    m.put("fovea_synthesized_from", from);
+    return m;
+  }
+
+  /**
+   * The tokenizer blob ({@value #TOKENIZER_FILE}): one JSON object whose keys are the GGUF keys
+   * without their {@code tokenizer.ggml.} prefix, values as JSON (arrays stay arrays, floats keep
+   * their float value), plus {@code "format": "fovea.gguf-tokenizer/1"}:
+   *
+   * <pre>
+   * {"format": "fovea.gguf-tokenizer/1",
+   *  "model": "llama",                      tokenizer.ggml.model (SentencePiece for "llama")
+   *  "tokens": ["&lt;unk&gt;", "&lt;s&gt;", ...],        tokenizer.ggml.tokens
+   *  "scores": [0.0, ...],                  tokenizer.ggml.scores
+   *  "token_type": [2, 3, ...],             tokenizer.ggml.token_type (1 normal, 2 unknown, 3 control, 4 user, 5 unused, 6 byte)
+   *  "bos_token_id": 1, "eos_token_id": 2, "unknown_token_id": 0, "padding_token_id": ...,
+   *  "add_bos_token": true, "add_eos_token": false, "add_space_prefix": ..., "merges": [...],
+   *  "chat_template": "..."}                tokenizer.chat_template, when present
+   * </pre>
+   *
+   * Only the keys the file has appear. Renaming each key back to {@code tokenizer.ggml.<key>} gives
+   * the map {@code TokenizerLoader.fromGgufMetadata} reads.
+   */
+  public static Map<String, Object> tokenizerJson(GgufSource s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", TOKENIZER_FORMAT);
+    String prefix = "tokenizer.ggml.";
+    for (Map.Entry<String, Object> e : s.metadata().entrySet()) {
+      if (e.getKey().startsWith(prefix)) {
+        m.put(e.getKey().substring(prefix.length()), plain(e.getValue()));
+      }
+    }
+    if (s.has("tokenizer.chat_template")) {
+      m.put("chat_template", s.getString("tokenizer.chat_template"));
+    }
+    return m;
+  }
+
+  private static Object plain(Object v) {
+    if (v instanceof GgufArray a) {
+      List<Object> out = new ArrayList<>(a.size());
+      for (Object o : a.values()) {
+        out.add(plain(o));
+      }
+      return out;
+    }
+    return v;
+  }
+
+  private static String fileName(String origin) {
+    Path p = Path.of(origin).getFileName();
+    return p == null ? origin : p.toString();
+  }
+
+  private static byte[] json(Object o) {
+    try {
+      return JSON.writeValueAsString(o).getBytes(StandardCharsets.UTF_8);
+    } catch (JsonProcessingException e) {
+      throw new TensorException("cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The two views under one name space: {@code language_model.} + text names, then the vision names. */
+  private static final class Pair implements WeightSource {
+    final WeightSource text;
+    final WeightSource vision;
+    final Map<String, WeightSource> owner = new LinkedHashMap<>();
+    final Map<String, String> inner = new LinkedHashMap<>();
+    final Map<String, Object> metadata;
+    final String origin;
+
+    Pair(WeightSource text, WeightSource vision, Map<String, Object> metadata, String origin) {
+      this.text = text;
+      this.vision = vision;
+      this.metadata = Collections.unmodifiableMap(metadata);
+      this.origin = origin;
+      for (String n : text.names()) {
+        add("language_model." + n, text, n);
+      }
+      for (String n : vision.names()) {
+        add(n, vision, n);
+      }
+    }
+
+    private void add(String name, WeightSource src, String n) {
+      if (owner.containsKey(name)) {
+        throw new FormatException(src.origin(), "tensor '" + n + "'", "maps to '" + name + "', which the other file of the pair also has");
+      }
+      owner.put(name, src);
+      inner.put(name, n);
+    }
+
+    @Override
+    public Set<String> names() {
+      return Collections.unmodifiableSet(owner.keySet());
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+      WeightSource s = owner.get(name);
+      if (s == null) {
+        return null;
+      }
+      TensorInfo i = s.info(inner.get(name));
+      return new TensorInfo(name, i.dtype(), i.shape());
+    }
+
+    @Override
+    public Tensor get(String name) {
+      WeightSource s = owner.get(name);
+      if (s == null) {
+        throw new TensorException("tensor '" + name + "' not found in " + origin + " (" + owner.size() + " tensors)");
+      }
+      return s.get(inner.get(name));
+    }
+
+    @Override
+    public void release(String name) {
+      WeightSource s = owner.get(name);
+      if (s != null) {
+        s.release(inner.get(name));
+      }
+    }
+
+    @Override
+    public Map<String, Object> metadata() {
+      return metadata;
+    }
+
+    @Override
+    public String origin() {
+      return origin;
+    }
+
+    @Override
+    public void close() {
+      try {
+        text.close();
+      } finally {
+        vision.close();
+      }
+    }
+  }
+}
