@@ -108,6 +108,10 @@ public record ClipConfig(
       while (c != null && !(c instanceof ClipConfigException)) {
         c = c.getCause();
       }
+      if (c instanceof ClipConfigException ce && ce.key() != null) {
+        String full = keys.isEmpty() ? ce.key() : keys + "." + ce.key();
+        throw new ClipConfigException(source + ": '" + full + "' " + ce.problem(), e);
+      }
       String what = c != null ? c.getMessage() : e.getOriginalMessage();
       throw new ClipConfigException(source + ": " + (keys.isEmpty() ? "" : "in '" + keys + "': ") + what, e);
     } catch (JsonProcessingException e) {
