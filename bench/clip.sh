@@ -3,7 +3,8 @@
 # CLIP vision tower, inference mode) in the same session, same shapes, F32.
 #
 #   bench/clip.sh              full run: batch 1 and 8, ViT-B/16@224 and ViT-L/14@336, 3 x 2 s warm-up, 5 x 2 s
-#   QUICK=1 bench/clip.sh      quick check (a few minutes): batch 1 only, 1 x 1 s warm-up, 2 x 1 s; torch 2 runs
+#   QUICK=1 bench/clip.sh      quick check (a few minutes): batch 1 only, 1 x 1 s warm-up, 2 x 1 s; torch one
+#                              timed run (no warm-up) at OMP/intra-op (1, 1) and (2, 2) only
 #   THREADS=2 bench/clip.sh    fovea threads (default 2); PyTorch tries intra-op 1 and 2 x OMP/OpenBLAS 1 and 2
 #
 # Prints the JMH table and the torch timings on stderr, then one `name: value` line per figure
@@ -26,11 +27,15 @@ mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true
 if [[ -n "${QUICK:-}" ]]; then
   DEFAULT_ARGS="-f 1 -wi 1 -i 2 -w 1 -r 1 -p batch=1"
   BATCHES="1"
-  REPEATS=2
+  REPEATS=1
+  WARMUP=0
+  SETTINGS="1:1 2:2"
 else
   DEFAULT_ARGS="-f 1 -wi 3 -i 5 -w 2 -r 2"
   BATCHES="1 8"
   REPEATS=5
+  WARMUP=1
+  SETTINGS="1:1 1:2 2:1 2:2"
 fi
 OUT=${OUT:-jmh/target/clip.json}
 TORCH_OUT=${TORCH_OUT:-jmh/target/clip-torch.txt}
@@ -41,12 +46,12 @@ TORCH_OUT=${TORCH_OUT:-jmh/target/clip-torch.txt}
 : > "$TORCH_OUT"
 for model in vit_b16_224 vit_l14_336; do
   for batch in $BATCHES; do
-    for omp in 1 2; do
-      for intra in 1 2; do
-        echo "torch $model batch $batch omp/openblas $omp intra-op $intra" >&2
-        OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$omp MKL_NUM_THREADS=$omp \
-          "$PY" bench/clip_torch.py "$model" "$batch" "$intra" "$REPEATS" | tee -a "$TORCH_OUT" >&2
-      done
+    for setting in $SETTINGS; do
+      omp=${setting%%:*}
+      intra=${setting##*:}
+      echo "torch $model batch $batch omp/openblas $omp intra-op $intra" >&2
+      OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$omp MKL_NUM_THREADS=$omp \
+        "$PY" bench/clip_torch.py "$model" "$batch" "$intra" "$REPEATS" "$WARMUP" | tee -a "$TORCH_OUT" >&2
     done
   done
 done

@@ -2,7 +2,7 @@
 """PyTorch baseline for bench/clip.sh: the CLIP vision tower (HF CLIPVisionTransformer, plain torch,
 random weights) at the shapes of ClipVisionBench, in inference mode.
 
-    clip_torch.py <model> <batch> <intra_op_threads> <repeats>
+    clip_torch.py <model> <batch> <intra_op_threads> <repeats> [<warm-up runs, default 1>]
 
 Thread settings come from the caller (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS must be set before
 torch is imported). Prints one line: `<model> <batch> <threads> <median seconds> <min seconds>`."""
@@ -55,13 +55,15 @@ def forward(w, model, x):
 
 def main():
     model, batch, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     torch.set_num_threads(threads)
     w = build(model)
     S = CONFIGS[model][4]
     x = torch.randn(batch, 3, S, S, generator=torch.Generator().manual_seed(1))
     times = []
     with torch.inference_mode():
-        forward(w, model, x)  # warm-up
+        for _ in range(warmup):
+            forward(w, model, x)
         for _ in range(repeats):
             t0 = time.perf_counter()
             forward(w, model, x)
