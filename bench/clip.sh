@@ -4,7 +4,7 @@
 #
 #   bench/clip.sh              full run: batch 1 and 8, ViT-B/16@224 and ViT-L/14@336, 3 x 2 s warm-up, 5 x 2 s
 #   QUICK=1 bench/clip.sh      quick check (a few minutes): batch 1 only, 1 x 1 s warm-up, 2 x 1 s; torch one
-#                              timed run (no warm-up) at OMP/intra-op (1, 1) and (2, 2) only
+#                              timed run (no warm-up) at OMP/intra-op (1, 1) only (the fastest setting on a loaded 2-core box)
 #   THREADS=2 bench/clip.sh    fovea threads (default 2); PyTorch tries intra-op 1 and 2 x OMP/OpenBLAS 1 and 2
 #
 # Prints the JMH table and the torch timings on stderr, then one `name: value` line per figure
@@ -29,7 +29,7 @@ if [[ -n "${QUICK:-}" ]]; then
   BATCHES="1"
   REPEATS=1
   WARMUP=0
-  SETTINGS="1:1 2:2"
+  SETTINGS="1:1"
 else
   DEFAULT_ARGS="-f 1 -wi 3 -i 5 -w 2 -r 2"
   BATCHES="1 8"
