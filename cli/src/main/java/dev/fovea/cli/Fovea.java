@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ConvertCommand.class,
       InspectCommand.class,
       TokenizeCommand.class,
+      ClassifyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fovea implements Runnable {

@@ -1,0 +1,75 @@
+package dev.fovea.jmh;
+
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.cpu.Parallel;
+import dev.fovea.vit.clip.ClipVisionConfig;
+import dev.fovea.vit.clip.ClipVisionTransformer;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * CLIP image encoding (vision tower: patch embedding, pre_layrnorm, L encoder layers,
+ * post_layernorm of the CLS row) with random weights built from the real configs:
+ *
+ * <ul>
+ *   <li>{@code vit_b16_224}: openai/clip-vit-base-patch16, 768 wide, 12 layers, 12 heads, 197 tokens;
+ *   <li>{@code vit_l14_336}: openai/clip-vit-large-patch14-336, 1024 wide, 24 layers, 16 heads, 577 tokens.
+ * </ul>
+ *
+ * One op = one forward of {@code batch} images in F32. bench/clip.sh runs it against PyTorch.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
+@State(Scope.Benchmark)
+public class ClipVisionBench {
+  @Param({"vit_b16_224", "vit_l14_336"})
+  public String model;
+
+  @Param({"1", "8"})
+  public int batch;
+
+  @Param({"2"})
+  public int threads;
+
+  private ClipVisionTransformer tower;
+  private Tensor pixels;
+
+  /** The vision config of the named OpenAI model (keys as in its config.json). */
+  public static ClipVisionConfig config(String model) {
+    return switch (model) {
+      case "vit_b16_224" -> new ClipVisionConfig(768, 3072, 12, 12, 3, 224, 16, "quick_gelu", 1e-5, 512);
+      case "vit_l14_336" -> new ClipVisionConfig(1024, 4096, 24, 16, 3, 336, 14, "quick_gelu", 1e-5, 768);
+      default -> throw new IllegalArgumentException("unknown model " + model + " (vit_b16_224, vit_l14_336)");
+    };
+  }
+
+  @Setup
+  public void setup() {
+    Parallel.setThreads(threads);
+    ClipVisionConfig c = config(model);
+    tower = new ClipVisionTransformer(c);
+    tower.initRandom(42);
+    pixels = Tensor.randn(new Random(1), batch, 3, c.imageSize(), c.imageSize());
+  }
+
+  @Benchmark
+  public float encode() {
+    try (dev.fovea.tensor.Scope s = dev.fovea.tensor.Scope.open()) {
+      return tower.forward(pixels).pooled().get(0, 0);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package dev.fovea.vit.clip;
+
+import dev.fovea.nn.Module;
+import dev.fovea.nn.StateDict;
+import dev.fovea.nn.StateDictException;
+import dev.fovea.tensor.TensorException;
+import dev.fovea.tensor.WeightSource;
+import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.tensor.io.WeightFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A model as it sits on disk: an HF folder ({@code config.json}, {@code model.safetensors} or
+ * {@code pytorch_model.bin} (sharded or not), tokenizer and preprocessor files) or a fovea archive
+ * (the same side files embedded). Holds the open {@link WeightSource}: weights are mapped, so
+ * close it only when the model is no longer used.
+ */
+public final class ClipCheckpoint implements AutoCloseable {
+  private final Path path;
+  private final WeightSource weights;
+
+  private ClipCheckpoint(Path path, WeightSource weights) {
+    this.path = path;
+    this.weights = weights;
+  }
+
+  /** Opens a model folder or a fovea archive. */
+  public static ClipCheckpoint open(Path path) {
+    if (!Files.exists(path)) {
+      throw new ClipConfigException(path + ": no such model folder or archive");
+    }
+    return new ClipCheckpoint(path, WeightFiles.open(path));
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public WeightSource weights() {
+    return weights;
+  }
+
+  public boolean isArchive() {
+    return weights instanceof ArchiveReader;
+  }
+
+  /** The side file's bytes (from the folder or embedded in the archive), or null if absent. */
+  public byte[] file(String name) {
+    if (weights instanceof ArchiveReader a) {
+      return a.file(name);
+    }
+    Path f = path.resolve(name);
+    if (!Files.isRegularFile(f)) {
+      return null;
+    }
+    try {
+      return Files.readAllBytes(f);
+    } catch (IOException e) {
+      throw new ClipConfigException(f + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** How errors name a side file: the folder's file, or "archive!name". */
+  public String describe(String name) {
+    return isArchive() ? path + "!" + name : path.resolve(name).toString();
+  }
+
+  /** The config.json bytes; throws naming where it was looked for. */
+  public byte[] configJson() {
+    byte[] b = file("config.json");
+    if (b == null) {
+      throw new ClipConfigException(describe("config.json") + ": missing (a CLIP model needs its config.json)");
+    }
+    return b;
+  }
+
+  /**
+   * Strict load of {@code module} (prefix "" = names as in the file). Known buffers ({@code
+   * position_ids}) are ignored. A shape mismatch is reported against the config that sized the
+   * module, since that is the usual cause.
+   */
+  void load(Module module, String prefix) {
+    try {
+      module.load(weights, prefix, name -> name.endsWith("position_ids"));
+    } catch (StateDictException e) {
+      boolean shapes = !e.problems(StateDict.Kind.SHAPE).isEmpty();
+      throw new ClipConfigException((shapes ? "the sizes in " + describe("config.json") + " disagree with the weights in " + weights.origin() + ": "
+          : "") + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      weights.close();
+    } catch (TensorException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new TensorException("closing " + path + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.fovea.vit.clip;
+
+import dev.fovea.nn.Encoder;
+import dev.fovea.nn.EncoderLayer;
+import dev.fovea.nn.LayerNorm;
+import dev.fovea.nn.Module;
+import dev.fovea.tensor.Tensor;
+
+/**
+ * HF {@code CLIPVisionTransformer} (modeling_clip.py at 000f1ffdbf1ce6190cc8863af9a2fff817590937),
+ * the module at {@code vision_model}. Shapes: B batch, T = 1 + h*w tokens, D width.
+ *
+ * <pre>
+ * x      = embeddings(pixels)            [B, T, D]   patches + CLS + positions
+ * h0     = pre_layrnorm(x)               hidden_states[0]
+ * hL     = encoder(h0)                   L pre-LN layers, no mask (hidden_states[1..L])
+ * pooled = post_layernorm(hL[:, 0])      [B, D]      CLS only
+ * </pre>
+ */
+public final class ClipVisionTransformer extends Module {
+  public final ClipVisionConfig config;
+  public final ClipVisionEmbeddings embeddings;
+  /** Sic: the checkpoint's spelling. */
+  public final LayerNorm preLayrnorm;
+  public final Encoder encoder;
+  public final LayerNorm postLayernorm;
+
+  public ClipVisionTransformer(ClipVisionConfig config) {
+    this.config = config;
+    float eps = config.layerNormEps().floatValue();
+    this.embeddings = register("embeddings", new ClipVisionEmbeddings(config));
+    this.preLayrnorm = register("pre_layrnorm", new LayerNorm(config.hiddenSize(), eps));
+    EncoderLayer.Config layer = new EncoderLayer.Config(config.hiddenSize(), config.numAttentionHeads(), config.intermediateSize(),
+        config.activation(), eps, false);
+    this.encoder = register("encoder", new Encoder(layer, config.numHiddenLayers()));
+    this.postLayernorm = register("post_layernorm", new LayerNorm(config.hiddenSize(), eps));
+  }
+
+  /** pixels [B, C, H, W] (any size that is a multiple of the patch; other grids interpolate the positions). */
+  public TowerOutput forward(Tensor pixels, ClipOutputs outputs) {
+    try (LayerRecorder rec = new LayerRecorder(this, config.numHiddenLayers(), outputs)) {
+      Tensor h0 = preLayrnorm.forward(embeddings.forward(pixels)); // [B, T, D]
+      Tensor last = encoder.forward(h0); // [B, T, D]
+      Tensor pooled = postLayernorm.forward(last.select(1, 0)); // [B, D]
+      return new TowerOutput(last, pooled, rec.hiddenStates(h0), rec.attentions());
+    }
+  }
+
+  public TowerOutput forward(Tensor pixels) {
+    return forward(pixels, ClipOutputs.NONE);
+  }
+}
