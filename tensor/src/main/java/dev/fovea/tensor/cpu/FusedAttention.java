@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Attention without the [B, H, Tq, Tk] probability tensor: each query row computes its scores
  * into a per-worker buffer of Tk floats, softmaxes them in place and accumulates p_j v_j. Memory is
- * O(threads * (Tk + D)) instead of O(H * Tq * Tk). The explicit path in {@code Ops} composes the
+ * O(threads * (Tk + D)) instead of O(H * Tq * Tk). Grouped-query attention reads kv head
+ * h / (H / Hkv) for query head h, so k and v are never repeated. The explicit path in {@code Ops} composes the
  * same math from matmul + softmax + matmul; a test checks both agree.
  */
 final class FusedAttention {
@@ -26,6 +27,7 @@ final class FusedAttention {
     int Tq = q.size(2);
     int D = q.size(3);
     int Tk = k.size(2);
+    int rep = H / k.size(1); // grouped-query: query head h reads kv head h / rep
     MemorySegment qs = q.storage().segment();
     MemorySegment ks = k.storage().segment();
     MemorySegment vs = v.storage().segment();
@@ -51,8 +53,8 @@ final class FusedAttention {
         int h = (int) ((r / Tq) % H);
         int b = (int) (r / ((long) Tq * H));
         long qe = q.offset() + b * qst[0] + h * qst[1] + i * qst[2];
-        long kb = k.offset() + b * kst[0] + h * kst[1];
-        long vb = v.offset() + b * vst[0] + h * vst[1];
+        long kb = k.offset() + b * kst[0] + (h / rep) * kst[1];
+        long vb = v.offset() + b * vst[0] + (h / rep) * vst[1];
         int last = causal ? Math.min(Tk - 1, i + (Tk - Tq)) : Tk - 1;
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= last; j++) {
