@@ -100,6 +100,21 @@ public final class DecodeState implements AutoCloseable {
     return Arrays.copyOf(tokens, tokenCount);
   }
 
+  /**
+   * Rolls the state back to {@code newPosition} (later positions are forgotten and overwritten by
+   * the next step); the logits are those of the last forward, not of the new position.
+   */
+  public void truncate(int newPosition) {
+    if (newPosition < 0 || newPosition > position) {
+      throw new LlamaException("DecodeState: cannot truncate " + position + " positions to " + newPosition);
+    }
+    for (KvCache c : caches) {
+      c.truncate(newPosition);
+    }
+    position = newPosition;
+    tokenCount = Math.min(tokenCount, newPosition);
+  }
+
   void advance(int t) {
     position += t;
   }
