@@ -75,12 +75,7 @@ final class FusedAttention {
           }
           continue;
         }
-        float sum = 0;
-        for (int j = 0; j <= last; j++) {
-          float e = (float) Math.exp(p[j] - max);
-          p[j] = e;
-          sum += e;
-        }
+        float sum = expInPlace(p, last + 1, max);
         for (int j = 0; j <= last; j++) {
           axpy(p[j], vs, vb + j * vst[2], vst[3], acc, D, vecD);
         }
@@ -90,6 +85,28 @@ final class FusedAttention {
         }
       }
     });
+  }
+
+  /** p[j] = exp(p[j] - max) for j &lt; n, returning the sum (SIMD exp when vectors are on, else the scalar twin). */
+  private static float expInPlace(float[] p, int n, float max) {
+    int j = 0;
+    float sum = 0;
+    if (SIMD) {
+      FloatVector acc = FloatVector.zero(S);
+      FloatVector m = FloatVector.broadcast(S, max);
+      for (; j <= n - L; j += L) {
+        FloatVector e = FloatVector.fromArray(S, p, j).sub(m).lanewise(VectorOperators.EXP);
+        e.intoArray(p, j);
+        acc = acc.add(e);
+      }
+      sum = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; j < n; j++) {
+      float e = (float) Math.exp(p[j] - max);
+      p[j] = e;
+      sum += e;
+    }
+    return sum;
   }
 
   private static float dot(MemorySegment a, long ae, long as, MemorySegment b, long be, long bs, int n, boolean vec) {
