@@ -75,6 +75,8 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON instead of streaming text")
   boolean json;
 
+  static volatile long touched;
+
   @Override
   public Integer call() throws Exception {
     if (temperature == null && (topP != 1f || topK != 0)) {
@@ -136,9 +138,7 @@ final class AskCommand implements Callable<Integer> {
           bar.stepTo(done);
         }
       }
-      if (sink == 42) {
-        System.err.print(""); // keeps the reads
-      }
+      touched = sink; // keeps the reads from being optimized away
     } finally {
       if (bar != null) {
         bar.close();
