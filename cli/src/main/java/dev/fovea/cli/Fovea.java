@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
     version = "fovea 0.1.0",
     description = "Pure-Java inference and interpretability engine for vision-language models.",
     subcommands = {
+      AskCommand.class,
       DemoCommand.class,
       ConvertCommand.class,
       InspectCommand.class,

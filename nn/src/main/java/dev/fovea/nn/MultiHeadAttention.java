@@ -141,6 +141,24 @@ public final class MultiHeadAttention extends Module {
    * @return [B, Tq, C]
    */
   public Tensor forward(Tensor x, Tensor context, Tensor attnBias, Tensor positions) {
+    return forwardImpl(x, context, attnBias, positions, null);
+  }
+
+  /**
+   * Self attention with a {@link KvCache}: the new k and v (after rotary, at {@code positions})
+   * are appended to the cache and the queries attend over every cached position, so Tk = cached +
+   * Tq and a causal layer lets query i see keys j &lt;= i + (Tk - Tq). Hooks see [B, H, Tq, Tk].
+   *
+   * @param positions I32/I64 [Tq] or [B, Tq]; required (the cache does not know the positions)
+   */
+  public Tensor forwardCached(Tensor x, Tensor attnBias, Tensor positions, KvCache cache) {
+    if (cache == null || positions == null) {
+      throw new TensorException("MultiHeadAttention '" + path() + "': forward with a KV cache needs the cache and the positions");
+    }
+    return forwardImpl(x, null, attnBias, positions, cache);
+  }
+
+  private Tensor forwardImpl(Tensor x, Tensor context, Tensor attnBias, Tensor positions, KvCache cache) {
     boolean self = context == null;
     Tensor src = self ? x : context;
     if (x.dim() != 3 || x.size(2) != config.embedDim() || src.dim() != 3 || src.size(2) != config.kvInputDim() || src.size(0) != x.size(0)) {
@@ -164,6 +182,12 @@ public final class MultiHeadAttention extends Module {
       if (self) {
         k = rotary.apply(k, pos);
       }
+    }
+    if (cache != null) {
+      Tensor[] kv = cache.append(k, v); // [B, Hkv, cached + Tq, D]
+      k = kv[0];
+      v = kv[1];
+      tk = k.size(2);
     }
     Tensor attn;
     if (hooks.isEmpty()) {

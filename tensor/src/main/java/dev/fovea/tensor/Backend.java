@@ -45,8 +45,8 @@ public interface Backend {
   void embedding(Tensor weight, Tensor ids, Tensor out);
 
   /**
-   * Fused attention without materializing probabilities: q [B, H, Tq, D], k/v [B, Hkv, Tk, D] with H
-   * a multiple of Hkv (query head h uses key/value head h / (H / Hkv): grouped-query), bias broadcastable to [B, H, Tq, Tk] or null, causal masking of keys after the
+   * Fused attention without materializing probabilities: q [B, H, Tq, D], k/v [B, Hkv, Tk, D] with
+   * H a multiple of Hkv (grouped-query: query head h reads kv head h / (H / Hkv), no copy), bias broadcastable to [B, H, Tq, Tk] or null, causal masking of keys after the
    * query's position (offset Tk - Tq). out [B, H, Tq, D].
    */
   void attention(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out);

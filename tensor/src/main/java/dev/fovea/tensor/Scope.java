@@ -29,7 +29,7 @@ public final class Scope implements AutoCloseable {
   private static final long SLAB = 4L << 20;
   private static final long ALIGN = 64;
   private static final ThreadLocal<ArrayDeque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
-  private static final Scope GLOBAL = new Scope(Arena.ofAuto(), false);
+  private static final Scope GLOBAL = new Scope(Arena.ofAuto(), false, false);
 
   private final Arena arena;
   private final boolean closeable;
@@ -41,9 +41,13 @@ public final class Scope implements AutoCloseable {
   private boolean closed;
 
   private Scope(Arena arena, boolean closeable) {
+    this(arena, closeable, true);
+  }
+
+  private Scope(Arena arena, boolean closeable, boolean ownedByThread) {
     this.arena = arena;
     this.closeable = closeable;
-    this.owner = closeable ? Thread.currentThread() : null;
+    this.owner = closeable && ownedByThread ? Thread.currentThread() : null;
   }
 
   /** Opens a scope and makes it the current one of this thread until closed. */
@@ -51,6 +55,15 @@ public final class Scope implements AutoCloseable {
     Scope s = new Scope(Arena.ofShared(), true);
     STACK.get().push(s);
     return s;
+  }
+
+  /**
+   * A scope that is never the current one: memory is taken from it explicitly ({@link
+   * #allocateStorage}), for state that outlives many forward passes and belongs to one owner (a
+   * decoding state's KV cache). Any thread may close it; ops never allocate from it by themselves.
+   */
+  public static Scope detached() {
+    return new Scope(Arena.ofShared(), true, false);
   }
 
   /** The long-lived scope (weights, results kept past a forward pass). */
@@ -113,7 +126,7 @@ public final class Scope implements AutoCloseable {
     if (!closeable) {
       throw new IllegalStateException("the global scope cannot be closed");
     }
-    if (Thread.currentThread() != owner) {
+    if (owner != null && Thread.currentThread() != owner) {
       throw new IllegalStateException("a scope must be closed by the thread that opened it");
     }
     synchronized (this) {

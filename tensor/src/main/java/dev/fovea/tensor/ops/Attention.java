@@ -33,7 +33,8 @@ public final class Attention {
     check(q, k, v, bias);
     boolean grad = GradMode.isEnabled() && (q.requiresGrad() || k.requiresGrad() || v.requiresGrad() || (bias != null && bias.requiresGrad()));
     if (!needProbs && !grad) {
-      // fused: key/value heads are shared by their query-head group inside the kernel, no copy
+      // The fused kernel maps query head h to kv head h / (H / Hkv) itself: no repeated copy of
+      // k and v (a KV-cache view [B, Hkv, 0:pos, D] is read in place).
       Tensor out = Tensor.empty(DType.F32, q.size(0), q.size(1), q.size(2), q.size(3));
       Tensor be = bias == null ? null : Views.expand(Elementwise.f32(bias, "attention"), q.size(0), q.size(1), q.size(2), k.size(2));
       Backends.of(q.device()).attention(Elementwise.f32(q, "attention"), Elementwise.f32(k, "attention"), Elementwise.f32(v, "attention"), be, scale, causal, out);

@@ -89,4 +89,26 @@ class AttentionTest {
       }
     });
   }
+
+  /**
+   * Grouped-query attention on the fused path reads each kv head in place (query head h uses kv
+   * head h / (H / Hkv)), here over a KV-cache-like view [B, Hkv, 0:len, D] of a larger buffer, and
+   * equals the explicit path that repeats the heads.
+   */
+  @Test
+  void fusedGroupedQueryAttentionOverACacheView() {
+    try (var s = Scope.open()) {
+      Random rng = new Random(11);
+      Tensor cacheK = Tensor.randn(rng, 2, 2, 40, 16);
+      Tensor cacheV = Tensor.randn(rng, 2, 2, 40, 16);
+      for (int tq : new int[] {1, 5}) {
+        Tensor q = Tensor.randn(rng, 2, 8, tq, 16);
+        Tensor k = cacheK.narrow(2, 0, 23);
+        Tensor v = cacheV.narrow(2, 0, 23);
+        Tensor fused = Ops.scaledDotProductAttention(q, k, v, null, true, 0.25f);
+        Attention.Result explicit = Attention.attention(q, k, v, null, true, 0.25f, true);
+        Check.close("fused GQA over a cache view, Tq " + tq, fused, Naive.Arr.of(explicit.output()), 2e-5, 1e-4);
+      }
+    }
+  }
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# LLaMA prefill/decode benchmark: fovea (JMH LlamaBench, ReadBandwidthBench) against PyTorch
+# (bench/torch_llama.py, Debian python3-torch, fastest of intra-op threads 1 and 2), same session.
+#
+#   bench/decode.sh              full run: TinyLlama-1.1B shapes (22 layers), context 600, F32/BF16/Q8_0
+#   QUICK=1 bench/decode.sh      quick check: 2 layers, 1 x 1 s warm-up, 2 x 1 s measurement, torch 1 rep
+#   LAYERS=4 CONTEXT=300 ...     other shapes; JMH_ARGS='...' extra JMH options
+#
+# Prints the JMH table and torch's JSON lines on stderr, then one `name: value` line per figure:
+#   read_bandwidth_gbps                        SIMD read of 1 GiB, engine threads (GB/s, 1e9)
+#   <dtype>_weight_bytes_per_token             bytes of every weight a decode step reads (embedding row ignored)
+#   <dtype>_decode_bound_tokens_per_s          read_bandwidth / weight bytes per token
+#   fovea_<dtype>_prefill_tokens_per_s, fovea_<dtype>_decode_tokens_per_s
+#   fovea_<dtype>_decode_fraction_of_bound     decode tokens/s / bound (target >= 0.8 for f32, bf16)
+#   fovea_q8_0_decode_vs_bf16                  (target > 1)
+#   fovea_f32_prefill_vs_gemm                  time of the projections alone / prefill time (target >= 0.8)
+#   torch_<dtype>_prefill_tokens_per_s, torch_<dtype>_decode_tokens_per_s   (best thread count)
+#   ratio_<dtype>_prefill, ratio_<dtype>_decode          fovea / torch (> 1: fovea faster)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export JAVA_HOME=${JAVA_HOME:-$(ls -d /usr/lib/jvm/*temurin-25* 2>/dev/null | head -1)}
+JAVA="$JAVA_HOME/bin/java"
+PY=/usr/bin/python3
+
+if [[ -n "${QUICK:-}" ]]; then
+  LAYERS=${LAYERS:-2}
+  DEFAULT_ARGS="-f 1 -wi 1 -i 2 -w 1 -r 1"
+  TORCH_ARGS="--reps 1 --steps 4"
+else
+  LAYERS=${LAYERS:-22}
+  DEFAULT_ARGS="-f 1 -wi 3 -i 5 -w 2 -r 2"
+  TORCH_ARGS="--reps 3 --steps 10"
+fi
+CONTEXT=${CONTEXT:-600}
+
+mvn -q -o -pl jmh -am -DskipTests package 1>&2
+
+OUT=${OUT:-jmh/target/decode.json}
+# shellcheck disable=SC2086
+"$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
+  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench' 1>&2
+
+TORCH_OUT=${TORCH_OUT:-jmh/target/decode-torch.jsonl}
+# shellcheck disable=SC2086
+"$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
+
+"$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" <<'PYEOF'
+import json, sys
+
+rows = json.load(open(sys.argv[1]))
+layers, context = int(sys.argv[3]), int(sys.argv[4])
+unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
+fovea, bw = {}, None
+for r in rows:
+    name = r["benchmark"].rsplit(".", 1)[-1]
+    s = r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]]
+    p = r.get("params", {})
+    if name == "read":
+        bw = int(p["mib"]) * 2**20 / s
+    else:
+        fovea[(name, p["dtype"])] = s
+torch = {}
+for line in open(sys.argv[2]):
+    j = json.loads(line)
+    for k in ("prefill_s", "decode_s"):
+        key = (k, j["dtype"])
+        torch[key] = min(torch.get(key, 1e9), j[k])
+
+C, F, V, H, HKV, D = 2048, 5632, 32000, 32, 4, 64
+per_layer = C * H * D + 2 * C * HKV * D + H * D * C + 3 * C * F
+elems = layers * per_layer + V * C
+norms = (2 * layers + 1) * C * 4
+size = {"f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32}
+out = []
+if bw:
+    out.append(f"read_bandwidth_gbps: {bw / 1e9:.2f}")
+for d in ("f32", "bf16", "q8_0"):
+    wb = elems * size[d] + norms
+    out.append(f"{d}_weight_bytes_per_token: {wb:.0f}")
+    bound = bw / wb if bw else None
+    if bound:
+        out.append(f"{d}_decode_bound_tokens_per_s: {bound:.2f}")
+    pf, dc = fovea.get(("prefill", d)), fovea.get(("decode", d))
+    if pf:
+        out.append(f"fovea_{d}_prefill_tokens_per_s: {context / pf:.1f}")
+    if dc:
+        out.append(f"fovea_{d}_decode_tokens_per_s: {1 / dc:.2f}")
+        if bound:
+            out.append(f"fovea_{d}_decode_fraction_of_bound: {(1 / dc) / bound:.2f}")
+    tp, td = torch.get(("prefill_s", d)), torch.get(("decode_s", d))
+    if tp:
+        out.append(f"torch_{d}_prefill_tokens_per_s: {context / tp:.1f}")
+    if td:
+        out.append(f"torch_{d}_decode_tokens_per_s: {1 / td:.2f}")
+    if pf and tp:
+        out.append(f"ratio_{d}_prefill: {tp / pf:.2f}")
+    if dc and td:
+        out.append(f"ratio_{d}_decode: {td / dc:.2f}")
+if fovea.get(("decode", "q8_0")) and fovea.get(("decode", "bf16")):
+    out.append(f"fovea_q8_0_decode_vs_bf16: {fovea[('decode', 'bf16')] / fovea[('decode', 'q8_0')]:.2f}")
+if fovea.get(("gemmOnly", "f32")) and fovea.get(("prefill", "f32")):
+    out.append(f"fovea_f32_prefill_vs_gemm: {fovea[('gemmOnly', 'f32')] / fovea[('prefill', 'f32')]:.2f}")
+print("\n".join(out))
+PYEOF

@@ -1,0 +1,174 @@
+package dev.fovea.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.llm.generate.GenerationConfig;
+import dev.fovea.llm.generate.Generator;
+import dev.fovea.llm.generate.Inputs;
+import dev.fovea.llm.generate.Sampler;
+import dev.fovea.llm.generate.SamplingConfig;
+import dev.fovea.llm.llama.LlamaForCausalLM;
+import dev.fovea.llm.tokenizer.TokenizerLoader;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Generates an answer with a LLaMA-family decoder: the prompt is raw text (BOS added, no chat
+ * template), the answer streams to standard output as it is decoded, progress goes to standard
+ * error. Greedy unless {@code --temperature} is given.
+ *
+ * <p>LLaVA ({@code --image}, {@code --question}) will plug in at {@link #prompt}: the model and
+ * prompt become the multimodal ones and the generation loop stays as it is.
+ */
+@Command(name = "ask", mixinStandardHelpOptions = true,
+    description = "Generate text from a prompt with a LLaMA/Vicuna model (HF folder, GGUF file or fovea archive).")
+final class AskCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "PATH", description = "HF model folder (config.json + weights + tokenizer), a llama .gguf, or a .fovea archive")
+  Path model;
+
+  @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "raw prompt text (BOS is added; no chat template)")
+  String promptText;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", description = "at most N generated tokens (default: ${DEFAULT-VALUE})")
+  int maxNewTokens = 128;
+
+  @Option(names = "--temperature", paramLabel = "T", description = "sample at temperature T (default: greedy)")
+  Float temperature;
+
+  @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass (default: ${DEFAULT-VALUE}, off)")
+  float topP = 1f;
+
+  @Option(names = "--top-k", paramLabel = "K", description = "keep the K most likely tokens (default: 0, off)")
+  int topK = 0;
+
+  @Option(names = "--repetition-penalty", paramLabel = "R", description = "HF repetition penalty (default: ${DEFAULT-VALUE}, off)")
+  float repetitionPenalty = 1f;
+
+  @Option(names = "--seed", paramLabel = "S", description = "random seed of the sampler (default: ${DEFAULT-VALUE})")
+  long seed = 42;
+
+  @Option(names = "--stop", paramLabel = "TEXT", description = "stop when the answer contains TEXT (repeatable)")
+  List<String> stops = List.of();
+
+  @Option(names = "--no-progress", description = "no progress bar on standard error")
+  boolean noProgress;
+
+  @Option(names = "--json", description = "print the result as JSON instead of streaming text")
+  boolean json;
+
+  static volatile long touched;
+
+  @Override
+  public Integer call() throws Exception {
+    if (temperature == null && (topP != 1f || topK != 0)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--top-p and --top-k need --temperature (the default is greedy)");
+    }
+    SamplingConfig sampling = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, repetitionPenalty);
+    GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens).withStopStrings(stops);
+    PrintWriter out = spec.commandLine().getOut();
+    try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
+      warm(lm);
+      TextTokenizer tokenizer = tokenizer(model);
+      Inputs prompt = prompt(tokenizer);
+      Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, json ? null : text -> {
+        out.print(text);
+        out.flush();
+      });
+      if (json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model.toString());
+        m.put("prompt_tokens", r.promptLength());
+        m.put("tokens", r.tokens());
+        m.put("text", r.text());
+        m.put("stop_reason", r.stopReason().name().toLowerCase());
+        m.put("prefill_ms", Math.round(r.prefillNanos() / 1e5) / 10.0);
+        m.put("decode_tokens_per_s", Math.round(r.decodeTokensPerSecond() * 10) / 10.0);
+        out.println(new ObjectMapper().writeValueAsString(m));
+      } else {
+        out.println();
+      }
+      out.flush();
+    }
+    return 0;
+  }
+
+  /** The model's input: BOS + the raw prompt's ids. (LLaVA: the image span goes here.) */
+  private Inputs prompt(TextTokenizer tokenizer) {
+    return Inputs.ids(tokenizer.encode(promptText, true));
+  }
+
+  /** Pages the mapped weights in with a progress bar, so the first token is not the one that pays for the disk. */
+  private void warm(LlamaForCausalLM lm) {
+    long total = lm.weightBytes();
+    boolean big = total >= 16L << 20;
+    ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("load").setInitialMax(Math.max(1, total))
+        .setStyle(ProgressBarStyle.ASCII).setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+    try {
+      long done = 0;
+      long sink = 0;
+      for (var p : lm.namedParameters().values()) {
+        Tensor t = p.get();
+        long bytes = t.dtype().byteSize(t.numel());
+        MemorySegment seg = t.storage().segment();
+        for (long off = 0; off < Math.min(bytes, seg.byteSize()); off += 4096) {
+          sink += seg.get(ValueLayout.JAVA_BYTE, off);
+        }
+        done += bytes;
+        if (bar != null) {
+          bar.stepTo(done);
+        }
+      }
+      touched = sink; // keeps the reads from being optimized away
+    } finally {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+  }
+
+  /** The tokenizer beside the weights: GGUF metadata, the folder's files, or the archive's side files. */
+  static TextTokenizer tokenizer(Path model) throws IOException {
+    String name = model.getFileName().toString();
+    if (Files.isDirectory(model)) {
+      return TokenizerLoader.load(model);
+    }
+    if (name.endsWith(".gguf")) {
+      return TokenizerLoader.fromGguf(model);
+    }
+    if (name.endsWith(".fovea")) {
+      try (ArchiveReader a = ArchiveReader.open(model)) {
+        Path dir = Files.createTempDirectory("fovea-tokenizer");
+        dir.toFile().deleteOnExit();
+        for (String f : a.fileNames()) {
+          if (f.startsWith("tokenizer") || f.equals("special_tokens_map.json")) {
+            Path p = dir.resolve(f);
+            Files.write(p, a.file(f));
+            p.toFile().deleteOnExit();
+          }
+        }
+        return TokenizerLoader.load(dir);
+      }
+    }
+    return TokenizerLoader.load(model.toAbsolutePath().getParent());
+  }
+}

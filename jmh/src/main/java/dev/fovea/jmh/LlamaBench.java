@@ -1,0 +1,138 @@
+package dev.fovea.jmh;
+
+import dev.fovea.llm.generate.Inputs;
+import dev.fovea.llm.llama.DecodeState;
+import dev.fovea.llm.llama.LlamaConfig;
+import dev.fovea.llm.llama.LlamaForCausalLM;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Ops;
+import dev.fovea.tensor.Shapes;
+import dev.fovea.tensor.Storage;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.cpu.Parallel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A LLaMA decoder with TinyLlama-1.1B shapes (22 layers, hidden 2048, intermediate 5632, 32 heads,
+ * 4 KV heads, vocabulary 32000) and random weights stored as {@code dtype} (norms F32), each
+ * weight written once straight into off-heap memory (no second copy):
+ *
+ * <ul>
+ *   <li>{@code prefill}: a fresh state and one batched pass over {@code context} prompt tokens;
+ *   <li>{@code decode}: one step at context {@code context} (the state is rolled back after each step);
+ *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
+ *       layer) in F32, the GEMM figure prefill is compared with (only for dtype f32).
+ * </ul>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
+@State(Scope.Benchmark)
+public class LlamaBench {
+  @Param({"f32", "bf16", "q8_0"})
+  public String dtype;
+
+  @Param({"22"})
+  public int layers;
+
+  @Param({"600"})
+  public int context;
+
+  @Param({"0"})
+  public int threads;
+
+  private Arena arena;
+  private LlamaForCausalLM model;
+  private DecodeState state;
+  private int[] prompt;
+  private Tensor x;
+
+  /** TinyLlama-1.1B's shapes with {@code layers} layers. */
+  public static LlamaConfig config(int layers) {
+    return new LlamaConfig(32000, 2048, 5632, layers, 32, 4, 64, 1e-5f, 10000.0, null, 2048, false, 1, List.of(2),
+        "TinyLlama-1.1B shapes (random weights)");
+  }
+
+  @Setup(Level.Trial)
+  public void setup() {
+    if (threads > 0) {
+      Parallel.setThreads(threads);
+    }
+    DType type = DType.valueOf(dtype.toUpperCase());
+    arena = Arena.ofShared();
+    model = new LlamaForCausalLM(config(layers));
+    long[] seed = {1};
+    model.namedParameters().forEach((name, p) -> {
+      int[] shape = p.shape();
+      DType t = shape.length == 1 ? DType.F32 : type;
+      long n = Shapes.numel(shape);
+      MemorySegment seg = Buffers.random(arena, t, n, seed[0]++);
+      p.set(new Tensor(Storage.wrap(seg, t, n), shape, Shapes.contiguousStrides(shape), 0));
+    });
+    prompt = new int[context];
+    for (int i = 0; i < context; i++) {
+      prompt[i] = (int) ((i * 7919L + 3) % 32000);
+    }
+    state = model.prefill(Inputs.ids(prompt), context + 8);
+    try (var s = dev.fovea.tensor.Scope.open()) {
+      x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    state.close();
+    arena.close();
+  }
+
+  @Benchmark
+  public int prefill() {
+    try (DecodeState s = model.prefill(Inputs.ids(prompt), context)) {
+      return s.position();
+    }
+  }
+
+  @Benchmark
+  public float decode() {
+    float[] logits = model.step(state, 17);
+    state.truncate(context);
+    return logits[0];
+  }
+
+  @Benchmark
+  public float gemmOnly() {
+    if (!dtype.equals("f32")) {
+      return 0;
+    }
+    float sum = 0;
+    try (var s = dev.fovea.tensor.Scope.open()) {
+      for (var layer : model.model.layers) {
+        for (var lin : List.of(layer.selfAttn.qProj, layer.selfAttn.kProj, layer.selfAttn.vProj, layer.selfAttn.outProj, layer.mlp.gateProj,
+            layer.mlp.upProj)) {
+          sum += Ops.linear(x, lin.weight.get(), null).get(0, 0);
+        }
+        Tensor h = Tensor.empty(DType.F32, context, 5632);
+        sum += Ops.linear(h, layer.mlp.downProj.weight.get(), null).get(0, 0);
+      }
+    }
+    return sum;
+  }
+}

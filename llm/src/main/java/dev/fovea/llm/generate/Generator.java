@@ -1,0 +1,195 @@
+package dev.fovea.llm.generate;
+
+import dev.fovea.llm.llama.DecodeState;
+import dev.fovea.vit.tokenizer.StreamingDecoder;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The generation loop over the step API: prefill every branch, then per token combine the
+ * branches' logits, sample, and step every branch with the same token (DESIGN "branches"). With one
+ * branch and {@link LogitsCombiner#first()} it is plain decoding.
+ *
+ * <p>Text streams through the tokenizer's {@link StreamingDecoder} (characters split across byte
+ * pieces are held back until complete); when stop strings are set, text that could still begin a
+ * stop string is held back too, so nothing after a stop string is ever emitted.
+ */
+public final class Generator {
+  private Generator() {}
+
+  /** One decoding branch: a model and its prompt (ids or input embeddings). */
+  public record Branch(CausalLM model, Inputs inputs) {}
+
+  public enum StopReason {
+    EOS,
+    STOP_STRING,
+    MAX_NEW_TOKENS
+  }
+
+  /**
+   * @param tokens generated ids (an EOS that ended generation is not included)
+   * @param text their decoded text, cut before a stop string ("" without a tokenizer)
+   */
+  public record Result(int[] tokens, String text, StopReason stopReason, int promptLength, long prefillNanos, long decodeNanos) {
+    /** Decode speed over the steps after the first token. */
+    public double decodeTokensPerSecond() {
+      return tokens.length <= 1 || decodeNanos == 0 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
+    }
+  }
+
+  /** Plain decoding of one prompt. */
+  public static Result generate(CausalLM model, Inputs prompt, GenerationConfig config, Sampler sampler, TextTokenizer tokenizer,
+      Consumer<String> onText) {
+    return generate(List.of(new Branch(model, prompt)), LogitsCombiner.first(), config, sampler, tokenizer, onText);
+  }
+
+  /**
+   * Branches in lockstep: each gets its own {@link DecodeState}; every step the combiner merges
+   * their logits, the sampler picks one token (repetition history: the first branch's ids), and
+   * every branch is fed that token. EOS and stop strings come from the first branch's model.
+   *
+   * @param tokenizer for stop strings and streaming; may be null (then text is "")
+   * @param onText receives text as it becomes final; may be null
+   */
+  public static Result generate(List<Branch> branches, LogitsCombiner combiner, GenerationConfig config, Sampler sampler,
+      TextTokenizer tokenizer, Consumer<String> onText) {
+    if (branches.isEmpty()) {
+      throw new IllegalArgumentException("generate: no branches");
+    }
+    if (!config.stopStrings().isEmpty() && tokenizer == null) {
+      throw new IllegalArgumentException("generate: stop strings need a tokenizer");
+    }
+    CausalLM lead = branches.get(0).model();
+    List<DecodeState> states = new ArrayList<>();
+    long t0 = System.nanoTime();
+    try {
+      List<float[]> logits = new ArrayList<>();
+      int promptLength = branches.get(0).inputs().length();
+      for (Branch b : branches) {
+        int max = Math.min(b.model().maxPositions(), b.inputs().length() + config.maxNewTokens());
+        DecodeState s = b.model().prefill(b.inputs(), max);
+        states.add(s);
+        logits.add(s.logits());
+      }
+      long t1 = System.nanoTime();
+      TextStream text = new TextStream(tokenizer, config.stopStrings(), onText);
+      int[] out = new int[config.maxNewTokens()];
+      int n = 0;
+      StopReason reason = StopReason.MAX_NEW_TOKENS;
+      while (n < config.maxNewTokens()) {
+        float[] combined = combiner.combine(logits);
+        int[] seen = concat(states.get(0).tokens(), out, n);
+        int token = sampler.sample(combined, seen);
+        if (config.stopAtEos() && lead.eosTokenIds().contains(token)) {
+          reason = StopReason.EOS;
+          break;
+        }
+        out[n++] = token;
+        if (text.push(token)) {
+          reason = StopReason.STOP_STRING;
+          break;
+        }
+        if (n == config.maxNewTokens()) {
+          break;
+        }
+        for (int i = 0; i < states.size(); i++) {
+          if (states.get(i).position() >= states.get(i).capacity()) {
+            reason = StopReason.MAX_NEW_TOKENS; // the context is full
+            n = config.maxNewTokens();
+            break;
+          }
+          logits.set(i, branches.get(i).model().step(states.get(i), token));
+        }
+      }
+      int[] tokens = Arrays.copyOf(out, Math.min(n, out.length));
+      String finalText = text.finish();
+      return new Result(tokens, finalText, reason, promptLength, t1 - t0, System.nanoTime() - t1);
+    } finally {
+      states.forEach(DecodeState::close);
+    }
+  }
+
+  private static int[] concat(int[] a, int[] b, int bn) {
+    int[] r = Arrays.copyOf(a, a.length + bn);
+    System.arraycopy(b, 0, r, a.length, bn);
+    return r;
+  }
+
+  /** Streaming text with stop strings: emits only what can no longer be the start of a stop string. */
+  private static final class TextStream {
+    private final StreamingDecoder decoder;
+    private final List<String> stops;
+    private final Consumer<String> sink;
+    private final int holdBack;
+    private final StringBuilder all = new StringBuilder();
+    private int emitted;
+    private boolean stopped;
+
+    TextStream(TextTokenizer tokenizer, List<String> stops, Consumer<String> sink) {
+      this.decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
+      this.stops = stops;
+      this.sink = sink;
+      this.holdBack = stops.stream().mapToInt(String::length).max().orElse(1) - 1;
+    }
+
+    /** Adds a token; true when a stop string appeared (the text is cut before it). */
+    boolean push(int token) {
+      if (decoder == null) {
+        return false;
+      }
+      all.append(decoder.push(token));
+      int cut = stopIndex();
+      if (cut >= 0) {
+        all.setLength(cut);
+        stopped = true;
+        flush(all.length());
+        return true;
+      }
+      flush(all.length() - holdBack);
+      return false;
+    }
+
+    private int stopIndex() {
+      int best = -1;
+      int from = Math.max(0, emitted - holdBack);
+      for (String s : stops) {
+        int i = all.indexOf(s, from);
+        if (i >= 0 && (best < 0 || i < best)) {
+          best = i;
+        }
+      }
+      return best;
+    }
+
+    private void flush(int upTo) {
+      int end = upTo;
+      if (end > 0 && end < all.length() && Character.isHighSurrogate(all.charAt(end - 1))) {
+        end--; // never split a surrogate pair
+      }
+      if (end > emitted) {
+        if (sink != null) {
+          sink.accept(all.substring(emitted, end));
+        }
+        emitted = end;
+      }
+    }
+
+    String finish() {
+      if (decoder == null) {
+        return "";
+      }
+      if (!stopped) {
+        all.append(decoder.finish());
+        int cut = stopIndex();
+        if (cut >= 0) {
+          all.setLength(cut);
+        }
+      }
+      flush(all.length());
+      return all.toString();
+    }
+  }
+}
