@@ -101,19 +101,15 @@ public final class Parallel {
         }
       }
     }
+    // join() rethrows a worker's RuntimeException or Error (as the same type); pass it on unchanged
+    if (failure instanceof RuntimeException re) {
+      throw re;
+    }
+    if (failure instanceof Error err) {
+      throw err;
+    }
     if (failure != null) {
-      Throwable cause = failure;
-      while (cause instanceof RuntimeException && cause.getCause() != null && !(cause instanceof IllegalArgumentException)
-          && cause.getClass().getName().startsWith("java.util.concurrent")) {
-        cause = cause.getCause();
-      }
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw new RuntimeException(cause);
+      throw new IllegalStateException("parallel chunk failed", failure);
     }
   }
 
