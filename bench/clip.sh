@@ -20,6 +20,12 @@ if [[ -z "$JAVA_HOME" || ! -x "$JAVA_HOME/bin/java" ]]; then
 fi
 JAVA="$JAVA_HOME/bin/java"
 PY=/usr/bin/python3
+# Debian's python3-torch calls the system libblas.so.3: with only the reference BLAS installed it is
+# ~30x slower than with OpenBLAS, which would flatter us. The baseline the issues name uses OpenBLAS.
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null | grep -q openblas; then
+  echo "$(basename "$0"): warning: torch would use the reference BLAS; for a fair baseline run" \
+    "'apt-get install -y libopenblas0-pthread' first" >&2
+fi
 THREADS=${THREADS:-2}
 
 mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true

@@ -22,6 +22,12 @@ cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-$(ls -d /usr/lib/jvm/*temurin-25* 2>/dev/null | head -1)}
 JAVA="$JAVA_HOME/bin/java"
 PY=/usr/bin/python3
+# Debian's python3-torch calls the system libblas.so.3: with only the reference BLAS installed it is
+# ~30x slower than with OpenBLAS, which would flatter us. The baseline the issues name uses OpenBLAS.
+if ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null | grep -q openblas; then
+  echo "$(basename "$0"): warning: torch would use the reference BLAS; for a fair baseline run" \
+    "'apt-get install -y libopenblas0-pthread' first" >&2
+fi
 
 if [[ -n "${QUICK:-}" ]]; then
   LAYERS=${LAYERS:-2}
