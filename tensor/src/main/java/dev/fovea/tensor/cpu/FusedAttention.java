@@ -1,16 +1,11 @@
 package dev.fovea.tensor.cpu;
 
-import static dev.fovea.tensor.cpu.CpuBackend.L;
-import static dev.fovea.tensor.cpu.CpuBackend.LE;
-import static dev.fovea.tensor.cpu.CpuBackend.S;
-import static dev.fovea.tensor.cpu.CpuBackend.SIMD;
 import static dev.fovea.tensor.cpu.Elements.F32;
 
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * Attention without the [B, H, Tq, Tk] probability tensor. Work is split into blocks of
@@ -97,58 +92,20 @@ final class FusedAttention {
 
   /**
    * Row of scores s[0, n) in place: s = s * scale + bias, keys at or after {@code visible} masked,
-   * then softmax. A row whose every key is masked becomes zeros (as the explicit path's softmax).
+   * then softmax (RowKernels' row kernel; a row whose every key is masked becomes zeros, as the
+   * explicit path's softmax).
    */
   private static void softmaxRow(MemorySegment s, long row, int n, int visible, float scale, MemorySegment bias, long biasRow, long biasStride) {
-    float max = Float.NEGATIVE_INFINITY;
     for (int j = 0; j < n; j++) {
-      float x = j < visible ? s.get(F32, (row + j) * 4) * scale : Float.NEGATIVE_INFINITY;
-      if (bias != null && j < visible) {
-        x += bias.get(F32, (biasRow + j * biasStride) * 4);
+      float x = Float.NEGATIVE_INFINITY;
+      if (j < visible) {
+        x = s.get(F32, (row + j) * 4) * scale;
+        if (bias != null) {
+          x += bias.get(F32, (biasRow + j * biasStride) * 4);
+        }
       }
       s.set(F32, (row + j) * 4, x);
-      max = Math.max(max, x);
     }
-    if (max == Float.NEGATIVE_INFINITY) {
-      for (int j = 0; j < n; j++) {
-        s.set(F32, (row + j) * 4, 0f);
-      }
-      return;
-    }
-    int j = 0;
-    float sum = 0f;
-    if (SIMD && n >= L) {
-      sum = expStoreSum(s, row, n, max);
-      j = n - n % L;
-    }
-    for (; j < n; j++) {
-      float e = CpuMath.expf(s.get(F32, (row + j) * 4) - max);
-      s.set(F32, (row + j) * 4, e);
-      sum += e;
-    }
-    float inv = 1f / sum;
-    j = 0;
-    if (SIMD) {
-      FloatVector invV = FloatVector.broadcast(S, inv);
-      for (; j <= n - L; j += L) {
-        FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(invV).intoMemorySegment(s, (row + j) * 4, LE);
-      }
-    }
-    for (; j < n; j++) {
-      s.set(F32, (row + j) * 4, s.get(F32, (row + j) * 4) * inv);
-    }
-  }
-
-  private static float expStoreSum(MemorySegment s, long row, int n, float max) {
-    FloatVector acc = FloatVector.zero(S);
-    FloatVector maxV = FloatVector.broadcast(S, max);
-    for (int j = 0; j <= n - L; j += L) {
-      FloatVector e = CpuMath.exp(FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).sub(maxV));
-      e.intoMemorySegment(s, (row + j) * 4, LE);
-      acc = acc.add(e);
-    }
-    float[] lanes = CpuMath.lanes();
-    acc.intoArray(lanes, 0);
-    return CpuMath.sumLanes(lanes);
+    RowKernels.softmaxRow(s, row, s, row, n, false);
   }
 }

@@ -16,7 +16,8 @@ final class RowKernels {
 
   /**
    * softmax(x)_i = exp(x_i - max) / sum_j exp(x_j - max); log-softmax = x_i - max - log(sum).
-   * A row of all -inf (every key masked) gives zeros (softmax) rather than NaN.
+   * A row of all -inf (every key masked) gives zeros (softmax) rather than NaN. Works in place
+   * (xs == os, xe == oe): each element is read before it is written.
    */
   static void softmaxRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, boolean log) {
     float max = CpuBackend.maxRow(xs, xe, 1, n);
