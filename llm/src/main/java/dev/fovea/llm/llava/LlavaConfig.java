@@ -57,9 +57,8 @@ public record LlavaConfig(
     if (!projectorHiddenAct.equals("gelu")) {
       throw new LlavaException(origin + ": projector_hidden_act \"" + projectorHiddenAct + "\" is not supported (LLaVA-1.5 uses \"gelu\")");
     }
-    if (imageTokenIndex < 0 || imageTokenIndex >= textConfig.vocabSize()) {
-      throw new LlavaException(origin + ": image_token_index " + imageTokenIndex + " is outside the vocabulary [0, " + textConfig.vocabSize() + ")");
-    }
+    // image_token_index may lie outside the vocabulary (GGUF pairs keep LLaMA's 32000 rows): image
+    // positions are never embedded, their rows come from the projector.
     int expected = featureTokens(visionConfig, visionFeatureSelectStrategy);
     if (imageSeqLength != expected) {
       throw new LlavaException(origin + ": image_seq_length " + imageSeqLength + " disagrees with the vision tower, which gives " + expected
