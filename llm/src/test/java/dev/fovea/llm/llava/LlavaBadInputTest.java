@@ -65,6 +65,8 @@ class LlavaBadInputTest {
     fails(() -> LlavaConfig.fromJson(json.replace("\"image_seq_length\": 4", "\"image_seq_length\": 576").getBytes(), "cfg"),
         "image_seq_length 576");
     fails(() -> LlavaConfig.fromJson(json.replace("\"model_type\": \"llava\"", "\"model_type\": \"llama\"").getBytes(), "cfg"), "expected \"llava\"");
+    fails(() -> LlavaConfig.fromJson("{\"model_type\": \"llava\", \"mm_vision_tower\": \"openai/clip-vit-large-patch14-336\"}".getBytes(), "orig"),
+        "original haotian-liu", "convert_llava_weights_to_hf");
   }
 
   @Test
