@@ -1,12 +1,21 @@
 package dev.fovea.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.convert.LlavaGguf;
+import dev.fovea.convert.ModelInput;
+import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.llama.LlamaForCausalLM;
+import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.llm.llava.LlavaImages;
+import dev.fovea.llm.llava.LlavaInputs;
+import dev.fovea.llm.llava.LlavaPrompt;
+import dev.fovea.nn.Module;
+import dev.fovea.tensor.Scope;
 import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.archive.ArchiveReader;
@@ -17,6 +26,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,19 +44,40 @@ import picocli.CommandLine.Option;
  * template), the answer streams to standard output as it is decoded, progress goes to standard
  * error. Greedy unless {@code --temperature} is given.
  *
- * <p>LLaVA ({@code --image}, {@code --question}) will plug in at {@link #prompt}: the model and
- * prompt become the multimodal ones and the generation loop stays as it is.
+ * <p>LLaVA-1.5 ({@code --question} with one {@code --image} per image, a llava-hf folder or archive,
+ * or a GGUF model with {@code --mmproj}): the question goes into the conversation template
+ * ({@code --system}), each image is preprocessed (the checkpoint's pipeline, or {@code --pad} /
+ * {@code --crop}) and its projected features replace its {@code <image>} marker; the generation
+ * loop is the same.
  */
 @Command(name = "ask", mixinStandardHelpOptions = true,
-    description = "Generate text from a prompt with a LLaMA/Vicuna model (HF folder, GGUF file or fovea archive).")
+    description = "Generate text with a LLaMA/Vicuna model (--prompt) or answer a question about images with LLaVA-1.5 (--question, --image).")
 final class AskCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "PATH", description = "HF model folder (config.json + weights + tokenizer), a llama .gguf, or a .fovea archive")
   Path model;
 
-  @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "raw prompt text (BOS is added; no chat template)")
+  @Option(names = "--prompt", paramLabel = "TEXT", description = "raw prompt text (BOS is added; no chat template)")
   String promptText;
+
+  @Option(names = "--question", paramLabel = "TEXT", description = "LLaVA: the user's question (\"<image>\" markers inside place the images; else they go first)")
+  String question;
+
+  @Option(names = "--image", paramLabel = "FILE", description = "LLaVA: an image, repeatable; the images fill the <image> markers in order")
+  List<Path> images = new ArrayList<>();
+
+  @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
+  Path mmproj;
+
+  @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (default, \"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first)")
+  String system = "llava_hf";
+
+  @Option(names = "--pad", description = "LLaVA: pad images to square with the mean colour (original LLaVA-1.5)")
+  boolean pad;
+
+  @Option(names = "--crop", description = "LLaVA: centre-crop images (llava-hf's processor)")
+  boolean crop;
 
   @Option(names = "--max-new-tokens", paramLabel = "N", description = "at most N generated tokens (default: ${DEFAULT-VALUE})")
   int maxNewTokens = 128;
@@ -82,13 +113,73 @@ final class AskCommand implements Callable<Integer> {
     if (temperature == null && (topP != 1f || topK != 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--top-p and --top-k need --temperature (the default is greedy)");
     }
+    boolean llava = question != null || !images.isEmpty() || mmproj != null;
+    if ((promptText == null) == (question == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "give either --prompt (LLaMA) or --question (LLaVA, with --image)");
+    }
+    if (llava && promptText != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--image and --mmproj go with --question, not --prompt");
+    }
+    if (pad && crop) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--pad and --crop exclude each other");
+    }
     SamplingConfig sampling = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, repetitionPenalty);
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens).withStopStrings(stops);
     PrintWriter out = spec.commandLine().getOut();
+    if (llava) {
+      askLlava(generation, sampling, out);
+      return 0;
+    }
     try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
       warm(lm);
       TextTokenizer tokenizer = tokenizer(model);
       Inputs prompt = prompt(tokenizer);
+      report(lm, prompt, generation, sampling, tokenizer, out);
+    }
+    return 0;
+  }
+
+  /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
+  private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
+    LlavaForConditionalGeneration lm;
+    byte[] preprocessor = null;
+    byte[] config = null;
+    TextTokenizer tokenizer;
+    if (mmproj != null) {
+      ModelInput in = LlavaGguf.open(model, mmproj);
+      config = in.files().get("config.json");
+      preprocessor = in.files().get("preprocessor_config.json");
+      lm = LlavaForConditionalGeneration.load(in.weights(), config, model + " + " + mmproj);
+      tokenizer = TokenizerLoader.fromGguf(model);
+    } else {
+      lm = LlavaForConditionalGeneration.load(model);
+      tokenizer = tokenizer(model);
+      if (model.getFileName().toString().endsWith(".fovea")) {
+        try (ArchiveReader a = ArchiveReader.open(model)) {
+          config = a.fileNames().contains("config.json") ? a.file("config.json") : null;
+          preprocessor = a.fileNames().contains("preprocessor_config.json") ? a.file("preprocessor_config.json") : null;
+        }
+      } else {
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        config = Files.readAllBytes(dir.resolve("config.json"));
+        Path p = dir.resolve("preprocessor_config.json");
+        preprocessor = Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
+      }
+    }
+    try (lm; var scope = Scope.open()) {
+      warm(lm);
+      LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
+      var preprocessing = LlavaImages.preprocessorConfig(lm.config, preprocessor, config, mode);
+      String text = LlavaPrompt.text(LlavaPrompt.Template.named(system), question, images.size());
+      int[] ids = LlavaPrompt.tokenize(tokenizer, text, lm.config.imageTokenIndex());
+      LlavaInputs prepared = lm.prepare(ids, images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing));
+      report(lm, prepared.toInputs(), generation, sampling, tokenizer, out);
+    }
+  }
+
+  private void report(CausalLM lm, Inputs prompt, GenerationConfig generation, SamplingConfig sampling, TextTokenizer tokenizer, PrintWriter out)
+      throws IOException {
+    {
       Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, json ? null : text -> {
         out.print(text);
         out.flush();
@@ -108,7 +199,6 @@ final class AskCommand implements Callable<Integer> {
       }
       out.flush();
     }
-    return 0;
   }
 
   /** The model's input: BOS + the raw prompt's ids. (LLaVA: the image span goes here.) */
@@ -117,8 +207,11 @@ final class AskCommand implements Callable<Integer> {
   }
 
   /** Pages the mapped weights in with a progress bar, so the first token is not the one that pays for the disk. */
-  private void warm(LlamaForCausalLM lm) {
-    long total = lm.weightBytes();
+  private void warm(Module lm) {
+    long total = 0;
+    for (var p : lm.namedParameters().values()) {
+      total += p.get().dtype().byteSize(p.get().numel());
+    }
     boolean big = total >= 16L << 20;
     ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("load").setInitialMax(Math.max(1, total))
         .setStyle(ProgressBarStyle.ASCII).setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
