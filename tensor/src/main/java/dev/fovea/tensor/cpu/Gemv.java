@@ -41,7 +41,7 @@ public final class Gemv {
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
   private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L + 4]);
 
   /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
   private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
@@ -85,8 +85,10 @@ public final class Gemv {
     }
   }
 
+  /** Rows per chunk: a multiple of 4 (the row kernels' group) when there are that many. */
   private static int rowsPerChunk(int k) {
-    return Math.max(1, CHUNK_ELEMS / Math.max(1, k));
+    int r = Math.max(1, CHUNK_ELEMS / Math.max(1, k));
+    return r >= 4 ? r & ~3 : r;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -129,31 +131,37 @@ public final class Gemv {
     for (int i = 0; i < k; i++) {
       xs[i] = x.get(F32, (xOff + i * xStride) * 4);
     }
-    if (wType == DType.BF16) {
+    if (wType == DType.BF16 || wType == DType.F16) {
       deinterleave(xs, k);
     }
     final float[] xv = xs;
     Parallel.forRange(n, rowsPerChunk(k), (j0, j1) -> {
-      float[] lanes = LANES.get();
-      for (long j = j0; j < j1; j++) {
-        long row = wOff + j * wRowStride;
-        float s = switch (wType) {
-          case F32 -> dotF32(w, row * 4, xv, k, lanes);
-          case BF16 -> dotBf16(w, row * 2, xv, k, lanes);
-          case F16 -> dotF16(w, row * 2, xv, k, lanes);
-          case Q8_0 -> dotQ8_0(w, (row / QK) * 34, xv, k, lanes);
-          case Q4_0 -> dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
-          case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
-        };
-        long yo = (yOff + j) * 4;
-        y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+      switch (wType) {
+        case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
+        case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        case Q8_0, Q4_0 -> {
+          float[] lanes = LANES.get();
+          for (long j = j0; j < j1; j++) {
+            long row = wOff + j * wRowStride;
+            float s = wType == DType.Q8_0
+                ? dotQ8_0(w, (row / QK) * 34, xv, k, lanes)
+                : dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
+            store(y, yOff + j, s, accumulate);
+          }
+        }
+        case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
       }
     });
   }
 
-  /** Sums the lanes of {@code v} in lane order (reduceLanes leaves the order unspecified). */
-  private static float sumLanes(FloatVector v, float[] lanes) {
-    v.intoArray(lanes, 0);
+  private static void store(MemorySegment y, long j, float s, boolean accumulate) {
+    long yo = j * 4;
+    y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+  }
+
+  /** Sums lanes[0, L) in lane order (reduceLanes leaves the order unspecified). */
+  private static float laneSum(float[] lanes) {
     float s = 0f;
     for (int i = 0; i < L; i++) {
       s += lanes[i];
@@ -161,31 +169,115 @@ public final class Gemv {
     return s;
   }
 
-  /** Dot of the F32 row at byte {@code off} with x[0, k). */
-  private static float dotF32(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+  /** Sums the lanes of {@code v} in lane order; only call where C2 inlines it (small callers). */
+  private static float sumLanes(FloatVector v, float[] lanes) {
+    v.intoArray(lanes, 0);
+    return laneSum(lanes);
+  }
+
+  private static FloatVector f32(MemorySegment w, long o) {
+    return FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static IntVector i32(MemorySegment w, long o) {
+    return IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /*
+   * Row kernels. Rows are taken four at a time (one load of x feeds four rows, and four weight
+   * streams are in flight), the last rows of a range one at a time. Every row sees the same
+   * arithmetic in both kernels, so a row's result depends on k only, never on how rows are grouped:
+   *
+   *   a += w[i, i+L) * x[i, i+L),  b += w[i+L, i+2L) * x[i+L, i+2L)   for i = 0, 2L, 4L, ...
+   *   a += w[i, i+L) * x[i, i+L)                                      once, if L elements remain (F32)
+   *   s = lanes of (a + b) summed in order, then s = fma(w[i], x[i], s) for the rest
+   *
+   * For BF16/F16 the pair (a, b) holds the even and odd elements of each 2L group (x is
+   * deinterleaved to match). Each kernel is one small method whose vectors never cross a call that
+   * C2 might not inline: a vector API loop expands into many IR nodes, and past
+   * NodeCountInliningCutoff C2 stops inlining, which boxes every vector handed to a helper.
+   * Offsets are in bytes: o0 is row j's, rs the row stride.
+   */
+
+  private static void rowsF32(MemorySegment w, long wOffB, long rs, float[] x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    float[] out = LANES.get();
+    long j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      dot4F32(w, wOffB + j * rs, rs, x, k, out);
+      float s0 = out[L], s1 = out[L + 1], s2 = out[L + 2], s3 = out[L + 3];
+      store(y, yOff + j, s0, accumulate);
+      store(y, yOff + j + 1, s1, accumulate);
+      store(y, yOff + j + 2, s2, accumulate);
+      store(y, yOff + j + 3, s3, accumulate);
+    }
+    for (; j < j1; j++) {
+      store(y, yOff + j, dot1F32(w, wOffB + j * rs, x, k, out), accumulate);
+    }
+  }
+
+  /** out[L + r] = row r's dot, r in [0, 4); out[0, L) is scratch. */
+  private static void dot4F32(MemorySegment w, long o0, long rs, float[] x, int k, float[] out) {
+    long o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int i = 0;
-    for (; i <= k - 4 * L; i += 4 * L) {
-      long o = off + (long) i * 4;
-      a0 = FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = FloatVector.fromMemorySegment(S, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + L), a1);
-      a2 = FloatVector.fromMemorySegment(S, w, o + 8L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-      a3 = FloatVector.fromMemorySegment(S, w, o + 12L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+    for (; i <= k - 2 * L; i += 2 * L) {
+      long d = (long) i * 4, e = d + 4L * L;
+      FloatVector x0 = FloatVector.fromArray(S, x, i), x1 = FloatVector.fromArray(S, x, i + L);
+      a0 = f32(w, o0 + d).fma(x0, a0);
+      a1 = f32(w, o1 + d).fma(x0, a1);
+      a2 = f32(w, o2 + d).fma(x0, a2);
+      a3 = f32(w, o3 + d).fma(x0, a3);
+      b0 = f32(w, o0 + e).fma(x1, b0);
+      b1 = f32(w, o1 + e).fma(x1, b1);
+      b2 = f32(w, o2 + e).fma(x1, b2);
+      b3 = f32(w, o3 + e).fma(x1, b3);
     }
-    for (; i <= k - L; i += L) {
-      a0 = FloatVector.fromMemorySegment(S, w, off + (long) i * 4, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
+    if (i <= k - L) {
+      long d = (long) i * 4;
+      FloatVector x0 = FloatVector.fromArray(S, x, i);
+      a0 = f32(w, o0 + d).fma(x0, a0);
+      a1 = f32(w, o1 + d).fma(x0, a1);
+      a2 = f32(w, o2 + d).fma(x0, a2);
+      a3 = f32(w, o3 + d).fma(x0, a3);
+      i += L;
     }
-    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    a0.add(b0).intoArray(out, 0);
+    out[L] = tailF32(laneSum(out), w, o0, x, i, k);
+    a1.add(b1).intoArray(out, 0);
+    out[L + 1] = tailF32(laneSum(out), w, o1, x, i, k);
+    a2.add(b2).intoArray(out, 0);
+    out[L + 2] = tailF32(laneSum(out), w, o2, x, i, k);
+    a3.add(b3).intoArray(out, 0);
+    out[L + 3] = tailF32(laneSum(out), w, o3, x, i, k);
+  }
+
+  private static float dot1F32(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    int i = 0;
+    for (; i <= k - 2 * L; i += 2 * L) {
+      long d = (long) i * 4;
+      a0 = f32(w, o0 + d).fma(FloatVector.fromArray(S, x, i), a0);
+      b0 = f32(w, o0 + d + 4L * L).fma(FloatVector.fromArray(S, x, i + L), b0);
+    }
+    if (i <= k - L) {
+      a0 = f32(w, o0 + (long) i * 4).fma(FloatVector.fromArray(S, x, i), a0);
+      i += L;
+    }
+    return tailF32(sumLanes(a0.add(b0), lanes), w, o0, x, i, k);
+  }
+
+  private static float tailF32(float s, MemorySegment w, long o, float[] x, int i, int k) {
     for (; i < k; i++) {
-      s = Math.fma(w.get(F32, off + (long) i * 4), x[i], s);
+      s = Math.fma(w.get(F32, o + (long) i * 4), x[i], s);
     }
     return s;
   }
 
   /**
    * Reorders x in place, per group of 2L elements, into [even elements, odd elements]: the BF16
-   * kernel reads 2L bf16 values as L ints and gets the even ones by {@code bits << 16} and the odd
-   * ones by {@code bits & 0xFFFF0000}. A tail shorter than 2L keeps its order.
+   * and F16 kernels read 2L 16-bit values as L ints, whose low halves are the even elements and
+   * high halves the odd ones. A tail shorter than 2L keeps its order.
    */
   private static void deinterleave(float[] x, int k) {
     float[] tmp = new float[2 * L];
@@ -198,38 +290,110 @@ public final class Gemv {
     }
   }
 
-  /** Dot of the BF16 row at byte {@code off} with x, which {@link #deinterleave} has reordered. */
-  private static float dotBf16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+  /**
+   * BF16 rows four at a time; F16 rows one at a time: the F16 conversion expands into so many IR
+   * nodes that C2 passes NodeCountInliningCutoff after three of them in one method (and then boxes).
+   */
+  private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, float[] x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    float[] out = LANES.get();
+    long j = j0;
+    for (; !f16 && j + 4 <= j1; j += 4) {
+      dot4Bf16(w, wOffB + j * rs, rs, x, k, out);
+      float s0 = out[L], s1 = out[L + 1], s2 = out[L + 2], s3 = out[L + 3];
+      store(y, yOff + j, s0, accumulate);
+      store(y, yOff + j + 1, s1, accumulate);
+      store(y, yOff + j + 2, s2, accumulate);
+      store(y, yOff + j + 3, s3, accumulate);
+    }
+    for (; j < j1; j++) {
+      float s = f16 ? dot1F16(w, wOffB + j * rs, x, k, out) : dot1Bf16(w, wOffB + j * rs, x, k, out);
+      store(y, yOff + j, s, accumulate);
+    }
+  }
+
+  private static void dot4Bf16(MemorySegment w, long o0, long rs, float[] x, int k, float[] out) {
+    long o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int i = 0;
-    for (; i <= k - 4 * L; i += 4 * L) {
-      long o = off + (long) i * 2;
-      IntVector v0 = IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
-      IntVector v1 = IntVector.fromMemorySegment(IS, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN);
-      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
-      a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-      a3 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
-    }
     for (; i <= k - 2 * L; i += 2 * L) {
-      IntVector v0 = IntVector.fromMemorySegment(IS, w, off + (long) i * 2, ByteOrder.LITTLE_ENDIAN);
-      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
+      long d = (long) i * 2;
+      FloatVector xe = FloatVector.fromArray(S, x, i), xo = FloatVector.fromArray(S, x, i + L);
+      IntVector v0 = i32(w, o0 + d), v1 = i32(w, o1 + d), v2 = i32(w, o2 + d), v3 = i32(w, o3 + d);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b0);
+      a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+      b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b1);
+      a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+      b2 = v2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b2);
+      a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
+      b3 = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b3);
     }
-    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    a0.add(b0).intoArray(out, 0);
+    out[L] = tail16(laneSum(out), w, o0, x, i, k, false);
+    a1.add(b1).intoArray(out, 0);
+    out[L + 1] = tail16(laneSum(out), w, o1, x, i, k, false);
+    a2.add(b2).intoArray(out, 0);
+    out[L + 2] = tail16(laneSum(out), w, o2, x, i, k, false);
+    a3.add(b3).intoArray(out, 0);
+    out[L + 3] = tail16(laneSum(out), w, o3, x, i, k, false);
+  }
+
+  private static float dot1Bf16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    int i = 0;
+    for (; i <= k - 2 * L; i += 2 * L) {
+      IntVector v0 = i32(w, o0 + (long) i * 2);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), b0);
+    }
+    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, i, k, false);
+  }
+
+  private static float tail16(float s, MemorySegment w, long o, float[] x, int i, int k, boolean f16) {
     for (; i < k; i++) {
-      s = Math.fma(BlockDecode.bf16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+      short h = w.get(I16, o + (long) i * 2);
+      s = Math.fma(f16 ? BlockDecode.f16ToFloat(h) : BlockDecode.bf16ToFloat(h), x[i], s);
     }
     return s;
   }
 
-  /** Dot of the F16 row at byte {@code off} with x (scalar conversion; F16 weights are rare here). */
-  private static float dotF16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    float s = 0f;
-    for (int i = 0; i < k; i++) {
-      s = Math.fma(BlockDecode.f16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+  /*
+   * F16 to F32 on int lanes that each hold two halves, exactly: with m the half's 15 exponent and
+   * mantissa bits, (m << 13) read as a float and multiplied by 2^112 is the value for normal and
+   * subnormal halves alike; exponent 31 (inf, NaN) is first widened to exponent 255; the sign bit is
+   * then or-ed in. Low halves are the even elements, high halves the odd ones.
+   */
+  private static final int F16_MAG = 0x7FFF << 13;
+  private static final int F16_INF = 0x7C00 << 13;
+  private static final int SIGN = 0x80000000;
+  private static final float F16_SCALE = 0x1p112f;
+
+  private static FloatVector f16Lo(IntVector v) {
+    IntVector m = v.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_MAG);
+    m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
+    IntVector sign = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.AND, SIGN);
+    return m.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().lanewise(VectorOperators.OR, sign)
+        .reinterpretAsFloats();
+  }
+
+  private static FloatVector f16Hi(IntVector v) {
+    IntVector m = v.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.AND, F16_MAG);
+    m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
+    IntVector sign = v.lanewise(VectorOperators.AND, SIGN);
+    return m.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().lanewise(VectorOperators.OR, sign)
+        .reinterpretAsFloats();
+  }
+
+  private static float dot1F16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    int i = 0;
+    for (; i <= k - 2 * L; i += 2 * L) {
+      IntVector v0 = i32(w, o0 + (long) i * 2);
+      a0 = f16Lo(v0).fma(FloatVector.fromArray(S, x, i), a0);
+      b0 = f16Hi(v0).fma(FloatVector.fromArray(S, x, i + L), b0);
     }
-    return s;
+    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, i, k, true);
   }
 
   /**
