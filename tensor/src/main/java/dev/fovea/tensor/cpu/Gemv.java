@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>This is the decode-time path, so it is memory-bandwidth bound: W is read once, directly from
  * its (memory-mapped) storage, and F16/BF16/Q8_0/Q4_0 are converted to f32 inside the dot product;
- * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 in the
+ * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 and F16 in the
  * even/odd order that the kernel's shift trick needs).
  *
  * <p>Determinism: rows are split into chunks whose size depends on k only; each row's dot product
@@ -41,7 +41,7 @@ public final class Gemv {
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
   private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L + 4]);
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
   private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
@@ -85,10 +85,8 @@ public final class Gemv {
     }
   }
 
-  /** Rows per chunk: a multiple of 4 (the row kernels' group) when there are that many. */
   private static int rowsPerChunk(int k) {
-    int r = Math.max(1, CHUNK_ELEMS / Math.max(1, k));
-    return r >= 4 ? r & ~3 : r;
+    return Math.max(1, CHUNK_ELEMS / Math.max(1, k));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -184,9 +182,8 @@ public final class Gemv {
   }
 
   /*
-   * Row kernels. Rows are taken four at a time (one load of x feeds four rows, and four weight
-   * streams are in flight), the last rows of a range one at a time. Every row sees the same
-   * arithmetic in both kernels, so a row's result depends on k only, never on how rows are grouped:
+   * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
+   * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike.) Per row:
    *
    *   a += w[i, i+L) * x[i, i+L),  b += w[i+L, i+2L) * x[i+L, i+2L)   for i = 0, 2L, 4L, ...
    *   a += w[i, i+L) * x[i, i+L)                                      once, if L elements remain (F32)
@@ -195,64 +192,20 @@ public final class Gemv {
    * For BF16/F16 the pair (a, b) holds the even and odd elements of each 2L group (x is
    * deinterleaved to match). Each kernel is one small method whose vectors never cross a call that
    * C2 might not inline: a vector API loop expands into many IR nodes, and past
-   * NodeCountInliningCutoff C2 stops inlining, which boxes every vector handed to a helper.
-   * Offsets are in bytes: o0 is row j's, rs the row stride.
+   * NodeCountInliningCutoff (reached by three F16 conversions in one method) C2 stops inlining,
+   * which boxes every vector handed to a helper. Offsets are in bytes: o0 is the row's, rs the row
+   * stride.
    */
 
   private static void rowsF32(MemorySegment w, long wOffB, long rs, float[] x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
-    float[] out = LANES.get();
-    long j = j0;
-    for (; j + 4 <= j1; j += 4) {
-      dot4F32(w, wOffB + j * rs, rs, x, k, out);
-      float s0 = out[L], s1 = out[L + 1], s2 = out[L + 2], s3 = out[L + 3];
-      store(y, yOff + j, s0, accumulate);
-      store(y, yOff + j + 1, s1, accumulate);
-      store(y, yOff + j + 2, s2, accumulate);
-      store(y, yOff + j + 3, s3, accumulate);
-    }
-    for (; j < j1; j++) {
-      store(y, yOff + j, dot1F32(w, wOffB + j * rs, x, k, out), accumulate);
+    float[] lanes = LANES.get();
+    for (long j = j0; j < j1; j++) {
+      store(y, yOff + j, dotF32(w, wOffB + j * rs, x, k, lanes), accumulate);
     }
   }
 
-  /** out[L + r] = row r's dot, r in [0, 4); out[0, L) is scratch. */
-  private static void dot4F32(MemorySegment w, long o0, long rs, float[] x, int k, float[] out) {
-    long o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int i = 0;
-    for (; i <= k - 2 * L; i += 2 * L) {
-      long d = (long) i * 4, e = d + 4L * L;
-      FloatVector x0 = FloatVector.fromArray(S, x, i), x1 = FloatVector.fromArray(S, x, i + L);
-      a0 = f32(w, o0 + d).fma(x0, a0);
-      a1 = f32(w, o1 + d).fma(x0, a1);
-      a2 = f32(w, o2 + d).fma(x0, a2);
-      a3 = f32(w, o3 + d).fma(x0, a3);
-      b0 = f32(w, o0 + e).fma(x1, b0);
-      b1 = f32(w, o1 + e).fma(x1, b1);
-      b2 = f32(w, o2 + e).fma(x1, b2);
-      b3 = f32(w, o3 + e).fma(x1, b3);
-    }
-    if (i <= k - L) {
-      long d = (long) i * 4;
-      FloatVector x0 = FloatVector.fromArray(S, x, i);
-      a0 = f32(w, o0 + d).fma(x0, a0);
-      a1 = f32(w, o1 + d).fma(x0, a1);
-      a2 = f32(w, o2 + d).fma(x0, a2);
-      a3 = f32(w, o3 + d).fma(x0, a3);
-      i += L;
-    }
-    a0.add(b0).intoArray(out, 0);
-    out[L] = tailF32(laneSum(out), w, o0, x, i, k);
-    a1.add(b1).intoArray(out, 0);
-    out[L + 1] = tailF32(laneSum(out), w, o1, x, i, k);
-    a2.add(b2).intoArray(out, 0);
-    out[L + 2] = tailF32(laneSum(out), w, o2, x, i, k);
-    a3.add(b3).intoArray(out, 0);
-    out[L + 3] = tailF32(laneSum(out), w, o3, x, i, k);
-  }
-
-  private static float dot1F32(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+  private static float dotF32(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
     FloatVector a0 = FloatVector.zero(S), b0 = a0;
     int i = 0;
     for (; i <= k - 2 * L; i += 2 * L) {
@@ -290,56 +243,16 @@ public final class Gemv {
     }
   }
 
-  /**
-   * BF16 rows four at a time; F16 rows one at a time: the F16 conversion expands into so many IR
-   * nodes that C2 passes NodeCountInliningCutoff after three of them in one method (and then boxes).
-   */
   private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, float[] x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
-    float[] out = LANES.get();
-    long j = j0;
-    for (; !f16 && j + 4 <= j1; j += 4) {
-      dot4Bf16(w, wOffB + j * rs, rs, x, k, out);
-      float s0 = out[L], s1 = out[L + 1], s2 = out[L + 2], s3 = out[L + 3];
-      store(y, yOff + j, s0, accumulate);
-      store(y, yOff + j + 1, s1, accumulate);
-      store(y, yOff + j + 2, s2, accumulate);
-      store(y, yOff + j + 3, s3, accumulate);
-    }
-    for (; j < j1; j++) {
-      float s = f16 ? dot1F16(w, wOffB + j * rs, x, k, out) : dot1Bf16(w, wOffB + j * rs, x, k, out);
+    float[] lanes = LANES.get();
+    for (long j = j0; j < j1; j++) {
+      float s = f16 ? dotF16(w, wOffB + j * rs, x, k, lanes) : dotBf16(w, wOffB + j * rs, x, k, lanes);
       store(y, yOff + j, s, accumulate);
     }
   }
 
-  private static void dot4Bf16(MemorySegment w, long o0, long rs, float[] x, int k, float[] out) {
-    long o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int i = 0;
-    for (; i <= k - 2 * L; i += 2 * L) {
-      long d = (long) i * 2;
-      FloatVector xe = FloatVector.fromArray(S, x, i), xo = FloatVector.fromArray(S, x, i + L);
-      IntVector v0 = i32(w, o0 + d), v1 = i32(w, o1 + d), v2 = i32(w, o2 + d), v3 = i32(w, o3 + d);
-      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
-      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b0);
-      a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
-      b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b1);
-      a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
-      b2 = v2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b2);
-      a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
-      b3 = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, b3);
-    }
-    a0.add(b0).intoArray(out, 0);
-    out[L] = tail16(laneSum(out), w, o0, x, i, k, false);
-    a1.add(b1).intoArray(out, 0);
-    out[L + 1] = tail16(laneSum(out), w, o1, x, i, k, false);
-    a2.add(b2).intoArray(out, 0);
-    out[L + 2] = tail16(laneSum(out), w, o2, x, i, k, false);
-    a3.add(b3).intoArray(out, 0);
-    out[L + 3] = tail16(laneSum(out), w, o3, x, i, k, false);
-  }
-
-  private static float dot1Bf16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+  private static float dotBf16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
     FloatVector a0 = FloatVector.zero(S), b0 = a0;
     int i = 0;
     for (; i <= k - 2 * L; i += 2 * L) {
@@ -385,7 +298,7 @@ public final class Gemv {
         .reinterpretAsFloats();
   }
 
-  private static float dot1F16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
+  private static float dotF16(MemorySegment w, long o0, float[] x, int k, float[] lanes) {
     FloatVector a0 = FloatVector.zero(S), b0 = a0;
     int i = 0;
     for (; i <= k - 2 * L; i += 2 * L) {
