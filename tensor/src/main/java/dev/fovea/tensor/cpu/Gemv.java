@@ -126,8 +126,12 @@ public final class Gemv {
       xs = new float[k];
       XBUF.set(xs);
     }
-    for (int i = 0; i < k; i++) {
-      xs[i] = x.get(F32, (xOff + i * xStride) * 4);
+    if (xStride == 1) {
+      MemorySegment.copy(x, F32, xOff * 4, xs, 0, k);
+    } else {
+      for (int i = 0; i < k; i++) {
+        xs[i] = x.get(F32, (xOff + i * xStride) * 4);
+      }
     }
     if (wType == DType.BF16 || wType == DType.F16) {
       deinterleave(xs, k);
