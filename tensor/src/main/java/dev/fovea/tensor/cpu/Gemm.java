@@ -28,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators in registers and does one broadcast of A and one fma per accumulator per k.
  *
  * <p>One row against a weight stored [n, k] (m == 1, bRs == 1: the decode step) goes to {@link
- * Gemv}, which streams the weight once instead of packing it.
+ * Gemv}, which streams the weight once instead of packing it; so does one F32 column against a
+ * row-major A (n == 1), with A as the weight.
  *
  * <p>Determinism: chunk boundaries depend on m, n and k only, and every C element is summed in the
  * same order (k in order inside a KC panel, panels in order), so results are bit-identical for any
@@ -150,6 +151,11 @@ public final class Gemm {
     if (m == 1 && bRs == 1) {
       // One row against a weight stored [n, k]: the bandwidth-bound GEMV.
       Gemv.gemvSimd(n, k, a, aOff, aCs, b, bType, bOff, bCs, c, cOff, accumulate);
+      return;
+    }
+    if (n == 1 && bType == DType.F32 && aCs == 1 && cRs == 1) {
+      // One f32 column against a row-major A: a GEMV with A as the weight (not a 1-wide tile of NR).
+      Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
     int nBlocks = ceilDiv(n, NC);

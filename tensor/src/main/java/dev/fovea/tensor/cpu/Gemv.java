@@ -5,6 +5,7 @@ import static dev.fovea.tensor.cpu.BlockDecode.I16;
 import static dev.fovea.tensor.cpu.BlockDecode.QK;
 
 import dev.fovea.tensor.DType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -23,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>This is the decode-time path, so it is memory-bandwidth bound: W is read once, directly from
  * its (memory-mapped) storage, and F16/BF16/Q8_0/Q4_0 are converted to f32 inside the dot product;
- * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 in the
+ * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 and F16 in the
  * even/odd order that the kernel's shift trick needs).
  *
  * <p>Determinism: rows are split into chunks whose size depends on k only; each row's dot product
@@ -41,9 +42,21 @@ public final class Gemv {
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
   private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
+  /**
+   * x as the kernels read it: native and 64-byte aligned, so each vector load of x is one cache
+   * line (a float[] is 16-byte aligned, and its split loads measured ~10% slower from DRAM).
+   */
+  private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> MemorySegment.NULL);
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
+  /**
+   * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
+   * -Dfovea.gemv.bf16.narrow=true}); both give bit-identical results (each accumulator sees the same
+   * sequence of fmas). Measured on Zen 4 from DRAM: 36 GB/s wide, 28 narrow. The guard itself is
+   * part of the measured shape: the same wide loop without it compiled to 29 GB/s.
+   */
+  static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
 
   private Gemv() {}
@@ -126,34 +139,50 @@ public final class Gemv {
       xs = new float[k];
       XBUF.set(xs);
     }
-    for (int i = 0; i < k; i++) {
-      xs[i] = x.get(F32, (xOff + i * xStride) * 4);
+    if (xStride == 1) {
+      MemorySegment.copy(x, F32, xOff * 4, xs, 0, k);
+    } else {
+      for (int i = 0; i < k; i++) {
+        xs[i] = x.get(F32, (xOff + i * xStride) * 4);
+      }
     }
-    if (wType == DType.BF16) {
+    if (wType == DType.BF16 || wType == DType.F16) {
       deinterleave(xs, k);
     }
-    final float[] xv = xs;
+    MemorySegment xseg = XSEG.get();
+    if (xseg.byteSize() < 4L * k) {
+      xseg = Arena.ofAuto().allocate(4L * k, 64);
+      XSEG.set(xseg);
+    }
+    MemorySegment.copy(xs, 0, xseg, F32, 0, k);
+    final MemorySegment xv = xseg;
     Parallel.forRange(n, rowsPerChunk(k), (j0, j1) -> {
-      float[] lanes = LANES.get();
-      for (long j = j0; j < j1; j++) {
-        long row = wOff + j * wRowStride;
-        float s = switch (wType) {
-          case F32 -> dotF32(w, row * 4, xv, k, lanes);
-          case BF16 -> dotBf16(w, row * 2, xv, k, lanes);
-          case F16 -> dotF16(w, row * 2, xv, k, lanes);
-          case Q8_0 -> dotQ8_0(w, (row / QK) * 34, xv, k, lanes);
-          case Q4_0 -> dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
-          case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
-        };
-        long yo = (yOff + j) * 4;
-        y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+      switch (wType) {
+        case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
+        case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        case Q8_0, Q4_0 -> {
+          float[] lanes = LANES.get();
+          for (long j = j0; j < j1; j++) {
+            long row = wOff + j * wRowStride;
+            float s = wType == DType.Q8_0
+                ? dotQ8_0(w, (row / QK) * 34, xv, k, lanes)
+                : dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
+            store(y, yOff + j, s, accumulate);
+          }
+        }
+        case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
       }
     });
   }
 
-  /** Sums the lanes of {@code v} in lane order (reduceLanes leaves the order unspecified). */
-  private static float sumLanes(FloatVector v, float[] lanes) {
-    v.intoArray(lanes, 0);
+  private static void store(MemorySegment y, long j, float s, boolean accumulate) {
+    long yo = j * 4;
+    y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
+  }
+
+  /** Sums lanes[0, L) in lane order (reduceLanes leaves the order unspecified). */
+  private static float laneSum(float[] lanes) {
     float s = 0f;
     for (int i = 0; i < L; i++) {
       s += lanes[i];
@@ -161,31 +190,70 @@ public final class Gemv {
     return s;
   }
 
-  /** Dot of the F32 row at byte {@code off} with x[0, k). */
-  private static float dotF32(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i <= k - 4 * L; i += 4 * L) {
-      long o = off + (long) i * 4;
-      a0 = FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = FloatVector.fromMemorySegment(S, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + L), a1);
-      a2 = FloatVector.fromMemorySegment(S, w, o + 8L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-      a3 = FloatVector.fromMemorySegment(S, w, o + 12L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+  /** Sums the lanes of {@code v} in lane order; only call where C2 inlines it (small callers). */
+  private static float sumLanes(FloatVector v, float[] lanes) {
+    v.intoArray(lanes, 0);
+    return laneSum(lanes);
+  }
+
+  private static FloatVector f32(MemorySegment w, long o) {
+    return FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static IntVector i32(MemorySegment w, long o) {
+    return IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /*
+   * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
+   * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike.) Per row:
+   *
+   *   a += w[i, i+L) * x[i, i+L),  b += w[i+L, i+2L) * x[i+L, i+2L)   for i = 0, 2L, 4L, ...
+   *   a += w[i, i+L) * x[i, i+L)                                      once, if L elements remain (F32)
+   *   s = lanes of (a + b) summed in order, then s = fma(w[i], x[i], s) for the rest
+   *
+   * For BF16/F16 the pair (a, b) holds the even and odd elements of each 2L group (x is
+   * deinterleaved to match). Each kernel is one small method whose vectors never cross a call that
+   * C2 might not inline: a vector API loop expands into many IR nodes, and past
+   * NodeCountInliningCutoff (reached by three F16 conversions in one method) C2 stops inlining,
+   * which boxes every vector handed to a helper. Offsets are in bytes: o0 is the row's, rs the row
+   * stride.
+   */
+
+  private static void rowsF32(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    float[] lanes = LANES.get();
+    for (long j = j0; j < j1; j++) {
+      store(y, yOff + j, dotF32(w, wOffB + j * rs, x, k, lanes), accumulate);
     }
-    for (; i <= k - L; i += L) {
-      a0 = FloatVector.fromMemorySegment(S, w, off + (long) i * 4, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, i), a0);
+  }
+
+  private static float dotF32(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    long kb = 4L * k;
+    long d = 0;
+    for (; d <= kb - 8L * L; d += 8L * L) {
+      a0 = f32(w, o0 + d).fma(f32(x, d), a0);
+      b0 = f32(w, o0 + d + 4L * L).fma(f32(x, d + 4L * L), b0);
     }
-    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    if (d <= kb - 4L * L) {
+      a0 = f32(w, o0 + d).fma(f32(x, d), a0);
+      d += 4L * L;
+    }
+    return tailF32(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 4), k);
+  }
+
+  private static float tailF32(float s, MemorySegment w, long o, MemorySegment x, int i, int k) {
     for (; i < k; i++) {
-      s = Math.fma(w.get(F32, off + (long) i * 4), x[i], s);
+      s = Math.fma(w.get(F32, o + (long) i * 4), x.get(F32, (long) i * 4), s);
     }
     return s;
   }
 
   /**
    * Reorders x in place, per group of 2L elements, into [even elements, odd elements]: the BF16
-   * kernel reads 2L bf16 values as L ints and gets the even ones by {@code bits << 16} and the odd
-   * ones by {@code bits & 0xFFFF0000}. A tail shorter than 2L keeps its order.
+   * and F16 kernels read 2L 16-bit values as L ints, whose low halves are the even elements and
+   * high halves the odd ones. A tail shorter than 2L keeps its order.
    */
   private static void deinterleave(float[] x, int k) {
     float[] tmp = new float[2 * L];
@@ -198,45 +266,86 @@ public final class Gemv {
     }
   }
 
-  /** Dot of the BF16 row at byte {@code off} with x, which {@link #deinterleave} has reordered. */
-  private static float dotBf16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i <= k - 4 * L; i += 4 * L) {
-      long o = off + (long) i * 2;
-      IntVector v0 = IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
-      IntVector v1 = IntVector.fromMemorySegment(IS, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN);
-      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
-      a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-      a3 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+  private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    float[] lanes = LANES.get();
+    for (long j = j0; j < j1; j++) {
+      float s = f16 ? dotF16(w, wOffB + j * rs, x, k, lanes) : dotBf16(w, wOffB + j * rs, x, k, lanes);
+      store(y, yOff + j, s, accumulate);
     }
-    for (; i <= k - 2 * L; i += 2 * L) {
-      IntVector v0 = IntVector.fromMemorySegment(IS, w, off + (long) i * 2, ByteOrder.LITTLE_ENDIAN);
-      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i), a0);
-      a1 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, i + L), a1);
+  }
+
+  private static float dotBf16(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    long kb = 2L * k;
+    long d = 0;
+    for (; BF16_WIDE && d <= kb - 8L * L; d += 8L * L) {
+      IntVector v0 = i32(w, o0 + d), v1 = i32(w, o0 + d + 4L * L);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(f32(x, 2 * d), a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 4L * L), b0);
+      a0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(f32(x, 2 * d + 8L * L), a0);
+      b0 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 12L * L), b0);
     }
-    float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanes);
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      IntVector v0 = i32(w, o0 + d);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(f32(x, 2 * d), a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 4L * L), b0);
+    }
+    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 2), k, false);
+  }
+
+  private static float tail16(float s, MemorySegment w, long o, MemorySegment x, int i, int k, boolean f16) {
     for (; i < k; i++) {
-      s = Math.fma(BlockDecode.bf16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+      short h = w.get(I16, o + (long) i * 2);
+      s = Math.fma(f16 ? BlockDecode.f16ToFloat(h) : BlockDecode.bf16ToFloat(h), x.get(F32, (long) i * 4), s);
     }
     return s;
   }
 
-  /** Dot of the F16 row at byte {@code off} with x (scalar conversion; F16 weights are rare here). */
-  private static float dotF16(MemorySegment w, long off, float[] x, int k, float[] lanes) {
-    float s = 0f;
-    for (int i = 0; i < k; i++) {
-      s = Math.fma(BlockDecode.f16ToFloat(w.get(I16, off + (long) i * 2)), x[i], s);
+  /*
+   * F16 to F32 on int lanes that each hold two halves, exactly: with m the half's 15 exponent and
+   * mantissa bits, (m << 13) read as a float and multiplied by 2^112 is the value for normal and
+   * subnormal halves alike; exponent 31 (inf, NaN) is first widened to exponent 255; the sign bit is
+   * then or-ed in. Low halves are the even elements, high halves the odd ones.
+   */
+  private static final int F16_MAG = 0x7FFF << 13;
+  private static final int F16_INF = 0x7C00 << 13;
+  private static final int SIGN = 0x80000000;
+  private static final float F16_SCALE = 0x1p112f;
+
+  private static FloatVector f16Lo(IntVector v) {
+    IntVector m = v.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_MAG);
+    m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
+    IntVector sign = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.AND, SIGN);
+    return m.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().lanewise(VectorOperators.OR, sign)
+        .reinterpretAsFloats();
+  }
+
+  private static FloatVector f16Hi(IntVector v) {
+    IntVector m = v.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.AND, F16_MAG);
+    m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
+    IntVector sign = v.lanewise(VectorOperators.AND, SIGN);
+    return m.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts().lanewise(VectorOperators.OR, sign)
+        .reinterpretAsFloats();
+  }
+
+  private static float dotF16(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      IntVector v0 = i32(w, o0 + d);
+      a0 = f16Lo(v0).fma(f32(x, 2 * d), a0);
+      b0 = f16Hi(v0).fma(f32(x, 2 * d + 4L * L), b0);
     }
-    return s;
+    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 2), k, true);
   }
 
   /**
    * Dot of the Q8_0 row starting at byte {@code off} with x: per block, the 32 int8 are widened to
    * f32 and dotted with x in L-lane parts, then the block sum is scaled by d (one fma per block).
    */
-  private static float dotQ8_0(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+  private static float dotQ8_0(MemorySegment w, long off, MemorySegment x, int k, float[] lanes) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     int blocks = k / QK;
     int b = 0;
@@ -246,9 +355,9 @@ public final class Gemv {
       FloatVector s0 = FloatVector.zero(S), s1 = s0;
       for (int p = 0; p < QK; p += L) {
         s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x0 + p), s0);
+            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (x0 + p)), s0);
         s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, x1 + p), s1);
+            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (x1 + p)), s1);
       }
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
@@ -258,7 +367,7 @@ public final class Gemv {
       FloatVector s0 = FloatVector.zero(S);
       for (int p = 0; p < QK; p += L) {
         s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, b * QK + p), s0);
+            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (b * QK + p)), s0);
       }
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
     }
@@ -269,7 +378,7 @@ public final class Gemv {
    * Dot of the Q4_0 row starting at byte {@code off} with x: the low nibbles are elements 0..15 and
    * the high nibbles 16..31; each is shifted to [-8, 7], widened to f32 and dotted, then scaled by d.
    */
-  private static float dotQ4_0(MemorySegment w, long off, float[] x, int k, float[] lanes) {
+  private static float dotQ4_0(MemorySegment w, long off, MemorySegment x, int k, float[] lanes) {
     FloatVector a0 = FloatVector.zero(S);
     int blocks = k / QK;
     for (int b = 0; b < blocks; b++) {
@@ -280,8 +389,8 @@ public final class Gemv {
         ByteVector q = ByteVector.fromMemorySegment(BS, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN);
         ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
         ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-        s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + p), s);
-        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(FloatVector.fromArray(S, x, xb + QK / 2 + p), s);
+        s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (xb + p)), s);
+        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (xb + QK / 2 + p)), s);
       }
       a0 = s.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
     }

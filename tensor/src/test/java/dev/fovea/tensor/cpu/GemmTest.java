@@ -105,6 +105,24 @@ class GemmTest {
   }
 
   @Test
+  void oneColumnGoesThroughGemv() {
+    // n == 1, F32 B, row-major A, unit C row stride: the GEMV fast path (A as the weight); the
+    // strides of x (B's column) and A's padding still vary.
+    Random rnd = new Random(11);
+    int[][] shapes = {{1, 1, 1}, {5, 1, 17}, {300, 1, 70}, {2100, 1, 129}};
+    for (int[] s : shapes) {
+      for (int trial = 0; trial < 4; trial++) {
+        int m = s[0];
+        int k = s[2];
+        long bRs = 1 + rnd.nextInt(3);
+        Case cs = new Case(m, 1, k, DType.F32, rnd.nextInt(5), k + rnd.nextInt(3), 1, rnd.nextInt(5), bRs, 1,
+            rnd.nextInt(5), 1, rnd.nextBoolean());
+        check(cs, rnd.nextLong(), true);
+      }
+    }
+  }
+
+  @Test
   void rejectsBadQuantizedLayouts() {
     try (Arena arena = Arena.ofShared()) {
       MemorySegment s = arena.allocate(1 << 12);

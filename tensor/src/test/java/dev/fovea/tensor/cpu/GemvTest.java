@@ -56,6 +56,43 @@ class GemvTest {
     }
   }
 
+  /**
+   * Every one of the 65536 F16 and BF16 bit patterns (subnormals, infinities and NaNs included) is
+   * converted exactly: row j holds pattern j at position j % 64 and zeros elsewhere, x is all ones,
+   * so y[j] must be the pattern's value (+0 for -0; NaN for NaN). k = 64 keeps the patterns inside
+   * the SIMD kernels' vector loop.
+   */
+  @Test
+  void sixteenBitWeightsConvertEveryPatternExactly() {
+    int n = 1 << 16;
+    int k = 64;
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment x = arena.allocate(4L * k, 64);
+      for (int i = 0; i < k; i++) {
+        x.set(KernelRef.F32, 4L * i, 1f);
+      }
+      MemorySegment w = arena.allocate(2L * n * k, 64);
+      for (int j = 0; j < n; j++) {
+        w.set(KernelRef.I16, 2L * ((long) j * k + j % k), (short) j);
+      }
+      MemorySegment y = arena.allocate(4L * n, 64);
+      for (DType t : new DType[] {DType.F16, DType.BF16}) {
+        for (boolean simd : new boolean[] {true, false}) {
+          run(n, k, x, 0, 1, w, t, 0, k, y, 0, false, simd);
+          for (int j = 0; j < n; j++) {
+            float want = t == DType.F16 ? Float.float16ToFloat((short) j) : Float.intBitsToFloat(j << 16);
+            float got = y.get(KernelRef.F32, 4L * j);
+            boolean ok = Float.isNaN(want) ? Float.isNaN(got) : got == want;
+            if (!ok) {
+              fail(t + (simd ? " simd" : " scalar") + ": pattern 0x" + Integer.toHexString(j) + " gave " + got
+                  + ", want " + want);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void rejectsPartialBlocks() {
     try (Arena arena = Arena.ofShared()) {

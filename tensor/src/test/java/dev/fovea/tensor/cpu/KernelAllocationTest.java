@@ -89,6 +89,35 @@ class KernelAllocationTest {
     }
   }
 
+  /** GEMV for every weight dtype: a boxed vector in a row kernel would cost tens of bytes per row and k-step. */
+  @Test
+  void gemvAllocatesNoHeapPerRow() {
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    int n = 2048;
+    int k = 1024;
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+      Random rnd = new Random(5);
+      java.lang.foreign.MemorySegment x = KernelRef.randomF32(k, rnd, arena).seg();
+      java.lang.foreign.MemorySegment y = arena.allocate(4L * n, 64);
+      StringBuilder report = new StringBuilder();
+      long worst = 0;
+      for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
+          dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16, dev.fovea.tensor.DType.Q8_0,
+          dev.fovea.tensor.DType.Q4_0}) {
+        java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
+        long bytes = steadyBytes(() -> Gemv.gemv(n, k, x, 0, w, t, 0, k, y, 0, false),
+            () -> Gemv.gemv(64, k, x, 0, w, t, 0, k, y, 0, false));
+        report.append(t).append('=').append(bytes).append(' ');
+        worst = Math.max(worst, bytes);
+      }
+      // 2M weights: boxing would cost megabytes; the bound allows the call's few small objects.
+      assertTrue(worst < BOUND, "heap bytes per 2048 x 1024 gemv: " + report);
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   private static long steadyBytes(Runnable measured, Runnable warm) {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long bytes = Long.MAX_VALUE;
