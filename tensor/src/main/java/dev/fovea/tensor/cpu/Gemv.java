@@ -24,8 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>This is the decode-time path, so it is memory-bandwidth bound: W is read once, directly from
  * its (memory-mapped) storage, and F16/BF16/Q8_0/Q4_0 are converted to f32 inside the dot product;
- * nothing is dequantized into a buffer. x is first copied into a per-thread float[] (for BF16 and F16 in the
- * even/odd order that the kernel's shift trick needs).
+ * nothing is dequantized into a buffer. x is first copied into a per-thread, 64-byte aligned native
+ * buffer (for BF16 and F16 in the even/odd order that the kernels' shift trick needs). Each row is
+ * one contiguous weight stream read with long byte offsets.
  *
  * <p>Determinism: rows are split into chunks whose size depends on k only; each row's dot product
  * runs in a fixed order (fixed lane accumulators, then a sequential sum of the lanes), so results
@@ -49,7 +50,6 @@ public final class Gemv {
   private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> MemorySegment.NULL);
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
-  /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
   /**
    * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
    * -Dfovea.gemv.bf16.narrow=true}); both give bit-identical results (each accumulator sees the same
@@ -57,6 +57,7 @@ public final class Gemv {
    * part of the measured shape: the same wide loop without it compiled to 29 GB/s.
    */
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
+  /** Elements of W per parallel chunk; the row count per chunk follows from k alone. */
   private static final int CHUNK_ELEMS = Integer.getInteger("fovea.gemv.chunk", 1 << 16);
 
   private Gemv() {}
