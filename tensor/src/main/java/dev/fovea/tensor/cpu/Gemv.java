@@ -60,8 +60,8 @@ public final class Gemv {
   /**
    * Weight bytes per parallel chunk; the row count per chunk follows from k and the dtype alone.
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
-   * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH) 64K-element chunks gave F32 0.91x
-   * sgemv and BF16 1.32x F32 rows/s; 512K-element chunks 1.00x and 1.72x; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
+   * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH): 64K-element chunks
+   * gave F32 0.91x sgemv and BF16 1.32x F32 rows/s; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
    */
   private static final long CHUNK_BYTES = Long.getLong("fovea.gemv.chunkBytes", 1L << 21);
 
