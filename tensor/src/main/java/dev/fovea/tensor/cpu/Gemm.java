@@ -158,7 +158,11 @@ public final class Gemm {
       Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
-    int nBlocks = ceilDiv(n, NC);
+    // Column blocks narrow enough that there are MIN_CHUNKS of them when n allows: each block of B
+    // is then packed by exactly one chunk, instead of once per row group (for a 768-wide weight
+    // and a few hundred rows, repacking B three times cost more than the multiply).
+    int ncb = Math.min(NC, roundUp(ceilDiv(n, MIN_CHUNKS), NR));
+    int nBlocks = ceilDiv(n, ncb);
     int mPanels = ceilDiv(m, MR);
     int groups = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nBlocks)));
     int panelsPerGroup = ceilDiv(mPanels, groups);
@@ -166,8 +170,8 @@ public final class Gemm {
     Parallel.forChunks(nBlocks * mGroups, (chunk, worker) -> {
       int jb = chunk / mGroups;
       int g = chunk % mGroups;
-      int j0 = jb * NC;
-      int nc = Math.min(NC, n - j0);
+      int j0 = jb * ncb;
+      int nc = Math.min(ncb, n - j0);
       int i0 = g * panelsPerGroup * MR;
       int i1 = Math.min(m, i0 + panelsPerGroup * MR);
       block(k, a, aOff, aRs, aCs, b, bType, bOff, bRs, bCs, c, cOff, cRs, accumulate, j0, nc, i0, i1);
