@@ -1,5 +1,7 @@
 package dev.fovea.llm.tokenizer;
 
+import dev.fovea.vit.tokenizer.SharedData;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
