@@ -3,9 +3,9 @@ package dev.fovea.tensor;
 import dev.fovea.tensor.autograd.Autograd;
 import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.tensor.autograd.Node;
+import dev.fovea.tensor.cpu.Elements;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -19,10 +19,9 @@ import java.util.Random;
  * called {@link #retainGrad()}.
  */
 public final class Tensor {
-  static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfFloat F32_LE = Elements.F32;
+  private static final ValueLayout.OfInt I32_LE = Elements.I32;
+  private static final ValueLayout.OfLong I64_LE = Elements.I64;
 
   private final Storage storage;
   private final int[] shape;
@@ -263,36 +262,11 @@ public final class Tensor {
   }
 
   float readFloat(long e) {
-    MemorySegment seg = storage.segment();
-    return switch (storage.dtype()) {
-      case F32 -> seg.get(F32_LE, e * 4);
-      case F16 -> Float.float16ToFloat(seg.get(I16_LE, e * 2));
-      case BF16 -> Float.intBitsToFloat((seg.get(I16_LE, e * 2) & 0xFFFF) << 16);
-      case I32 -> seg.get(I32_LE, e * 4);
-      case I64 -> seg.get(I64_LE, e * 8);
-      case Q8_0 -> {
-        long block = (e / 32) * 34;
-        float d = Float.float16ToFloat(seg.get(I16_LE, block));
-        yield d * seg.get(ValueLayout.JAVA_BYTE, block + 2 + e % 32);
-      }
-      case Q4_0 -> {
-        long block = (e / 32) * 18;
-        float d = Float.float16ToFloat(seg.get(I16_LE, block));
-        int j = (int) (e % 32);
-        int b = seg.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xFF;
-        int q = j < 16 ? (b & 0xF) : (b >>> 4);
-        yield d * (q - 8);
-      }
-    };
+    return Elements.readFloat(storage.segment(), storage.dtype(), e);
   }
 
   long readLong(long e) {
-    MemorySegment seg = storage.segment();
-    return switch (storage.dtype()) {
-      case I32 -> seg.get(I32_LE, e * 4);
-      case I64 -> seg.get(I64_LE, e * 8);
-      default -> (long) readFloat(e);
-    };
+    return Elements.readLong(storage.segment(), storage.dtype(), e);
   }
 
   /** All elements in row-major order as floats (a copy). */

@@ -3,7 +3,6 @@ package dev.fovea.tensor.cpu;
 import dev.fovea.tensor.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Scalar readers for the storage dtypes that kernels convert to f32 on the fly: one element, or one
@@ -21,8 +20,8 @@ import java.nio.ByteOrder;
  * f32; dequantizing in float or in double gives the same value.
  */
 final class BlockDecode {
-  static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  static final ValueLayout.OfFloat F32 = Elements.F32;
+  static final ValueLayout.OfShort I16 = Elements.I16;
   static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
   /** Elements per GGUF block (Q8_0, Q4_0). */
@@ -31,7 +30,7 @@ final class BlockDecode {
   private BlockDecode() {}
 
   static float bf16ToFloat(short bits) {
-    return Float.intBitsToFloat(bits << 16);
+    return Elements.bf16ToFloat(bits);
   }
 
   static float f16ToFloat(short bits) {
@@ -43,25 +42,10 @@ final class BlockDecode {
    * {@code e} is the flat element index; block {@code e / 32} holds it.
    */
   static float get(MemorySegment s, DType t, long e) {
-    return switch (t) {
-      case F32 -> s.get(F32, e * 4);
-      case F16 -> f16ToFloat(s.get(I16, e * 2));
-      case BF16 -> bf16ToFloat(s.get(I16, e * 2));
-      case Q8_0 -> {
-        long block = (e >>> 5) * 34;
-        float d = f16ToFloat(s.get(I16, block));
-        yield d * s.get(I8, block + 2 + (e & 31));
-      }
-      case Q4_0 -> {
-        long block = (e >>> 5) * 18;
-        float d = f16ToFloat(s.get(I16, block));
-        int i = (int) (e & 31);
-        int qs = s.get(I8, block + 2 + (i & 15)) & 0xFF;
-        int q = i < 16 ? qs & 0xF : qs >>> 4;
-        yield d * (q - 8);
-      }
-      case I32, I64 -> throw new IllegalArgumentException("dtype " + t + " is not a floating-point storage type");
-    };
+    if (!t.isFloatingPoint()) {
+      throw new IllegalArgumentException("dtype " + t + " is not a floating-point storage type");
+    }
+    return Elements.readFloat(s, t, e);
   }
 
   /** Decodes the Q8_0 block at byte {@code off} into {@code dst[at + i * stride]}, i in [0, 32). */

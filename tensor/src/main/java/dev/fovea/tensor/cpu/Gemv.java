@@ -187,19 +187,10 @@ public final class Gemv {
     y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
   }
 
-  /** Sums lanes[0, L) in lane order (reduceLanes leaves the order unspecified). */
-  private static float laneSum(float[] lanes) {
-    float s = 0f;
-    for (int i = 0; i < L; i++) {
-      s += lanes[i];
-    }
-    return s;
-  }
-
   /** Sums the lanes of {@code v} in lane order; only call where C2 inlines it (small callers). */
   private static float sumLanes(FloatVector v, float[] lanes) {
     v.intoArray(lanes, 0);
-    return laneSum(lanes);
+    return CpuMath.sumLanes(lanes);
   }
 
   private static FloatVector f32(MemorySegment w, long o) {
