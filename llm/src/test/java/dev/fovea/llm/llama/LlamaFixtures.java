@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The checked-in tiny models of tools/reference/llama/make_llama_reference.py and their reference outputs. */
-final class LlamaFixtures {
+public final class LlamaFixtures {
   private LlamaFixtures() {}
 
   static Path dir(String name) {
@@ -42,7 +42,7 @@ final class LlamaFixtures {
     }
   }
 
-  static int[] ints(WeightSource ref, String name) {
+  public static int[] ints(WeightSource ref, String name) {
     long[] v = ref.get(name).toLongArray();
     int[] r = new int[v.length];
     for (int i = 0; i < v.length; i++) {
@@ -52,7 +52,7 @@ final class LlamaFixtures {
   }
 
   /** max |a - b| / max(1, |b|) elementwise. */
-  static double maxRelErr(float[] a, float[] b) {
+  public static double maxRelErr(float[] a, float[] b) {
     if (a.length != b.length) {
       throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
     }
@@ -63,7 +63,7 @@ final class LlamaFixtures {
     return m;
   }
 
-  static double maxAbsErr(float[] a, float[] b) {
+  public static double maxAbsErr(float[] a, float[] b) {
     double m = 0;
     for (int i = 0; i < a.length; i++) {
       m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -71,7 +71,7 @@ final class LlamaFixtures {
     return m;
   }
 
-  static double maxAbs(float[] a) {
+  public static double maxAbs(float[] a) {
     double m = 0;
     for (float x : a) {
       m = Math.max(m, Math.abs(x));

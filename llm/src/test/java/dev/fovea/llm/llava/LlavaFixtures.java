@@ -1,5 +1,7 @@
 package dev.fovea.llm.llava;
 
+import dev.fovea.llm.llama.LlamaFixtures;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.tensor.WeightSource;
@@ -43,42 +45,19 @@ final class LlavaFixtures {
   }
 
   static int[] ints(WeightSource ref, String name) {
-    long[] v = ref.get(name).toLongArray();
-    int[] r = new int[v.length];
-    for (int i = 0; i < v.length; i++) {
-      r[i] = (int) v[i];
-    }
-    return r;
+    return LlamaFixtures.ints(ref, name);
   }
 
   /** max |a - b| / max(1, |b|) elementwise. */
   static double maxRelErr(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
-    }
-    double m = 0;
-    for (int i = 0; i < a.length; i++) {
-      m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1.0, Math.abs(b[i])));
-    }
-    return m;
+    return LlamaFixtures.maxRelErr(a, b);
   }
 
   static double maxAbsErr(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
-    }
-    double m = 0;
-    for (int i = 0; i < a.length; i++) {
-      m = Math.max(m, Math.abs(a[i] - b[i]));
-    }
-    return m;
+    return LlamaFixtures.maxAbsErr(a, b);
   }
 
   static double maxAbs(float[] a) {
-    double m = 0;
-    for (float x : a) {
-      m = Math.max(m, Math.abs(x));
-    }
-    return m;
+    return LlamaFixtures.maxAbs(a);
   }
 }
