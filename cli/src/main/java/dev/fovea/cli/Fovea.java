@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       TokenizeCommand.class,
       ClassifyCommand.class,
+      VicropCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fovea implements Runnable {

@@ -73,7 +73,7 @@ public final class ViCrop {
    * @param map the importance map (stitched for high resolution; null for method none)
    * @param tiles the tile grid rows x columns of the high-resolution variant ({1, 1} otherwise)
    */
-  public record Result(Method method, Answer answer, Answer baseline, Box box, ImportanceMap map, BoxSelection.Result selection, int[] tiles,
+  public record Result(Method method, Answer answer, Answer baseline, Box box, ImportanceMap map, BoxSelection.Selection selection, int[] tiles,
       Timings timings) {}
 
   public ViCrop(LlavaForConditionalGeneration model, TextTokenizer tokenizer, PreprocessorConfig preprocessing, ViCropConfig config) {
@@ -115,13 +115,15 @@ public final class ViCrop {
           new Timings(0, 0, 0, baselineNanos));
     }
     String mapQuestion = options.mapQuestion() != null ? options.mapQuestion() : question;
+    checkQuestion(mapQuestion);
+    checkContext(mapQuestion, 1);
     long t0 = System.nanoTime();
     ImportanceMap map;
     int[] tiles;
     if (options.highRes()) {
       Tiling.Plan plan = Tiling.plan(image.width(), image.height(), config.highResThreshold());
       List<ImportanceMap> maps = new ArrayList<>();
-      for (Box tile : plan.tiles()) {
+      for (Box tile : plan.boxes()) {
         maps.add(importance.map(Tiling.cropTile(image, tile), mapQuestion, method));
       }
       map = Tiling.stitch(maps, plan.rows(), plan.cols());
@@ -131,7 +133,7 @@ public final class ViCrop {
       tiles = new int[] {1, 1};
     }
     long t1 = System.nanoTime();
-    BoxSelection.Result sel = selectBox(map, image, tiles);
+    BoxSelection.Selection sel = selectBox(map, image, tiles);
     long t2 = System.nanoTime();
     Answer answer = answer(List.of(image, Tiling.crop(image, sel.box())), question);
     long t3 = System.nanoTime();
@@ -142,7 +144,7 @@ public final class ViCrop {
    * The box for a map over a {@code tiles[0] x tiles[1]} tiling of {@code image} ({1, 1}: the plain
    * map), refusing a map that is not the model's grid times the tiling.
    */
-  public BoxSelection.Result selectBox(ImportanceMap map, RgbImage image, int[] tiles) {
+  public BoxSelection.Selection selectBox(ImportanceMap map, RgbImage image, int[] tiles) {
     int g = importance.gridSize();
     map.requireSize(g * tiles[0], g * tiles[1], "box selection for " + tiles[0] + " x " + tiles[1] + " tile(s) of a " + g + " x " + g + " grid");
     return BoxSelection.select(map, image.width(), image.height(), baseSize, config.ratios());
