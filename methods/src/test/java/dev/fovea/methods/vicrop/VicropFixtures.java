@@ -72,7 +72,7 @@ final class VicropFixtures {
 
   /** A shared image (the test skips when ../shared/data is absent). */
   static RgbImage image(String name) {
-    return ImageDecoder.read(SharedData.image(name));
+    return ImageDecoder.read(SharedData.imageFile(name));
   }
 
   static int[] ints(WeightSource ref, String name) {

@@ -29,9 +29,9 @@ public final class SharedData {
   }
 
   /** {@code <shared>/data/images/<name>}; skips the calling test if it does not exist. */
-  public static Path image(String name) {
+  public static Path imageFile(String name) {
     Path base = root();
-    assumeTrue(base != null, "../shared/data absent: set -Dfovea.shared=<folder holding data/> to run the tests on the shared images");
+    assumeTrue(base != null, "../shared/data absent: set -Dfovea.shared=<folder holding data/> to run the tests on real images");
     Path p = base.resolve("data/images").resolve(name);
     assumeTrue(Files.exists(p), "../shared/data absent: " + p + " not found");
     return p;
