@@ -160,9 +160,18 @@ public final class ViCrop {
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
       LlavaInputs in = model.prepare(importance.ids(question, images.size()), processor.processBatch(images));
       Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(config.maxNewTokens()), Sampler.greedy(),
-          tokenizer, null);
-      return new Answer(r.tokens(), r.text().strip());
+          null, null);
+      return new Answer(r.tokens(), decode(r.tokens()));
     }
+  }
+
+  /**
+   * The answer text: the tokens decoded, stripped. Ids the tokenizer does not know (a model's
+   * vocabulary can be padded past the tokenizer's, as LLaVA-1.5's 32064 rows over 32002 ids) decode
+   * to nothing, as llama.cpp renders them; the tokens keep them.
+   */
+  String decode(int[] tokens) {
+    return tokenizer.decode(java.util.Arrays.stream(tokens).filter(t -> t >= 0 && t < tokenizer.vocabSize()).toArray()).strip();
   }
 
   private static void checkQuestion(String question) {

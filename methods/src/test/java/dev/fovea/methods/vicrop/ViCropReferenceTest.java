@@ -72,12 +72,13 @@ class ViCropReferenceTest {
     assertArrayEquals(tiles, r.tiles(), "tile grid");
     float[] want = ref.get(name + ".map").toFloatArray();
     double err = LlavaImportanceReferenceTest.relToMax(r.map().values(), want);
-    assertTrue(err <= (r.method() == Method.PURE_GRAD ? 1e-3 : 1e-5), name + " map error " + err);
+    assertTrue(err <= 1e-5, name + " map error " + err);
     JsonNode b = c.get("box");
     assertEquals(new Box(b.get(0).asInt(), b.get(1).asInt(), b.get(2).asInt(), b.get(3).asInt()), r.box(), name + " box");
     assertArrayEquals(VicropFixtures.ints(ref, name + ".answer_tokens"), r.answer().tokens(), name + " answer with [original, crop]");
     assertArrayEquals(VicropFixtures.ints(ref, name + ".baseline_tokens"), r.baseline().tokens(), name + " baseline answer");
-    assertEquals(tokenizer.decode(r.answer().tokens()).strip(), r.answer().text());
+    int[] known = java.util.Arrays.stream(r.answer().tokens()).filter(t -> t < tokenizer.vocabSize()).toArray();
+    assertEquals(tokenizer.decode(known).strip(), r.answer().text());
     assertTrue(r.timings().mapNanos() > 0 && r.timings().answerNanos() > 0 && r.timings().baselineNanos() > 0, "timings recorded");
   }
 
