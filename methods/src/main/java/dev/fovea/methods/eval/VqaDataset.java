@@ -125,8 +125,14 @@ public final class VqaDataset {
   /** One answer box of a box file ({@link #readBoxes}), with where it was read. */
   public record BoxEntry(String questionId, BoundingBox box, String file, long line) {}
 
+  /** Whole documents (a JSONL line, a journal record): trailing content and repeated keys are errors. */
   static final ObjectMapper JSON = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .build();
+
+  /** Values inside a streamed document (TextVQA's list entries), where more content follows each one. */
+  private static final ObjectMapper STREAM = JsonMapper.builder()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .build();
 
@@ -139,7 +145,7 @@ public final class VqaDataset {
     List<VqaItem> items = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     boolean sawData = false;
-    try (JsonParser p = JSON.createParser(json.toFile())) {
+    try (JsonParser p = STREAM.createParser(json.toFile())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new VqaDataException(file, where(p.currentTokenLocation()), null,
             "expected a JSON object with a \"data\" list (the TextVQA layout)");

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The VQA evaluation loop, independent of any model: for each item (up to a limit) either take its
@@ -160,6 +161,11 @@ public final class VqaEvaluation {
     return Summary.of(tally, answered, resumed);
   }
 
+  /** {@link #run(Iterable)} over a stream (consumed once; its size is unknown unless {@link #total} says). */
+  public Summary run(Stream<VqaItem> items) throws IOException {
+    return run((Iterable<VqaItem>) items::iterator);
+  }
+
   private ResultsJournal.Entry answerAndRecord(VqaItem item, SizeSplit split) throws IOException {
     Answer answer;
     try {
@@ -241,7 +247,7 @@ public final class VqaEvaluation {
         nameWidth = Math.max(nameWidth, r.name().length());
         countWidth = Math.max(countWidth, Long.toString(r.count()).length());
       }
-      String format = "%-" + nameWidth + "s  %" + countWidth + "s  %8s%n";
+      String format = "%-" + nameWidth + "s  %" + countWidth + "s  %8s\n";
       StringBuilder sb = new StringBuilder();
       sb.append(String.format(Locale.ROOT, format, "split", "count", "accuracy"));
       for (Row r : rows) {
