@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       ClassifyCommand.class,
       VicropCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fovea implements Runnable {

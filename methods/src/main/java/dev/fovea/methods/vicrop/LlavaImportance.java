@@ -54,11 +54,6 @@ public final class LlavaImportance {
     this.tokenizer = tokenizer;
     this.processor = new ImageProcessor(preprocessing);
     this.config = config;
-    int layers = model.config.textConfig().numHiddenLayers();
-    if (config.layer() >= layers) {
-      throw new ViCropException("attention layer " + config.layer() + " does not exist: the language model of " + model.config.origin() + " has "
-          + layers + " layers (0.." + (layers - 1) + ")");
-    }
     int n = model.config.imageSeqLength();
     int g = (int) Math.round(Math.sqrt(n));
     if (g * g != n) {
@@ -66,6 +61,15 @@ public final class LlavaImportance {
     }
     this.grid = g;
     this.layerPath = "language_model.model.layers." + config.layer() + ".self_attn";
+  }
+
+  /** Throws a {@link ViCropException} unless the configured attention layer exists (rel-att and grad-att read it). */
+  public void requireLayer() {
+    int layers = model.config.textConfig().numHiddenLayers();
+    if (config.layer() >= layers) {
+      throw new ViCropException("attention layer " + config.layer() + " does not exist: the language model of " + model.config.origin() + " has "
+          + layers + " layers (0.." + (layers - 1) + ")");
+    }
   }
 
   /** The side of the map grid (24 for LLaVA-1.5). */
@@ -97,6 +101,7 @@ public final class LlavaImportance {
 
   /** rel-att: head-mean attention of the last position over the image at the layer, question / generic. */
   public ImportanceMap relAtt(RgbImage image, String question) {
+    requireLayer();
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
       Tensor features = model.imageFeatures(processor.process(image).unsqueeze(0));
       float[] q = lastRowImageAttention(model.prepareWithFeatures(ids(question, 1), features));
@@ -127,6 +132,7 @@ public final class LlavaImportance {
 
   /** grad-att with the backward along the last position only (spec 1.3.2, engine note). */
   public ImportanceMap gradAtt(RgbImage image, String question) {
+    requireLayer();
     try (Scope scope = Scope.open()) {
       LlavaInputs in;
       try (var g = GradMode.disable()) {
@@ -144,6 +150,7 @@ public final class LlavaImportance {
 
   /** grad-att with a whole-sequence forward and backward, as the reference computes it. */
   public ImportanceMap gradAttFullBackward(RgbImage image, String question) {
+    requireLayer();
     try (Scope scope = Scope.open()) {
       LlavaInputs in;
       try (var g = GradMode.disable()) {

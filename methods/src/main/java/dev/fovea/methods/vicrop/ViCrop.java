@@ -103,6 +103,9 @@ public final class ViCrop {
   public Result run(RgbImage image, String question, Method method, Options options) {
     checkQuestion(question);
     checkContext(question, method == Method.NONE ? 1 : 2);
+    if (method == Method.REL_ATT || method == Method.GRAD_ATT) {
+      importance.requireLayer();
+    }
     Answer baseline = null;
     long baselineNanos = 0;
     if (options.baseline() || method == Method.NONE) {

@@ -132,7 +132,9 @@ class ViCropReferenceTest {
 
   @Test
   void layerBeyondTheModelIsRefused() {
-    ViCropException e = assertThrows(ViCropException.class, () -> vicrop(VicropFixtures.config().withLayer(3)));
+    ViCrop v = vicrop(VicropFixtures.config().withLayer(3));
+    ViCropException e = assertThrows(ViCropException.class,
+        () -> v.run(RgbImage.filled(300, 200, 1, 2, 3), "What is this?", Method.GRAD_ATT, ViCrop.Options.DEFAULT));
     assertTrue(e.getMessage().contains("layer 3") && e.getMessage().contains("3 layers"), e.getMessage());
   }
 }
