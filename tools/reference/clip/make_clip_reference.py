@@ -331,8 +331,9 @@ def make_params(config, seed):
 
 def clip_pixels(name, S):
     """HF slow CLIPImageProcessor (spec 1.8): RGB, shortest edge S (int truncation), PIL bicubic,
-    floor centre crop, x * (1/255) in float64 -> float32, (x - mean) / std in float32, CHW."""
-    img = Image.open(os.path.join(SHARED_IMAGES, name))
+    floor centre crop, x * (1/255) in float64 -> float32, (x - mean) / std in float32, CHW.
+    name: a file in the shared images folder, or a PIL image."""
+    img = name if isinstance(name, Image.Image) else Image.open(os.path.join(SHARED_IMAGES, name))
     if img.mode != "RGB":
         img = img.convert("RGB")
     w, h = img.size

@@ -106,8 +106,6 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON instead of streaming text")
   boolean json;
 
-  static volatile long touched;
-
   @Override
   public Integer call() throws Exception {
     if (temperature == null && (topP != 1f || topK != 0)) {
@@ -131,8 +129,8 @@ final class AskCommand implements Callable<Integer> {
       return 0;
     }
     try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
-      warm(lm);
-      TextTokenizer tokenizer = tokenizer(model);
+      LlavaBundle.warm(lm, !noProgress);
+      TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
       report(lm, prompt, generation, sampling, tokenizer, out);
     }
@@ -141,39 +139,15 @@ final class AskCommand implements Callable<Integer> {
 
   /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    LlavaForConditionalGeneration lm;
-    byte[] preprocessor = null;
-    byte[] config = null;
-    TextTokenizer tokenizer;
-    if (mmproj != null) {
-      ModelInput in = LlavaGguf.open(model, mmproj);
-      config = in.files().get("config.json");
-      preprocessor = in.files().get("preprocessor_config.json");
-      lm = LlavaForConditionalGeneration.load(in.weights(), config, model + " + " + mmproj);
-      tokenizer = TokenizerLoader.fromGguf(model);
-    } else {
-      lm = LlavaForConditionalGeneration.load(model);
-      tokenizer = tokenizer(model);
-      if (model.getFileName().toString().endsWith(".fovea")) {
-        try (ArchiveReader a = ArchiveReader.open(model)) {
-          config = a.fileNames().contains("config.json") ? a.file("config.json") : null;
-          preprocessor = a.fileNames().contains("preprocessor_config.json") ? a.file("preprocessor_config.json") : null;
-        }
-      } else {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        config = Files.readAllBytes(dir.resolve("config.json"));
-        Path p = dir.resolve("preprocessor_config.json");
-        preprocessor = Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
-      }
-    }
-    try (lm; var scope = Scope.open()) {
-      warm(lm);
+    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj); var scope = Scope.open()) {
+      LlavaForConditionalGeneration lm = bundle.model();
+      LlavaBundle.warm(lm, !noProgress);
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
-      var preprocessing = LlavaImages.preprocessorConfig(lm.config, preprocessor, config, mode);
+      var preprocessing = bundle.preprocessing(mode);
       String text = LlavaPrompt.text(LlavaPrompt.Template.named(system), question, images.size());
-      int[] ids = LlavaPrompt.tokenize(tokenizer, text, lm.config.imageTokenIndex());
+      int[] ids = LlavaPrompt.tokenize(bundle.tokenizer(), text, lm.config.imageTokenIndex());
       LlavaInputs prepared = lm.prepare(ids, images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing));
-      report(lm, prepared.toInputs(), generation, sampling, tokenizer, out);
+      report(lm, prepared.toInputs(), generation, sampling, bundle.tokenizer(), out);
     }
   }
 
@@ -204,64 +178,5 @@ final class AskCommand implements Callable<Integer> {
   /** The model's input: BOS + the raw prompt's ids. (LLaVA: the image span goes here.) */
   private Inputs prompt(TextTokenizer tokenizer) {
     return Inputs.ids(tokenizer.encode(promptText, true));
-  }
-
-  /** Pages the mapped weights in with a progress bar, so the first token is not the one that pays for the disk. */
-  private void warm(Module lm) {
-    long total = 0;
-    for (var p : lm.namedParameters().values()) {
-      total += p.get().dtype().byteSize(p.get().numel());
-    }
-    boolean big = total >= 16L << 20;
-    ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("load").setInitialMax(Math.max(1, total))
-        .setStyle(ProgressBarStyle.ASCII).setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-    try {
-      long done = 0;
-      long sink = 0;
-      for (var p : lm.namedParameters().values()) {
-        Tensor t = p.get();
-        long bytes = t.dtype().byteSize(t.numel());
-        MemorySegment seg = t.storage().segment();
-        for (long off = 0; off < Math.min(bytes, seg.byteSize()); off += 4096) {
-          sink += seg.get(ValueLayout.JAVA_BYTE, off);
-        }
-        done += bytes;
-        if (bar != null) {
-          bar.stepTo(done);
-        }
-      }
-      touched = sink; // keeps the reads from being optimized away
-    } finally {
-      if (bar != null) {
-        bar.close();
-      }
-    }
-  }
-
-  /** The tokenizer beside the weights: GGUF metadata, the folder's files, or the archive's side files. */
-  static TextTokenizer tokenizer(Path model) throws IOException {
-    String name = model.getFileName().toString();
-    if (Files.isDirectory(model)) {
-      return TokenizerLoader.load(model);
-    }
-    if (name.endsWith(".gguf")) {
-      return TokenizerLoader.fromGguf(model);
-    }
-    if (name.endsWith(".fovea")) {
-      try (ArchiveReader a = ArchiveReader.open(model)) {
-        Path dir = Files.createTempDirectory("fovea-tokenizer");
-        dir.toFile().deleteOnExit();
-        for (String f : a.fileNames()) {
-          if (f.startsWith("tokenizer") || f.equals("special_tokens_map.json")) {
-            Path p = dir.resolve(f);
-            Files.write(p, a.file(f));
-            p.toFile().deleteOnExit();
-          }
-        }
-        return TokenizerLoader.load(dir);
-      }
-    }
-    return TokenizerLoader.load(model.toAbsolutePath().getParent());
   }
 }

@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       TokenizeCommand.class,
       ClassifyCommand.class,
+      VicropCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fovea implements Runnable {

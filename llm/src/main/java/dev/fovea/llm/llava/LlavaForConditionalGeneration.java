@@ -144,15 +144,32 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
 
   /**
    * Merges a prompt with its images. {@code ids} hold BOS and the text ids with one
-   * {@code image_token_index} per image ({@link LlavaPrompt#tokenize}); a run of exactly N (or k·N)
-   * image tokens, as the HF processor expands them, counts as one (k) image(s). {@code pixels}
+   * {@code image_token_index} per image ({@link LlavaPrompt#tokenize}); a run of k·N image tokens
+   * (k &gt;= 1), as the HF processor expands them, counts as k images, and any other run of r
+   * adjacent tokens as r markers ({@code "<image><image>"} is two images). {@code pixels}
    * [n, 3, S, S] holds the images in prompt order (null or n = 0 for a text-only prompt). Allocates
    * in the current scope; in grad mode the result is part of the graph.
    */
   public LlavaInputs prepare(int[] ids, Tensor pixels) {
+    return prepare(ids, pixels == null ? 0 : pixels.size(0), () -> imageFeatures(pixels));
+  }
+
+  /**
+   * As {@link #prepare(int[], Tensor)} with the projected features [n, N, C] of the images already
+   * computed ({@link #imageFeatures}), e.g. to ask several prompts about one image without running
+   * the vision tower again.
+   */
+  public LlavaInputs prepareWithFeatures(int[] ids, Tensor features) {
+    int c = config.textConfig().hiddenSize();
+    if (features != null && (features.dim() != 3 || features.size(1) != config.imageSeqLength() || features.size(2) != c)) {
+      throw new LlavaException("image features " + Arrays.toString(features.shape()) + " must be [n, " + config.imageSeqLength() + ", " + c + "]");
+    }
+    return prepare(ids, features == null ? 0 : features.size(0), () -> features);
+  }
+
+  private LlavaInputs prepare(int[] ids, int images, java.util.function.Supplier<Tensor> imageFeatures) {
     int n = config.imageSeqLength();
     int tokenId = config.imageTokenIndex();
-    int images = pixels == null ? 0 : pixels.size(0);
     // 1. find the markers
     List<int[]> segments = new ArrayList<>(); // text runs between markers
     int markers = 0;
@@ -168,11 +185,7 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
         j++;
       }
       int run = j - i;
-      int k = run == 1 ? 1 : run % n == 0 ? run / n : -1;
-      if (k < 0) {
-        throw new LlavaException("a run of " + run + " image tokens (id " + tokenId + ") at position " + i
-            + " is neither one <image> marker nor a multiple of the " + n + " tokens of an expanded image");
-      }
+      int k = run >= n && run % n == 0 ? run / n : run;
       segments.add(text.stream().mapToInt(Integer::intValue).toArray());
       text.clear();
       perMarker.add(k);
@@ -200,7 +213,7 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
           + " image) but the model holds at most " + maxPositions() + " (max_position_embeddings of " + config.origin() + ")");
     }
     // 2. embed the text runs, project the images, and splice them in order
-    Tensor features = images == 0 ? null : imageFeatures(pixels); // [n, N, C]
+    Tensor features = images == 0 ? null : imageFeatures.get(); // [n, N, C]
     List<Tensor> parts = new ArrayList<>();
     List<ImageSpan> spans = new ArrayList<>();
     int[] merged = new int[length];

@@ -37,6 +37,20 @@ public record ImportanceMap(int rows, int cols, float[] values) {
     return this;
   }
 
+  /**
+   * Throws a {@link ViCropException} naming the first cell (row, column) whose value is NaN or
+   * infinite; {@code what} says who needs the map.
+   */
+  public ImportanceMap requireFinite(String what) {
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new ViCropException(what + ": importance map value at (row " + i / cols + ", col " + i % cols + ") is " + values[i]
+            + "; the map must be finite (a 0/0 or x/0 ratio?)");
+      }
+    }
+    return this;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ImportanceMap m && m.rows == rows && m.cols == cols && Arrays.equals(m.values, values);

@@ -28,6 +28,15 @@ public final class SharedData {
     return p;
   }
 
+  /** {@code <shared>/data/images/<name>}; skips the calling test if it does not exist. */
+  public static Path imageFile(String name) {
+    Path base = root();
+    assumeTrue(base != null, "../shared/data absent: set -Dfovea.shared=<folder holding data/> to run the tests on real images");
+    Path p = base.resolve("data/images").resolve(name);
+    assumeTrue(Files.exists(p), "../shared/data absent: " + p + " not found");
+    return p;
+  }
+
   static Path root() {
     String prop = System.getProperty("fovea.shared");
     List<Path> candidates = new ArrayList<>();

@@ -1,0 +1,131 @@
+package dev.fovea.cli;
+
+import dev.fovea.convert.LlavaGguf;
+import dev.fovea.convert.ModelInput;
+import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.llm.llava.LlavaImages;
+import dev.fovea.llm.tokenizer.TokenizerLoader;
+import dev.fovea.nn.Module;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.vit.image.PreprocessorConfig;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * A LLaVA-1.5 model with what travels beside it: the tokenizer and the image pipeline. Opens a
+ * llava-hf folder, a weight file in one, a fovea archive, or a GGUF model + mmproj pair.
+ */
+record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer, byte[] configJson, byte[] preprocessorJson)
+    implements AutoCloseable {
+
+  static LlavaBundle open(Path model, Path mmproj) throws IOException {
+    if (mmproj != null) {
+      ModelInput in = LlavaGguf.open(model, mmproj);
+      byte[] config = in.files().get("config.json");
+      byte[] preprocessor = in.files().get("preprocessor_config.json");
+      LlavaForConditionalGeneration lm = LlavaForConditionalGeneration.load(in.weights(), config, model + " + " + mmproj);
+      return new LlavaBundle(lm, TokenizerLoader.fromGguf(model), config, preprocessor);
+    }
+    LlavaForConditionalGeneration lm = LlavaForConditionalGeneration.load(model);
+    try {
+      TextTokenizer tokenizer = tokenizer(model);
+      byte[] config;
+      byte[] preprocessor;
+      if (model.getFileName().toString().endsWith(".fovea")) {
+        try (ArchiveReader a = ArchiveReader.open(model)) {
+          config = a.fileNames().contains("config.json") ? a.file("config.json") : null;
+          preprocessor = a.fileNames().contains("preprocessor_config.json") ? a.file("preprocessor_config.json") : null;
+        }
+      } else {
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        config = Files.readAllBytes(dir.resolve("config.json"));
+        Path p = dir.resolve("preprocessor_config.json");
+        preprocessor = Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
+      }
+      return new LlavaBundle(lm, tokenizer, config, preprocessor);
+    } catch (IOException | RuntimeException e) {
+      lm.close();
+      throw e;
+    }
+  }
+
+  /** The checkpoint's image pipeline, or forced padding / centre crop. */
+  PreprocessorConfig preprocessing(LlavaImages.Mode mode) {
+    return LlavaImages.preprocessorConfig(model.config, preprocessorJson, configJson, mode);
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+
+  static volatile long touched;
+
+  /** Pages the mapped weights in with a progress bar, so the first token is not the one that pays for the disk. */
+  static void warm(Module lm, boolean progress) {
+    long total = 0;
+    for (var p : lm.namedParameters().values()) {
+      total += p.get().dtype().byteSize(p.get().numel());
+    }
+    boolean big = total >= 16L << 20;
+    ProgressBar bar = !progress ? null : new ProgressBarBuilder().setTaskName("load").setInitialMax(Math.max(1, total))
+        .setStyle(ProgressBarStyle.ASCII).setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+    try {
+      long done = 0;
+      long sink = 0;
+      for (var p : lm.namedParameters().values()) {
+        Tensor t = p.get();
+        long bytes = t.dtype().byteSize(t.numel());
+        MemorySegment seg = t.storage().segment();
+        for (long off = 0; off < Math.min(bytes, seg.byteSize()); off += 4096) {
+          sink += seg.get(ValueLayout.JAVA_BYTE, off);
+        }
+        done += bytes;
+        if (bar != null) {
+          bar.stepTo(done);
+        }
+      }
+      touched = sink; // keeps the reads from being optimized away
+    } finally {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+  }
+
+  /** The tokenizer beside the weights: GGUF metadata, the folder's files, or the archive's side files. */
+  static TextTokenizer tokenizer(Path model) throws IOException {
+    String name = model.getFileName().toString();
+    if (Files.isDirectory(model)) {
+      return TokenizerLoader.load(model);
+    }
+    if (name.endsWith(".gguf")) {
+      return TokenizerLoader.fromGguf(model);
+    }
+    if (name.endsWith(".fovea")) {
+      try (ArchiveReader a = ArchiveReader.open(model)) {
+        Path dir = Files.createTempDirectory("fovea-tokenizer");
+        dir.toFile().deleteOnExit();
+        for (String f : a.fileNames()) {
+          if (f.startsWith("tokenizer") || f.equals("special_tokens_map.json")) {
+            Path p = dir.resolve(f);
+            Files.write(p, a.file(f));
+            p.toFile().deleteOnExit();
+          }
+        }
+        return TokenizerLoader.load(dir);
+      }
+    }
+    return TokenizerLoader.load(model.toAbsolutePath().getParent());
+  }
+}

@@ -1,0 +1,142 @@
+package dev.fovea.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.llm.llava.LlavaImages;
+import dev.fovea.methods.vicrop.Heatmap;
+import dev.fovea.methods.vicrop.Method;
+import dev.fovea.methods.vicrop.ViCrop;
+import dev.fovea.methods.vicrop.ViCropConfig;
+import dev.fovea.vit.image.ImageDecoder;
+import dev.fovea.vit.image.RgbImage;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * ViCrop on LLaVA-1.5 for one image and question: the importance map, the crop box, and the answer
+ * with the original image and the crop (spec methods-vicrop-avc-vcd.md section 1).
+ */
+@Command(name = "vicrop", mixinStandardHelpOptions = true,
+    description = "Answer a question about an image with ViCrop on LLaVA-1.5: find where the model looks, crop there, answer with both images.")
+final class VicropCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf folder, a .fovea archive, or a GGUF model (with --mmproj)")
+  Path model;
+
+  @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
+  Path mmproj;
+
+  @Option(names = "--image", required = true, paramLabel = "FILE", description = "the image")
+  Path image;
+
+  @Option(names = "--question", required = true, paramLabel = "TEXT", description = "the question")
+  String question;
+
+  @Option(names = "--method", paramLabel = "NAME", description = "rel-att (default), grad-att, pure-grad, or none (no crop)")
+  String method = "rel-att";
+
+  @Option(names = "--high-res", description = "tile images larger than --tile-size, map each tile, select on the stitched map")
+  boolean highRes;
+
+  @Option(names = "--heatmap", paramLabel = "PNG", description = "write the image with the map blended over it and the box drawn")
+  Path heatmap;
+
+  @Option(names = "--baseline", description = "also answer with the original image only")
+  boolean baseline;
+
+  @Option(names = "--map-question", paramLabel = "TEXT", description = "compute the map from this question instead (V*'s short question)")
+  String mapQuestion;
+
+  @Option(names = "--layer", paramLabel = "L", description = "decoder layer of the attention maps (default: ${DEFAULT-VALUE})")
+  int layer = 14;
+
+  @Option(names = "--base-size", paramLabel = "PX", description = "crop base size in pixels (default: the vision tower's input size)")
+  int baseSize = 0;
+
+  @Option(names = "--tile-size", paramLabel = "PX", description = "high-res tile limit (default: ${DEFAULT-VALUE})")
+  int tileSize = 1024;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", description = "answer length (default: ${DEFAULT-VALUE})")
+  int maxNewTokens = 20;
+
+  @Option(names = "--no-progress", description = "no progress bar on standard error")
+  boolean noProgress;
+
+  @Option(names = "--json", description = "print the result as JSON")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Method m = Method.named(method);
+    if (m == Method.NONE && (heatmap != null || highRes)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
+    }
+    ViCropConfig config = ViCropConfig.defaults().withLayer(layer).withBaseSize(baseSize).withHighResThreshold(tileSize).withMaxNewTokens(maxNewTokens);
+    RgbImage img = ImageDecoder.read(image);
+    PrintWriter out = spec.commandLine().getOut();
+    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj)) {
+      LlavaBundle.warm(bundle.model(), !noProgress);
+      ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
+      ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(highRes, baseline, mapQuestion));
+      if (heatmap != null) {
+        Heatmap.write(heatmap, img, r.map(), r.box());
+      }
+      print(r, out);
+    }
+    return 0;
+  }
+
+  private void print(ViCrop.Result r, PrintWriter out) throws Exception {
+    ViCrop.Timings t = r.timings();
+    if (json) {
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("image", image.toString());
+      j.put("question", question);
+      j.put("method", r.method().cliName);
+      j.put("answer", r.answer().text());
+      if (r.baseline() != null) {
+        j.put("baseline", r.baseline().text());
+      }
+      if (r.box() != null) {
+        j.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
+        j.put("tiles", r.tiles());
+        j.put("map_size", List.of(r.map().rows(), r.map().cols()));
+      }
+      if (heatmap != null) {
+        j.put("heatmap", heatmap.toString());
+      }
+      Map<String, Object> ms = new LinkedHashMap<>();
+      ms.put("map", millis(t.mapNanos()));
+      ms.put("box", millis(t.boxNanos()));
+      ms.put("answer", millis(t.answerNanos()));
+      ms.put("baseline", millis(t.baselineNanos()));
+      j.put("timings_ms", ms);
+      out.println(new ObjectMapper().writeValueAsString(j));
+    } else {
+      out.println("answer: " + r.answer().text());
+      if (r.baseline() != null) {
+        out.println("baseline: " + r.baseline().text());
+      }
+      if (r.box() != null) {
+        out.println("box: " + r.box() + (r.tiles()[0] * r.tiles()[1] > 1 ? " (" + r.tiles()[0] + " x " + r.tiles()[1] + " tiles)" : ""));
+        out.printf("timings: map %.0f ms, box %.1f ms, answer %.0f ms%s%n", millis(t.mapNanos()), millis(t.boxNanos()), millis(t.answerNanos()),
+            t.baselineNanos() > 0 ? String.format(", baseline %.0f ms", millis(t.baselineNanos())) : "");
+      }
+      if (heatmap != null) {
+        out.println("heatmap: " + heatmap);
+      }
+    }
+    out.flush();
+  }
+
+  static double millis(long nanos) {
+    return Math.round(nanos / 1e5) / 10.0;
+  }
+}

@@ -1,0 +1,292 @@
+package dev.fovea.methods.eval;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The VQA evaluation loop, independent of any model: for each item (up to a limit) either take its
+ * result from the {@link ResultsJournal} (a resumed run) or ask the {@link Answerer}, score the answer
+ * with {@link VqaAccuracy}, and append it to the journal before going on; then report the mean accuracy
+ * overall and per {@link SizeSplit}.
+ *
+ * <pre>{@code
+ * try (ResultsJournal journal = ResultsJournal.open(out, ResultsJournal.Run.of("rel-att", "llava-1.5-7b"))) {
+ *   VqaEvaluation.Summary s = new VqaEvaluation(item -> Answer.of(model.ask(item)), journal)
+ *       .limit(500).listener(p -> bar.step(p)).run(items);
+ *   System.out.print(s.toTable());
+ * }
+ * }</pre>
+ *
+ * <p>The limit counts items from the start of the list, resumed ones included, so rerunning the same
+ * command after a kill finishes the same first N questions. A resumed item counts with the accuracy
+ * stored in the journal; its split is recomputed from the item (so it follows the thresholds of this
+ * run). Journal records of questions outside the evaluated items are not counted. A question id that
+ * occurs twice among the items is an error. When the answerer throws, the loop stops with a {@link
+ * VqaEvaluationException} naming the question; everything answered before it is already in the
+ * journal.
+ */
+public final class VqaEvaluation {
+  /** Answers one question; typically runs a model on the item's image and question. */
+  @FunctionalInterface
+  public interface Answerer {
+    Answer answer(VqaItem item) throws Exception;
+  }
+
+  /**
+   * A model's answer.
+   *
+   * @param prediction the raw answer text (scored after normalization)
+   * @param extra further fields for the journal record (a box, timings...), anything Jackson can write
+   *     as JSON; not one of {@code question_id}, {@code prediction}, {@code accuracy}, {@code split}
+   */
+  public record Answer(String prediction, Map<String, ?> extra) {
+    public Answer {
+      Objects.requireNonNull(prediction, "prediction");
+      extra = extra == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(extra));
+    }
+
+    public static Answer of(String prediction) {
+      return new Answer(prediction, Map.of());
+    }
+  }
+
+  /**
+   * Where the loop stands, after one more item.
+   *
+   * @param done items handled so far (answered + resumed)
+   * @param total items this run will handle, or -1 when unknown
+   * @param answered items answered by the answerer
+   * @param resumed items taken from the journal
+   * @param accuracyPercent running mean accuracy over the items handled, in percent
+   * @param item the item just handled
+   * @param entry its journal record
+   * @param fromJournal whether that record came from the journal (not the answerer)
+   */
+  public record Progress(long done, long total, long answered, long resumed, double accuracyPercent, VqaItem item,
+      ResultsJournal.Entry entry, boolean fromJournal) {}
+
+  /** Receives a {@link Progress} after each item. */
+  @FunctionalInterface
+  public interface ProgressListener {
+    void onItem(Progress progress);
+  }
+
+  private final Answerer answerer;
+  private final ResultsJournal journal;
+  private long limit = Long.MAX_VALUE;
+  private long total = -1;
+  private SizeSplit.Thresholds thresholds = SizeSplit.Thresholds.VICROP;
+  private ProgressListener listener = p -> {};
+
+  public VqaEvaluation(Answerer answerer, ResultsJournal journal) {
+    this.answerer = Objects.requireNonNull(answerer, "answerer");
+    this.journal = Objects.requireNonNull(journal, "journal");
+  }
+
+  /** Handles only the first {@code n} items (n >= 0); all by default. */
+  public VqaEvaluation limit(long n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + n);
+    }
+    this.limit = n;
+    return this;
+  }
+
+  /**
+   * The number of items, for progress reports, when the items are not a {@link Collection} (whose size
+   * is used otherwise); the limit still applies.
+   */
+  public VqaEvaluation total(long n) {
+    this.total = n;
+    return this;
+  }
+
+  /** The size-split thresholds; {@link SizeSplit.Thresholds#VICROP} by default. */
+  public VqaEvaluation thresholds(SizeSplit.Thresholds t) {
+    this.thresholds = Objects.requireNonNull(t, "thresholds");
+    return this;
+  }
+
+  public VqaEvaluation listener(ProgressListener l) {
+    this.listener = Objects.requireNonNull(l, "listener");
+    return this;
+  }
+
+  /**
+   * Runs the loop over {@code items} (see the class comment).
+   *
+   * @throws VqaEvaluationException when the answerer fails, its extra fields cannot be written, or a
+   *     question id repeats
+   * @throws IOException when the journal cannot be written
+   */
+  public Summary run(Iterable<VqaItem> items) throws IOException {
+    long known = items instanceof Collection<?> c ? c.size() : total;
+    long expected = known < 0 ? -1 : Math.min(known, limit);
+    VqaAccuracy.Tally tally = new VqaAccuracy.Tally();
+    Set<String> seen = new HashSet<>();
+    long answered = 0;
+    long resumed = 0;
+    for (VqaItem item : items) {
+      if (answered + resumed >= limit) {
+        break;
+      }
+      if (!seen.add(item.questionId())) {
+        throw new VqaEvaluationException(item.questionId(), "question " + item.questionId()
+            + " occurs twice in the items; question ids must be unique");
+      }
+      SizeSplit split = thresholds.classify(item);
+      ResultsJournal.Entry entry = journal.entry(item.questionId()).orElse(null);
+      boolean fromJournal = entry != null;
+      if (fromJournal) {
+        resumed++;
+      } else {
+        entry = answerAndRecord(item, split);
+        answered++;
+      }
+      tally.add(split, entry.accuracy());
+      listener.onItem(new Progress(answered + resumed, expected, answered, resumed, tally.accuracyPercent(), item,
+          entry, fromJournal));
+    }
+    return Summary.of(tally, answered, resumed);
+  }
+
+  /** {@link #run(Iterable)} over a stream (consumed once; its size is unknown unless {@link #total} says). */
+  public Summary run(Stream<VqaItem> items) throws IOException {
+    return run((Iterable<VqaItem>) items::iterator);
+  }
+
+  private ResultsJournal.Entry answerAndRecord(VqaItem item, SizeSplit split) throws IOException {
+    Answer answer;
+    try {
+      answer = answerer.answer(item);
+    } catch (Exception e) {
+      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId() + " (image " + item.image()
+          + "): " + e.getMessage(), e);
+    }
+    if (answer == null) {
+      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId() + ": the answerer returned no answer");
+    }
+    ObjectNode extra;
+    try {
+      extra = VqaDataset.JSON.valueToTree(answer.extra());
+    } catch (IllegalArgumentException e) {
+      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId()
+          + ": the answer's extra fields cannot be written as JSON: " + e.getMessage(), e);
+    }
+    double accuracy = VqaAccuracy.score(answer.prediction(), item.answers());
+    ResultsJournal.Entry entry;
+    try {
+      entry = new ResultsJournal.Entry(item.questionId(), answer.prediction(), accuracy, split, extra);
+    } catch (IllegalArgumentException e) {
+      throw new VqaEvaluationException(item.questionId(), e.getMessage(), e);
+    }
+    journal.append(entry);
+    return entry;
+  }
+
+  /**
+   * One line of a summary.
+   *
+   * @param name {@code all} or a split's {@link SizeSplit#label()}
+   * @param accuracyPercent mean accuracy in percent; NaN when {@code count} is 0
+   */
+  public record Row(String name, long count, double accuracyPercent) {}
+
+  /**
+   * The outcome of a run: mean accuracy over all items and per split (small, medium, large, unsplit,
+   * always all four, in that order).
+   *
+   * @param answered items answered in this run
+   * @param resumed items taken from the journal
+   */
+  public record Summary(long answered, long resumed, Row all, List<Row> splits) {
+    public Summary {
+      splits = List.copyOf(splits);
+    }
+
+    static Summary of(VqaAccuracy.Tally tally, long answered, long resumed) {
+      List<Row> rows = new ArrayList<>();
+      for (SizeSplit s : SizeSplit.values()) {
+        rows.add(new Row(s.label(), tally.count(s), tally.accuracyPercent(s)));
+      }
+      return new Summary(answered, resumed, new Row("all", tally.count(), tally.accuracyPercent()), rows);
+    }
+
+    /** The row of one split. */
+    public Row split(SizeSplit s) {
+      return splits.get(s.ordinal());
+    }
+
+    /**
+     * An aligned text table, accuracy with two decimals and "-" for an empty split:
+     *
+     * <pre>
+     * split    count  accuracy
+     * small        2     45.00
+     * ...
+     * all          7     70.00
+     * </pre>
+     */
+    public String toTable() {
+      List<Row> rows = new ArrayList<>(splits);
+      rows.add(all);
+      int nameWidth = "split".length();
+      int countWidth = "count".length();
+      for (Row r : rows) {
+        nameWidth = Math.max(nameWidth, r.name().length());
+        countWidth = Math.max(countWidth, Long.toString(r.count()).length());
+      }
+      String format = "%-" + nameWidth + "s  %" + countWidth + "s  %8s\n";
+      StringBuilder sb = new StringBuilder();
+      sb.append(String.format(Locale.ROOT, format, "split", "count", "accuracy"));
+      for (Row r : rows) {
+        String acc = Double.isNaN(r.accuracyPercent()) ? "-" : String.format(Locale.ROOT, "%.2f", r.accuracyPercent());
+        sb.append(String.format(Locale.ROOT, format, r.name(), r.count(), acc));
+      }
+      return sb.toString();
+    }
+
+    /**
+     * As JSON: {@code {"answered":5,"resumed":2,"all":{"count":7,"accuracy":70.0},"splits":{"small":
+     * {"count":2,"accuracy":45.0},...}}}, accuracy in percent, null for an empty split.
+     */
+    public ObjectNode toJson() {
+      ObjectNode o = VqaDataset.JSON.createObjectNode();
+      o.put("answered", answered);
+      o.put("resumed", resumed);
+      o.set("all", rowJson(all));
+      ObjectNode s = o.putObject("splits");
+      for (Row r : splits) {
+        s.set(r.name(), rowJson(r));
+      }
+      return o;
+    }
+
+    /** {@link #toJson()} as a string. */
+    public String toJsonString() {
+      return toJson().toString();
+    }
+
+    private static ObjectNode rowJson(Row r) {
+      ObjectNode o = VqaDataset.JSON.createObjectNode();
+      o.put("count", r.count());
+      if (Double.isNaN(r.accuracyPercent())) {
+        o.putNull("accuracy");
+      } else {
+        o.put("accuracy", r.accuracyPercent());
+      }
+      return o;
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package dev.fovea.methods.vicrop;
+
+import dev.fovea.llm.generate.GenerationConfig;
+import dev.fovea.llm.generate.Generator;
+import dev.fovea.llm.generate.Sampler;
+import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.llm.llava.LlavaInputs;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.autograd.GradMode;
+import dev.fovea.vit.image.ImageProcessor;
+import dev.fovea.vit.image.PreprocessorConfig;
+import dev.fovea.vit.image.RgbImage;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ViCrop ("MLLMs know where to look", spec section 1) on LLaVA-1.5: an importance map of the image
+ * for the question, a square crop box chosen on it by multi-scale sliding windows, and a greedy
+ * answer from one prompt holding the original image and the crop.
+ *
+ * <pre>{@code
+ * ViCrop vicrop = new ViCrop(model, tokenizer, preprocessing, ViCropConfig.defaults());
+ * ViCrop.Result r = vicrop.run(image, "What is written on the sign?", Method.REL_ATT, ViCrop.Options.DEFAULT);
+ * r.answer(); r.box(); r.map(); r.timings();
+ * }</pre>
+ *
+ * The model is used through its public API and hooks only; a run leaves no hook behind.
+ */
+public final class ViCrop {
+  private final LlavaForConditionalGeneration model;
+  private final TextTokenizer tokenizer;
+  private final ImageProcessor processor;
+  private final ViCropConfig config;
+  private final LlavaImportance importance;
+  private final int baseSize;
+
+  /**
+   * @param highRes tile images larger than the threshold and stitch the tiles' maps (spec 1.5)
+   * @param baseline also answer with the original image only
+   * @param mapQuestion the question the map is computed from (V*'s {@code short_question}); null: the question
+   */
+  public record Options(boolean highRes, boolean baseline, String mapQuestion) {
+    public static final Options DEFAULT = new Options(false, false, null);
+
+    public Options withHighRes(boolean on) {
+      return new Options(on, baseline, mapQuestion);
+    }
+
+    public Options withBaseline(boolean on) {
+      return new Options(highRes, on, mapQuestion);
+    }
+
+    public Options withMapQuestion(String q) {
+      return new Options(highRes, baseline, q);
+    }
+  }
+
+  /** Wall-clock nanoseconds per stage (0 for a stage that did not run). */
+  public record Timings(long mapNanos, long boxNanos, long answerNanos, long baselineNanos) {
+    public long totalNanos() {
+      return mapNanos + boxNanos + answerNanos + baselineNanos;
+    }
+  }
+
+  /** A greedy answer: its tokens and text (decoded, trimmed). */
+  public record Answer(int[] tokens, String text) {}
+
+  /**
+   * @param answer the answer with the original image and the crop (method none: with the image only)
+   * @param baseline the answer with the original image only, when asked for (else null)
+   * @param box the crop box in original pixels (null for method none)
+   * @param map the importance map (stitched for high resolution; null for method none)
+   * @param tiles the tile grid rows x columns of the high-resolution variant ({1, 1} otherwise)
+   */
+  public record Result(Method method, Answer answer, Answer baseline, Box box, ImportanceMap map, BoxSelection.Selection selection, int[] tiles,
+      Timings timings) {}
+
+  public ViCrop(LlavaForConditionalGeneration model, TextTokenizer tokenizer, PreprocessorConfig preprocessing, ViCropConfig config) {
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.processor = new ImageProcessor(preprocessing);
+    this.config = config;
+    this.importance = new LlavaImportance(model, tokenizer, preprocessing, config);
+    this.baseSize = config.baseSize() > 0 ? config.baseSize() : model.config.visionConfig().imageSize();
+  }
+
+  public ViCropConfig config() {
+    return config;
+  }
+
+  /** The importance maps this pipeline uses (for callers that want a map alone). */
+  public LlavaImportance importance() {
+    return importance;
+  }
+
+  /** The crop base size S0 in pixels. */
+  public int baseSize() {
+    return baseSize;
+  }
+
+  /** Answers {@code question} about {@code image} with {@code method} (spec 1.1). */
+  public Result run(RgbImage image, String question, Method method, Options options) {
+    checkQuestion(question);
+    checkContext(question, method == Method.NONE ? 1 : 2);
+    if (method == Method.REL_ATT || method == Method.GRAD_ATT) {
+      importance.requireLayer();
+    }
+    Answer baseline = null;
+    long baselineNanos = 0;
+    if (options.baseline() || method == Method.NONE) {
+      long t = System.nanoTime();
+      baseline = answer(List.of(image), question);
+      baselineNanos = System.nanoTime() - t;
+    }
+    if (method == Method.NONE) {
+      return new Result(method, baseline, options.baseline() ? baseline : null, null, null, null, new int[] {1, 1},
+          new Timings(0, 0, 0, baselineNanos));
+    }
+    String mapQuestion = options.mapQuestion() != null ? options.mapQuestion() : question;
+    checkQuestion(mapQuestion);
+    checkContext(mapQuestion, 1);
+    long t0 = System.nanoTime();
+    ImportanceMap map;
+    int[] tiles;
+    if (options.highRes()) {
+      Tiling.Plan plan = Tiling.plan(image.width(), image.height(), config.highResThreshold());
+      List<ImportanceMap> maps = new ArrayList<>();
+      for (Box tile : plan.boxes()) {
+        maps.add(importance.map(Tiling.cropTile(image, tile), mapQuestion, method));
+      }
+      map = Tiling.stitch(maps, plan.rows(), plan.cols());
+      tiles = new int[] {plan.rows(), plan.cols()};
+    } else {
+      map = importance.map(image, mapQuestion, method);
+      tiles = new int[] {1, 1};
+    }
+    long t1 = System.nanoTime();
+    BoxSelection.Selection sel = selectBox(map, image, tiles);
+    long t2 = System.nanoTime();
+    Answer answer = answer(List.of(image, Tiling.crop(image, sel.box())), question);
+    long t3 = System.nanoTime();
+    return new Result(method, answer, baseline, sel.box(), map, sel, tiles, new Timings(t1 - t0, t2 - t1, t3 - t2, baselineNanos));
+  }
+
+  /**
+   * The box for a map over a {@code tiles[0] x tiles[1]} tiling of {@code image} ({1, 1}: the plain
+   * map), refusing a map that is not the model's grid times the tiling.
+   */
+  public BoxSelection.Selection selectBox(ImportanceMap map, RgbImage image, int[] tiles) {
+    int g = importance.gridSize();
+    map.requireSize(g * tiles[0], g * tiles[1], "box selection for " + tiles[0] + " x " + tiles[1] + " tile(s) of a " + g + " x " + g + " grid");
+    return BoxSelection.select(map, image.width(), image.height(), baseSize, config.ratios());
+  }
+
+  /** A greedy answer ({@code maxNewTokens}, ends at EOS) to {@code question} about {@code images}, in order. */
+  public Answer answer(List<RgbImage> images, String question) {
+    if (images == null || images.isEmpty()) {
+      throw new ViCropException("no image given: ViCrop answers about at least one image");
+    }
+    checkQuestion(question);
+    checkContext(question, images.size());
+    try (Scope scope = Scope.open(); var g = GradMode.disable()) {
+      LlavaInputs in = model.prepare(importance.ids(question, images.size()), processor.processBatch(images));
+      Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(config.maxNewTokens()), Sampler.greedy(),
+          null, null);
+      return new Answer(r.tokens(), decode(r.tokens()));
+    }
+  }
+
+  /**
+   * The answer text: the tokens decoded, stripped. Ids the tokenizer does not know (a model's
+   * vocabulary can be padded past the tokenizer's, as LLaVA-1.5's 32064 rows over 32002 ids) decode
+   * to nothing, as llama.cpp renders them; the tokens keep them.
+   */
+  String decode(int[] tokens) {
+    return tokenizer.decode(java.util.Arrays.stream(tokens).filter(t -> t >= 0 && t < tokenizer.vocabSize()).toArray()).strip();
+  }
+
+  private static void checkQuestion(String question) {
+    if (question == null || question.isBlank()) {
+      throw new ViCropException("the question is empty");
+    }
+  }
+
+  /** Refuses a question that leaves no room for {@code images} images and the answer in the context. */
+  private void checkContext(String question, int images) {
+    int text = importance.ids(question, images).length - images;
+    int n = model.config.imageSeqLength();
+    int need = text + images * n + config.maxNewTokens();
+    if (need > model.maxPositions()) {
+      throw new ViCropException("the question leaves no room in the context: " + text + " text tokens + " + images + " image(s) x " + n
+          + " tokens + " + config.maxNewTokens() + " answer tokens = " + need + " positions, but the model holds " + model.maxPositions()
+          + " (max_position_embeddings); shorten the question");
+    }
+  }
+}
