@@ -1,6 +1,7 @@
 package dev.fovea.llm.llava;
 
 import static dev.fovea.llm.llava.LlavaFixtures.ints;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,7 +39,9 @@ class LlavaBadInputTest {
       fails(() -> model.prepare(one, null), "no image was given");
       fails(() -> model.prepare(new int[] {1, 5, 6}, onePixels), "0 <image> marker(s)", "1 image(s)");
       int[] run3 = {1, 512, 512, 512, 7};
-      fails(() -> model.prepare(run3, onePixels), "run of 3 image tokens");
+      // adjacent markers short of an expanded image (N = 4 here) are one image each ("<image><image>")
+      fails(() -> model.prepare(run3, onePixels), "3 <image> marker(s)", "1 image(s)");
+      assertEquals(List.of(new ImageSpan(1, 5), new ImageSpan(5, 9)), model.prepare(new int[] {1, 512, 512, 7}, twoPixels).imageSpans());
       fails(() -> model.prepare(one, Tensor.zeros(1, 3, 14, 14)), "must be [n, 3, 28, 28]");
     }
   }
