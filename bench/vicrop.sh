@@ -4,7 +4,8 @@
 # the COCO picture). One op = one question: method none = the baseline answer (image alone); the
 # others = importance map + box + answer with [image, crop]; 20 greedy tokens each.
 #
-#   bench/vicrop.sh              full run: 22 decoder layers, map layer 14, 1 warm-up + 2 measured ops per method
+#   bench/vicrop.sh              full run: 22 decoder layers, map layer 14, 1 warm-up + 1 measured op per method
+#                                (WARMUPS=, ITERATIONS= to change; about 10 minutes on 2 cores)
 #   QUICK=1 bench/vicrop.sh      quick check: 4 decoder layers (map layer 2), 1 measured op, no warm-up
 #   JMH_ARGS='...'               extra JMH options
 #
@@ -27,7 +28,7 @@ mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true
 if [[ -n "${QUICK:-}" ]]; then
   DEFAULT_ARGS="-f 1 -wi 0 -i 1 -p layers=4 -p layer=2"
 else
-  DEFAULT_ARGS="-f 1 -wi 1 -i 2"
+  DEFAULT_ARGS="-f 1 -wi ${WARMUPS:-1} -i ${ITERATIONS:-1}"
 fi
 OUT=${OUT:-jmh/target/vicrop.json}
 # shellcheck disable=SC2086
