@@ -51,9 +51,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "llava"))
 sys.path.insert(0, str(HERE.parent / "clip"))
 sys.path.insert(0, str(HERE.parent / "llama"))
+sys.path.insert(0, str(HERE))
 import make_llava_reference as lv  # noqa: E402
 import make_clip_reference as clip  # noqa: E402
 import make_llama_reference as llama  # noqa: E402
+import make_geometry_reference as geometry  # noqa: E402  (box selection, tiling, edge mask: spec 1.3.3-1.5)
 
 torch.set_num_threads(1)
 
@@ -173,28 +175,10 @@ def pixel_grad_norm(W, tok, img, question):
     return g.norm(dim=0).numpy()  # per-pixel L2 over channels
 
 
-def edge_mask(img, res, km=7, kh=3):
-    small = img.resize((res, res), Image.BILINEAR)
-    x = torch.from_numpy(np.asarray(small, dtype=np.uint8).copy()).permute(2, 0, 1).float().div(255)[None]  # [1, 3, res, res]
-    sigma = 0.3 * ((kh - 1) * 0.5 - 1) + 0.8
-    t = torch.linspace(-(kh - 1) * 0.5, (kh - 1) * 0.5, steps=kh)
-    k1 = torch.exp(-0.5 * (t / sigma).pow(2))
-    k1 = k1 / k1.sum()
-    k2 = torch.mm(k1[:, None], k1[None, :]).expand(3, 1, kh, kh)
-    blur = torch.nn.functional.conv2d(torch.nn.functional.pad(x, [kh // 2] * 4, mode="reflect"), k2, groups=3)
-    h = (x - blur)[0].numpy()
-    mag = np.sqrt(np.square(h).sum(axis=0))  # float32 [res, res]
-    p = km // 2
-    padded = np.pad(mag, ((p, km - 1 - p), (p, km - 1 - p)), mode="symmetric")  # scipy 'reflect' = numpy 'symmetric'
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (km, km))
-    filtered = np.median(windows.reshape(res, res, km * km), axis=-1).astype(np.float32)
-    return filtered > np.median(filtered)
-
-
 def pure_grad(W, tok, img, question):
     ratio = pixel_grad_norm(W, tok, img, question) / pixel_grad_norm(W, tok, img, GENERIC)
-    r = ratio * edge_mask(img, S)
-    return r.reshape(GRID, PATCH, GRID, PATCH).mean(axis=(1, 3)).astype(np.float32)
+    _, _, mask = geometry.edge_mask(img, S)
+    return geometry.block_mean(ratio * mask, PATCH).astype(np.float32)
 
 
 MAPS = {"rel-att": rel_att, "grad-att": grad_att, "pure-grad": pure_grad}
@@ -202,49 +186,18 @@ MAPS = {"rel-att": rel_att, "grad-att": grad_att, "pure-grad": pure_grad}
 
 # ----------------------------------------------------------------------------- box selection, tiling
 
-def select_box(m, W_, H_, base, ratios=RATIOS):
-    m = m.astype(np.float64)
-    Hm, Wm = m.shape
-    bw, bh = W_ / Wm, H_ / Hm
-    cands = []
-    for r in ratios:
-        nx, ny = min(int(base * r / bw), Wm), min(int(base * r / bh), Hm)
-        if Wm - nx < 1 and Hm - ny < 1:
-            if r == ratios[0]:
-                return (0, 0, W_, H_), None
-            continue
-        grid = np.zeros((Hm - ny + 1, Wm - nx + 1))
-        best, pos = -np.inf, (0, 0)
-        for x in range(Wm - nx + 1):
-            for y in range(Hm - ny + 1):
-                s = m[y:y + ny, x:x + nx].sum()
-                grid[y, x] = s
-                if s > best:
-                    best, pos = s, (x, y)
-        x, y = pos
-        nb = [grid[y, x + dx] for dx in (-1, 1) if 0 <= x + dx < grid.shape[1]] + \
-             [grid[y + dy, x] for dy in (-1, 1) if 0 <= y + dy < grid.shape[0]]
-        cands.append(((best - np.mean(nb)) / (nx * ny), r, pos, (nx, ny)))
-    i = int(np.argmax([c[0] for c in cands]))
-    sharp, r, (x, y), (nx, ny) = cands[i]
-    size = base * r
-    cx, cy = int(x * bw + bw * nx / 2), int(y * bh + bh * ny / 2)
-    half = size // 2
-    cx = half if cx < half else cx
-    cy = half if cy < half else cy
-    cx = W_ - half if cx > W_ - half else cx
-    cy = H_ - half if cy > H_ - half else cy
-    box = (max(0, cx - half), max(0, cy - half), min(W_, cx + half), min(H_, cy + half))
-    s = sorted(c[0] for c in cands)
-    margin = float(s[-1] - s[-2]) if len(s) > 1 else float("inf")
-    return tuple(int(v) for v in box), margin
+def select_box(m, width, height):
+    """The box of make_geometry_reference.select_box on the float64 map, and the margin between the
+    sharpest and the second sharpest ratio (how far the choice is from a tie)."""
+    box, _, trace = geometry.select_box(m.astype(np.float64), width, height, BASE, RATIOS)
+    s = sorted(t["sharpness"] for t in trace if t is not None)
+    return box, float(s[-1] - s[-2]) if len(s) > 1 else float("inf")
 
 
-def tiles(W_, H_, thr):
-    vs = math.ceil(H_ / thr)
-    hs = max(1, int(vs * W_ / H_))
-    tw, th = math.ceil(W_ / hs), math.ceil(H_ / vs)
-    return vs, hs, [(i * tw, j * th, (i + 1) * tw, (j + 1) * th) for j in range(vs) for i in range(hs)]
+def tiles(width, height, thr):
+    p = geometry.tile_plan(width, height, thr)
+    tw, th = p["tileWidth"], p["tileHeight"]
+    return p["rows"], p["cols"], [(i * tw, j * th, (i + 1) * tw, (j + 1) * th) for j in range(p["rows"]) for i in range(p["cols"])]
 
 
 def greedy(W, ids, images):
@@ -314,7 +267,7 @@ def main():
             maps = [MAPS[method](W, tok, img.crop(b), question) for b in boxes]
             m = np.block([maps[j * hs:(j + 1) * hs] for j in range(vs)])
             grid_tiles = [vs, hs]
-        box, margin = select_box(m, Wi, Hi, BASE)
+        box, margin = select_box(m, Wi, Hi)
         crop = img.crop(box)
         answer_ids = prompt_ids(tok, 2, question)
         answer, gap = greedy(W, answer_ids, [img, crop])

@@ -48,11 +48,9 @@ final class EvalCommand implements Runnable {
   static final class Vqa implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf folder, a .fovea archive, or a GGUF model (with --mmproj)")
-    Path model;
+    @CommandLine.Mixin VicropOptions opts;
 
-    @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
-    Path mmproj;
+
 
     @Option(names = "--data", required = true, paramLabel = "FILE",
         description = "questions: a TextVQA .json ({\"data\": [...]}) or a .jsonl of {\"image\", \"question\", \"answers\"[, \"question_id\"][, \"bbox\"]}")
@@ -64,20 +62,10 @@ final class EvalCommand implements Runnable {
     @Option(names = "--method", paramLabel = "NAME", description = "none (default), rel-att, grad-att or pure-grad")
     String method = "none";
 
-    @Option(names = "--high-res", description = "tile large images (ViCrop's high-resolution variant)")
-    boolean highRes;
 
-    @Option(names = "--tile-size", paramLabel = "PX", description = "high-res tile limit (default: ${DEFAULT-VALUE})")
-    int tileSize = 1024;
 
-    @Option(names = "--layer", paramLabel = "L", description = "decoder layer of the attention maps (default: ${DEFAULT-VALUE})")
-    int layer = 14;
 
-    @Option(names = "--base-size", paramLabel = "PX", description = "crop base size in pixels (default: the vision tower's input size)")
-    int baseSize = 0;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", description = "answer length (default: ${DEFAULT-VALUE})")
-    int maxNewTokens = 20;
 
     @Option(names = "--box-format", paramLabel = "xyxy|xywh", description = "how the JSONL's bbox is written (default: ${DEFAULT-VALUE})")
     String boxFormat = "xyxy";
@@ -88,8 +76,6 @@ final class EvalCommand implements Runnable {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists)")
     Path out;
 
-    @Option(names = "--no-progress", description = "no progress bar on standard error")
-    boolean noProgress;
 
     @Option(names = "--json", description = "print the summary as JSON instead of a table")
     boolean json;
@@ -97,7 +83,7 @@ final class EvalCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       Method m = Method.named(method);
-      if (m == Method.NONE && highRes) {
+      if (m == Method.NONE && opts.highRes) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--high-res needs a method other than none");
       }
       if (!Files.isDirectory(images)) {
@@ -111,28 +97,27 @@ final class EvalCommand implements Runnable {
       List<VqaItem> items = data.getFileName().toString().endsWith(".jsonl")
           ? VqaDataset.readJsonl(data, VqaDataset.JsonlOptions.defaults().withImagesDir(images).withBoxFormat(format))
           : VqaDataset.readTextVqa(data);
-      ViCropConfig config = ViCropConfig.defaults().withLayer(layer).withBaseSize(baseSize).withHighResThreshold(tileSize)
-          .withMaxNewTokens(maxNewTokens);
+      ViCropConfig config = opts.config();
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("data", data.getFileName().toString());
-      settings.put("layer", Integer.toString(layer));
-      settings.put("base_size", Integer.toString(baseSize));
-      settings.put("high_res", highRes ? Integer.toString(tileSize) : "off");
-      settings.put("max_new_tokens", Integer.toString(maxNewTokens));
+      settings.put("layer", Integer.toString(opts.layer));
+      settings.put("base_size", Integer.toString(opts.baseSize));
+      settings.put("high_res", opts.highRes ? Integer.toString(opts.tileSize) : "off");
+      settings.put("max_new_tokens", Integer.toString(opts.maxNewTokens));
       settings.put("prompt", config.promptTemplate());
-      ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, model.toAbsolutePath().normalize().toString(), settings);
+      ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, opts.model.toAbsolutePath().normalize().toString(), settings);
       long total = limit == null ? items.size() : Math.min(items.size(), limit);
       PrintWriter stdout = spec.commandLine().getOut();
-      try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = LlavaBundle.open(model, mmproj)) {
-        LlavaBundle.warm(bundle.model(), !noProgress);
+      try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = LlavaBundle.open(opts.model, opts.mmproj)) {
+        LlavaBundle.warm(bundle.model(), !opts.noProgress);
         ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
-        ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(highRes);
+        ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
         VqaEvaluation.Answerer answerer = item -> {
           ViCrop.Result r = vicrop.run(ImageDecoder.read(item.imagePath(images)), item.question(), m, options);
           Map<String, Object> extra = new LinkedHashMap<>();
           if (r.box() != null) {
             extra.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
-            if (highRes) {
+            if (opts.highRes) {
               extra.put("tiles", List.of(r.tiles()[0], r.tiles()[1]));
             }
           }
@@ -141,7 +126,7 @@ final class EvalCommand implements Runnable {
               "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
           return new VqaEvaluation.Answer(r.answer().text(), extra);
         };
-        ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("vqa " + m.cliName).setInitialMax(total)
+        ProgressBar bar = opts.noProgress ? null : new ProgressBarBuilder().setTaskName("vqa " + m.cliName).setInitialMax(total)
             .setStyle(ProgressBarStyle.ASCII).showSpeed().setUnit(" q", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
         VqaEvaluation.Summary summary;
         try {
@@ -163,7 +148,7 @@ final class EvalCommand implements Runnable {
         if (json) {
           stdout.println(summary.toJsonString());
         } else {
-          stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", model.getFileName(), data.getFileName(), m.cliName,
+          stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model.getFileName(), data.getFileName(), m.cliName,
               summary.answered(), summary.resumed(), out);
           stdout.print(summary.toTable());
         }

@@ -27,11 +27,9 @@ import picocli.CommandLine.Option;
 final class VicropCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf folder, a .fovea archive, or a GGUF model (with --mmproj)")
-  Path model;
+  @CommandLine.Mixin VicropOptions opts;
 
-  @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
-  Path mmproj;
+
 
   @Option(names = "--image", required = true, paramLabel = "FILE", description = "the image")
   Path image;
@@ -42,8 +40,6 @@ final class VicropCommand implements Callable<Integer> {
   @Option(names = "--method", paramLabel = "NAME", description = "rel-att (default), grad-att, pure-grad, or none (no crop)")
   String method = "rel-att";
 
-  @Option(names = "--high-res", description = "tile images larger than --tile-size, map each tile, select on the stitched map")
-  boolean highRes;
 
   @Option(names = "--heatmap", paramLabel = "PNG", description = "write the image with the map blended over it and the box drawn")
   Path heatmap;
@@ -54,20 +50,10 @@ final class VicropCommand implements Callable<Integer> {
   @Option(names = "--map-question", paramLabel = "TEXT", description = "compute the map from this question instead (V*'s short question)")
   String mapQuestion;
 
-  @Option(names = "--layer", paramLabel = "L", description = "decoder layer of the attention maps (default: ${DEFAULT-VALUE})")
-  int layer = 14;
 
-  @Option(names = "--base-size", paramLabel = "PX", description = "crop base size in pixels (default: the vision tower's input size)")
-  int baseSize = 0;
 
-  @Option(names = "--tile-size", paramLabel = "PX", description = "high-res tile limit (default: ${DEFAULT-VALUE})")
-  int tileSize = 1024;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", description = "answer length (default: ${DEFAULT-VALUE})")
-  int maxNewTokens = 20;
 
-  @Option(names = "--no-progress", description = "no progress bar on standard error")
-  boolean noProgress;
 
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
@@ -75,16 +61,16 @@ final class VicropCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Method m = Method.named(method);
-    if (m == Method.NONE && (heatmap != null || highRes)) {
+    if (m == Method.NONE && (heatmap != null || opts.highRes)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
     }
-    ViCropConfig config = ViCropConfig.defaults().withLayer(layer).withBaseSize(baseSize).withHighResThreshold(tileSize).withMaxNewTokens(maxNewTokens);
+    ViCropConfig config = opts.config();
     RgbImage img = ImageDecoder.read(image);
     PrintWriter out = spec.commandLine().getOut();
-    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj)) {
-      LlavaBundle.warm(bundle.model(), !noProgress);
+    try (LlavaBundle bundle = LlavaBundle.open(opts.model, opts.mmproj)) {
+      LlavaBundle.warm(bundle.model(), !opts.noProgress);
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
-      ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(highRes, baseline, mapQuestion));
+      ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(opts.highRes, baseline, mapQuestion));
       if (heatmap != null) {
         Heatmap.write(heatmap, img, r.map(), r.box());
       }

@@ -69,12 +69,17 @@ public final class ViCrop {
   /**
    * @param answer the answer with the original image and the crop (method none: with the image only)
    * @param baseline the answer with the original image only, when asked for (else null)
-   * @param box the crop box in original pixels (null for method none)
    * @param map the importance map (stitched for high resolution; null for method none)
+   * @param selection the box and how it was chosen (null for method none)
    * @param tiles the tile grid rows x columns of the high-resolution variant ({1, 1} otherwise)
    */
-  public record Result(Method method, Answer answer, Answer baseline, Box box, ImportanceMap map, BoxSelection.Selection selection, int[] tiles,
-      Timings timings) {}
+  public record Result(Method method, Answer answer, Answer baseline, ImportanceMap map, BoxSelection.Selection selection, int[] tiles,
+      Timings timings) {
+    /** The crop box in original pixels (null for method none). */
+    public Box box() {
+      return selection == null ? null : selection.box();
+    }
+  }
 
   public ViCrop(LlavaForConditionalGeneration model, TextTokenizer tokenizer, PreprocessorConfig preprocessing, ViCropConfig config) {
     this.model = model;
@@ -114,7 +119,7 @@ public final class ViCrop {
       baselineNanos = System.nanoTime() - t;
     }
     if (method == Method.NONE) {
-      return new Result(method, baseline, options.baseline() ? baseline : null, null, null, null, new int[] {1, 1},
+      return new Result(method, baseline, options.baseline() ? baseline : null, null, null, new int[] {1, 1},
           new Timings(0, 0, 0, baselineNanos));
     }
     String mapQuestion = options.mapQuestion() != null ? options.mapQuestion() : question;
@@ -140,7 +145,7 @@ public final class ViCrop {
     long t2 = System.nanoTime();
     Answer answer = answer(List.of(image, Tiling.crop(image, sel.box())), question);
     long t3 = System.nanoTime();
-    return new Result(method, answer, baseline, sel.box(), map, sel, tiles, new Timings(t1 - t0, t2 - t1, t3 - t2, baselineNanos));
+    return new Result(method, answer, baseline, map, sel, tiles, new Timings(t1 - t0, t2 - t1, t3 - t2, baselineNanos));
   }
 
   /**
@@ -159,9 +164,10 @@ public final class ViCrop {
       throw new ViCropException("no image given: ViCrop answers about at least one image");
     }
     checkQuestion(question);
-    checkContext(question, images.size());
+    int[] ids = importance.ids(question, images.size());
+    checkContext(ids, images.size());
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
-      LlavaInputs in = model.prepare(importance.ids(question, images.size()), processor.processBatch(images));
+      LlavaInputs in = model.prepare(ids, processor.processBatch(images));
       Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(config.maxNewTokens()), Sampler.greedy(),
           null, null);
       return new Answer(r.tokens(), decode(r.tokens()));
@@ -185,7 +191,12 @@ public final class ViCrop {
 
   /** Refuses a question that leaves no room for {@code images} images and the answer in the context. */
   private void checkContext(String question, int images) {
-    int text = importance.ids(question, images).length - images;
+    checkContext(importance.ids(question, images), images);
+  }
+
+  /** As above for the prompt's ids (one marker per image). */
+  private void checkContext(int[] ids, int images) {
+    int text = ids.length - images;
     int n = model.config.imageSeqLength();
     int need = text + images * n + config.maxNewTokens();
     if (need > model.maxPositions()) {

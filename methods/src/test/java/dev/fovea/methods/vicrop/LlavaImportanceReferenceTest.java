@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fovea.llm.llava.LlavaForConditionalGeneration;
-import dev.fovea.tensor.WeightSource;
 import dev.fovea.vit.image.RgbImage;
-import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,26 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pure-grad 1.1e-6; pure-grad's edge mask is a threshold, exact on both sides for these images, see
  * EdgeMaskReferenceTest).
  */
-class LlavaImportanceReferenceTest {
-  static LlavaForConditionalGeneration model;
-  static TextTokenizer tokenizer;
-  static WeightSource ref;
-  static JsonNode meta;
-
-  @BeforeAll
-  static void load() {
-    model = VicropFixtures.model();
-    tokenizer = VicropFixtures.tokenizer();
-    ref = VicropFixtures.reference();
-    meta = VicropFixtures.meta();
-  }
-
-  @AfterAll
-  static void close() {
-    model.close();
-    ref.close();
-  }
-
+class LlavaImportanceReferenceTest extends TinyLlavaReferenceBase {
   static Stream<String> plainCases() {
     List<String> names = new ArrayList<>();
     VicropFixtures.meta().get("cases").fields().forEachRemaining(e -> {

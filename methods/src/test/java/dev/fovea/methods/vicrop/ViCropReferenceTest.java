@@ -7,15 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.fovea.llm.llava.LlavaForConditionalGeneration;
-import dev.fovea.tensor.WeightSource;
 import dev.fovea.vit.image.RgbImage;
-import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,26 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * answer tokens of the two-image prompt [original, crop] exactly; the baseline answer with the
  * image alone exactly; the high-resolution variant (2 x 2 tiles at threshold 300) the same way.
  */
-class ViCropReferenceTest {
-  static LlavaForConditionalGeneration model;
-  static TextTokenizer tokenizer;
-  static WeightSource ref;
-  static JsonNode meta;
-
-  @BeforeAll
-  static void load() {
-    model = VicropFixtures.model();
-    tokenizer = VicropFixtures.tokenizer();
-    ref = VicropFixtures.reference();
-    meta = VicropFixtures.meta();
-  }
-
-  @AfterAll
-  static void close() {
-    model.close();
-    ref.close();
-  }
-
+class ViCropReferenceTest extends TinyLlavaReferenceBase {
   static Stream<String> cases() {
     List<String> names = new ArrayList<>();
     VicropFixtures.meta().get("cases").fieldNames().forEachRemaining(names::add);
