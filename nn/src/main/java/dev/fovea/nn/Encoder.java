@@ -1,8 +1,13 @@
 package dev.fovea.nn;
 
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.TensorException;
+import dev.fovea.tensor.autograd.Checkpoint;
 
-/** A stack of {@link EncoderLayer}s under "layers" (HF CLIPEncoder: {@code encoder.layers.N}). */
+/**
+ * A stack of {@link EncoderLayer}s under "layers" (HF CLIPEncoder: {@code encoder.layers.N}). Each
+ * layer is a {@link Checkpoint} segment while checkpointing is on.
+ */
 public final class Encoder extends Module {
   public final ModuleList<EncoderLayer> layers;
 
@@ -18,10 +23,23 @@ public final class Encoder extends Module {
   }
 
   public Tensor forward(Tensor x, Tensor attnBias) {
-    Tensor h = x;
-    for (EncoderLayer layer : layers) {
-      h = layer.forward(h, attnBias);
+    return hooked(forwardLayers(x, attnBias, layers.size()), x, attnBias);
+  }
+
+  /**
+   * The first {@code count} layers only (hidden_states[count]), without this module's own forward
+   * hooks: for models that read an inner layer's output (LLaVA's feature layer).
+   */
+  public Tensor forwardLayers(Tensor x, Tensor attnBias, int count) {
+    if (count < 0 || count > layers.size()) {
+      throw new TensorException("Encoder: cannot run " + count + " of its " + layers.size() + " layers");
     }
-    return hooked(h, x, attnBias);
+    Tensor h = x;
+    boolean checkpoint = Checkpoint.isEnabled();
+    for (int i = 0; i < count; i++) {
+      EncoderLayer layer = layers.get(i);
+      h = checkpoint ? Checkpoint.apply("encoder.layers." + i, in -> layer.forward(in[0], attnBias), h) : layer.forward(h, attnBias);
+    }
+    return h;
   }
 }

@@ -130,10 +130,7 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
     }
     ClipVisionTransformer vm = visionTower.visionModel;
     Tensor h = vm.preLayrnorm.forward(vm.embeddings.forward(pixels)); // hidden_states[0], [n, 1 + N, Dv]
-    int layers = config.featureHiddenStateIndex();
-    for (int i = 0; i < layers; i++) {
-      h = vm.encoder.layers.get(i).forward(h); // hidden_states[i + 1]
-    }
+    h = vm.encoder.forwardLayers(h, null, config.featureHiddenStateIndex()); // hidden_states[feature layer]
     if (config.visionFeatureSelectStrategy().equals("default")) {
       h = h.narrow(1, 1, h.size(1) - 1); // drop CLS -> [n, N, Dv]
     }

@@ -11,6 +11,7 @@ import dev.fovea.nn.HookHandle;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.autograd.Checkpoint;
 import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.vit.image.ImageProcessor;
 import dev.fovea.vit.image.PreprocessorConfig;
@@ -38,7 +39,8 @@ import dev.fovea.vit.tokenizer.TextTokenizer;
  *       values are constants in the cache). {@link #gradAttFullBackward} does the same with a whole-
  *       sequence forward and backward; the two agree (tested).
  *   <li><b>pure-grad</b>: per prompt a full forward in grad mode from the pixels (vision tower,
- *       projector, decoder) and a full backward to the pixels.
+ *       projector, decoder) and a full backward to the pixels, each layer a {@link Checkpoint}
+ *       segment so that only one layer's graph is held at a time.
  * </ul>
  */
 public final class LlavaImportance {
@@ -203,7 +205,9 @@ public final class LlavaImportance {
 
   /** Per-pixel L2 norm over the 3 channels of d v / d pixels, [S * S] row-major. */
   public float[] pixelGradientNorms(RgbImage image, String question) {
-    try (Scope scope = Scope.open(); var g = GradMode.enable()) {
+    // Checkpointing keeps one layer's graph at a time (the whole graph of a 7B-class model at 600
+    // tokens would not fit in memory); the gradient is the same.
+    try (Scope scope = Scope.open(); var g = GradMode.enable(); var c = Checkpoint.enable()) {
       Tensor pixels = processor.process(image).unsqueeze(0).contiguous().detach().requiresGrad(true);
       LlavaInputs in = model.prepare(ids(question, 1), pixels);
       try (DecodeState state = model.newState(1, in.length())) {

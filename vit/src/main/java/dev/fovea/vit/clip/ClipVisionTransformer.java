@@ -5,6 +5,8 @@ import dev.fovea.nn.EncoderLayer;
 import dev.fovea.nn.LayerNorm;
 import dev.fovea.nn.Module;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.TensorException;
+import dev.fovea.tensor.autograd.Checkpoint;
 
 /**
  * HF {@code CLIPVisionTransformer} (modeling_clip.py at 000f1ffdbf1ce6190cc8863af9a2fff817590937),
@@ -38,6 +40,10 @@ public final class ClipVisionTransformer extends Module {
 
   /** pixels [B, C, H, W] (any size that is a multiple of the patch; other grids interpolate the positions). */
   public TowerOutput forward(Tensor pixels, ClipOutputs outputs) {
+    if (Checkpoint.isEnabled() && (outputs.hiddenStates() || outputs.attentions())) {
+      throw new TensorException("per-layer hidden states and attentions are not kept while checkpointing is on"
+          + " (each layer's tensors are freed when it returns); turn Checkpoint off to collect them");
+    }
     try (LayerRecorder rec = new LayerRecorder(this, config.numHiddenLayers(), outputs)) {
       Tensor h0 = preLayrnorm.forward(embeddings.forward(pixels)); // [B, T, D]
       Tensor last = encoder.forward(h0); // [B, T, D]
