@@ -31,6 +31,16 @@ reference.safetensors:
   one.grad_pixels     F32 [1, 3, S, S]  d log p(top next token) / d pixels
   two.*               the same (no grad) for a prompt with two images, pixels [2, 3, S, S]
   reference.json      image spans, sizes, min greedy top-1/top-2 gap
+
+The same weights are also written in the ORIGINAL haotian-liu layout (liuhaotian/llava-v1.5-7b, spec
+models-formats.md 2.6), so the same reference outputs check fovea's reader of that layout:
+
+  tiny-original/       config.json with the LLaMA keys at the top level and the mm_* keys
+                       (mm_vision_tower names a hub id, "openai/clip-vit-tiny-reference"), two .bin shards
+                       with pytorch_model.bin.index.json, names model.* / lm_head.* / model.mm_projector.{0,2}.*
+                       plus the rotary inv_freq buffers that checkpoints of that era carry, tokenizer.bin
+  tiny-original-clip/  the vision tower as a full CLIP folder (CLIPConfig, vision_model.* and text_model.*
+                       weights, CLIPImageProcessor preprocessor_config.json), as openai/clip-vit-* ship
 """
 import json
 import os
@@ -179,6 +189,66 @@ def main():
     case(W, ref, meta, "two", [int(x) for x in p2], torch.randn(2, 3, S, S, generator=g), grad=False)
     llama.write_safetensors(out / "reference.safetensors", ref)
     (out / "reference.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_original(out.parent, W, text_cfg, pre, tok, seed)
+
+
+ORIGINAL_TOWER = "openai/clip-vit-tiny-reference"
+
+
+def write_original(root, W, text_cfg, pre, tok, seed):
+    """The original-layout folders (renames of convert_llava_weights_to_hf.py, applied in reverse)."""
+    out = root / "tiny-original"
+    tower = root / "tiny-original-clip"
+    for d in (out, tower):
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.iterdir():
+            old.unlink()
+    orig = {}
+    for k, v in W.items():
+        if k.startswith("language_model."):
+            orig[k[len("language_model."):]] = v  # model.* and lm_head.*
+        elif k.startswith("multi_modal_projector.linear_1."):
+            orig["model.mm_projector.0." + k.rsplit(".", 1)[1]] = v
+        elif k.startswith("multi_modal_projector.linear_2."):
+            orig["model.mm_projector.2." + k.rsplit(".", 1)[1]] = v
+    head = TEXT["head_dim"]
+    inv = 1.0 / (TEXT["rope_theta"] ** (torch.arange(0, head, 2, dtype=torch.float32) / head))
+    for l in range(TEXT["num_hidden_layers"]):
+        orig[f"model.layers.{l}.self_attn.rotary_emb.inv_freq"] = inv
+    names = sorted(orig)
+    shards = [names[: len(names) // 2], names[len(names) // 2:]]
+    weight_map, total = {}, 0
+    for i, part in enumerate(shards):
+        fname = f"pytorch_model-{i + 1:05d}-of-{len(shards):05d}.bin"
+        torch.save({k: orig[k].clone().contiguous() for k in part}, out / fname)
+        for k in part:
+            weight_map[k] = fname
+            total += orig[k].numel() * 4
+    (out / "pytorch_model.bin.index.json").write_text(
+        json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2) + "\n")
+    config = {k: v for k, v in text_cfg.items() if k != "model_type"}
+    config.update({"_name_or_path": "tiny-original", "architectures": ["LlavaLlamaForCausalLM"], "model_type": "llava",
+                   "torch_dtype": "float32", "pad_token_id": 0, "mm_vision_tower": ORIGINAL_TOWER,
+                   "mm_hidden_size": VISION["hidden_size"], "mm_projector_type": "mlp2x_gelu",
+                   "mm_vision_select_layer": FEATURE_LAYER, "mm_vision_select_feature": "patch",
+                   "image_aspect_ratio": "pad", "mm_use_im_start_end": False, "mm_use_im_patch_token": False,
+                   "mm_patch_merge_type": "flat", "freeze_mm_mlp_adapter": False, "tune_mm_mlp_adapter": False,
+                   "tokenizer_model_max_length": 2048, "tokenizer_padding_side": "right", "use_cache": True})
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    shutil.copyfile(tok, out / "tokenizer.bin")
+    # the tower: every CLIP parameter (text tower too, as a full openai/clip-vit-* checkpoint carries)
+    vp = clip.make_params({"vision_config": VISION, "text_config": dict(VISION, vocab_size=8, max_position_embeddings=4),
+                           "projection_dim": 32}, seed)
+    for k, v in vp.items():
+        if k.startswith("vision_model."):
+            assert torch.equal(v, W["vision_tower." + k]), k
+    text = dict(VISION, vocab_size=8, max_position_embeddings=4, model_type="clip_text_model")
+    del text["image_size"], text["patch_size"], text["num_channels"]
+    clip_cfg = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 32, "logit_scale_init_value": 2.6592,
+                "vision_config": VISION, "text_config": text}
+    clip_pre = {k: v for k, v in pre.items() if k != "processor_class"}
+    clip.write_model_folder(str(tower), clip_cfg, {k: v.contiguous() for k, v in vp.items()}, "safetensors", clip_pre)
+    print("original layout:", out, tower, len(orig), "tensors in", len(shards), "shards")
 
 
 if __name__ == "__main__":

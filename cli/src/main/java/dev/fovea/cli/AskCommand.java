@@ -70,8 +70,11 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
   Path mmproj;
 
-  @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (default, \"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first)")
-  String system = "llava_hf";
+  @Option(names = "--vision-tower", paramLabel = "DIR", description = "original haotian-liu LLaVA folder: the CLIP tower its mm_vision_tower names (default: that name as a path, or in the Hugging Face hub cache)")
+  Path visionTower;
+
+  @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (\"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first); default: vicuna_v1 for an original haotian-liu checkpoint, as its evaluations use, else llava_hf")
+  String system;
 
   @Option(names = "--pad", description = "LLaVA: pad images to square with the mean colour (original LLaVA-1.5)")
   boolean pad;
@@ -139,12 +142,12 @@ final class AskCommand implements Callable<Integer> {
 
   /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj); var scope = Scope.open()) {
+    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj, visionTower); var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
       LlavaBundle.warm(lm, !noProgress);
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);
-      String text = LlavaPrompt.text(LlavaPrompt.Template.named(system), question, images.size());
+      String text = LlavaPrompt.text(bundle.template(system), question, images.size());
       int[] ids = LlavaPrompt.tokenize(bundle.tokenizer(), text, lm.config.imageTokenIndex());
       LlavaInputs prepared = lm.prepare(ids, images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing));
       report(lm, prepared.toInputs(), generation, sampling, bundle.tokenizer(), out);

@@ -2,9 +2,13 @@ package dev.fovea.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.convert.Converter;
+import dev.fovea.convert.Format;
 import dev.fovea.convert.Inputs;
 import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
+import dev.fovea.convert.SideFiles;
+import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.llm.llava.LlavaOriginal;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.WeightSource;
@@ -43,6 +47,9 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--mmproj", paramLabel = "<mmproj.gguf>", description = "with a LLaMA GGUF <input>: llama.cpp's CLIP/projector GGUF of a LLaVA model; both go into one archive under Hugging Face LLaVA names, with a synthesized config.json (llava-hf layout), preprocessor_config.json and tokenizer.gguf.json")
   Path mmproj;
 
+  @Option(names = "--vision-tower", paramLabel = "DIR", description = "with an original haotian-liu LLaVA folder <input>: the CLIP tower its mm_vision_tower names (default: that name as a path, or in the Hugging Face hub cache); the archive gets the llava-hf layout")
+  Path visionTower;
+
   @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0", description = "dtype of weight matrices (default: ${DEFAULT-VALUE})")
   String dtype = "f16";
 
@@ -58,12 +65,38 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the summary as JSON")
   boolean json;
 
+  /** The input: a GGUF pair, an original LLaVA folder with its tower (as llava-hf), or any single checkpoint. */
+  private ModelInput open() throws java.io.IOException {
+    if (mmproj != null) {
+      return LlavaGguf.open(input, mmproj);
+    }
+    if (LlavaForConditionalGeneration.isOriginalLayout(input)) {
+      LlavaOriginal.Opened o = LlavaOriginal.open(input, visionTower);
+      try {
+        java.util.Map<String, byte[]> files = new java.util.LinkedHashMap<>(
+            SideFiles.collect(java.nio.file.Files.isDirectory(input) ? input : input.toAbsolutePath().getParent()));
+        files.put("config.json", o.configJson());
+        if (o.preprocessorJson() != null) {
+          files.put("preprocessor_config.json", o.preprocessorJson());
+        }
+        return new ModelInput(input, new Format("original LLaVA layout + CLIP tower", p -> false, null), o.weights(), files);
+      } catch (java.io.IOException | RuntimeException e) {
+        o.weights().close();
+        throw e;
+      }
+    }
+    if (visionTower != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower)");
+    }
+    return Inputs.open(input);
+  }
+
   @Override
   public Integer call() throws Exception {
     DType target = Converter.parseDType(dtype);
     Converter.Options options = new Converter.Options(target, quantizeEmbeddings, reportError);
     Converter.Summary s;
-    try (ModelInput in = mmproj == null ? Inputs.open(input) : LlavaGguf.open(input, mmproj)) {
+    try (ModelInput in = open()) {
       long totalBytes = 0;
       for (String n : in.weights().names()) {
         WeightSource.TensorInfo ti = in.weights().info(n);

@@ -2,8 +2,11 @@ package dev.fovea.cli;
 
 import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
+import dev.fovea.llm.llava.LlavaException;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
+import dev.fovea.llm.llava.LlavaOriginal;
+import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.nn.Module;
 import dev.fovea.tensor.Tensor;
@@ -22,12 +25,40 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * A LLaVA-1.5 model with what travels beside it: the tokenizer and the image pipeline. Opens a
- * llava-hf folder, a weight file in one, a fovea archive, or a GGUF model + mmproj pair.
+ * llava-hf folder, a weight file in one, an original haotian-liu folder with its CLIP tower, a fovea
+ * archive, or a GGUF model + mmproj pair.
  */
 record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer, byte[] configJson, byte[] preprocessorJson)
     implements AutoCloseable {
 
   static LlavaBundle open(Path model, Path mmproj) throws IOException {
+    return open(model, mmproj, null);
+  }
+
+  /**
+   * @param visionTower an original haotian-liu folder's CLIP tower (null: found from its
+   *     mm_vision_tower; see {@link LlavaOriginal})
+   */
+  static LlavaBundle open(Path model, Path mmproj, Path visionTower) throws IOException {
+    if (visionTower != null && (mmproj != null || !LlavaForConditionalGeneration.isOriginalLayout(model))) {
+      throw new LlavaException("--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower); " + model + " is not one");
+    }
+    if (mmproj == null && LlavaForConditionalGeneration.isOriginalLayout(model)) {
+      LlavaOriginal.Opened o = LlavaOriginal.open(model, visionTower);
+      LlavaForConditionalGeneration lm;
+      try {
+        lm = LlavaForConditionalGeneration.load(o.weights(), o.configJson(), o.origin());
+      } catch (RuntimeException e) {
+        o.weights().close();
+        throw e;
+      }
+      try {
+        return new LlavaBundle(lm, tokenizer(model), o.configJson(), o.preprocessorJson());
+      } catch (IOException | RuntimeException e) {
+        lm.close();
+        throw e;
+      }
+    }
     if (mmproj != null) {
       ModelInput in = LlavaGguf.open(model, mmproj);
       byte[] config = in.files().get("config.json");
@@ -56,6 +87,16 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
       lm.close();
       throw e;
     }
+  }
+
+  /** Whether the checkpoint came in the original haotian-liu layout (its evaluations use the vicuna_v1 template). */
+  boolean original() {
+    return LlavaOriginal.isSynthesized(configJson);
+  }
+
+  /** The conversation template: {@code name}, or when null vicuna_v1 for original checkpoints and llava_hf otherwise. */
+  LlavaPrompt.Template template(String name) {
+    return name != null ? LlavaPrompt.Template.named(name) : original() ? LlavaPrompt.Template.VICUNA_V1 : LlavaPrompt.Template.LLAVA_HF;
   }
 
   /** The checkpoint's image pipeline, or forced padding / centre crop. */

@@ -6,11 +6,14 @@ import picocli.CommandLine.Option;
 
 /** The model and ViCrop settings shared by {@code vicrop} and {@code eval vqa} (a picocli mixin). */
 final class VicropOptions {
-  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf folder, a .fovea archive, or a GGUF model (with --mmproj)")
+  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj)")
   Path model;
 
   @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
   Path mmproj;
+
+  @Option(names = "--vision-tower", paramLabel = "DIR", description = "original haotian-liu LLaVA folder: the CLIP tower its mm_vision_tower names (default: that name as a path, or in the Hugging Face hub cache)")
+  Path visionTower;
 
   @Option(names = "--high-res", description = "tile images larger than --tile-size, map each tile, select on the stitched map")
   boolean highRes;

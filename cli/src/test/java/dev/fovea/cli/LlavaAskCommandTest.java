@@ -90,4 +90,48 @@ class LlavaAskCommandTest {
     var both = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "Q", "--prompt", "P");
     assertNotEquals(0, both.code());
   }
+
+  /**
+   * The original haotian-liu folder (same weights as MODEL) asks with its own defaults: vicuna_v1
+   * template and padding to square. So its answer equals the llava-hf folder's with --system
+   * vicuna_v1 --pad; its archive (convert --vision-tower) answers the same again.
+   */
+  @Test
+  void originalLayoutAnswersAsTheLlavaHfFolderWithItsSettings() throws Exception {
+    Path original = MODEL.resolveSibling("tiny-original");
+    Path tower = MODEL.resolveSibling("tiny-original-clip");
+    Path a = image("wide.png", 60, 20, 5);
+    var orig = LlamaAskCommandTest.run("ask", "--model", original.toString(), "--vision-tower", tower.toString(), "--question", "Q", "--image",
+        a.toString(), "--max-new-tokens", "8", "--json", "--no-progress");
+    var hf = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "Q", "--image", a.toString(), "--system", "vicuna_v1", "--pad",
+        "--max-new-tokens", "8", "--json", "--no-progress");
+    assertEquals(0, orig.code(), orig.err());
+    assertEquals(0, hf.code(), hf.err());
+    assertArrayEquals(tokens(hf.out()), tokens(orig.out()));
+    assertEquals(new ObjectMapper().readTree(hf.out()).get("prompt_tokens"), new ObjectMapper().readTree(orig.out()).get("prompt_tokens"));
+
+    Path archive = tmp.resolve("orig.fovea");
+    var conv = LlamaAskCommandTest.run("convert", original.toString(), "-o", archive.toString(), "--vision-tower", tower.toString(), "--no-progress");
+    assertEquals(0, conv.code(), conv.err());
+    // the archive carries no tokenizer.bin (a test-only llama2.c vocabulary), so compare the tokens of the prompt built here
+    try (var lm = LlavaForConditionalGeneration.load(archive); var scope = Scope.open()) {
+      assertEquals(dev.fovea.llm.llava.LlavaOriginal.IMAGE_TOKEN_INDEX, lm.config.imageTokenIndex());
+      var tok = TokenizerLoader.load(original);
+      int[] ids = LlavaPrompt.tokenize(tok, LlavaPrompt.text(LlavaPrompt.Template.VICUNA_V1, "Q", 1), lm.config.imageTokenIndex());
+      byte[] pre = Files.readAllBytes(tower.resolve("preprocessor_config.json"));
+      byte[] config;
+      try (var reader = dev.fovea.tensor.archive.ArchiveReader.open(archive)) {
+        config = reader.file("config.json");
+      }
+      var p = LlavaImages.preprocessorConfig(lm.config, pre, config, LlavaImages.Mode.CHECKPOINT);
+      assertTrue(p.padToSquare(), "the archive's config keeps image_aspect_ratio pad");
+      LlavaInputs in = lm.prepare(ids, LlavaImages.pixels(List.of(a), p));
+      var want = Generator.generate(lm, in.toInputs(), GenerationConfig.maxNewTokens(8), Sampler.greedy(), tok, null);
+      assertArrayEquals(want.tokens(), tokens(orig.out()));
+    }
+    var wrong = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--vision-tower", tower.toString(), "--question", "Q", "--image", a.toString(),
+        "--no-progress");
+    assertNotEquals(0, wrong.code());
+    assertTrue(wrong.err().contains("--vision-tower goes with an original LLaVA folder"), wrong.err());
+  }
 }

@@ -2,6 +2,7 @@ package dev.fovea.tensor;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -75,6 +76,74 @@ public interface WeightSource extends AutoCloseable {
       @Override
       public String origin() {
         return "in-memory weights";
+      }
+    };
+  }
+
+  /** Where a renamed view finds one of its tensors: a source and the name there. */
+  record Ref(WeightSource source, String name) {}
+
+  /**
+   * A view under other names: {@code refs} maps each new name (in its order) to a tensor of one of
+   * the {@code owned} sources, read lazily; closing the view closes those sources. {@code origin}
+   * names it in errors.
+   */
+  static WeightSource renamed(Map<String, Ref> refs, String origin, List<WeightSource> owned) {
+    Map<String, Ref> copy = Collections.unmodifiableMap(new LinkedHashMap<>(refs));
+    List<WeightSource> closing = List.copyOf(owned);
+    return new WeightSource() {
+      @Override
+      public Set<String> names() {
+        return copy.keySet();
+      }
+
+      @Override
+      public TensorInfo info(String name) {
+        Ref r = copy.get(name);
+        TensorInfo i = r == null ? null : r.source().info(r.name());
+        return i == null ? null : new TensorInfo(name, i.dtype(), i.shape());
+      }
+
+      @Override
+      public Tensor get(String name) {
+        Ref r = copy.get(name);
+        if (r == null) {
+          throw new TensorException("tensor '" + name + "' not found in " + origin());
+        }
+        return r.source().get(r.name());
+      }
+
+      @Override
+      public Map<String, Object> metadata() {
+        return closing.isEmpty() ? Map.of() : closing.get(0).metadata();
+      }
+
+      @Override
+      public String origin() {
+        return origin;
+      }
+
+      @Override
+      public void release(String name) {
+        Ref r = copy.get(name);
+        if (r != null) {
+          r.source().release(r.name());
+        }
+      }
+
+      @Override
+      public void close() {
+        RuntimeException first = null;
+        for (WeightSource s : closing) {
+          try {
+            s.close();
+          } catch (RuntimeException e) {
+            first = first == null ? e : first;
+          }
+        }
+        if (first != null) {
+          throw first;
+        }
       }
     };
   }

@@ -97,12 +97,13 @@ public record LlavaConfig(
     }
     String type = root.path("model_type").asText("llava");
     if (!type.equals("llava")) {
-      String hint = root.has("mm_vision_tower") ? " (an original haotian-liu checkpoint: convert it with transformers' convert_llava_weights_to_hf.py)" : "";
+      String hint = LlavaOriginal.isOriginal(root) ? " (an original haotian-liu checkpoint: open its folder with LlavaForConditionalGeneration.load)" : "";
       throw new LlavaException(origin + ": model_type is \"" + type + "\", expected \"llava\"" + hint);
     }
-    if (root.has("mm_vision_tower") || root.has("mm_projector_type")) {
-      throw new LlavaException(origin + ": an original haotian-liu LLaVA checkpoint (mm_vision_tower \"" + root.path("mm_vision_tower").asText()
-          + "\", model.mm_projector.*) is not read directly yet; convert it with transformers' convert_llava_weights_to_hf.py to the llava-hf layout");
+    if (LlavaOriginal.isOriginal(root)) {
+      throw new LlavaException(origin + ": an original haotian-liu LLaVA config (mm_vision_tower \"" + root.path("mm_vision_tower").asText()
+          + "\"): open its folder with LlavaForConditionalGeneration.load(folder, visionTower) (fovea: --model DIR [--vision-tower DIR]),"
+          + " which reads the CLIP tower beside it");
     }
     if (!root.path("vision_config").isObject() || !root.path("text_config").isObject()) {
       throw new LlavaException(origin + ": a LLaVA config needs the objects vision_config and text_config");

@@ -1,10 +1,9 @@
 package dev.fovea.llm.llava;
 
-import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.List;
 
 /**
  * The two llava-hf naming generations (spec models-formats.md 2.2). Hub files written by
@@ -50,57 +49,10 @@ public final class LlavaNames {
     if (!isNewLayout(source)) {
       return source;
     }
-    Map<String, String> oldToNew = new LinkedHashMap<>();
+    Map<String, WeightSource.Ref> refs = new LinkedHashMap<>();
     for (String n : source.names()) {
-      oldToNew.put(toOld(n), n);
+      refs.put(toOld(n), new WeightSource.Ref(source, n));
     }
-    return new WeightSource() {
-      @Override
-      public Set<String> names() {
-        return oldToNew.keySet();
-      }
-
-      @Override
-      public TensorInfo info(String name) {
-        String n = oldToNew.get(name);
-        if (n == null) {
-          return null;
-        }
-        TensorInfo i = source.info(n);
-        return new TensorInfo(name, i.dtype(), i.shape());
-      }
-
-      @Override
-      public Tensor get(String name) {
-        String n = oldToNew.get(name);
-        if (n == null) {
-          throw new LlavaException("tensor '" + name + "' not found in " + origin());
-        }
-        return source.get(n);
-      }
-
-      @Override
-      public Map<String, Object> metadata() {
-        return source.metadata();
-      }
-
-      @Override
-      public String origin() {
-        return source.origin() + " (new llava-hf names, read as the old ones)";
-      }
-
-      @Override
-      public void release(String name) {
-        String n = oldToNew.get(name);
-        if (n != null) {
-          source.release(n);
-        }
-      }
-
-      @Override
-      public void close() {
-        source.close();
-      }
-    };
+    return WeightSource.renamed(refs, source.origin() + " (new llava-hf names, read as the old ones)", List.of(source));
   }
 }

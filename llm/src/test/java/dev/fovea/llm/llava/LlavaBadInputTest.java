@@ -70,7 +70,7 @@ class LlavaBadInputTest {
         "image_seq_length 576");
     fails(() -> LlavaConfig.fromJson(json.replace("\"model_type\": \"llava\"", "\"model_type\": \"llama\"").getBytes(), "cfg"), "expected \"llava\"");
     fails(() -> LlavaConfig.fromJson("{\"model_type\": \"llava\", \"mm_vision_tower\": \"openai/clip-vit-large-patch14-336\"}".getBytes(), "orig"),
-        "original haotian-liu", "convert_llava_weights_to_hf");
+        "original haotian-liu", "--vision-tower");
   }
 
   @Test
