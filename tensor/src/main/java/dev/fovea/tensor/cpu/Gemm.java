@@ -56,11 +56,6 @@ public final class Gemm {
   static final int KC = roundUp(Integer.getInteger("fovea.gemm.kc", 256), QK);
   /** Columns per block (and per parallel chunk); a multiple of NR. */
   static final int NC = roundUp(Integer.getInteger("fovea.gemm.nc", 256), NR);
-  /**
-   * Rows per chunk, at most about: a chunk's C block (MC x NC floats, revisited once per KC panel)
-   * then stays in L2 next to its packed B panel instead of coming back from L3 or DRAM.
-   */
-  static final int MC = roundUp(Integer.getInteger("fovea.gemm.mc", 256), MR);
   /** Row groups are added until there are at least this many chunks (for load balance). */
   private static final int MIN_CHUNKS = 8;
   /**
@@ -93,8 +88,8 @@ public final class Gemm {
     /** A micro-panel, row by row: ap[r * kc + p] = A[i + r, pc + p]. */
     final float[] ap = new float[MR * KC];
     final float[] bp = new float[KC * NC];
-    /** L columns of a B stored [n, k], converted to f32: bt[c * KC + p] (the transpose's source). */
-    final float[] bt = new float[L * KC];
+    /** L columns of an F16/BF16 B stored [n, k], converted to f32: float c * KC + p (the transpose's source). */
+    final MemorySegment bt = java.lang.foreign.Arena.ofAuto().allocate(4L * L * KC, 64);
     /** Native, like C usually is, so the kernel's C accesses see one segment class. */
     final MemorySegment tile = java.lang.foreign.Arena.ofAuto().allocate(4L * MR * NR, 64);
   }
@@ -200,13 +195,15 @@ public final class Gemm {
       Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
-    // Column blocks narrow enough that there are MIN_CHUNKS of them when n allows, so that for a
-    // few hundred rows each block of B is packed once; row groups of about MC rows past that, so
-    // that a chunk's C block stays in L2 (each block of B is then packed once per row group).
+    // Column blocks narrow enough that there are MIN_CHUNKS of them when n allows: each block of B
+    // is then packed by exactly one chunk, instead of once per row group (for a 768-wide weight
+    // and a few hundred rows, repacking B three times cost more than the multiply). Row groups are
+    // not bounded for L2: with 577 rows, splitting rows in groups of 256 to keep each chunk's C
+    // block in L2 measured 5-10% slower than packing B once (B comes from DRAM at that size).
     int ncb = Math.min(NC, roundUp(ceilDiv(n, MIN_CHUNKS), NR));
     int nBlocks = ceilDiv(n, ncb);
     int mPanels = ceilDiv(m, MR);
-    int groups = Math.min(mPanels, Math.max(ceilDiv(m, MC), ceilDiv(MIN_CHUNKS, nBlocks)));
+    int groups = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nBlocks)));
     int panelsPerGroup = ceilDiv(mPanels, groups);
     int mGroups = ceilDiv(mPanels, panelsPerGroup);
     Parallel.forChunks(nBlocks * mGroups, (chunk, worker) -> {
@@ -290,36 +287,50 @@ public final class Gemm {
       switch (t) {
         case F32, F16, BF16 -> {
           if (bRs == 1 && bCs != 1) {
-            // Stored [n, k] (a Linear weight): L columns at a time, each converted into bt
-            // (contiguous along k), then transposed into the panel.
+            // Stored [n, k] (a Linear weight): L columns at a time, transposed into the panel; an
+            // F16/BF16 column is first converted into bt. The source column c (f32, contiguous
+            // along k) starts at byte o0 + c * cs of src.
             for (int h = 0; h < nr; h += L) {
               int cols = Math.min(L, nr - h);
-              for (int c = 0; c < cols; c++) {
-                long col = bOff + (long) (jq + h + c) * bCs + pc;
-                switch (t) {
-                  case F32 -> MemorySegment.copy(b, F32, col * 4, s.bt, c * KC, kc);
-                  case BF16 -> bf16ToTile(b, col * 2, kc, s.bt, c * KC);
-                  default -> f16ToTile(b, col * 2, kc, s.bt, c * KC);
+              MemorySegment src = b;
+              long o0 = (bOff + (long) (jq + h) * bCs + pc) * 4;
+              long cs = bCs * 4;
+              if (t != DType.F32) {
+                src = s.bt;
+                o0 = 0;
+                cs = 4L * KC;
+                for (int c = 0; c < cols; c++) {
+                  long col = (bOff + (long) (jq + h + c) * bCs + pc) * 2;
+                  if (t == DType.BF16) {
+                    bf16ToF32(b, col, kc, s.bt, c * cs);
+                  } else {
+                    f16ToF32(b, col, kc, s.bt, c * cs);
+                  }
                 }
               }
               int kv = VECTOR_TRANSPOSE && cols == L ? kc & -L : 0;
               if (kv > 0) {
-                transposeTile(s.bt, kv, bp, base + h);
+                transpose(src, o0, cs, kv, bp, base + h);
               }
               for (int c = 0; c < cols; c++) {
                 for (int p = kv; p < kc; p++) {
-                  bp[base + p * NR + h + c] = s.bt[c * KC + p];
+                  bp[base + p * NR + h + c] = src.get(F32, o0 + c * cs + 4L * p);
                 }
               }
             }
           } else if (bCs == 1 && nr == NR) {
-            // Row-major [k, n]: each k is NR adjacent values.
+            // Row-major [k, n]: each k is NR adjacent values (F16/BF16 converted through bt).
             for (int p = 0; p < kc; p++) {
               long o = bOff + (long) (pc + p) * bRs + jq;
-              switch (t) {
-                case F32 -> MemorySegment.copy(b, F32, o * 4, bp, base + p * NR, NR);
-                case BF16 -> bf16ToTile(b, o * 2, NR, bp, base + p * NR);
-                default -> f16ToTile(b, o * 2, NR, bp, base + p * NR);
+              if (t == DType.F32) {
+                MemorySegment.copy(b, F32, o * 4, bp, base + p * NR, NR);
+              } else {
+                if (t == DType.BF16) {
+                  bf16ToF32(b, o * 2, NR, s.bt, 0);
+                } else {
+                  f16ToF32(b, o * 2, NR, s.bt, 0);
+                }
+                MemorySegment.copy(s.bt, F32, 0, bp, base + p * NR, NR);
               }
             }
           } else {
@@ -357,39 +368,39 @@ public final class Gemm {
     }
   }
 
-  /** dst[at + i] = the BF16 value at byte o + 2i of b, for i < len. */
-  private static void bf16ToTile(MemorySegment b, long o, int len, float[] dst, int at) {
+  /** f32 i of dst (from byte at) = the BF16 value at byte o + 2i of b, for i < len. */
+  private static void bf16ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
     int i = 0;
     for (; i <= len - L; i += L) {
       IntVector v = (IntVector) ShortVector.fromMemorySegment(SS, b, o + 2L * i, LE)
           .convertShape(VectorOperators.S2I, IS, 0);
-      v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, at + i);
+      v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(dst, at + 4L * i, LE);
     }
     for (; i < len; i++) {
-      dst[at + i] = BlockDecode.bf16ToFloat(b.get(I16, o + 2L * i));
+      dst.set(F32, at + 4L * i, BlockDecode.bf16ToFloat(b.get(I16, o + 2L * i)));
     }
   }
 
-  /** dst[at + i] = the F16 value at byte o + 2i of b, for i < len (exact, as {@link Gemv}'s kernels). */
-  private static void f16ToTile(MemorySegment b, long o, int len, float[] dst, int at) {
+  /** f32 i of dst (from byte at) = the F16 value at byte o + 2i of b, for i < len (exact, as {@link Gemv}'s kernels). */
+  private static void f16ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
     int i = 0;
     for (; i <= len - L; i += L) {
       IntVector v = (IntVector) ShortVector.fromMemorySegment(SS, b, o + 2L * i, LE)
           .convertShape(VectorOperators.S2I, IS, 0);
-      Gemv.f16Lo(v).intoArray(dst, at + i);
+      Gemv.f16Lo(v).intoMemorySegment(dst, at + 4L * i, LE);
     }
     for (; i < len; i++) {
-      dst[at + i] = BlockDecode.f16ToFloat(b.get(I16, o + 2L * i));
+      dst.set(F32, at + 4L * i, BlockDecode.f16ToFloat(b.get(I16, o + 2L * i)));
     }
   }
 
   /**
-   * bp[at + p * NR + c] = tile[c * KC + p] for c < L and p < kv (a multiple of L): each L x L block
-   * is loaded as L registers (register c = column c), transposed by log2(L) rounds of two-register
-   * lane selects (see {@link #TLO}), and stored as L rows of the panel. Written for L == 16; one
-   * method with every vector local, so none crosses a call.
+   * bp[at + p * NR + c] = the f32 at byte o0 + c * cs + 4 * p of src, for c < L and p < kv (a
+   * multiple of L): each L x L block is loaded as L registers (register c = column c), transposed
+   * by log2(L) rounds of two-register lane selects (see {@link #TLO}), and stored as L rows of the
+   * panel. Written for L == 16; one method with every vector local, so none crosses a call.
    */
-  private static void transposeTile(float[] tile, int kv, float[] bp, int at) {
+  private static void transpose(MemorySegment src, long o0, long cs, int kv, float[] bp, int at) {
     IntVector lo0 = IntVector.fromArray(IS, TLO[0], 0);
     IntVector hi0 = IntVector.fromArray(IS, THI[0], 0);
     IntVector lo1 = IntVector.fromArray(IS, TLO[1], 0);
@@ -399,22 +410,22 @@ public final class Gemm {
     IntVector lo3 = IntVector.fromArray(IS, TLO[3], 0);
     IntVector hi3 = IntVector.fromArray(IS, THI[3], 0);
     for (int p0 = 0; p0 < kv; p0 += 16) {
-      IntVector r0 = FloatVector.fromArray(S, tile, p0).reinterpretAsInts();
-      IntVector r1 = FloatVector.fromArray(S, tile, KC + p0).reinterpretAsInts();
-      IntVector r2 = FloatVector.fromArray(S, tile, 2 * KC + p0).reinterpretAsInts();
-      IntVector r3 = FloatVector.fromArray(S, tile, 3 * KC + p0).reinterpretAsInts();
-      IntVector r4 = FloatVector.fromArray(S, tile, 4 * KC + p0).reinterpretAsInts();
-      IntVector r5 = FloatVector.fromArray(S, tile, 5 * KC + p0).reinterpretAsInts();
-      IntVector r6 = FloatVector.fromArray(S, tile, 6 * KC + p0).reinterpretAsInts();
-      IntVector r7 = FloatVector.fromArray(S, tile, 7 * KC + p0).reinterpretAsInts();
-      IntVector r8 = FloatVector.fromArray(S, tile, 8 * KC + p0).reinterpretAsInts();
-      IntVector r9 = FloatVector.fromArray(S, tile, 9 * KC + p0).reinterpretAsInts();
-      IntVector r10 = FloatVector.fromArray(S, tile, 10 * KC + p0).reinterpretAsInts();
-      IntVector r11 = FloatVector.fromArray(S, tile, 11 * KC + p0).reinterpretAsInts();
-      IntVector r12 = FloatVector.fromArray(S, tile, 12 * KC + p0).reinterpretAsInts();
-      IntVector r13 = FloatVector.fromArray(S, tile, 13 * KC + p0).reinterpretAsInts();
-      IntVector r14 = FloatVector.fromArray(S, tile, 14 * KC + p0).reinterpretAsInts();
-      IntVector r15 = FloatVector.fromArray(S, tile, 15 * KC + p0).reinterpretAsInts();
+      IntVector r0 = FloatVector.fromMemorySegment(S, src, o0 + 4L * p0, LE).reinterpretAsInts();
+      IntVector r1 = FloatVector.fromMemorySegment(S, src, o0 + 1 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r2 = FloatVector.fromMemorySegment(S, src, o0 + 2 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r3 = FloatVector.fromMemorySegment(S, src, o0 + 3 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r4 = FloatVector.fromMemorySegment(S, src, o0 + 4 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r5 = FloatVector.fromMemorySegment(S, src, o0 + 5 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r6 = FloatVector.fromMemorySegment(S, src, o0 + 6 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r7 = FloatVector.fromMemorySegment(S, src, o0 + 7 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r8 = FloatVector.fromMemorySegment(S, src, o0 + 8 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r9 = FloatVector.fromMemorySegment(S, src, o0 + 9 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r10 = FloatVector.fromMemorySegment(S, src, o0 + 10 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r11 = FloatVector.fromMemorySegment(S, src, o0 + 11 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r12 = FloatVector.fromMemorySegment(S, src, o0 + 12 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r13 = FloatVector.fromMemorySegment(S, src, o0 + 13 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r14 = FloatVector.fromMemorySegment(S, src, o0 + 14 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r15 = FloatVector.fromMemorySegment(S, src, o0 + 15 * cs + 4L * p0, LE).reinterpretAsInts();
       // round 0: pairs (r, r + 1)
       IntVector s0 = lo0.selectFrom(r0, r1);
       IntVector s1 = hi0.selectFrom(r0, r1);
