@@ -36,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>every other shape (m x k x n): A [m,k] row-major, the weight stored [n,k] as Linear does,
  *       i.e. C = A W^T (B transposed). {@code 197x768x768}, {@code 197x768x3072} and {@code
  *       197x3072x768} are ViT-B/16 at batch 1 (q/k/v/out_proj, fc1, fc2); {@code 577x1024x4096} and
- *       {@code 577x4096x1024} ViT-L/14-336 fc1 and fc2; {@code 4616x1024x4096} its fc1 at batch 8.
+ *       {@code 577x4096x1024} ViT-L/14-336 fc1 and fc2. Any m x k x n works with {@code -p shape=...},
+ *       e.g. {@code 4616x4096x1024} (ViT-L/14-336 fc2 at batch 8, 8 x 577 rows).
  * </ul>
  *
  * {@code dtype} is the weight's storage type (fovea only; OpenBLAS always reads F32). {@code

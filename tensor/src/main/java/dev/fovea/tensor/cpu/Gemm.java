@@ -68,6 +68,12 @@ public final class Gemm {
   /** Row groups are added until there are at least this many chunks (for load balance). */
   private static final int MIN_CHUNKS = 8;
   /**
+   * Cost of packing one element of B relative to copying one of A, for the choice of chunks: on
+   * Zen 5, packing a [n, k] F32 B (transposes) ran at ~0.12 ns per element and copying A's rows
+   * at ~0.04 (both from L2/L3).
+   */
+  private static final int B_WEIGHT = Integer.getInteger("fovea.gemm.bWeight", 3);
+  /**
    * Whether packB transposes a B stored [n, k] (bRs == 1) L x L values at a time in registers;
    * the transpose is written for L == 16 (AVX-512). {@code -Dfovea.gemm.scalarTranspose=true}
    * selects the scalar loop (same packed values, for benchmarks).
@@ -204,15 +210,32 @@ public final class Gemm {
       Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
-    // Column blocks narrow enough that there are MIN_CHUNKS of them when n allows: each block of B
-    // is then packed by exactly one chunk, instead of once per row group (for a 768-wide weight
-    // and a few hundred rows, repacking B three times cost more than the multiply). Row groups are
-    // not bounded for L2: with 577 rows, splitting rows in groups of 256 to keep each chunk's C
-    // block in L2 measured 5-10% slower than packing B once (B comes from DRAM at that size).
-    int ncb = Math.min(NC, roundUp(ceilDiv(n, MIN_CHUNKS), NR));
-    int nBlocks = ceilDiv(n, ncb);
+    // C is split into column blocks of ncb columns x row groups, at least MIN_CHUNKS chunks in all
+    // when the sizes allow. A chunk copies its rows of A once per KC panel and packs its block of
+    // B once, so the split moves the fewest elements: nBlocks * m of A plus groups * n of B, the
+    // latter weighted by B_WEIGHT (packing B, a transpose or a conversion, costs more per element
+    // than copying rows of A). With a few hundred rows that means narrow blocks and one row group
+    // (each part of B packed once); with thousands, blocks of NC columns and several row groups
+    // (A, then out of cache, streamed fewer times). Widest block wins a tie.
     int mPanels = ceilDiv(m, MR);
-    int groups = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nBlocks)));
+    int width = NR;
+    int groups = 1;
+    long best = Long.MAX_VALUE;
+    for (int w = NR; w <= NC; w += NR) {
+      int nb = ceilDiv(n, w);
+      int g = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nb)));
+      long cost = (long) nb * m + (long) B_WEIGHT * g * n;
+      if (cost <= best) {
+        best = cost;
+        width = w;
+        groups = g;
+      }
+      if (w >= n) {
+        break;
+      }
+    }
+    int ncb = width;
+    int nBlocks = ceilDiv(n, ncb);
     int panelsPerGroup = ceilDiv(mPanels, groups);
     int mGroups = ceilDiv(mPanels, panelsPerGroup);
     Parallel.forChunks(nBlocks * mGroups, (chunk, worker) -> {
