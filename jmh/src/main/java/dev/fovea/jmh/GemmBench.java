@@ -41,8 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * {@code dtype} is the weight's storage type (fovea only; OpenBLAS always reads F32). {@code
- * impl=old} runs {@link GemmBaseline}, a frozen copy of the previous Gemm, so that old and new are
- * compared in one run.
+ * impl=old} runs {@link GemmBaseline}, a frozen copy of Gemm from before the [n,k] packing work
+ * (commit dd2a1ad), so that old and new are compared in one run: {@code -p impl=old,fovea}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -61,7 +61,8 @@ public class GemmBench {
   @Param({"1", "2"})
   public int threads;
 
-  @Param({"fovea", "old", "openblas"})
+  /** {@code old} (GemmBaseline) is opt-in: {@code -p impl=old,fovea}. */
+  @Param({"fovea", "openblas"})
   public String impl;
 
   private Arena arena;
