@@ -6,6 +6,7 @@ import static org.bytedeco.openblas.global.openblas.CblasTrans;
 
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.cpu.Gemm;
+import dev.fovea.tensor.cpu.GemmBaseline;
 import dev.fovea.tensor.cpu.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,9 +33,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code 1024x1024x1024}: A [m,k] and B [k,n] row-major (no transposes);
- *   <li>{@code 577x1024x4096} (m x k x n; a ViT-L/14-336 MLP fc1 over 577 tokens): A [m,k] row-major,
- *       the weight stored [n,k] as Linear does, i.e. C = A W^T (B transposed).
+ *   <li>every other shape (m x k x n): A [m,k] row-major, the weight stored [n,k] as Linear does,
+ *       i.e. C = A W^T (B transposed). {@code 197x768x768}, {@code 197x768x3072} and {@code
+ *       197x3072x768} are ViT-B/16 at batch 1 (q/k/v/out_proj, fc1, fc2); {@code 577x1024x4096} and
+ *       {@code 577x4096x1024} ViT-L/14-336 fc1 and fc2. Any m x k x n works with {@code -p shape=...},
+ *       e.g. {@code 4616x4096x1024} (ViT-L/14-336 fc2 at batch 8, 8 x 577 rows).
  * </ul>
+ *
+ * {@code dtype} is the weight's storage type (fovea only; OpenBLAS always reads F32). {@code
+ * impl=old} runs {@link GemmBaseline}, a frozen copy of Gemm from before the [n,k] packing work
+ * (commit dd2a1ad), so that old and new are compared in one run: {@code -p impl=old,fovea}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -44,18 +52,23 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class GemmBench {
   /** m x k x n. */
-  @Param({"1024x1024x1024", "577x1024x4096"})
+  @Param({"1024x1024x1024", "197x768x768", "197x768x3072", "197x3072x768", "577x1024x4096", "577x4096x1024"})
   public String shape;
+
+  @Param({"F32"})
+  public String dtype;
 
   @Param({"1", "2"})
   public int threads;
 
+  /** {@code old} (GemmBaseline) is opt-in: {@code -p impl=old,fovea}. */
   @Param({"fovea", "openblas"})
   public String impl;
 
   private Arena arena;
   private int m, k, n;
   private boolean weightNk;
+  private DType bType;
   private MemorySegment a, b, c;
   private FloatPointer pa, pb, pc;
 
@@ -68,7 +81,8 @@ public class GemmBench {
     weightNk = !shape.equals("1024x1024x1024");
     arena = Arena.ofShared();
     a = Buffers.random(arena, DType.F32, (long) m * k, 1);
-    b = Buffers.random(arena, DType.F32, (long) k * n, 2);
+    bType = impl.equals("openblas") ? DType.F32 : DType.valueOf(dtype);
+    b = Buffers.random(arena, bType, (long) k * n, 2);
     c = Buffers.alloc(arena, 4L * m * n);
     pa = Buffers.pointer(a);
     pb = Buffers.pointer(b);
@@ -90,10 +104,16 @@ public class GemmBench {
       } else {
         openblas.cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
       }
+    } else if (impl.equals("old")) {
+      if (weightNk) {
+        GemmBaseline.sgemm(m, n, k, a, 0, k, 1, b, bType, 0, 1, k, c, 0, n, false);
+      } else {
+        GemmBaseline.sgemm(m, n, k, a, 0, k, 1, b, bType, 0, n, 1, c, 0, n, false);
+      }
     } else if (weightNk) {
-      Gemm.sgemm(m, n, k, a, 0, k, 1, b, DType.F32, 0, 1, k, c, 0, n, false);
+      Gemm.sgemm(m, n, k, a, 0, k, 1, b, bType, 0, 1, k, c, 0, n, false);
     } else {
-      Gemm.sgemm(m, n, k, a, 0, k, 1, b, DType.F32, 0, n, 1, c, 0, n, false);
+      Gemm.sgemm(m, n, k, a, 0, k, 1, b, bType, 0, n, 1, c, 0, n, false);
     }
     return c;
   }

@@ -7,7 +7,12 @@ import static dev.fovea.tensor.cpu.BlockDecode.QK;
 import dev.fovea.tensor.DType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,6 +32,15 @@ import jdk.incubator.vector.VectorSpecies;
  * weight is never copied or dequantized whole. The micro-kernel keeps MR x (NR / L) = 8 x 2 vector
  * accumulators in registers and does one broadcast of A and one fma per accumulator per k.
  *
+ * <p>Packing has to keep up with the kernel: with a few hundred rows (a ViT's tokens) each Bp
+ * panel serves only m / MR micro-panels of A, and each Ap only NC / NR kernel calls. So Ap holds
+ * A row by row (a row-major A is packed with bulk copies), and a B stored [n, k] (a Linear weight,
+ * bRs == 1, where each Bp row gathers one k from NR columns) is packed L columns at a time with
+ * L x L transposes in registers ({@link #transpose}), F16/BF16 converted to f32 first, vectorized.
+ * On one Zen 5 core at 197 x 768 x 768 (ViT-B/16 q_proj) the call went from 1.7 to 1.05 ms, most of
+ * it from packing A with copies instead of element by element (p-major); the transposes cut
+ * packing B from 0.20 to 0.08 ms. The kernel alone runs at ~270 GFLOP/s there, the call at ~225.
+ *
  * <p>One row against a weight stored [n, k] (m == 1, bRs == 1: the decode step) goes to {@link
  * Gemv}, which streams the weight once instead of packing it; so does one F32 column against a
  * row-major A (n == 1), with A as the weight.
@@ -40,6 +54,10 @@ public final class Gemm {
 
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+  /** L 16-bit values, widened to the L int lanes of IS. */
+  private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   /** Micro-tile: MR rows by NR = 2 vectors of columns. */
   static final int MR = 8;
   static final int NR = 2 * L;
@@ -49,10 +67,44 @@ public final class Gemm {
   static final int NC = roundUp(Integer.getInteger("fovea.gemm.nc", 256), NR);
   /** Row groups are added until there are at least this many chunks (for load balance). */
   private static final int MIN_CHUNKS = 8;
+  /**
+   * Cost of packing one element of B relative to copying one of A, for the choice of chunks: on
+   * Zen 5, packing a [n, k] F32 B (transposes) ran at ~0.12 ns per element and copying A's rows
+   * at ~0.04 (both from L2/L3).
+   */
+  private static final int B_WEIGHT = Integer.getInteger("fovea.gemm.bWeight", 3);
+  /**
+   * Whether packB transposes a B stored [n, k] (bRs == 1) L x L values at a time in registers;
+   * the transpose is written for L == 16 (AVX-512). {@code -Dfovea.gemm.scalarTranspose=true}
+   * selects the scalar loop (same packed values, for benchmarks).
+   */
+  static final boolean VECTOR_TRANSPOSE = L == 16 && !Boolean.getBoolean("fovea.gemm.scalarTranspose");
+  /**
+   * Lane selects of the transpose: round b swaps bit b of the row (register) index with bit b of
+   * the lane index, pairing registers r and r + d (d = 2^b, bit b of r clear); {@code TLO[b]} gives
+   * the new register r and {@code THI[b]} the new register r + d, with indexes >= L taken from the
+   * second register. After log2(L) rounds register r holds what was lane r of every register.
+   */
+  private static final int[][] TLO = new int[4][L];
+  private static final int[][] THI = new int[4][L];
+
+  static {
+    for (int b = 0; b < 4; b++) {
+      int d = 1 << b;
+      for (int c = 0; c < L; c++) {
+        boolean low = (c & d) == 0;
+        TLO[b][c] = low ? c : L + c - d;
+        THI[b][c] = low ? c + d : L + c;
+      }
+    }
+  }
 
   private static final class Scratch {
+    /** A micro-panel, row by row: ap[r * kc + p] = A[i + r, pc + p]. */
     final float[] ap = new float[MR * KC];
     final float[] bp = new float[KC * NC];
+    /** L columns of an F16/BF16 B stored [n, k], converted to f32: float c * KC + p (the transpose's source). */
+    final MemorySegment bt = java.lang.foreign.Arena.ofAuto().allocate(4L * L * KC, 64);
     /** Native, like C usually is, so the kernel's C accesses see one segment class. */
     final MemorySegment tile = java.lang.foreign.Arena.ofAuto().allocate(4L * MR * NR, 64);
   }
@@ -158,13 +210,32 @@ public final class Gemm {
       Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
-    // Column blocks narrow enough that there are MIN_CHUNKS of them when n allows: each block of B
-    // is then packed by exactly one chunk, instead of once per row group (for a 768-wide weight
-    // and a few hundred rows, repacking B three times cost more than the multiply).
-    int ncb = Math.min(NC, roundUp(ceilDiv(n, MIN_CHUNKS), NR));
-    int nBlocks = ceilDiv(n, ncb);
+    // C is split into column blocks of ncb columns x row groups, at least MIN_CHUNKS chunks in all
+    // when the sizes allow. A chunk copies its rows of A once per KC panel and packs its block of
+    // B once, so the split moves the fewest elements: nBlocks * m of A plus groups * n of B, the
+    // latter weighted by B_WEIGHT (packing B, a transpose or a conversion, costs more per element
+    // than copying rows of A). With a few hundred rows that means narrow blocks and one row group
+    // (each part of B packed once); with thousands, blocks of NC columns and several row groups
+    // (A, then out of cache, streamed fewer times). Widest block wins a tie.
     int mPanels = ceilDiv(m, MR);
-    int groups = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nBlocks)));
+    int width = NR;
+    int groups = 1;
+    long best = Long.MAX_VALUE;
+    for (int w = NR; w <= NC; w += NR) {
+      int nb = ceilDiv(n, w);
+      int g = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nb)));
+      long cost = (long) nb * m + (long) B_WEIGHT * g * n;
+      if (cost <= best) {
+        best = cost;
+        width = w;
+        groups = g;
+      }
+      if (w >= n) {
+        break;
+      }
+    }
+    int ncb = width;
+    int nBlocks = ceilDiv(n, ncb);
     int panelsPerGroup = ceilDiv(mPanels, groups);
     int mGroups = ceilDiv(mPanels, panelsPerGroup);
     Parallel.forChunks(nBlocks * mGroups, (chunk, worker) -> {
@@ -185,7 +256,7 @@ public final class Gemm {
     Scratch s = SCRATCH.get();
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
-      packB(s.bp, b, bType, bOff, bRs, bCs, pc, kc, j0, nc);
+      packB(s, b, bType, bOff, bRs, bCs, pc, kc, j0, nc);
       // The first panel overwrites C unless accumulating; later panels always add.
       boolean add = accumulate || pc > 0;
       for (int i = i0; i < i1; i += MR) {
@@ -204,30 +275,33 @@ public final class Gemm {
     }
   }
 
-  /** Ap[p * MR + r] = A[i + r, pc + p] for r < mr, and 0 for the padding rows r in [mr, MR). */
+  /**
+   * Ap[r * kc + p] = A[i + r, pc + p] for r < mr, and 0 for the padding rows r in [mr, MR). Rows of
+   * a row-major A are bulk copies.
+   */
   private static void packA(float[] ap, MemorySegment a, long aOff, long aRs, long aCs, int i, int mr, int pc, int kc) {
-    if (aRs == 1 && aCs != 1) {
-      // Column-major A: the MR values of one k are adjacent.
+    if (aCs == 1) {
+      for (int r = 0; r < mr; r++) {
+        MemorySegment.copy(a, F32, (aOff + (long) (i + r) * aRs + pc) * 4, ap, r * kc, kc);
+      }
+    } else if (aRs == 1) {
+      // Column-major A: the mr values of one k are adjacent.
       for (int p = 0; p < kc; p++) {
         long base = aOff + i + (long) (pc + p) * aCs;
         for (int r = 0; r < mr; r++) {
-          ap[p * MR + r] = a.get(F32, (base + r) * 4);
+          ap[r * kc + p] = a.get(F32, (base + r) * 4);
         }
       }
     } else {
       for (int r = 0; r < mr; r++) {
         long base = aOff + (long) (i + r) * aRs + (long) pc * aCs;
         for (int p = 0; p < kc; p++) {
-          ap[p * MR + r] = a.get(F32, (base + p * aCs) * 4);
+          ap[r * kc + p] = a.get(F32, (base + p * aCs) * 4);
         }
       }
     }
     if (mr < MR) {
-      for (int p = 0; p < kc; p++) {
-        for (int r = mr; r < MR; r++) {
-          ap[p * MR + r] = 0f;
-        }
-      }
+      Arrays.fill(ap, mr * kc, MR * kc, 0f);
     }
   }
 
@@ -235,60 +309,55 @@ public final class Gemm {
    * Bp[q * kc * NR + p * NR + jj] = B[pc + p, j0 + q * NR + jj] for the NR-column panels q of the
    * block, converted to f32; columns past nc are 0.
    */
-  private static void packB(float[] bp, MemorySegment b, DType t, long bOff, long bRs, long bCs, int pc, int kc,
+  private static void packB(Scratch s, MemorySegment b, DType t, long bOff, long bRs, long bCs, int pc, int kc,
       int j0, int nc) {
+    float[] bp = s.bp;
     for (int q = 0; q * NR < nc; q++) {
       int jq = j0 + q * NR;
       int nr = Math.min(NR, nc - q * NR);
       int base = q * kc * NR;
-      switch (t) {
-        case F32 -> {
-          if (bCs == 1 && nr == NR) {
-            for (int p = 0; p < kc; p++) {
-              long o = (bOff + (long) (pc + p) * bRs + jq) * 4;
-              FloatVector.fromMemorySegment(S, b, o, ByteOrder.LITTLE_ENDIAN).intoArray(bp, base + p * NR);
-              FloatVector.fromMemorySegment(S, b, o + 4L * L, ByteOrder.LITTLE_ENDIAN).intoArray(bp, base + p * NR + L);
+      if (t.isQuantized()) {
+        // Stored [n, k] in blocks along k, decoded straight into the panel. (Decoding into bt and
+        // transposing, as below, measured the same for Q8_0 and 10% slower for Q4_0.)
+        int blockBytes = t.blockBytes();
+        for (int jj = 0; jj < nr; jj++) {
+          long first = (bOff + (long) (jq + jj) * bCs + pc) / QK * blockBytes;
+          for (int p = 0; p < kc; p += QK) {
+            long o = first + (long) (p / QK) * blockBytes;
+            if (t == DType.Q8_0) {
+              BlockDecode.q8_0(b, o, bp, base + p * NR + jj, NR);
+            } else {
+              BlockDecode.q4_0(b, o, bp, base + p * NR + jj, NR);
             }
+          }
+        }
+      } else if (bRs == 1 && bCs != 1) {
+        // Stored [n, k] (a Linear weight).
+        for (int h = 0; h < nr; h += L) {
+          packColumns(s, b, t, bOff, bCs, pc, kc, jq + h, Math.min(L, nr - h), base + h);
+        }
+      } else if (bCs == 1 && nr == NR) {
+        // Row-major [k, n]: each k is NR adjacent values (F16/BF16 converted through bt).
+        for (int p = 0; p < kc; p++) {
+          long o = bOff + (long) (pc + p) * bRs + jq;
+          if (t == DType.F32) {
+            MemorySegment.copy(b, F32, o * 4, bp, base + p * NR, NR);
           } else {
-            for (int jj = 0; jj < nr; jj++) {
-              long col = bOff + (long) (jq + jj) * bCs + (long) pc * bRs;
-              for (int p = 0; p < kc; p++) {
-                bp[base + p * NR + jj] = b.get(F32, (col + p * bRs) * 4);
-              }
+            if (t == DType.BF16) {
+              bf16ToF32(b, o * 2, NR, s.bt, 0);
+            } else {
+              f16ToF32(b, o * 2, NR, s.bt, 0);
             }
+            MemorySegment.copy(s.bt, F32, 0, bp, base + p * NR, NR);
           }
         }
-        case F16 -> {
-          for (int jj = 0; jj < nr; jj++) {
-            long col = bOff + (long) (jq + jj) * bCs + (long) pc * bRs;
-            for (int p = 0; p < kc; p++) {
-              bp[base + p * NR + jj] = BlockDecode.f16ToFloat(b.get(I16, (col + p * bRs) * 2));
-            }
+      } else {
+        for (int jj = 0; jj < nr; jj++) {
+          long col = bOff + (long) (jq + jj) * bCs + (long) pc * bRs;
+          for (int p = 0; p < kc; p++) {
+            bp[base + p * NR + jj] = Elements.readFloat(b, t, col + p * bRs);
           }
         }
-        case BF16 -> {
-          for (int jj = 0; jj < nr; jj++) {
-            long col = bOff + (long) (jq + jj) * bCs + (long) pc * bRs;
-            for (int p = 0; p < kc; p++) {
-              bp[base + p * NR + jj] = BlockDecode.bf16ToFloat(b.get(I16, (col + p * bRs) * 2));
-            }
-          }
-        }
-        case Q8_0, Q4_0 -> {
-          int blockBytes = t.blockBytes();
-          for (int jj = 0; jj < nr; jj++) {
-            long first = (bOff + (long) (jq + jj) * bCs + pc) / QK * blockBytes;
-            for (int p = 0; p < kc; p += QK) {
-              long o = first + (long) (p / QK) * blockBytes;
-              if (t == DType.Q8_0) {
-                BlockDecode.q8_0(b, o, bp, base + p * NR + jj, NR);
-              } else {
-                BlockDecode.q4_0(b, o, bp, base + p * NR + jj, NR);
-              }
-            }
-          }
-        }
-        case I32, I64 -> throw new IllegalStateException("unreachable: checked in sgemm");
       }
       if (nr < NR) {
         for (int p = 0; p < kc; p++) {
@@ -297,6 +366,172 @@ public final class Gemm {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Bp[at + p * NR + c] = B[pc + p, j + c] for c < cols (at most L) and p < kc, B stored [n, k]:
+   * column j + c is row j + c of the weight, contiguous along k. F32 columns are read in place;
+   * F16/BF16 ones are first converted into bt (f32, column c at byte c * 4 * KC). Full groups of L
+   * columns are then transposed L x L in registers, the rest (k past a multiple of L, or fewer
+   * than L columns) element by element.
+   */
+  private static void packColumns(Scratch s, MemorySegment b, DType t, long bOff, long bCs, int pc, int kc, int j,
+      int cols, int at) {
+    MemorySegment src = b;
+    long o0 = (bOff + (long) j * bCs + pc) * 4;
+    long cs = bCs * 4;
+    if (t != DType.F32) {
+      src = s.bt;
+      o0 = 0;
+      cs = 4L * KC;
+      for (int c = 0; c < cols; c++) {
+        long e = bOff + (long) (j + c) * bCs + pc;
+        if (t == DType.BF16) {
+          bf16ToF32(b, e * 2, kc, s.bt, c * cs);
+        } else {
+          f16ToF32(b, e * 2, kc, s.bt, c * cs);
+        }
+      }
+    }
+    int kv = VECTOR_TRANSPOSE && cols == L ? kc & -L : 0;
+    if (kv > 0) {
+      transpose(src, o0, cs, kv, s.bp, at);
+    }
+    for (int c = 0; c < cols; c++) {
+      for (int p = kv; p < kc; p++) {
+        s.bp[at + p * NR + c] = src.get(F32, o0 + c * cs + 4L * p);
+      }
+    }
+  }
+
+  /** f32 i of dst (from byte at) = the BF16 value at byte o + 2i of b, for i < len. */
+  private static void bf16ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
+    int i = 0;
+    for (; i <= len - L; i += L) {
+      IntVector v = (IntVector) ShortVector.fromMemorySegment(SS, b, o + 2L * i, LE)
+          .convertShape(VectorOperators.S2I, IS, 0);
+      v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(dst, at + 4L * i, LE);
+    }
+    for (; i < len; i++) {
+      dst.set(F32, at + 4L * i, BlockDecode.bf16ToFloat(b.get(I16, o + 2L * i)));
+    }
+  }
+
+  /** f32 i of dst (from byte at) = the F16 value at byte o + 2i of b, for i < len (exact, as {@link Gemv}'s kernels). */
+  private static void f16ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
+    int i = 0;
+    for (; i <= len - L; i += L) {
+      IntVector v = (IntVector) ShortVector.fromMemorySegment(SS, b, o + 2L * i, LE)
+          .convertShape(VectorOperators.S2I, IS, 0);
+      Gemv.f16Lo(v).intoMemorySegment(dst, at + 4L * i, LE);
+    }
+    for (; i < len; i++) {
+      dst.set(F32, at + 4L * i, BlockDecode.f16ToFloat(b.get(I16, o + 2L * i)));
+    }
+  }
+
+  /**
+   * bp[at + p * NR + c] = the f32 at byte o0 + c * cs + 4 * p of src, for c < L and p < kv (a
+   * multiple of L): each L x L block is loaded as L registers (register c = column c), transposed
+   * by log2(L) rounds of two-register lane selects (see {@link #TLO}), and stored as L rows of the
+   * panel. Written for L == 16; one method with every vector local, so none crosses a call.
+   */
+  private static void transpose(MemorySegment src, long o0, long cs, int kv, float[] bp, int at) {
+    IntVector lo0 = IntVector.fromArray(IS, TLO[0], 0);
+    IntVector hi0 = IntVector.fromArray(IS, THI[0], 0);
+    IntVector lo1 = IntVector.fromArray(IS, TLO[1], 0);
+    IntVector hi1 = IntVector.fromArray(IS, THI[1], 0);
+    IntVector lo2 = IntVector.fromArray(IS, TLO[2], 0);
+    IntVector hi2 = IntVector.fromArray(IS, THI[2], 0);
+    IntVector lo3 = IntVector.fromArray(IS, TLO[3], 0);
+    IntVector hi3 = IntVector.fromArray(IS, THI[3], 0);
+    for (int p0 = 0; p0 < kv; p0 += 16) {
+      IntVector r0 = FloatVector.fromMemorySegment(S, src, o0 + 4L * p0, LE).reinterpretAsInts();
+      IntVector r1 = FloatVector.fromMemorySegment(S, src, o0 + 1 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r2 = FloatVector.fromMemorySegment(S, src, o0 + 2 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r3 = FloatVector.fromMemorySegment(S, src, o0 + 3 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r4 = FloatVector.fromMemorySegment(S, src, o0 + 4 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r5 = FloatVector.fromMemorySegment(S, src, o0 + 5 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r6 = FloatVector.fromMemorySegment(S, src, o0 + 6 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r7 = FloatVector.fromMemorySegment(S, src, o0 + 7 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r8 = FloatVector.fromMemorySegment(S, src, o0 + 8 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r9 = FloatVector.fromMemorySegment(S, src, o0 + 9 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r10 = FloatVector.fromMemorySegment(S, src, o0 + 10 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r11 = FloatVector.fromMemorySegment(S, src, o0 + 11 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r12 = FloatVector.fromMemorySegment(S, src, o0 + 12 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r13 = FloatVector.fromMemorySegment(S, src, o0 + 13 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r14 = FloatVector.fromMemorySegment(S, src, o0 + 14 * cs + 4L * p0, LE).reinterpretAsInts();
+      IntVector r15 = FloatVector.fromMemorySegment(S, src, o0 + 15 * cs + 4L * p0, LE).reinterpretAsInts();
+      // round 0: pairs (r, r + 1)
+      IntVector s0 = lo0.selectFrom(r0, r1);
+      IntVector s1 = hi0.selectFrom(r0, r1);
+      IntVector s2 = lo0.selectFrom(r2, r3);
+      IntVector s3 = hi0.selectFrom(r2, r3);
+      IntVector s4 = lo0.selectFrom(r4, r5);
+      IntVector s5 = hi0.selectFrom(r4, r5);
+      IntVector s6 = lo0.selectFrom(r6, r7);
+      IntVector s7 = hi0.selectFrom(r6, r7);
+      IntVector s8 = lo0.selectFrom(r8, r9);
+      IntVector s9 = hi0.selectFrom(r8, r9);
+      IntVector s10 = lo0.selectFrom(r10, r11);
+      IntVector s11 = hi0.selectFrom(r10, r11);
+      IntVector s12 = lo0.selectFrom(r12, r13);
+      IntVector s13 = hi0.selectFrom(r12, r13);
+      IntVector s14 = lo0.selectFrom(r14, r15);
+      IntVector s15 = hi0.selectFrom(r14, r15);
+      // round 1: pairs (r, r + 2)
+      r0 = lo1.selectFrom(s0, s2);
+      r2 = hi1.selectFrom(s0, s2);
+      r1 = lo1.selectFrom(s1, s3);
+      r3 = hi1.selectFrom(s1, s3);
+      r4 = lo1.selectFrom(s4, s6);
+      r6 = hi1.selectFrom(s4, s6);
+      r5 = lo1.selectFrom(s5, s7);
+      r7 = hi1.selectFrom(s5, s7);
+      r8 = lo1.selectFrom(s8, s10);
+      r10 = hi1.selectFrom(s8, s10);
+      r9 = lo1.selectFrom(s9, s11);
+      r11 = hi1.selectFrom(s9, s11);
+      r12 = lo1.selectFrom(s12, s14);
+      r14 = hi1.selectFrom(s12, s14);
+      r13 = lo1.selectFrom(s13, s15);
+      r15 = hi1.selectFrom(s13, s15);
+      // round 2: pairs (r, r + 4)
+      s0 = lo2.selectFrom(r0, r4);
+      s4 = hi2.selectFrom(r0, r4);
+      s1 = lo2.selectFrom(r1, r5);
+      s5 = hi2.selectFrom(r1, r5);
+      s2 = lo2.selectFrom(r2, r6);
+      s6 = hi2.selectFrom(r2, r6);
+      s3 = lo2.selectFrom(r3, r7);
+      s7 = hi2.selectFrom(r3, r7);
+      s8 = lo2.selectFrom(r8, r12);
+      s12 = hi2.selectFrom(r8, r12);
+      s9 = lo2.selectFrom(r9, r13);
+      s13 = hi2.selectFrom(r9, r13);
+      s10 = lo2.selectFrom(r10, r14);
+      s14 = hi2.selectFrom(r10, r14);
+      s11 = lo2.selectFrom(r11, r15);
+      s15 = hi2.selectFrom(r11, r15);
+      // round 3: pairs (r, r + 8), stored as rows p0 + r of the panel
+      int o = at + p0 * NR;
+      lo3.selectFrom(s0, s8).reinterpretAsFloats().intoArray(bp, o);
+      hi3.selectFrom(s0, s8).reinterpretAsFloats().intoArray(bp, o + 8 * NR);
+      lo3.selectFrom(s1, s9).reinterpretAsFloats().intoArray(bp, o + NR);
+      hi3.selectFrom(s1, s9).reinterpretAsFloats().intoArray(bp, o + 9 * NR);
+      lo3.selectFrom(s2, s10).reinterpretAsFloats().intoArray(bp, o + 2 * NR);
+      hi3.selectFrom(s2, s10).reinterpretAsFloats().intoArray(bp, o + 10 * NR);
+      lo3.selectFrom(s3, s11).reinterpretAsFloats().intoArray(bp, o + 3 * NR);
+      hi3.selectFrom(s3, s11).reinterpretAsFloats().intoArray(bp, o + 11 * NR);
+      lo3.selectFrom(s4, s12).reinterpretAsFloats().intoArray(bp, o + 4 * NR);
+      hi3.selectFrom(s4, s12).reinterpretAsFloats().intoArray(bp, o + 12 * NR);
+      lo3.selectFrom(s5, s13).reinterpretAsFloats().intoArray(bp, o + 5 * NR);
+      hi3.selectFrom(s5, s13).reinterpretAsFloats().intoArray(bp, o + 13 * NR);
+      lo3.selectFrom(s6, s14).reinterpretAsFloats().intoArray(bp, o + 6 * NR);
+      hi3.selectFrom(s6, s14).reinterpretAsFloats().intoArray(bp, o + 14 * NR);
+      lo3.selectFrom(s7, s15).reinterpretAsFloats().intoArray(bp, o + 7 * NR);
+      hi3.selectFrom(s7, s15).reinterpretAsFloats().intoArray(bp, o + 15 * NR);
     }
   }
 
@@ -325,36 +560,35 @@ public final class Gemm {
     FloatVector c61 = FloatVector.zero(S);
     FloatVector c70 = FloatVector.zero(S);
     FloatVector c71 = FloatVector.zero(S);
-    int ao = 0;
+    final int k1 = kc, k2 = 2 * kc, k3 = 3 * kc, k4 = 4 * kc, k5 = 5 * kc, k6 = 6 * kc, k7 = 7 * kc;
     for (int p = 0; p < kc; p++) {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
       FloatVector av;
-      av = FloatVector.broadcast(S, ap[ao + 0]);
+      av = FloatVector.broadcast(S, ap[p]);
       c00 = av.fma(b0, c00);
       c01 = av.fma(b1, c01);
-      av = FloatVector.broadcast(S, ap[ao + 1]);
+      av = FloatVector.broadcast(S, ap[p + k1]);
       c10 = av.fma(b0, c10);
       c11 = av.fma(b1, c11);
-      av = FloatVector.broadcast(S, ap[ao + 2]);
+      av = FloatVector.broadcast(S, ap[p + k2]);
       c20 = av.fma(b0, c20);
       c21 = av.fma(b1, c21);
-      av = FloatVector.broadcast(S, ap[ao + 3]);
+      av = FloatVector.broadcast(S, ap[p + k3]);
       c30 = av.fma(b0, c30);
       c31 = av.fma(b1, c31);
-      av = FloatVector.broadcast(S, ap[ao + 4]);
+      av = FloatVector.broadcast(S, ap[p + k4]);
       c40 = av.fma(b0, c40);
       c41 = av.fma(b1, c41);
-      av = FloatVector.broadcast(S, ap[ao + 5]);
+      av = FloatVector.broadcast(S, ap[p + k5]);
       c50 = av.fma(b0, c50);
       c51 = av.fma(b1, c51);
-      av = FloatVector.broadcast(S, ap[ao + 6]);
+      av = FloatVector.broadcast(S, ap[p + k6]);
       c60 = av.fma(b0, c60);
       c61 = av.fma(b1, c61);
-      av = FloatVector.broadcast(S, ap[ao + 7]);
+      av = FloatVector.broadcast(S, ap[p + k7]);
       c70 = av.fma(b0, c70);
       c71 = av.fma(b1, c71);
-      ao += MR;
       bo += NR;
     }
     final long hi = 4L * L;

@@ -310,7 +310,7 @@ public final class Gemv {
   private static final int SIGN = 0x80000000;
   private static final float F16_SCALE = 0x1p112f;
 
-  private static FloatVector f16Lo(IntVector v) {
+  static FloatVector f16Lo(IntVector v) {
     IntVector m = v.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_MAG);
     m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
     IntVector sign = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.AND, SIGN);

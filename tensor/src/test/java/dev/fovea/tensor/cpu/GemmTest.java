@@ -105,6 +105,44 @@ class GemmTest {
   }
 
   @Test
+  void simdMatchesReferenceForLinearWeights() {
+    // B stored [n, k] (bRs == 1), as Linear reads it, for the float dtypes: n and k odd or not
+    // multiples of the 16 x 16 transpose, k across KC panels, B a window of a wider weight (row
+    // stride past k, offset), A row-major with padding or transposed.
+    DType[] types = {DType.F32, DType.F16, DType.BF16};
+    qt().withExamples(Math.max(1, EXAMPLES / 4))
+        .forAll(integers().between(1, 40), integers().between(1, 100), integers().between(1, 700), longs().all())
+        .checkAssert((m, n, k, seed) -> {
+          Random rnd = new Random(seed);
+          DType t = types[rnd.nextInt(types.length)];
+          boolean aTransposed = rnd.nextInt(4) == 0;
+          int padA = rnd.nextInt(20);
+          long aRs = aTransposed ? 1 : k + padA;
+          long aCs = aTransposed ? m + padA : 1;
+          Case cs = new Case(m, n, k, t, rnd.nextInt(5), aRs, aCs, rnd.nextInt(50), 1, k + rnd.nextInt(40),
+              rnd.nextInt(5), n + rnd.nextInt(4), rnd.nextBoolean());
+          check(cs, seed, true);
+        });
+  }
+
+  @Test
+  void linearWeightsAtVitShapes() {
+    // A few hundred rows against [n, k] weights: several column blocks, KC panels and a short
+    // last row panel, as in a ViT layer (197 = 24 * 8 + 5 tokens), for each float dtype.
+    Random rnd = new Random(7);
+    int[][] shapes = {{197, 96, 300}, {61, 130, 530}};
+    for (int[] s : shapes) {
+      for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+        int m = s[0];
+        int n = s[1];
+        int k = s[2];
+        Case cs = new Case(m, n, k, t, 3, k + 1, 1, 5, 1, k + 7, 2, n + 1, rnd.nextBoolean());
+        check(cs, rnd.nextLong(), true);
+      }
+    }
+  }
+
+  @Test
   void oneColumnGoesThroughGemv() {
     // n == 1, F32 B, row-major A, unit C row stride: the GEMV fast path (A as the weight); the
     // strides of x (B's column) and A's padding still vary.

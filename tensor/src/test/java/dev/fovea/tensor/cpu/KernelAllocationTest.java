@@ -118,6 +118,38 @@ class KernelAllocationTest {
     }
   }
 
+  /**
+   * GEMM against a weight stored [n, k] (the Linear layout) for the float dtypes: packing goes
+   * through per-thread scratch, so a steady-state call allocates only its few small objects.
+   */
+  @Test
+  void sgemmAgainstLinearWeightsAllocatesNoHeapPerTile() {
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    int m = 197;
+    int n = 256;
+    int k = 320;
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+      Random rnd = new Random(6);
+      java.lang.foreign.MemorySegment a = KernelRef.randomF32((long) m * k, rnd, arena).seg();
+      java.lang.foreign.MemorySegment c = arena.allocate(4L * m * n, 64);
+      StringBuilder report = new StringBuilder();
+      long worst = 0;
+      for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
+          dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16}) {
+        java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
+        long bytes = steadyBytes(() -> Gemm.sgemm(m, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false),
+            () -> Gemm.sgemm(16, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false));
+        report.append(t).append('=').append(bytes).append(' ');
+        worst = Math.max(worst, bytes);
+      }
+      // 197 x 256 x 320: a boxed vector in a kernel or the transpose would cost megabytes.
+      assertTrue(worst < BOUND, "heap bytes per 197 x 256 x 320 sgemm: " + report);
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   private static long steadyBytes(Runnable measured, Runnable warm) {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long bytes = Long.MAX_VALUE;
