@@ -1,7 +1,11 @@
 package dev.fovea.tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +28,48 @@ import java.util.List;
  *
  * <p>The global scope is the long-lived one for weights and results; it is freed by the garbage
  * collector when unreachable.
+ *
+ * <p>Memory comes from the C library's {@code malloc}, not zeroed, and is tied to the scope's arena
+ * (freed when it closes, and unusable after), when the JVM lets this code call native functions
+ * ({@code --enable-native-access=ALL-UNNAMED}, which the launcher and the builds pass). FFM's own
+ * {@code Arena.allocate} zeroes every byte, which at a ViT's sizes cost a third of a forward pass
+ * in fresh pages; and malloc reuses the memory a closed scope gave back without faulting pages in
+ * again. Without native access, or with {@code -Dfovea.scope.zeroed=true}, arenas allocate (and
+ * zero) as before; then the memory also counts against {@code -XX:MaxDirectMemorySize}. Either way
+ * code must not read memory it did not write ({@code -Dfovea.scope.poison=true} checks that).
  */
 public final class Scope implements AutoCloseable {
   private static final long SLAB = 4L << 20;
   private static final long ALIGN = 64;
   private static final ThreadLocal<ArrayDeque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
   private static final Scope GLOBAL = new Scope(Arena.ofAuto(), false, false);
+
+  /**
+   * {@code -Dfovea.scope.poison=true} (the test runs set it) fills new memory with 0xFF bytes (NaN
+   * as floats), so code that reads memory it never wrote, for example a kernel that assumes a
+   * zeroed output, fails every time instead of when malloc happens to return fresh pages.
+   */
+  private static final boolean POISON = Boolean.getBoolean("fovea.scope.poison");
+  private static final MethodHandle MALLOC;
+  private static final MethodHandle FREE;
+
+  static {
+    MethodHandle malloc = null;
+    MethodHandle free = null;
+    if (Scope.class.getModule().isNativeAccessEnabled() && !Boolean.getBoolean("fovea.scope.zeroed")) {
+      try {
+        Linker linker = Linker.nativeLinker();
+        var lookup = linker.defaultLookup();
+        malloc = linker.downcallHandle(lookup.find("malloc").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        free = linker.downcallHandle(lookup.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+      } catch (RuntimeException | LinkageError e) {
+        malloc = null;
+        free = null;
+      }
+    }
+    MALLOC = malloc;
+    FREE = free;
+  }
 
   private final Arena arena;
   private final boolean closeable;
@@ -92,23 +132,120 @@ public final class Scope implements AutoCloseable {
     }
     long size = Math.max(bytes, 1);
     allocated += size;
+    if (!closeable) {
+      // The global scope: each tensor gets its own automatic arena, so the garbage collector frees
+      // it once unreachable (one shared arena would keep everything ever allocated alive).
+      return take(Arena.ofAuto(), size);
+    }
     if (size > SLAB / 4) {
       // Large tensors get their own segment so the slab is not wasted.
-      MemorySegment seg = arena.allocate(size, ALIGN);
-      if (!closeable) {
-        return seg;
-      }
+      MemorySegment seg = take(arena, size);
       slabs.add(seg);
       return seg;
     }
     long start = (used + ALIGN - 1) & -ALIGN;
     if (slab == null || start + size > slab.byteSize()) {
-      slab = arena.allocate(SLAB, ALIGN);
+      slab = take(arena, SLAB);
       slabs.add(slab);
       start = 0;
     }
     used = start + size;
     return slab.asSlice(start, size);
+  }
+
+  /** {@code size} bytes, ALIGN-aligned, owned by {@code owner} (uninitialized from malloc, zeroed from the arena). */
+  private static MemorySegment take(Arena owner, long size) {
+    if (MALLOC == null) {
+      MemorySegment seg = owner.allocate(size, ALIGN);
+      return POISON ? seg.fill((byte) 0xFF) : seg;
+    }
+    long cls = sizeClass(size);
+    long raw = POOL.take(cls);
+    if (raw == 0) {
+      raw = malloc(cls + ALIGN - 1);
+    }
+    long block = raw;
+    long aligned = (raw + ALIGN - 1) & -ALIGN;
+    MemorySegment seg = MemorySegment.ofAddress(aligned).reinterpret(size, owner, ignored -> POOL.give(cls, block));
+    return POISON ? seg.fill((byte) 0xFF) : seg;
+  }
+
+  /** Block sizes: multiples of 4 KiB up to 64 KiB, of 64 KiB above (so repeated shapes reuse blocks). */
+  static long sizeClass(long size) {
+    long unit = size <= (64L << 10) ? 4L << 10 : 64L << 10;
+    return (size + unit - 1) / unit * unit;
+  }
+
+  private static long malloc(long bytes) {
+    MemorySegment raw;
+    try {
+      raw = (MemorySegment) MALLOC.invokeExact(bytes);
+    } catch (Throwable t) {
+      throw new TensorException("malloc of " + bytes + " bytes failed: " + t);
+    }
+    if (raw.address() == 0) {
+      throw new TensorException("out of native memory: malloc of " + bytes + " bytes (" + (bytes >> 20) + " MiB) returned NULL");
+    }
+    return raw.address();
+  }
+
+  private static void free(long raw) {
+    try {
+      FREE.invokeExact(MemorySegment.ofAddress(raw));
+    } catch (Throwable t) {
+      throw new IllegalStateException("free failed", t);
+    }
+  }
+
+  /**
+   * Blocks that closed scopes gave back, by size class, kept for the next scope up to {@code
+   * -Dfovea.scope.pool} bytes (default 512 MiB; 0 frees at once). The next forward pass of the same
+   * shapes then finds its memory already faulted in, instead of paying the kernel for fresh pages
+   * (malloc hands large blocks back to the system on free). A segment is still tied to its scope's
+   * arena, so using a tensor after its scope closed fails as before, even once its block is reused.
+   */
+  private static final class Pool {
+    private final long cap = Long.getLong("fovea.scope.pool", 512L << 20);
+    private final java.util.HashMap<Long, long[]> free = new java.util.HashMap<>(); // class -> [count, addr...]
+    private long pooled;
+
+    synchronized long take(long cls) {
+      long[] stack = free.get(cls);
+      if (stack == null || stack[0] == 0) {
+        return 0;
+      }
+      long raw = stack[(int) stack[0]];
+      stack[0]--;
+      pooled -= cls;
+      return raw;
+    }
+
+    void give(long cls, long raw) {
+      synchronized (this) {
+        if (pooled + cls <= cap) {
+          long[] stack = free.get(cls);
+          if (stack == null || stack[0] + 1 >= stack.length) {
+            long[] grown = new long[stack == null ? 8 : stack.length * 2];
+            if (stack != null) {
+              System.arraycopy(stack, 0, grown, 0, stack.length);
+            }
+            stack = grown;
+            free.put(cls, stack);
+          }
+          stack[(int) ++stack[0]] = raw;
+          pooled += cls;
+          return;
+        }
+      }
+      free(raw);
+    }
+  }
+
+  private static final Pool POOL = new Pool();
+
+  /** Whether scopes hand out uninitialized malloc memory (true) or zeroed arena memory (false). */
+  public static boolean usesMalloc() {
+    return MALLOC != null;
   }
 
   /** Allocates storage for {@code numel} elements of {@code dtype}. */
