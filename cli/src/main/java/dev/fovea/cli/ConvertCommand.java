@@ -12,7 +12,9 @@ import dev.fovea.llm.llava.LlavaOriginal;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.WeightSource;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +29,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -66,27 +69,26 @@ final class ConvertCommand implements Callable<Integer> {
   boolean json;
 
   /** The input: a GGUF pair, an original LLaVA folder with its tower (as llava-hf), or any single checkpoint. */
-  private ModelInput open() throws java.io.IOException {
+  private ModelInput open() throws IOException {
     if (mmproj != null) {
       return LlavaGguf.open(input, mmproj);
     }
     if (LlavaForConditionalGeneration.isOriginalLayout(input)) {
       LlavaOriginal.Opened o = LlavaOriginal.open(input, visionTower);
       try {
-        java.util.Map<String, byte[]> files = new java.util.LinkedHashMap<>(
-            SideFiles.collect(java.nio.file.Files.isDirectory(input) ? input : input.toAbsolutePath().getParent()));
+        Map<String, byte[]> files = new LinkedHashMap<>(SideFiles.collect(Files.isDirectory(input) ? input : input.toAbsolutePath().getParent()));
         files.put("config.json", o.configJson());
         if (o.preprocessorJson() != null) {
           files.put("preprocessor_config.json", o.preprocessorJson());
         }
         return new ModelInput(input, new Format("original LLaVA layout + CLIP tower", p -> false, null), o.weights(), files);
-      } catch (java.io.IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         o.weights().close();
         throw e;
       }
     }
     if (visionTower != null) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower)");
+      throw new ParameterException(spec.commandLine(), "--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower)");
     }
     return Inputs.open(input);
   }
