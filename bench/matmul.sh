@@ -4,12 +4,11 @@
 #   bench/matmul.sh                 full run: 3 forks, 10 x 1 s warm-up, 5 x 1 s measurement
 #   QUICK=1 bench/matmul.sh         quick check: 1 fork, 3 x 1 s warm-up, 3 x 1 s measurement
 #   JMH_ARGS='-f 5' bench/matmul.sh extra JMH options (override the above)
-#   JMH_ARGS="-p impl=old,fovea" bench/matmul.sh   this Gemm against the one before the [n,k] packing work
 #   BENCH='GemvBench' bench/matmul.sh   only some benchmarks (JMH regexp)
 #
 # Prints the JMH table, then one `name: value` line per figure:
 #   gemm_<shape>_t<threads>_ratio            OpenBLAS time / fovea time (> 1: fovea faster)
-#   gemm_<shape>_t<threads>_speedup_vs_old   GemmBaseline (the Gemm before the [n,k] packing work) time / fovea time
+#   gemm_<shape>_t<threads>_gflops           fovea GFLOP/s
 #   gemv_4096x11008_f32_t<threads>_ratio     sgemv time / fovea F32 time
 #   gemv_4096x11008_<dtype>_t<threads>_rows_ratio_to_f32   fovea rows/s of dtype / fovea F32 rows/s
 #   gemv_4096x11008_<kind>_t<threads>_gbps   weight bytes read per second (GB/s, 1e9)
@@ -68,11 +67,8 @@ for shape in shapes:
     for t in ("1", "2"):
         ours = score.get(("gemm", shape, "fovea", t))
         blas = score.get(("gemm", shape, "openblas", t))
-        old = score.get(("gemm", shape, "old", t))
         if ours and blas:
             lines.append(f"gemm_{tag}_t{t}_ratio: {blas / ours:.2f}")
-        if ours and old:
-            lines.append(f"gemm_{tag}_t{t}_speedup_vs_old: {old / ours:.2f}")
         if ours:
             m, k, n = map(int, shape.split("x"))
             lines.append(f"gemm_{tag}_t{t}_gflops: {2 * m * n * k / ours / 1e9:.1f}")

@@ -67,11 +67,7 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--image", paramLabel = "FILE", description = "LLaVA: an image, repeatable; the images fill the <image> markers in order")
   List<Path> images = new ArrayList<>();
 
-  @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
-  Path mmproj;
-
-  @Option(names = "--vision-tower", paramLabel = "DIR", description = "original haotian-liu LLaVA folder: the CLIP tower its mm_vision_tower names (default: that name as a path, or in the Hugging Face hub cache)")
-  Path visionTower;
+  @CommandLine.Mixin LlavaFileOptions files;
 
   @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (\"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first); default: vicuna_v1 for an original haotian-liu checkpoint, as its evaluations use, else llava_hf")
   String system;
@@ -114,7 +110,7 @@ final class AskCommand implements Callable<Integer> {
     if (temperature == null && (topP != 1f || topK != 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--top-p and --top-k need --temperature (the default is greedy)");
     }
-    boolean llava = question != null || !images.isEmpty() || mmproj != null;
+    boolean llava = question != null || !images.isEmpty() || files.mmproj != null;
     if ((promptText == null) == (question == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give either --prompt (LLaMA) or --question (LLaVA, with --image)");
     }
@@ -142,7 +138,7 @@ final class AskCommand implements Callable<Integer> {
 
   /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    try (LlavaBundle bundle = LlavaBundle.open(model, mmproj, visionTower); var scope = Scope.open()) {
+    try (LlavaBundle bundle = files.open(model); var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
       LlavaBundle.warm(lm, !noProgress);
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;

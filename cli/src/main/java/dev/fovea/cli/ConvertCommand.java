@@ -7,7 +7,6 @@ import dev.fovea.convert.Inputs;
 import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
 import dev.fovea.convert.SideFiles;
-import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaOriginal;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Shapes;
@@ -73,7 +72,7 @@ final class ConvertCommand implements Callable<Integer> {
     if (mmproj != null) {
       return LlavaGguf.open(input, mmproj);
     }
-    if (LlavaForConditionalGeneration.isOriginalLayout(input)) {
+    if (LlavaOriginal.isOriginalFolder(input)) {
       LlavaOriginal.Opened o = LlavaOriginal.open(input, visionTower);
       try {
         Map<String, byte[]> files = new LinkedHashMap<>(SideFiles.collect(Files.isDirectory(input) ? input : input.toAbsolutePath().getParent()));

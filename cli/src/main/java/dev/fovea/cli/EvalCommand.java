@@ -108,7 +108,7 @@ final class EvalCommand implements Runnable {
       ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, opts.model.toAbsolutePath().normalize().toString(), settings);
       long total = limit == null ? items.size() : Math.min(items.size(), limit);
       PrintWriter stdout = spec.commandLine().getOut();
-      try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = LlavaBundle.open(opts.model, opts.mmproj, opts.visionTower)) {
+      try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = opts.files.open(opts.model)) {
         LlavaBundle.warm(bundle.model(), !opts.noProgress);
         ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
         ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);

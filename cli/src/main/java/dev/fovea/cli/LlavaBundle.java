@@ -40,10 +40,11 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
    *     mm_vision_tower; see {@link LlavaOriginal})
    */
   static LlavaBundle open(Path model, Path mmproj, Path visionTower) throws IOException {
-    if (visionTower != null && (mmproj != null || !LlavaForConditionalGeneration.isOriginalLayout(model))) {
+    boolean original = mmproj == null && LlavaOriginal.isOriginalFolder(model);
+    if (visionTower != null && !original) {
       throw new LlavaException("--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower); " + model + " is not one");
     }
-    if (mmproj == null && LlavaForConditionalGeneration.isOriginalLayout(model)) {
+    if (original) {
       LlavaOriginal.Opened o = LlavaOriginal.open(model, visionTower);
       LlavaForConditionalGeneration lm;
       try {

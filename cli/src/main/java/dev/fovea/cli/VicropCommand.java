@@ -67,7 +67,7 @@ final class VicropCommand implements Callable<Integer> {
     ViCropConfig config = opts.config();
     RgbImage img = ImageDecoder.read(image);
     PrintWriter out = spec.commandLine().getOut();
-    try (LlavaBundle bundle = LlavaBundle.open(opts.model, opts.mmproj, opts.visionTower)) {
+    try (LlavaBundle bundle = opts.files.open(opts.model)) {
       LlavaBundle.warm(bundle.model(), !opts.noProgress);
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
       ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(opts.highRes, baseline, mapQuestion));

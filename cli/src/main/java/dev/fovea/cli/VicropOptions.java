@@ -2,6 +2,7 @@ package dev.fovea.cli;
 
 import dev.fovea.methods.vicrop.ViCropConfig;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The model and ViCrop settings shared by {@code vicrop} and {@code eval vqa} (a picocli mixin). */
@@ -9,11 +10,7 @@ final class VicropOptions {
   @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj)")
   Path model;
 
-  @Option(names = "--mmproj", paramLabel = "FILE", description = "LLaVA GGUF: the vision tower + projector file paired with --model")
-  Path mmproj;
-
-  @Option(names = "--vision-tower", paramLabel = "DIR", description = "original haotian-liu LLaVA folder: the CLIP tower its mm_vision_tower names (default: that name as a path, or in the Hugging Face hub cache)")
-  Path visionTower;
+  @Mixin LlavaFileOptions files;
 
   @Option(names = "--high-res", description = "tile images larger than --tile-size, map each tile, select on the stitched map")
   boolean highRes;

@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 
 /**
@@ -208,7 +209,7 @@ public final class Scope implements AutoCloseable {
    */
   private static final class Pool {
     private final long cap = Long.getLong("fovea.scope.pool", 512L << 20);
-    private final java.util.HashMap<Long, long[]> free = new java.util.HashMap<>(); // class -> [count, addr...]
+    private final HashMap<Long, long[]> free = new HashMap<>(); // class -> [count, addr...]
     private long pooled;
 
     synchronized long take(long cls) {

@@ -89,7 +89,13 @@ public interface WeightSource extends AutoCloseable {
    * names it in errors.
    */
   static WeightSource renamed(Map<String, Ref> refs, String origin, List<WeightSource> owned) {
+    return renamed(refs, origin, owned.isEmpty() ? Map.of() : owned.get(0).metadata(), owned);
+  }
+
+  /** As {@link #renamed(Map, String, List)} with the view's own {@code metadata}. */
+  static WeightSource renamed(Map<String, Ref> refs, String origin, Map<String, Object> metadata, List<WeightSource> owned) {
     Map<String, Ref> copy = Collections.unmodifiableMap(new LinkedHashMap<>(refs));
+    Map<String, Object> md = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     List<WeightSource> closing = List.copyOf(owned);
     return new WeightSource() {
       @Override
@@ -115,7 +121,7 @@ public interface WeightSource extends AutoCloseable {
 
       @Override
       public Map<String, Object> metadata() {
-        return closing.isEmpty() ? Map.of() : closing.get(0).metadata();
+        return md;
       }
 
       @Override

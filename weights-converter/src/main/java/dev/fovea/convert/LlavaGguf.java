@@ -101,7 +101,7 @@ public final class LlavaGguf {
         });
         c.metadata().forEach((k, v) -> md.put(md.containsKey(k) ? "mmproj." + k : k, v));
         md.put("fovea.mmproj", String.valueOf(mmproj.getFileName()));
-        return new ModelInput(model, FORMAT, new Pair(text, vision, md, model + " + " + mmproj), files);
+        return new ModelInput(model, FORMAT, pair(text, vision, md, model + " + " + mmproj), files);
       } catch (RuntimeException e) {
         text.close();
         vision.close();
@@ -269,83 +269,17 @@ public final class LlavaGguf {
   }
 
   /** The two views under one name space: {@code language_model.} + text names, then the vision names. */
-  private static final class Pair implements WeightSource {
-    final WeightSource text;
-    final WeightSource vision;
-    final Map<String, WeightSource> owner = new LinkedHashMap<>();
-    final Map<String, String> inner = new LinkedHashMap<>();
-    final Map<String, Object> metadata;
-    final String origin;
+  private static WeightSource pair(WeightSource text, WeightSource vision, Map<String, Object> metadata, String origin) {
+    Map<String, WeightSource.Ref> refs = new LinkedHashMap<>();
+    add(refs, text, "language_model.");
+    add(refs, vision, "");
+    return WeightSource.renamed(refs, origin, metadata, List.of(text, vision));
+  }
 
-    Pair(WeightSource text, WeightSource vision, Map<String, Object> metadata, String origin) {
-      this.text = text;
-      this.vision = vision;
-      this.metadata = Collections.unmodifiableMap(metadata);
-      this.origin = origin;
-      for (String n : text.names()) {
-        add("language_model." + n, text, n);
-      }
-      for (String n : vision.names()) {
-        add(n, vision, n);
-      }
-    }
-
-    private void add(String name, WeightSource src, String n) {
-      if (owner.containsKey(name)) {
-        throw new FormatException(src.origin(), "tensor '" + n + "'", "maps to '" + name + "', which the other file of the pair also has");
-      }
-      owner.put(name, src);
-      inner.put(name, n);
-    }
-
-    @Override
-    public Set<String> names() {
-      return Collections.unmodifiableSet(owner.keySet());
-    }
-
-    @Override
-    public TensorInfo info(String name) {
-      WeightSource s = owner.get(name);
-      if (s == null) {
-        return null;
-      }
-      TensorInfo i = s.info(inner.get(name));
-      return new TensorInfo(name, i.dtype(), i.shape());
-    }
-
-    @Override
-    public Tensor get(String name) {
-      WeightSource s = owner.get(name);
-      if (s == null) {
-        throw new TensorException("tensor '" + name + "' not found in " + origin + " (" + owner.size() + " tensors)");
-      }
-      return s.get(inner.get(name));
-    }
-
-    @Override
-    public void release(String name) {
-      WeightSource s = owner.get(name);
-      if (s != null) {
-        s.release(inner.get(name));
-      }
-    }
-
-    @Override
-    public Map<String, Object> metadata() {
-      return metadata;
-    }
-
-    @Override
-    public String origin() {
-      return origin;
-    }
-
-    @Override
-    public void close() {
-      try {
-        text.close();
-      } finally {
-        vision.close();
+  private static void add(Map<String, WeightSource.Ref> refs, WeightSource src, String prefix) {
+    for (String n : src.names()) {
+      if (refs.putIfAbsent(prefix + n, new WeightSource.Ref(src, n)) != null) {
+        throw new FormatException(src.origin(), "tensor '" + n + "'", "maps to '" + prefix + n + "', which the other file of the pair also has");
       }
     }
   }

@@ -74,7 +74,7 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
     if (!Files.exists(path)) {
       throw new LlavaException(path + ": no such file or folder");
     }
-    if (isOriginalLayout(path)) {
+    if (LlavaOriginal.isOriginalFolder(path)) {
       LlavaOriginal.Opened o = LlavaOriginal.open(path, visionTower);
       try {
         return load(o.weights(), o.configJson(), o.origin());
@@ -111,24 +111,6 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
     } catch (RuntimeException e) {
       src.close();
       throw e;
-    }
-  }
-
-  /** Whether {@code path} (a folder, or a file in one; not an archive or GGUF) holds an original-layout config.json. */
-  public static boolean isOriginalLayout(Path path) {
-    String name = path.getFileName() == null ? "" : path.getFileName().toString();
-    if (name.endsWith(".fovea") || name.endsWith(".gguf")) {
-      return false;
-    }
-    Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
-    Path file = dir == null ? null : dir.resolve("config.json");
-    if (file == null || !Files.isRegularFile(file)) {
-      return false;
-    }
-    try {
-      return LlavaOriginal.isOriginal(new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile()));
-    } catch (IOException e) {
-      return false; // the regular path reports the unreadable file
     }
   }
 

@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * <p>The tower is looked for, in order: the folder the caller names; {@code mm_vision_tower} as a
  * path (absolute, or relative to the model folder or the working directory); the Hugging Face hub
  * cache ({@code $HF_HUB_CACHE}, {@code $HF_HOME/hub} or {@code ~/.cache/huggingface/hub}, folder
- * {@code models--org--name/snapshots/<refs/main>}). A checkpoint that also embeds the tower's
+ * {@code models--org--name/snapshots/<refs/main>}; {@code -Dfovea.hf.hub.cache=DIR} is searched
+ * first). A checkpoint that also embeds the tower's
  * weights ({@code model.vision_tower.vision_tower.vision_model.*}, as some derived checkpoints do)
  * uses those, and takes only the configuration and preprocessing from the tower folder.
  */
@@ -50,6 +51,24 @@ public final class LlavaOriginal {
   /** Whether a parsed config.json is in the original layout (it carries {@code mm_vision_tower} or {@code mm_projector_type}). */
   public static boolean isOriginal(JsonNode config) {
     return config != null && (config.has("mm_vision_tower") || config.has("mm_projector_type"));
+  }
+
+  /** Whether {@code path} (a folder, or a file in one; not an archive or GGUF) holds an original-layout config.json. */
+  public static boolean isOriginalFolder(Path path) {
+    String name = path.getFileName() == null ? "" : path.getFileName().toString();
+    if (name.endsWith(".fovea") || name.endsWith(".gguf")) {
+      return false;
+    }
+    Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+    Path file = dir == null ? null : dir.resolve("config.json");
+    if (file == null || !Files.isRegularFile(file)) {
+      return false;
+    }
+    try {
+      return isOriginal(new ObjectMapper().readTree(file.toFile()));
+    } catch (IOException e) {
+      return false; // the regular loaders report the unreadable file
+    }
   }
 
   /**

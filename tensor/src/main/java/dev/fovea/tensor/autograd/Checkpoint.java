@@ -3,6 +3,7 @@ package dev.fovea.tensor.autograd;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
+import java.util.Arrays;
 import java.util.function.Function;
 
 /**
@@ -80,7 +81,7 @@ public final class Checkpoint {
           if (!y.requiresGrad()) {
             return grads; // the output does not depend on the inputs
           }
-          if (!java.util.Arrays.equals(y.shape(), gradOutput.shape())) {
+          if (!Arrays.equals(y.shape(), gradOutput.shape())) {
             throw new TensorException("checkpoint(" + name + "): the recomputed output has another shape than the first run's;"
                 + " the segment must compute the same function twice");
           }
