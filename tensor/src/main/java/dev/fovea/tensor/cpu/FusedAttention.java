@@ -1,11 +1,16 @@
 package dev.fovea.tensor.cpu;
 
+import static dev.fovea.tensor.cpu.CpuBackend.SIMD;
 import static dev.fovea.tensor.cpu.Elements.F32;
 
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Attention without the [B, H, Tq, Tk] probability tensor. Work is split into blocks of
@@ -25,6 +30,17 @@ import java.lang.foreign.MemorySegment;
  */
 final class FusedAttention {
   static final int BQ = 32;
+  /**
+   * Blocks of fewer queries (decode steps: one query per head) skip the two GEMMs, whose packing of
+   * K and V per head cost more than the arithmetic: each query's scores are dot products with the
+   * keys, its output an accumulation of value rows. Measured on the TinyLlama decode step (32
+   * heads, 4 KV heads, D 64, 600 cached positions, 22 layers, 2 threads): 10-12 ms -> 5.5-6 ms.
+   */
+  static final int SMALL_BQ = 8;
+
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
   private FusedAttention() {}
 
@@ -66,6 +82,16 @@ final class FusedAttention {
       long ke = k.offset() + b * kst[0] + hk * kst[1];
       long ve = v.offset() + b * vst[0] + hk * vst[1];
       long oe = out.offset() + b * ost[0] + h * ost[1] + i0 * ost[2];
+      if (bq < SMALL_BQ) {
+        for (int r = 0; r < bq; r++) {
+          int i = i0 + r;
+          int visible = causal ? Math.max(0, Math.min(tk, i + (Tk - Tq) + 1)) : tk;
+          long biasRow = bsg == null ? -1 : bias.offset() + b * bst[0] + h * bst[1] + i * bst[2];
+          smallRow(qs, qe + r * qst[2], qst[3], ks, ke, kst[2], kst[3], vs, ve, vst[2], vst[3], os, oe + r * ost[2], ost[3], D, visible,
+              scale, bsg, biasRow, bsg == null ? 0 : bst[3], scratch, sOff);
+        }
+        return;
+      }
       if (tk > 0) {
         // S[bq, tk] = Q_blk [bq, D] @ K^T: B[d, j] = K[j, d]
         Gemm.sgemm(bq, tk, D, qs, qe, qst[2], qst[3], ks, DType.F32, ke, kst[3], kst[2], scratch, sOff, tk, false);
@@ -88,6 +114,123 @@ final class FusedAttention {
         }
       }
     });
+  }
+
+  /**
+   * One query row: s_j = (q . k_j) * scale + bias_j for the {@code visible} keys (in scratch at
+   * sOff), softmax over them (a row with no visible key gives zeros, as the explicit path), then
+   * o = sum_j p_j v_j. Each dot product and each output element is summed in a fixed order (lanes,
+   * then j ascending), independent of threads.
+   */
+  private static void smallRow(MemorySegment qs, long qe, long qd, MemorySegment ks, long ke, long kj, long kd, MemorySegment vs, long ve,
+      long vj, long vd, MemorySegment os, long oe, long od, int D, int visible, float scale, MemorySegment bias, long biasRow,
+      long biasStride, MemorySegment sc, long sOff) {
+    if (visible == 0) {
+      for (int d = 0; d < D; d++) {
+        os.set(F32, (oe + d * od) * 4, 0f);
+      }
+      return;
+    }
+    boolean vecK = SIMD && qd == 1 && kd == 1 && D >= L;
+    for (int j = 0; j < visible; j++) {
+      long kr = ke + j * kj;
+      float dot = vecK ? dotUnit(qs, qe, ks, kr, D) : dotStrided(qs, qe, qd, ks, kr, kd, D);
+      float x = dot * scale;
+      if (bias != null) {
+        x += bias.get(F32, (biasRow + j * biasStride) * 4);
+      }
+      sc.set(F32, (sOff + j) * 4, x);
+    }
+    RowKernels.softmaxRow(sc, sOff, sc, sOff, visible, false);
+    int d = 0;
+    if (SIMD && vd == 1 && od == 1) {
+      for (; d + 4 * L <= D; d += 4 * L) {
+        accumulateValues4(sc, sOff, vs, ve + d, vj, os, oe + d, visible);
+      }
+      for (; d + L <= D; d += L) {
+        accumulateValues(sc, sOff, vs, ve + d, vj, os, oe + d, visible);
+      }
+    }
+    for (; d < D; d++) {
+      float acc = 0f;
+      for (int j = 0; j < visible; j++) {
+        acc = Math.fma(sc.get(F32, (sOff + j) * 4), vs.get(F32, (ve + j * vj + d * vd) * 4), acc);
+      }
+      os.set(F32, (oe + d * od) * 4, acc);
+    }
+  }
+
+  /** q . k over D unit-stride elements: L-lane fmas, lanes reduced, then the tail in order. */
+  private static float dotUnit(MemorySegment qs, long qe, MemorySegment ks, long ke, int D) {
+    FloatVector acc = FloatVector.zero(S);
+    int d = 0;
+    for (; d + L <= D; d += L) {
+      acc = FloatVector.fromMemorySegment(S, qs, (qe + d) * 4, LE).fma(FloatVector.fromMemorySegment(S, ks, (ke + d) * 4, LE), acc);
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; d < D; d++) {
+      s = Math.fma(qs.get(F32, (qe + d) * 4), ks.get(F32, (ke + d) * 4), s);
+    }
+    return s;
+  }
+
+  private static float dotStrided(MemorySegment qs, long qe, long qd, MemorySegment ks, long ke, long kd, int D) {
+    float s = 0f;
+    for (int d = 0; d < D; d++) {
+      s = Math.fma(qs.get(F32, (qe + d * qd) * 4), ks.get(F32, (ke + d * kd) * 4), s);
+    }
+    return s;
+  }
+
+  /**
+   * o[0, 4L) = sum_j p_j v_j[0, 4L): four independent column vectors, each summed over even j and
+   * odd j separately (j ascending), then even + odd. One accumulator per column was a chain of
+   * dependent fmas as long as the context, latency-bound (3x slower at 600 positions).
+   */
+  private static void accumulateValues4(MemorySegment p, long pOff, MemorySegment vs, long ve, long vj, MemorySegment os, long oe, int n) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+      long r = (ve + j * vj) * 4;
+      FloatVector pa = FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4));
+      a0 = FloatVector.fromMemorySegment(S, vs, r, LE).fma(pa, a0);
+      a1 = FloatVector.fromMemorySegment(S, vs, r + 4L * L, LE).fma(pa, a1);
+      a2 = FloatVector.fromMemorySegment(S, vs, r + 8L * L, LE).fma(pa, a2);
+      a3 = FloatVector.fromMemorySegment(S, vs, r + 12L * L, LE).fma(pa, a3);
+      long r2 = r + vj * 4;
+      FloatVector pb = FloatVector.broadcast(S, p.get(F32, (pOff + j + 1) * 4));
+      b0 = FloatVector.fromMemorySegment(S, vs, r2, LE).fma(pb, b0);
+      b1 = FloatVector.fromMemorySegment(S, vs, r2 + 4L * L, LE).fma(pb, b1);
+      b2 = FloatVector.fromMemorySegment(S, vs, r2 + 8L * L, LE).fma(pb, b2);
+      b3 = FloatVector.fromMemorySegment(S, vs, r2 + 12L * L, LE).fma(pb, b3);
+    }
+    if (j < n) {
+      long r = (ve + j * vj) * 4;
+      FloatVector pa = FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4));
+      a0 = FloatVector.fromMemorySegment(S, vs, r, LE).fma(pa, a0);
+      a1 = FloatVector.fromMemorySegment(S, vs, r + 4L * L, LE).fma(pa, a1);
+      a2 = FloatVector.fromMemorySegment(S, vs, r + 8L * L, LE).fma(pa, a2);
+      a3 = FloatVector.fromMemorySegment(S, vs, r + 12L * L, LE).fma(pa, a3);
+    }
+    a0.add(b0).intoMemorySegment(os, oe * 4, LE);
+    a1.add(b1).intoMemorySegment(os, (oe + L) * 4, LE);
+    a2.add(b2).intoMemorySegment(os, (oe + 2L * L) * 4, LE);
+    a3.add(b3).intoMemorySegment(os, (oe + 3L * L) * 4, LE);
+  }
+
+  /** o[0, L) = sum_j p_j v_j[0, L), even and odd j summed apart, then added. */
+  private static void accumulateValues(MemorySegment p, long pOff, MemorySegment vs, long ve, long vj, MemorySegment os, long oe, int n) {
+    FloatVector a = FloatVector.zero(S), b = a;
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+      long r = (ve + j * vj) * 4;
+      a = FloatVector.fromMemorySegment(S, vs, r, LE).fma(FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4)), a);
+      b = FloatVector.fromMemorySegment(S, vs, r + vj * 4, LE).fma(FloatVector.broadcast(S, p.get(F32, (pOff + j + 1) * 4)), b);
+    }
+    if (j < n) {
+      a = FloatVector.fromMemorySegment(S, vs, (ve + j * vj) * 4, LE).fma(FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4)), a);
+    }
+    a.add(b).intoMemorySegment(os, oe * 4, LE);
   }
 
   /**

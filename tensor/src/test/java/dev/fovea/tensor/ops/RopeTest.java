@@ -42,6 +42,33 @@ class RopeTest {
     });
   }
 
+  /**
+   * Without autograd rope runs one fused pass; with it, the composed ops. Both do the same float
+   * operations per pair, so they agree bit for bit, here with per-sequence tables [B, 1, T, D/2]
+   * broadcast over the heads of x [B, H, T, D] (a transposed view, as attention's q and k).
+   */
+  @Tag("kernel")
+  @Test
+  void fusedEqualsComposedWithPerSequenceTables() {
+    qt(0.5).forAll(Gens.seeds()).checkAssert(seed -> {
+      try (var s = Scope.open()) {
+        Random rng = new Random(seed);
+        int b = 1 + rng.nextInt(3);
+        int h = 1 + rng.nextInt(4);
+        int t = 1 + rng.nextInt(5);
+        int d = 2 * (1 + rng.nextInt(8));
+        Tensor x = Tensor.randn(rng, b, t, h, d).transpose(1, 2);
+        Tensor cos = Tensor.randn(rng, b, 1, t, d / 2);
+        Tensor sin = Tensor.randn(rng, b, 1, t, d / 2);
+        for (boolean inter : new boolean[] {false, true}) {
+          Tensor fused = Ops.rope(x, cos, sin, inter);
+          Tensor composed = Ops.rope(x.detach().requiresGrad(true), cos, sin, inter).detach();
+          Check.close("fused vs composed rope interleaved=" + inter, fused, Naive.Arr.of(composed), 0, 0);
+        }
+      }
+    });
+  }
+
   /** rope is linear in x and bilinear in (x, cos/sin): eps = 1e-2 is exact up to rounding; |err| &lt;= 1e-3 + 1e-3 |numeric|. */
   @Test
   void ropeBackward() {

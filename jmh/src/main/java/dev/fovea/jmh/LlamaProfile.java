@@ -1,0 +1,187 @@
+package dev.fovea.jmh;
+
+import dev.fovea.llm.generate.Inputs;
+import dev.fovea.llm.llama.DecodeState;
+import dev.fovea.llm.llama.LlamaDecoderLayer;
+import dev.fovea.llm.llama.LlamaForCausalLM;
+import dev.fovea.nn.KvCache;
+import dev.fovea.nn.RotaryEmbedding;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Ops;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Shapes;
+import dev.fovea.tensor.Storage;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.autograd.GradMode;
+import dev.fovea.tensor.cpu.Parallel;
+import dev.fovea.tensor.ops.Attention;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A simple op breakdown of one LLaMA decode step (TinyLlama shapes, random weights, as {@link
+ * LlamaBench}): the decoder layer is replayed op by op (the same Ops calls as LlamaDecoderLayer,
+ * MultiHeadAttention and GatedMLP) with a timer around each, next to the model's own step.
+ * Usage: {@code LlamaProfile [f32|bf16|q8_0] [layers] [context] [threads] [repeats]}.
+ */
+public final class LlamaProfile {
+  private LlamaProfile() {}
+
+  public static void main(String[] args) {
+    String dtype = args.length > 0 ? args[0] : "f32";
+    int layers = args.length > 1 ? Integer.parseInt(args[1]) : 22;
+    int context = args.length > 2 ? Integer.parseInt(args[2]) : 600;
+    int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 20;
+    Parallel.setThreads(threads);
+    DType type = DType.valueOf(dtype.toUpperCase());
+    Arena arena = Arena.ofShared();
+    LlamaForCausalLM model = new LlamaForCausalLM(LlamaBench.config(layers));
+    long[] seed = {1};
+    model.namedParameters().forEach((name, p) -> {
+      int[] shape = p.shape();
+      DType t = shape.length == 1 ? DType.F32 : type;
+      long n = Shapes.numel(shape);
+      MemorySegment seg = Buffers.random(arena, t, n, seed[0]++);
+      p.set(new Tensor(Storage.wrap(seg, t, n), shape, Shapes.contiguousStrides(shape), 0));
+    });
+    int[] prompt = new int[context];
+    for (int i = 0; i < context; i++) {
+      prompt[i] = (int) ((i * 7919L + 3) % 32000);
+    }
+    DecodeState state = model.prefill(Inputs.ids(prompt), context + 8);
+    RotaryEmbedding rotary = RotaryEmbedding.halfSplit(10000.0);
+    int c = 2048;
+    int h = 32;
+    int hkv = 4;
+    int d = 64;
+    float scale = (float) (1 / Math.sqrt(d));
+    Map<String, Long> t = new LinkedHashMap<>();
+    long stepNanos = 0;
+    for (int r = 0; r <= repeats; r++) {
+      if (r == 1) {
+        t.clear(); // the first pass warms up the JIT
+        stepNanos = 0;
+      }
+      long s0 = System.nanoTime();
+      model.step(state, 17);
+      stepNanos += r == 0 ? 0 : System.nanoTime() - s0;
+      state.truncate(context);
+      long whole = System.nanoTime();
+      try (Scope s = Scope.open(); var g = GradMode.disable()) {
+        long t0 = System.nanoTime();
+        Tensor x = model.embed(Tensor.ofInts(new int[] {17}, 1, 1));
+        Tensor pos = Tensor.ofInts(new int[] {context}, 1);
+        add(t, "embed", t0);
+        for (int li = 0; li < layers; li++) {
+          LlamaDecoderLayer layer = model.model.layers.get(li);
+          KvCache cache = state.cache(li);
+          var a = layer.selfAttn;
+          t0 = System.nanoTime();
+          Tensor n1 = layer.inputLayernorm.forward(x);
+          add(t, "rms norms", t0);
+          t0 = System.nanoTime();
+          Tensor q = a.qProj.forward(n1).reshape(1, 1, h, d).transpose(1, 2);
+          add(t, "q_proj", t0);
+          t0 = System.nanoTime();
+          Tensor k = a.kProj.forward(n1).reshape(1, 1, hkv, d).transpose(1, 2);
+          Tensor v = a.vProj.forward(n1).reshape(1, 1, hkv, d).transpose(1, 2);
+          add(t, "k_proj + v_proj", t0);
+          t0 = System.nanoTime();
+          q = rotary.apply(q, pos);
+          k = rotary.apply(k, pos);
+          add(t, "rotary (q, k)", t0);
+          t0 = System.nanoTime();
+          Tensor[] kv = cache.append(k, v);
+          add(t, "cache append", t0);
+          t0 = System.nanoTime();
+          Tensor o = Attention.attention(q, kv[0], kv[1], null, true, scale, false).output();
+          add(t, "attention (fused)", t0);
+          cache.truncate(context);
+          t0 = System.nanoTime();
+          Tensor merged = o.transpose(1, 2).reshape(1, 1, h * d);
+          Tensor y = a.outProj.forward(merged);
+          add(t, "o_proj (+ head merge)", t0);
+          t0 = System.nanoTime();
+          Tensor h1 = Ops.add(x, y);
+          add(t, "residual adds", t0);
+          t0 = System.nanoTime();
+          Tensor n2 = layer.postAttentionLayernorm.forward(h1);
+          add(t, "rms norms", t0);
+          t0 = System.nanoTime();
+          Tensor gt = layer.mlp.gateProj.forward(n2);
+          add(t, "gate_proj", t0);
+          t0 = System.nanoTime();
+          Tensor up = layer.mlp.upProj.forward(n2);
+          add(t, "up_proj", t0);
+          t0 = System.nanoTime();
+          Tensor m = Ops.mul(Ops.silu(gt), up);
+          add(t, "silu * up", t0);
+          t0 = System.nanoTime();
+          Tensor dn = layer.mlp.downProj.forward(m);
+          add(t, "down_proj", t0);
+          t0 = System.nanoTime();
+          x = Ops.add(h1, dn);
+          add(t, "residual adds", t0);
+        }
+        t0 = System.nanoTime();
+        Tensor n = model.model.norm.forward(x);
+        add(t, "rms norms", t0);
+        t0 = System.nanoTime();
+        Ops.linear(n, model.lmHead.weight.get(), null).toFloatArray();
+        add(t, "lm_head (+ copy out)", t0);
+      }
+      add(t, "TOTAL", whole);
+    }
+    double total = t.get("TOTAL") / 1e6 / repeats;
+    System.out.printf("%s layers %d context %d threads %d: model.step %.1f ms, replay %.1f ms (mean of %d)%n", dtype, layers, context, threads,
+        stepNanos / 1e6 / repeats, total, repeats);
+    for (Map.Entry<String, Long> e : t.entrySet()) {
+      if (!e.getKey().equals("TOTAL")) {
+        double ms = e.getValue() / 1e6 / repeats;
+        System.out.printf("  %-28s %9.2f ms  %5.1f%%%n", e.getKey(), ms, 100 * ms / total);
+      }
+    }
+    if (Boolean.getBoolean("gemvOnly")) {
+      // the gate projections alone, every layer in turn (the model's weights, one GEMV each)
+      for (int thr = 1; thr <= threads; thr++) {
+        Parallel.setThreads(thr);
+        for (String which : new String[] {"gate_proj", "q_proj", "k_proj"}) {
+          long best = Long.MAX_VALUE;
+          long bytes = 0;
+          for (int r = 0; r < 10; r++) {
+            try (Scope s = Scope.open(); var g = GradMode.disable()) {
+              Tensor x = Tensor.ones(1, 1, 2048);
+              long t0 = System.nanoTime();
+              bytes = 0;
+              for (LlamaDecoderLayer layer : model.model.layers) {
+                var lin = which.equals("gate_proj") ? layer.mlp.gateProj : which.equals("q_proj") ? layer.selfAttn.qProj : layer.selfAttn.kProj;
+                lin.forward(x);
+                bytes += lin.weight.get().storage().segment().byteSize();
+              }
+              best = Math.min(best, System.nanoTime() - t0);
+            }
+          }
+          System.out.printf("  %s x %d layers, %d threads: %.2f ms, %.1f GB/s%n", which, layers, thr, best / 1e6, bytes / (double) best);
+        }
+      }
+    }
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps_rollup"))) {
+        if (line.startsWith("AnonHuge") || line.startsWith("Rss")) {
+          System.out.println("  " + line);
+        }
+      }
+    } catch (java.io.IOException e) {
+      // not Linux
+    }
+    state.close();
+    arena.close();
+  }
+
+  private static void add(Map<String, Long> t, String key, long t0) {
+    t.merge(key, System.nanoTime() - t0, Long::sum);
+  }
+}
