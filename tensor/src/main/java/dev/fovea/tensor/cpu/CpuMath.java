@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scalar and vector versions of the special functions the kernels need. exp, erf and erfc are
@@ -218,6 +220,43 @@ public final class CpuMath {
    */
   public static float[] lanes() {
     return LANES.get();
+  }
+
+  private static final VectorSpecies<Float> PS = FloatVector.SPECIES_PREFERRED;
+  private static final int PL = PS.length();
+  // lane i takes lane i + step (mod L), for step = L/2, L/4, L/8, L/16 (1 where L is smaller: unused)
+  private static final VectorShuffle<Float> FOLD1 = VectorShuffle.fromOp(PS, i -> (i + Math.max(1, PL / 2)) % PL);
+  private static final VectorShuffle<Float> FOLD2 = VectorShuffle.fromOp(PS, i -> (i + Math.max(1, PL / 4)) % PL);
+  private static final VectorShuffle<Float> FOLD3 = VectorShuffle.fromOp(PS, i -> (i + Math.max(1, PL / 8)) % PL);
+  private static final VectorShuffle<Float> FOLD4 = VectorShuffle.fromOp(PS, i -> (i + Math.max(1, PL / 16)) % PL);
+
+  /**
+   * Sum of the lanes of a preferred-species vector as a fixed pairwise tree (L = 16: lane 0 ends as
+   * ((l0 + l8) + (l4 + l12)) + ((l2 + l10) + (l6 + l14)) + ..., the same tree for every L): lane
+   * shuffles and lanewise adds only, each exact or IEEE-rounded the same way in every JIT tier, so
+   * the result is reproducible where reduceLanes(ADD) is not. Stays in registers: a row-at-a-time
+   * GEMV reading from DRAM ran ~7% faster than storing the lanes for {@link #sumLanes(float[])}.
+   * Callers must be inlined into (CpuMath is force-inlined by the launch flags) or the vector is boxed.
+   */
+  public static float hsum(FloatVector a) {
+    if (PL > 16) {
+      float[] l = LANES.get();
+      a.intoArray(l, 0);
+      return sumLanes(l);
+    }
+    if (PL >= 2) {
+      a = a.add(a.rearrange(FOLD1));
+    }
+    if (PL >= 4) {
+      a = a.add(a.rearrange(FOLD2));
+    }
+    if (PL >= 8) {
+      a = a.add(a.rearrange(FOLD3));
+    }
+    if (PL >= 16) {
+      a = a.add(a.rearrange(FOLD4));
+    }
+    return a.lane(0);
   }
 
   /**

@@ -9,7 +9,6 @@ import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -167,7 +166,7 @@ final class FusedAttention {
     for (; d + L <= D; d += L) {
       acc = FloatVector.fromMemorySegment(S, qs, (qe + d) * 4, LE).fma(FloatVector.fromMemorySegment(S, ks, (ke + d) * 4, LE), acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = CpuMath.hsum(acc); // not reduceLanes: its order differs between JIT tiers
     for (; d < D; d++) {
       s = Math.fma(qs.get(F32, (qe + d) * 4), ks.get(F32, (ke + d) * 4), s);
     }

@@ -29,7 +29,7 @@ import jdk.incubator.vector.VectorSpecies;
  * one contiguous weight stream read with long byte offsets.
  *
  * <p>Determinism: rows are split into chunks whose size depends on k and the dtype only; each row's dot product
- * runs in a fixed order (fixed lane accumulators, then a sequential sum of the lanes), so results
+ * runs in a fixed order (fixed lane accumulators, then {@link CpuMath#hsum}'s fixed tree over the lanes), so results
  * are bit-identical for any thread count. {@code -Dfovea.simd=false} selects the scalar twin.
  */
 public final class Gemv {
@@ -48,7 +48,6 @@ public final class Gemv {
    * line (a float[] is 16-byte aligned, and its split loads measured ~10% slower from DRAM).
    */
   private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> MemorySegment.NULL);
-  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   /**
    * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
@@ -168,12 +167,11 @@ public final class Gemv {
         case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
         case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
         case Q8_0, Q4_0 -> {
-          float[] lanes = LANES.get();
-          for (long j = j0; j < j1; j++) {
+                for (long j = j0; j < j1; j++) {
             long row = wOff + j * wRowStride;
             float s = wType == DType.Q8_0
-                ? dotQ8_0(w, (row / QK) * 34, xv, k, lanes)
-                : dotQ4_0(w, (row / QK) * 18, xv, k, lanes);
+                ? dotQ8_0(w, (row / QK) * 34, xv, k)
+                : dotQ4_0(w, (row / QK) * 18, xv, k);
             store(y, yOff + j, s, accumulate);
           }
         }
@@ -187,12 +185,6 @@ public final class Gemv {
     y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
   }
 
-  /** Sums the lanes of {@code v} in lane order; only call where C2 inlines it (small callers). */
-  private static float sumLanes(FloatVector v, float[] lanes) {
-    v.intoArray(lanes, 0);
-    return CpuMath.sumLanes(lanes);
-  }
-
   private static FloatVector f32(MemorySegment w, long o) {
     return FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN);
   }
@@ -203,13 +195,17 @@ public final class Gemv {
 
   /*
    * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
-   * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike.) Per row:
+   * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
+   * project's 2-core EPYC VM in 2026-11, ~10% slower.) Per row, F32:
    *
-   *   a += w[i, i+L) * x[i, i+L),  b += w[i+L, i+2L) * x[i+L, i+2L)   for i = 0, 2L, 4L, ...
-   *   a += w[i, i+L) * x[i, i+L)                                      once, if L elements remain (F32)
-   *   s = lanes of (a + b) summed in order, then s = fma(w[i], x[i], s) for the rest
+   *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
+   *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
    *
-   * For BF16/F16 the pair (a, b) holds the even and odd elements of each 2L group (x is
+   * One accumulator: from DRAM at 2 threads the one-chain loop read 65-68 GB/s where two
+   * accumulators (even and odd vectors) read 60-63 (1 GiB of 2048-wide rows, same process, the
+   * two alternating; read bandwidth 76 GB/s); the fma latency chain (64 bytes per 4 cycles) is
+   * still far above one core's share of DRAM bandwidth, though in cache two chains would be faster.
+   * For BF16/F16 a pair (a, b) holds the even and odd elements of each 2L group (x is
    * deinterleaved to match). Each kernel is one small method whose vectors never cross a call that
    * C2 might not inline: a vector API loop expands into many IR nodes, and past
    * NodeCountInliningCutoff (reached by three F16 conversions in one method) C2 stops inlining,
@@ -219,25 +215,19 @@ public final class Gemv {
 
   private static void rowsF32(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
-    float[] lanes = LANES.get();
     for (long j = j0; j < j1; j++) {
-      store(y, yOff + j, dotF32(w, wOffB + j * rs, x, k, lanes), accumulate);
+      store(y, yOff + j, dotF32(w, wOffB + j * rs, x, k), accumulate);
     }
   }
 
-  private static float dotF32(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
-    FloatVector a0 = FloatVector.zero(S), b0 = a0;
+  private static float dotF32(MemorySegment w, long o0, MemorySegment x, int k) {
+    FloatVector a0 = FloatVector.zero(S);
     long kb = 4L * k;
     long d = 0;
-    for (; d <= kb - 8L * L; d += 8L * L) {
+    for (; d <= kb - 4L * L; d += 4L * L) {
       a0 = f32(w, o0 + d).fma(f32(x, d), a0);
-      b0 = f32(w, o0 + d + 4L * L).fma(f32(x, d + 4L * L), b0);
     }
-    if (d <= kb - 4L * L) {
-      a0 = f32(w, o0 + d).fma(f32(x, d), a0);
-      d += 4L * L;
-    }
-    return tailF32(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 4), k);
+    return tailF32(CpuMath.hsum(a0), w, o0, x, (int) (d / 4), k);
   }
 
   private static float tailF32(float s, MemorySegment w, long o, MemorySegment x, int i, int k) {
@@ -265,14 +255,13 @@ public final class Gemv {
 
   private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
-    float[] lanes = LANES.get();
     for (long j = j0; j < j1; j++) {
-      float s = f16 ? dotF16(w, wOffB + j * rs, x, k, lanes) : dotBf16(w, wOffB + j * rs, x, k, lanes);
+      float s = f16 ? dotF16(w, wOffB + j * rs, x, k) : dotBf16(w, wOffB + j * rs, x, k);
       store(y, yOff + j, s, accumulate);
     }
   }
 
-  private static float dotBf16(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
+  private static float dotBf16(MemorySegment w, long o0, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S), b0 = a0;
     long kb = 2L * k;
     long d = 0;
@@ -288,7 +277,7 @@ public final class Gemv {
       a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(f32(x, 2 * d), a0);
       b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 4L * L), b0);
     }
-    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 2), k, false);
+    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, false);
   }
 
   private static float tail16(float s, MemorySegment w, long o, MemorySegment x, int i, int k, boolean f16) {
@@ -326,7 +315,7 @@ public final class Gemv {
         .reinterpretAsFloats();
   }
 
-  private static float dotF16(MemorySegment w, long o0, MemorySegment x, int k, float[] lanes) {
+  private static float dotF16(MemorySegment w, long o0, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S), b0 = a0;
     long kb = 2L * k;
     long d = 0;
@@ -335,14 +324,14 @@ public final class Gemv {
       a0 = f16Lo(v0).fma(f32(x, 2 * d), a0);
       b0 = f16Hi(v0).fma(f32(x, 2 * d + 4L * L), b0);
     }
-    return tail16(sumLanes(a0.add(b0), lanes), w, o0, x, (int) (d / 2), k, true);
+    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, true);
   }
 
   /**
    * Dot of the Q8_0 row starting at byte {@code off} with x: per block, the 32 int8 are widened to
    * f32 and dotted with x in L-lane parts, then the block sum is scaled by d (one fma per block).
    */
-  private static float dotQ8_0(MemorySegment w, long off, MemorySegment x, int k, float[] lanes) {
+  private static float dotQ8_0(MemorySegment w, long off, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     int blocks = k / QK;
     // Pairs of blocks, stepped by byte offsets (long): measured 40% faster than an int block index.
@@ -370,14 +359,14 @@ public final class Gemv {
       }
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
     }
-    return sumLanes(a0.add(a1), lanes);
+    return CpuMath.hsum(a0.add(a1));
   }
 
   /**
    * Dot of the Q4_0 row starting at byte {@code off} with x: the low nibbles are elements 0..15 and
    * the high nibbles 16..31; each is shifted to [-8, 7], widened to f32 and dotted, then scaled by d.
    */
-  private static float dotQ4_0(MemorySegment w, long off, MemorySegment x, int k, float[] lanes) {
+  private static float dotQ4_0(MemorySegment w, long off, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S);
     long end = off + (long) (k / QK) * 18;
     long xb = 0;
@@ -392,6 +381,6 @@ public final class Gemv {
       }
       a0 = s.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
     }
-    return sumLanes(a0, lanes);
+    return CpuMath.hsum(a0);
   }
 }

@@ -183,4 +183,42 @@ class CpuMathTest {
     org.junit.jupiter.api.Assertions.assertTrue(Float.isNaN(ys[0]) && ys[1] == Float.POSITIVE_INFINITY && ys[2] == 0f && ys[3] == 1f);
     org.junit.jupiter.api.Assertions.assertTrue(worst <= 1e-7, "exp max relative error " + worst + " at x = " + at);
   }
+
+  /**
+   * hsum is the pairwise tree its javadoc states (lane i + L/2^s folded onto lane i, s = 1, 2, ...),
+   * written here as plain float adds, so equal bit for bit; and within the tree's rounding bound
+   * log2(L) u sum|x| of the exact sum. Lanes of mixed sign and magnitude, random.
+   */
+  @Test
+  void hsumIsTheStatedPairwiseTree() {
+    var species = FloatVector.SPECIES_PREFERRED;
+    int l = species.length();
+    java.util.Random rnd = new java.util.Random(11);
+    for (int rep = 0; rep < 10_000; rep++) {
+      float[] lanes = new float[l];
+      for (int i = 0; i < l; i++) {
+        lanes[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
+      }
+      float[] t = lanes.clone();
+      for (int width = l / 2; width >= 1; width /= 2) {
+        for (int i = 0; i < width; i++) {
+          t[i] = t[i] + t[i + width];
+        }
+      }
+      float got = CpuMath.hsum(FloatVector.fromArray(species, lanes, 0));
+      if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(t[0])) {
+        throw new AssertionError("hsum " + got + " != pairwise tree " + t[0] + " for " + java.util.Arrays.toString(lanes));
+      }
+      double exact = 0;
+      double mag = 0;
+      for (float v : lanes) {
+        exact += v;
+        mag += Math.abs(v);
+      }
+      double bound = (Integer.numberOfTrailingZeros(l) + 1) * 0x1p-24 * mag;
+      if (Math.abs(got - exact) > bound) {
+        throw new AssertionError("hsum " + got + " vs exact " + exact + " beyond " + bound);
+      }
+    }
+  }
 }
