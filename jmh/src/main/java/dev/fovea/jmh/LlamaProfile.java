@@ -5,6 +5,7 @@ import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.llm.llama.LlamaDecoderLayer;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.nn.KvCache;
+import dev.fovea.nn.Linear;
 import dev.fovea.nn.RotaryEmbedding;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Ops;
@@ -83,12 +84,11 @@ public final class LlamaProfile {
           Tensor n1 = layer.inputLayernorm.forward(x);
           add(t, "rms norms", t0);
           t0 = System.nanoTime();
-          Tensor q = a.qProj.forward(n1).reshape(1, 1, h, d).transpose(1, 2);
-          add(t, "q_proj", t0);
-          t0 = System.nanoTime();
-          Tensor k = a.kProj.forward(n1).reshape(1, 1, hkv, d).transpose(1, 2);
-          Tensor v = a.vProj.forward(n1).reshape(1, 1, hkv, d).transpose(1, 2);
-          add(t, "k_proj + v_proj", t0);
+          Tensor[] qkv = Linear.forwardShared(n1, a.qProj, a.kProj, a.vProj);
+          Tensor q = qkv[0].reshape(1, 1, h, d).transpose(1, 2);
+          Tensor k = qkv[1].reshape(1, 1, hkv, d).transpose(1, 2);
+          Tensor v = qkv[2].reshape(1, 1, hkv, d).transpose(1, 2);
+          add(t, "q/k/v_proj (one pass)", t0);
           t0 = System.nanoTime();
           q = rotary.apply(q, pos);
           k = rotary.apply(k, pos);
@@ -98,6 +98,7 @@ public final class LlamaProfile {
           add(t, "cache append", t0);
           t0 = System.nanoTime();
           Tensor o = Attention.attention(q, kv[0], kv[1], null, true, scale, false).output();
+          o.get(0, 0, 0, 0);
           add(t, "attention (fused)", t0);
           cache.truncate(context);
           t0 = System.nanoTime();
@@ -111,13 +112,10 @@ public final class LlamaProfile {
           Tensor n2 = layer.postAttentionLayernorm.forward(h1);
           add(t, "rms norms", t0);
           t0 = System.nanoTime();
-          Tensor gt = layer.mlp.gateProj.forward(n2);
-          add(t, "gate_proj", t0);
+          Tensor[] gu = Linear.forwardShared(n2, layer.mlp.gateProj, layer.mlp.upProj);
+          add(t, "gate/up_proj (one pass)", t0);
           t0 = System.nanoTime();
-          Tensor up = layer.mlp.upProj.forward(n2);
-          add(t, "up_proj", t0);
-          t0 = System.nanoTime();
-          Tensor m = Ops.mul(Ops.silu(gt), up);
+          Tensor m = Ops.mul(Ops.silu(gu[0]), gu[1]);
           add(t, "silu * up", t0);
           t0 = System.nanoTime();
           Tensor dn = layer.mlp.downProj.forward(m);
@@ -148,17 +146,23 @@ public final class LlamaProfile {
       // the gate projections alone, every layer in turn (the model's weights, one GEMV each)
       for (int thr = 1; thr <= threads; thr++) {
         Parallel.setThreads(thr);
-        for (String which : new String[] {"gate_proj", "q_proj", "k_proj"}) {
+        for (String which : new String[] {"gate_proj", "down_proj", "q_proj", "k_proj"}) {
           long best = Long.MAX_VALUE;
           long bytes = 0;
           for (int r = 0; r < 10; r++) {
             try (Scope s = Scope.open(); var g = GradMode.disable()) {
-              Tensor x = Tensor.ones(1, 1, 2048);
+              Tensor x1 = Tensor.ones(1, 1, 2048);
+              Tensor x2 = Tensor.ones(1, 1, 5632);
               long t0 = System.nanoTime();
               bytes = 0;
               for (LlamaDecoderLayer layer : model.model.layers) {
-                var lin = which.equals("gate_proj") ? layer.mlp.gateProj : which.equals("q_proj") ? layer.selfAttn.qProj : layer.selfAttn.kProj;
-                lin.forward(x);
+                var lin = switch (which) {
+                  case "gate_proj" -> layer.mlp.gateProj;
+                  case "down_proj" -> layer.mlp.downProj;
+                  case "q_proj" -> layer.selfAttn.qProj;
+                  default -> layer.selfAttn.kProj;
+                };
+                lin.forward(which.equals("down_proj") ? x2 : x1);
                 bytes += lin.weight.get().storage().segment().byteSize();
               }
               best = Math.min(best, System.nanoTime() - t0);

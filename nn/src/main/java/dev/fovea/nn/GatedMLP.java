@@ -22,7 +22,8 @@ public final class GatedMLP extends Module {
   }
 
   public Tensor forward(Tensor x) {
-    Tensor h = Ops.mul(act.apply(gateProj.forward(x)), upProj.forward(x)); // [..., intermediate]
+    Tensor[] gu = Linear.forwardShared(x, gateProj, upProj); // one GEMV pass at a decode step
+    Tensor h = Ops.mul(act.apply(gu[0]), gu[1]); // [..., intermediate]
     return hooked(downProj.forward(h), x);
   }
 }

@@ -32,6 +32,34 @@ public final class Linear extends Module {
     return hooked(Ops.linear(x, weight.get(), bias == null ? null : bias.get()), x);
   }
 
+  /**
+   * The forwards of several layers that read the same input (a layer's q/k/v or gate/up), computed
+   * together by {@link Ops#linearShared} (one GEMV pass at a decode step), biases added after:
+   * the same values as calling each forward. A layer with forward hooks makes it one forward each,
+   * so hooks see exactly what they would.
+   */
+  public static Tensor[] forwardShared(Tensor x, Linear... layers) {
+    Tensor[] weights = new Tensor[layers.length];
+    for (int i = 0; i < layers.length; i++) {
+      Linear l = layers[i];
+      if (l.hasForwardHooks() || x.dim() == 0 || x.size(-1) != l.inFeatures) {
+        Tensor[] out = new Tensor[layers.length];
+        for (int j = 0; j < layers.length; j++) {
+          out[j] = layers[j].forward(x);
+        }
+        return out;
+      }
+      weights[i] = l.weight.get();
+    }
+    Tensor[] out = Ops.linearShared(x, weights);
+    for (int i = 0; i < layers.length; i++) {
+      if (layers[i].bias != null) {
+        out[i] = Ops.add(out[i], layers[i].bias.get());
+      }
+    }
+    return out;
+  }
+
   @Override
   protected String extraRepr() {
     return "(in=" + inFeatures + ", out=" + outFeatures + ", bias=" + (bias != null) + ")";

@@ -305,6 +305,11 @@ public abstract class Module {
     }
   }
 
+  /** Whether forward hooks are registered on this module itself (not its children). */
+  public final boolean hasForwardHooks() {
+    return !forwardHooks.isEmpty();
+  }
+
   /**
    * Subclasses end each forward with {@code return hooked(output, inputs...)}: runs this module's
    * forward hooks in order (each may replace the output). Costs nothing when there are none.

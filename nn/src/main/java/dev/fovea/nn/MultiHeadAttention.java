@@ -173,9 +173,19 @@ public final class MultiHeadAttention extends Module {
     int hkv = config.kvHeads();
     int d = config.headDim();
     // projections, split into heads: q [B, H, Tq, D], k, v [B, Hkv, Tk, D]
-    Tensor q = splitHeads(qProj.forward(x), b, tq, h, d);
-    Tensor k = splitHeads(kProj.forward(src), b, tk, hkv, d);
-    Tensor v = splitHeads(vProj.forward(src), b, tk, hkv, d);
+    Tensor q;
+    Tensor k;
+    Tensor v;
+    if (self) {
+      Tensor[] qkv = Linear.forwardShared(x, qProj, kProj, vProj); // one GEMV pass at a decode step
+      q = splitHeads(qkv[0], b, tq, h, d);
+      k = splitHeads(qkv[1], b, tk, hkv, d);
+      v = splitHeads(qkv[2], b, tk, hkv, d);
+    } else {
+      q = splitHeads(qProj.forward(x), b, tq, h, d);
+      k = splitHeads(kProj.forward(src), b, tk, hkv, d);
+      v = splitHeads(vProj.forward(src), b, tk, hkv, d);
+    }
     if (rotary != null) {
       Tensor pos = positions != null ? positions : Tensor.ofInts(range(tq), tq);
       q = rotary.apply(q, pos);

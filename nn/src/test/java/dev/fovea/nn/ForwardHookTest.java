@@ -37,6 +37,40 @@ class ForwardHookTest {
     assertArrayEquals(Ops.linear(seen[0], fc1.weight.get(), fc1.bias.get()).toFloatArray(), seen[1].toFloatArray());
   }
 
+  /**
+   * Layers computed together (q/k/v of self attention, gate/up of a gated MLP: one GEMV pass for a
+   * single row) still run each layer's hooks: a hook on v_proj sees the decode-step row and its
+   * v_proj output, and one on up_proj that zeroes it zeroes the MLP's output.
+   */
+  @Test
+  void hooksOnLayersComputedTogetherStillRun() {
+    var attn = new MultiHeadAttention(new MultiHeadAttention.Config(16, 16, 4, 2, 4, false, true, "o_proj", true));
+    attn.initRandom(3);
+    Tensor x = Tensor.randn(new java.util.Random(4), 1, 1, 16);
+    Tensor[] seen = new Tensor[2];
+    try (var h = attn.addForwardHook("v_proj", (path, mod, in, out) -> {
+      seen[0] = in.get(0);
+      seen[1] = out;
+      return null;
+    })) {
+      attn.forward(x);
+    }
+    assertSame(x, seen[0]);
+    assertArrayEquals(Ops.linear(x, attn.vProj.weight.get(), null).toFloatArray(), seen[1].toFloatArray());
+
+    var mlp = new GatedMLP(16, 24);
+    mlp.initRandom(5);
+    try (var h = mlp.addForwardHook("up_proj", (path, mod, in, out) -> Ops.mulScalar(out, 0f))) {
+      for (float v : mlp.forward(x).toFloatArray()) {
+        assertEquals(0f, Math.abs(v));
+      }
+    }
+    Tensor gate = Ops.linear(x, mlp.gateProj.weight.get(), null);
+    Tensor up = Ops.linear(x, mlp.upProj.weight.get(), null);
+    Tensor want = Ops.linear(Ops.mul(Ops.silu(gate), up), mlp.downProj.weight.get(), null);
+    assertArrayEquals(want.toFloatArray(), mlp.forward(x).toFloatArray());
+  }
+
   @Test
   void replacesAnOutputAndRemovalRestores() {
     var m = AttentionHookTest.model();

@@ -29,6 +29,17 @@ public interface Backend {
    */
   void matmul(Tensor a, Tensor w, Tensor out, boolean accumulate);
 
+  /**
+   * outs[i] = x W_i^T for x [rows, k] F32 and weights W_i [n_i, k] of one dtype sharing that x (a
+   * layer's q/k/v or gate/up projections); outs[i] [rows, n_i] contiguous. The default runs one
+   * matmul per weight; a backend may run them as one pass (results must equal the separate products).
+   */
+  default void linearShared(Tensor x, Tensor[] weights, Tensor[] outs) {
+    for (int i = 0; i < weights.length; i++) {
+      matmul(x.unsqueeze(0), weights[i].transpose(0, 1).unsqueeze(0), outs[i].unsqueeze(0), false);
+    }
+  }
+
   /** out = softmax (or log-softmax) of x over the last dimension; x contiguous [rows, n]. */
   void softmax(Tensor x, Tensor out, boolean log);
 

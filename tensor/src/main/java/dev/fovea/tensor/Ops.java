@@ -233,6 +233,11 @@ public final class Ops {
     return Matmul.linear(x, weight, bias);
   }
 
+  /** x W_i^T for several weights sharing x, computed together where the backend can (see {@link Matmul#linearShared}). */
+  public static Tensor[] linearShared(Tensor x, Tensor... weights) {
+    return Matmul.linearShared(x, weights);
+  }
+
   public static Tensor softmax(Tensor x, int dim) {
     return Softmax.softmax(x, dim);
   }

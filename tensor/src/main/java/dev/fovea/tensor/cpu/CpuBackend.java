@@ -721,6 +721,25 @@ public final class CpuBackend implements Backend {
     }
   }
 
+  /** One row against several row-major weights of one dtype: {@link Gemv#gemvMany}, one parallel pass. */
+  @Override
+  public void linearShared(Tensor x, Tensor[] weights, Tensor[] outs) {
+    boolean many = x.size(0) == 1 && weights.length > 1;
+    for (Tensor w : weights) {
+      many &= w.dtype() == weights[0].dtype() && w.stride(1) == 1;
+    }
+    if (!many) {
+      Backend.super.linearShared(x, weights, outs);
+      return;
+    }
+    Gemv.Rows[] rows = new Gemv.Rows[weights.length];
+    for (int i = 0; i < weights.length; i++) {
+      Tensor w = weights[i];
+      rows[i] = new Gemv.Rows(w.size(0), w.storage().segment(), w.offset(), w.stride(0), outs[i].storage().segment(), outs[i].offset());
+    }
+    Gemv.gemvMany(x.size(1), x.storage().segment(), x.offset(), x.stride(1), weights[0].dtype(), rows);
+  }
+
   // ------------------------------------------------------------------ fused row kernels
 
   @Override

@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  * buffer (for BF16 and F16 in the even/odd order that the kernels' shift trick needs). Each row is
  * one contiguous weight stream read with long byte offsets.
  *
- * <p>Determinism: rows are split into chunks whose size depends on k and the dtype only; each row's dot product
+ * <p>Determinism: each row's dot product
  * runs in a fixed order (fixed lane accumulators, then {@link CpuMath#hsum}'s fixed tree over the lanes), so results
  * are bit-identical for any thread count. {@code -Dfovea.simd=false} selects the scalar twin.
  */
@@ -53,11 +53,13 @@ public final class Gemv {
    * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
    * -Dfovea.gemv.bf16.narrow=true}); both give bit-identical results (each accumulator sees the same
    * sequence of fmas). Measured on Zen 4 from DRAM: 36 GB/s wide, 28 narrow. The guard itself is
-   * part of the measured shape: the same wide loop without it compiled to 29 GB/s.
+   * part of the measured shape: the same wide loop without it compiled to 29 GB/s. (Four
+   * accumulators, so that each fma chain advances once per iteration, measured the same in
+   * 2026-11: 1 thread 33 GB/s at k 2048 and 24 at k 5632 either way; narrow was slower again.)
    */
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   /**
-   * Weight bytes per parallel chunk; the row count per chunk follows from k and the dtype alone.
+   * Weight bytes per parallel chunk, about (see {@link #chunks}; the scalar twin uses it as is).
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
    * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH): 64K-element chunks
    * gave F32 0.91x sgemv and BF16 1.32x F32 rows/s; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
@@ -139,6 +141,78 @@ public final class Gemv {
       gemvScalar(n, k, x, xOff, xStride, w, wType, wOff, wRowStride, y, yOff, accumulate);
       return;
     }
+    MemorySegment xv = prepareX(k, x, xOff, xStride, wType);
+    int chunks = chunks(n, k, wType);
+    Parallel.forChunks(chunks, (c, worker) -> {
+      long j0 = (long) n * c / chunks;
+      long j1 = (long) n * (c + 1) / chunks;
+      rows(wType, w, wOff, wRowStride, xv, k, j0, j1, y, yOff, accumulate);
+    });
+  }
+
+  /**
+   * Chunks for n rows: about {@link #CHUNK_BYTES} of weight each, their count rounded up to a
+   * multiple of the thread count so every thread streams the same share (11 chunks on 2 threads
+   * left one thread a chunk alone at the end: ~9% of a BF16 down_proj). A row's result does not
+   * depend on which chunk holds it, so this split may follow the thread count.
+   */
+  private static int chunks(long n, int k, DType t) {
+    long bytes = n * BlockDecode.byteOffset(t, Math.max(QK, k));
+    long c = Math.max(1, (bytes + CHUNK_BYTES - 1) / CHUNK_BYTES);
+    int threads = Parallel.threads();
+    if (bytes >= CHUNK_BYTES / 2 && threads > 1) {
+      c = (c + threads - 1) / threads * threads;
+    }
+    return (int) Math.max(1, Math.min(n, c));
+  }
+
+  /** One weight of {@link #gemvMany}: W [n, k] from element wOff with row stride wRowStride (elements), y from element yOff. */
+  public record Rows(int n, MemorySegment w, long wOff, long wRowStride, MemorySegment y, long yOff) {}
+
+  /**
+   * y_i = x W_i^T for several weights of one dtype that share x (a layer's q/k/v or gate/up
+   * projections at a decode step): x is prepared once and one parallel pass runs every weight's
+   * rows laid end to end, split into chunks as one GEMV of all of them; each y_i is bit-identical
+   * to a separate call (a row's result never depends on its chunk). Small weights (a GQA k/v projection is one chunk) then run beside the others
+   * instead of alone on one thread, and the pass pays one fork/join instead of several.
+   */
+  public static void gemvMany(int k, MemorySegment x, long xOff, long xStride, DType wType, Rows... weights) {
+    for (Rows r : weights) {
+      check(r.n(), k, wType, r.wOff(), r.wRowStride());
+    }
+    if (!SIMD || (wType.isQuantized() && BS == null)) {
+      for (Rows r : weights) {
+        gemv(r.n(), k, x, xOff, xStride, r.w(), wType, r.wOff(), r.wRowStride(), r.y(), r.yOff(), false);
+      }
+      return;
+    }
+    long[] first = new long[weights.length + 1]; // virtual row where each weight's rows start
+    for (int i = 0; i < weights.length; i++) {
+      first[i + 1] = first[i] + weights[i].n();
+    }
+    long total = first[weights.length];
+    if (total == 0) {
+      return;
+    }
+    MemorySegment xv = prepareX(k, x, xOff, xStride, wType);
+    int chunks = chunks(total, k, wType);
+    Parallel.forChunks(chunks, (c, worker) -> {
+      // the chunk's share [lo, hi) of the weights' rows laid end to end
+      long lo = total * c / chunks;
+      long hi = total * (c + 1) / chunks;
+      for (int i = 0; i < weights.length && lo < hi; i++) {
+        if (lo < first[i + 1]) {
+          Rows r = weights[i];
+          long end = Math.min(hi, first[i + 1]);
+          rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
+          lo = end;
+        }
+      }
+    });
+  }
+
+  /** x copied into this thread's aligned buffer (even/odd order for the 16-bit kernels); valid until this thread's next GEMV. */
+  private static MemorySegment prepareX(int k, MemorySegment x, long xOff, long xStride, DType wType) {
     float[] xs = XBUF.get();
     if (xs.length < k) {
       xs = new float[k];
@@ -160,24 +234,27 @@ public final class Gemv {
       XSEG.set(xseg);
     }
     MemorySegment.copy(xs, 0, xseg, F32, 0, k);
-    final MemorySegment xv = xseg;
-    Parallel.forRange(n, rowsPerChunk(k, wType), (j0, j1) -> {
-      switch (wType) {
-        case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
-        case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-        case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-        case Q8_0, Q4_0 -> {
-                for (long j = j0; j < j1; j++) {
-            long row = wOff + j * wRowStride;
-            float s = wType == DType.Q8_0
-                ? dotQ8_0(w, (row / QK) * 34, xv, k)
-                : dotQ4_0(w, (row / QK) * 18, xv, k);
-            store(y, yOff + j, s, accumulate);
-          }
+    return xseg;
+  }
+
+  /** Rows [j0, j1) of one weight against the prepared x. */
+  private static void rows(DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    switch (wType) {
+      case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
+      case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+      case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+      case Q8_0, Q4_0 -> {
+        for (long j = j0; j < j1; j++) {
+          long row = wOff + j * wRowStride;
+          float s = wType == DType.Q8_0
+              ? dotQ8_0(w, (row / QK) * 34, xv, k)
+              : dotQ4_0(w, (row / QK) * 18, xv, k);
+          store(y, yOff + j, s, accumulate);
         }
-        case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
       }
-    });
+      case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
+    }
   }
 
   private static void store(MemorySegment y, long j, float s, boolean accumulate) {

@@ -6,6 +6,7 @@ import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.ShapeException;
 import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.tensor.autograd.Node;
 import java.util.Arrays;
 
@@ -97,5 +98,44 @@ public final class Matmul {
     }
     Tensor y = matmul(x, Views.transpose(weight, 0, 1));
     return bias == null ? y : Ops.add(y, bias);
+  }
+
+  /**
+   * x W_i^T for several weights [n_i, in] sharing the input x [..., in] (no biases): the same
+   * values as one {@link #linear} per weight. Without autograd, on one device and with weights of
+   * one dtype, the backend runs them together (on the CPU one GEMV pass for a single row: a layer's
+   * q/k/v or gate/up at a decode step); otherwise it is one linear per weight.
+   */
+  public static Tensor[] linearShared(Tensor x, Tensor... weights) {
+    for (Tensor w : weights) {
+      if (w.dim() != 2 || x.dim() == 0 || x.size(-1) != w.size(1)) {
+        throw ShapeException.of("linear", "input features must equal each weight's in-features (weight [out, in])", x.shape(), w.shape());
+      }
+    }
+    boolean together = weights.length > 1 && !(GradMode.isEnabled() && x.requiresGrad());
+    for (Tensor w : weights) {
+      together &= w.dtype() == weights[0].dtype() && w.device().equals(x.device()) && !(GradMode.isEnabled() && w.requiresGrad());
+    }
+    Tensor[] out = new Tensor[weights.length];
+    if (!together) {
+      for (int i = 0; i < weights.length; i++) {
+        out[i] = linear(x, weights[i], null);
+      }
+      return out;
+    }
+    int k = x.size(-1);
+    int rows = (int) (x.numel() / Math.max(1, k));
+    Tensor a = Views.reshape(Elementwise.f32(x, "linear"), rows, k);
+    Tensor[] flat = new Tensor[weights.length];
+    for (int i = 0; i < weights.length; i++) {
+      flat[i] = Tensor.empty(DType.F32, rows, weights[i].size(0));
+    }
+    Backends.of(x.device()).linearShared(a, weights, flat);
+    for (int i = 0; i < weights.length; i++) {
+      int[] shape = x.shape();
+      shape[shape.length - 1] = weights[i].size(0);
+      out[i] = Views.reshape(flat[i], shape);
+    }
+    return out;
   }
 }

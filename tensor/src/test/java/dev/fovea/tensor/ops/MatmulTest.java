@@ -61,6 +61,45 @@ class MatmulTest {
     });
   }
 
+  /**
+   * linearShared (several weights sharing x) equals one linear per weight bit for bit: one row (the
+   * fused GEMV pass), several rows and a strided x (one product each), F32 and BF16 weights, and
+   * mixed dtypes (separate products); with grad on, gradients flow to x and the weights as through
+   * separate linears.
+   */
+  @Test
+  void linearSharedEqualsSeparateLinears() {
+    qt(0.5).forAll(Gens.seeds()).checkAssert(seed -> {
+      try (var s = Scope.open()) {
+        Random rng = new Random(seed);
+        int in = 1 + rng.nextInt(300);
+        int rows = rng.nextBoolean() ? 1 : 1 + rng.nextInt(5);
+        Tensor x = rng.nextBoolean() ? Tensor.randn(rng, rows, in) : Tensor.randn(rng, in, rows).transpose(0, 1);
+        dev.fovea.tensor.DType t = rng.nextBoolean() ? dev.fovea.tensor.DType.F32 : dev.fovea.tensor.DType.BF16;
+        Tensor[] ws = new Tensor[2 + rng.nextInt(2)];
+        for (int i = 0; i < ws.length; i++) {
+          dev.fovea.tensor.DType ti = i == 2 && rng.nextBoolean() ? dev.fovea.tensor.DType.F16 : t;
+          ws[i] = Tensor.randn(rng, 1 + rng.nextInt(700), in).to(ti);
+        }
+        Tensor[] got = Ops.linearShared(x.unsqueeze(0), ws);
+        for (int i = 0; i < ws.length; i++) {
+          Tensor want = Ops.linear(x.unsqueeze(0), ws[i], null);
+          Check.close("linearShared weight " + i + " " + ws[i].dtype() + " rows " + rows, got[i], Naive.Arr.of(want), 0, 0);
+        }
+      }
+    });
+    try (var s = Scope.open()) {
+      Random rng = new Random(3);
+      Tensor x = Tensor.randn(rng, 1, 5);
+      Tensor w0 = Tensor.randn(rng, 3, 5);
+      Tensor w1 = Tensor.randn(rng, 4, 5);
+      GradCheck.check("linearShared", in -> {
+        Tensor[] y = Ops.linearShared(in.get(0), in.get(1), in.get(2));
+        return Ops.add(Ops.sum(y[0], -1, false), Ops.sum(y[1], -1, false));
+      }, List.of(x.requiresGrad(true), w0.requiresGrad(true), w1.requiresGrad(true)), 1e-2, 1e-3, 1e-3);
+    }
+  }
+
   static int[] concat(int[] a, int... b) {
     int[] o = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, o, a.length, b.length);
