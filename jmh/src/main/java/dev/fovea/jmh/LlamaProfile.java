@@ -52,6 +52,16 @@ public final class LlamaProfile {
     for (int i = 0; i < context; i++) {
       prompt[i] = (int) ((i * 7919L + 3) % 32000);
     }
+    if (Boolean.getBoolean("prefill")) {
+      // whole prefills only (for a sampling profiler: -XX:StartFlightRecording)
+      for (int r = 0; r < repeats; r++) {
+        long t0 = System.nanoTime();
+        model.prefill(Inputs.ids(prompt), context).close();
+        System.out.printf("prefill %d tokens: %.3f s%n", context, (System.nanoTime() - t0) / 1e9);
+      }
+      arena.close();
+      return;
+    }
     DecodeState state = model.prefill(Inputs.ids(prompt), context + 8);
     RotaryEmbedding rotary = RotaryEmbedding.halfSplit(10000.0);
     int c = 2048;

@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code ops.Attention} composes the same math; tests check both agree.
  */
 final class FusedAttention {
-  static final int BQ = 32;
+  static final int BQ = 32; // 64 measured the same on a 600-token prefill, 128 and 200 slower
   /**
    * Blocks of fewer queries (decode steps: one query per head) skip the two GEMMs, whose packing of
    * K and V per head cost more than the arithmetic: each query's scores are dot products with the
@@ -233,21 +233,36 @@ final class FusedAttention {
   }
 
   /**
-   * Row of scores s[0, n) in place: s = s * scale + bias, keys at or after {@code visible} masked,
-   * then softmax (RowKernels' row kernel; a row whose every key is masked becomes zeros, as the
-   * explicit path's softmax).
+   * Row of scores s[0, n) in place: s = s * scale + bias over the {@code visible} keys, softmax
+   * over them (RowKernels' row kernel; a row whose every key is masked becomes zeros, as the
+   * explicit path's softmax), and 0 for the keys at or after {@code visible}. The scaling is
+   * vectorized: as a scalar loop with a -inf store per masked key it took 30% of a 600-token
+   * prefill's attention.
    */
   private static void softmaxRow(MemorySegment s, long row, int n, int visible, float scale, MemorySegment bias, long biasRow, long biasStride) {
-    for (int j = 0; j < n; j++) {
-      float x = Float.NEGATIVE_INFINITY;
-      if (j < visible) {
-        x = s.get(F32, (row + j) * 4) * scale;
+    int j = 0;
+    if (SIMD && (bias == null || biasStride == 1)) {
+      FloatVector sv = FloatVector.broadcast(S, scale);
+      for (; j + L <= visible; j += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(sv);
         if (bias != null) {
-          x += bias.get(F32, (biasRow + j * biasStride) * 4);
+          x = x.add(FloatVector.fromMemorySegment(S, bias, (biasRow + j) * 4, LE));
         }
+        x.intoMemorySegment(s, (row + j) * 4, LE);
+      }
+    }
+    for (; j < visible; j++) {
+      float x = s.get(F32, (row + j) * 4) * scale;
+      if (bias != null) {
+        x += bias.get(F32, (biasRow + j * biasStride) * 4);
       }
       s.set(F32, (row + j) * 4, x);
     }
-    RowKernels.softmaxRow(s, row, s, row, n, false);
+    if (visible > 0) {
+      RowKernels.softmaxRow(s, row, s, row, visible, false);
+    }
+    if (visible < n) {
+      s.asSlice(4 * (row + visible), 4L * (n - visible)).fill((byte) 0);
+    }
   }
 }
