@@ -50,8 +50,6 @@ final class EvalCommand implements Runnable {
 
     @CommandLine.Mixin VicropOptions opts;
 
-
-
     @Option(names = "--data", required = true, paramLabel = "FILE",
         description = "questions: a TextVQA .json ({\"data\": [...]}) or a .jsonl of {\"image\", \"question\", \"answers\"[, \"question_id\"][, \"bbox\"]}")
     Path data;
@@ -62,11 +60,6 @@ final class EvalCommand implements Runnable {
     @Option(names = "--method", paramLabel = "NAME", description = "none (default), rel-att, grad-att or pure-grad")
     String method = "none";
 
-
-
-
-
-
     @Option(names = "--box-format", paramLabel = "xyxy|xywh", description = "how the JSONL's bbox is written (default: ${DEFAULT-VALUE})")
     String boxFormat = "xyxy";
 
@@ -75,7 +68,6 @@ final class EvalCommand implements Runnable {
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists)")
     Path out;
-
 
     @Option(names = "--json", description = "print the summary as JSON instead of a table")
     boolean json;

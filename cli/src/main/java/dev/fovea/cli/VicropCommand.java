@@ -29,8 +29,6 @@ final class VicropCommand implements Callable<Integer> {
 
   @CommandLine.Mixin VicropOptions opts;
 
-
-
   @Option(names = "--image", required = true, paramLabel = "FILE", description = "the image")
   Path image;
 
@@ -40,7 +38,6 @@ final class VicropCommand implements Callable<Integer> {
   @Option(names = "--method", paramLabel = "NAME", description = "rel-att (default), grad-att, pure-grad, or none (no crop)")
   String method = "rel-att";
 
-
   @Option(names = "--heatmap", paramLabel = "PNG", description = "write the image with the map blended over it and the box drawn")
   Path heatmap;
 
@@ -49,11 +46,6 @@ final class VicropCommand implements Callable<Integer> {
 
   @Option(names = "--map-question", paramLabel = "TEXT", description = "compute the map from this question instead (V*'s short question)")
   String mapQuestion;
-
-
-
-
-
 
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;

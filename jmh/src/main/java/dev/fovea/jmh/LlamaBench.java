@@ -71,14 +71,13 @@ public class LlamaBench {
         "TinyLlama-1.1B shapes (random weights)");
   }
 
-  @Setup(Level.Trial)
-  public void setup() {
-    if (threads > 0) {
-      Parallel.setThreads(threads);
-    }
+  /**
+   * The model of {@link #config} with random weights stored as {@code dtype} (f32, bf16, q8_0...;
+   * norms F32), each written once straight into {@code arena}'s off-heap memory.
+   */
+  static LlamaForCausalLM randomModel(int layers, String dtype, Arena arena) {
     DType type = DType.valueOf(dtype.toUpperCase());
-    arena = Arena.ofShared();
-    model = new LlamaForCausalLM(config(layers));
+    LlamaForCausalLM model = new LlamaForCausalLM(config(layers));
     long[] seed = {1};
     model.namedParameters().forEach((name, p) -> {
       int[] shape = p.shape();
@@ -87,10 +86,26 @@ public class LlamaBench {
       MemorySegment seg = Buffers.random(arena, t, n, seed[0]++);
       p.set(new Tensor(Storage.wrap(seg, t, n), shape, Shapes.contiguousStrides(shape), 0));
     });
-    prompt = new int[context];
+    return model;
+  }
+
+  /** A fixed prompt of {@code context} token ids spread over the vocabulary. */
+  static int[] prompt(int context) {
+    int[] prompt = new int[context];
     for (int i = 0; i < context; i++) {
       prompt[i] = (int) ((i * 7919L + 3) % 32000);
     }
+    return prompt;
+  }
+
+  @Setup(Level.Trial)
+  public void setup() {
+    if (threads > 0) {
+      Parallel.setThreads(threads);
+    }
+    arena = Arena.ofShared();
+    model = randomModel(layers, dtype, arena);
+    prompt = prompt(context);
     state = model.prefill(Inputs.ids(prompt), context + 8);
     try (var s = dev.fovea.tensor.Scope.open()) {
       x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());

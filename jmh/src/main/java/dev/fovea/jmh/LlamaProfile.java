@@ -2,22 +2,19 @@ package dev.fovea.jmh;
 
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.llama.DecodeState;
+import dev.fovea.llm.llama.LlamaConfig;
 import dev.fovea.llm.llama.LlamaDecoderLayer;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.nn.KvCache;
 import dev.fovea.nn.Linear;
 import dev.fovea.nn.RotaryEmbedding;
-import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
-import dev.fovea.tensor.Shapes;
-import dev.fovea.tensor.Storage;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.tensor.cpu.Parallel;
 import dev.fovea.tensor.ops.Attention;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,7 +22,9 @@ import java.util.Map;
  * A simple op breakdown of one LLaMA decode step (TinyLlama shapes, random weights, as {@link
  * LlamaBench}): the decoder layer is replayed op by op (the same Ops calls as LlamaDecoderLayer,
  * MultiHeadAttention and GatedMLP) with a timer around each, next to the model's own step.
- * Usage: {@code LlamaProfile [f32|bf16|q8_0] [layers] [context] [threads] [repeats]}.
+ * Usage: {@code LlamaProfile [f32|bf16|q8_0] [layers] [context] [threads] [repeats]}; with {@code
+ * -DgemvOnly=true} it then times gate/down/q/k projections alone at 1..threads threads (GB/s), with
+ * {@code -Dprefill=true} it only runs whole prefills (for a sampling profiler such as JFR).
  */
 public final class LlamaProfile {
   private LlamaProfile() {}
@@ -37,21 +36,9 @@ public final class LlamaProfile {
     int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
     int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 20;
     Parallel.setThreads(threads);
-    DType type = DType.valueOf(dtype.toUpperCase());
     Arena arena = Arena.ofShared();
-    LlamaForCausalLM model = new LlamaForCausalLM(LlamaBench.config(layers));
-    long[] seed = {1};
-    model.namedParameters().forEach((name, p) -> {
-      int[] shape = p.shape();
-      DType t = shape.length == 1 ? DType.F32 : type;
-      long n = Shapes.numel(shape);
-      MemorySegment seg = Buffers.random(arena, t, n, seed[0]++);
-      p.set(new Tensor(Storage.wrap(seg, t, n), shape, Shapes.contiguousStrides(shape), 0));
-    });
-    int[] prompt = new int[context];
-    for (int i = 0; i < context; i++) {
-      prompt[i] = (int) ((i * 7919L + 3) % 32000);
-    }
+    LlamaForCausalLM model = LlamaBench.randomModel(layers, dtype, arena);
+    int[] prompt = LlamaBench.prompt(context);
     if (Boolean.getBoolean("prefill")) {
       // whole prefills only (for a sampling profiler: -XX:StartFlightRecording)
       for (int r = 0; r < repeats; r++) {
@@ -63,11 +50,13 @@ public final class LlamaProfile {
       return;
     }
     DecodeState state = model.prefill(Inputs.ids(prompt), context + 8);
-    RotaryEmbedding rotary = RotaryEmbedding.halfSplit(10000.0);
-    int c = 2048;
-    int h = 32;
-    int hkv = 4;
-    int d = 64;
+    LlamaConfig cfg = model.config;
+    // LlamaRotary is package-private: the replay rotates with the same convention and theta, but
+    // builds its cos/sin tables per call where the model gathers them from cached ones
+    RotaryEmbedding rotary = RotaryEmbedding.halfSplit(cfg.ropeTheta());
+    int h = cfg.numAttentionHeads();
+    int hkv = cfg.numKeyValueHeads();
+    int d = cfg.headDim();
     float scale = (float) (1 / Math.sqrt(d));
     Map<String, Long> t = new LinkedHashMap<>();
     long stepNanos = 0;
@@ -153,7 +142,7 @@ public final class LlamaProfile {
       }
     }
     if (Boolean.getBoolean("gemvOnly")) {
-      // the gate projections alone, every layer in turn (the model's weights, one GEMV each)
+      // one projection of every layer in turn, each alone (the model's weights, one GEMV each)
       for (int thr = 1; thr <= threads; thr++) {
         Parallel.setThreads(thr);
         for (String which : new String[] {"gate_proj", "down_proj", "q_proj", "k_proj"}) {
@@ -161,18 +150,16 @@ public final class LlamaProfile {
           long bytes = 0;
           for (int r = 0; r < 10; r++) {
             try (Scope s = Scope.open(); var g = GradMode.disable()) {
-              Tensor x1 = Tensor.ones(1, 1, 2048);
-              Tensor x2 = Tensor.ones(1, 1, 5632);
               long t0 = System.nanoTime();
               bytes = 0;
               for (LlamaDecoderLayer layer : model.model.layers) {
-                var lin = switch (which) {
+                Linear lin = switch (which) {
                   case "gate_proj" -> layer.mlp.gateProj;
                   case "down_proj" -> layer.mlp.downProj;
                   case "q_proj" -> layer.selfAttn.qProj;
                   default -> layer.selfAttn.kProj;
                 };
-                lin.forward(which.equals("down_proj") ? x2 : x1);
+                lin.forward(Tensor.ones(1, 1, lin.inFeatures));
                 bytes += lin.weight.get().storage().segment().byteSize();
               }
               best = Math.min(best, System.nanoTime() - t0);
@@ -181,15 +168,6 @@ public final class LlamaProfile {
           System.out.printf("  %s x %d layers, %d threads: %.2f ms, %.1f GB/s%n", which, layers, thr, best / 1e6, bytes / (double) best);
         }
       }
-    }
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps_rollup"))) {
-        if (line.startsWith("AnonHuge") || line.startsWith("Rss")) {
-          System.out.println("  " + line);
-        }
-      }
-    } catch (java.io.IOException e) {
-      // not Linux
     }
     state.close();
     arena.close();

@@ -134,24 +134,20 @@ public final class LlavaImportance {
 
   /** grad-att with the backward along the last position only (spec 1.3.2, engine note). */
   public ImportanceMap gradAtt(RgbImage image, String question) {
-    requireLayer();
-    try (Scope scope = Scope.open()) {
-      LlavaInputs in;
-      try (var g = GradMode.disable()) {
-        in = model.prepare(ids(question, 1), processor.process(image).unsqueeze(0));
-      }
-      Tensor[] leaf = new Tensor[1];
-      try (DecodeState state = prefillAllButLast(in);
-          HookHandle h = model.addAttentionHook(layerPath, AttentionHook.replacing((ctx, p) -> leaf[0] = p.detach().requiresGrad(true)));
-          var g = GradMode.enable()) {
-        topLogProbability(model.languageModel.forward(last(in), state, false)).backward();
-      }
-      return gradAttMap(leaf[0], 0, in);
-    }
+    return gradAtt(image, question, false);
   }
 
   /** grad-att with a whole-sequence forward and backward, as the reference computes it. */
   public ImportanceMap gradAttFullBackward(RgbImage image, String question) {
+    return gradAtt(image, question, true);
+  }
+
+  /**
+   * The layer's probabilities become a leaf that keeps its gradient; the backward of v runs from a
+   * forward of the last position over a no-grad prefill of the others, or ({@code fullSequence})
+   * from a forward of the whole prompt (the probabilities then have every row; the last is used).
+   */
+  private ImportanceMap gradAtt(RgbImage image, String question, boolean fullSequence) {
     requireLayer();
     try (Scope scope = Scope.open()) {
       LlavaInputs in;
@@ -159,12 +155,13 @@ public final class LlavaImportance {
         in = model.prepare(ids(question, 1), processor.process(image).unsqueeze(0));
       }
       Tensor[] leaf = new Tensor[1];
-      try (DecodeState state = model.newState(1, in.length());
+      try (DecodeState state = fullSequence ? model.newState(1, in.length()) : prefillAllButLast(in);
           HookHandle h = model.addAttentionHook(layerPath, AttentionHook.replacing((ctx, p) -> leaf[0] = p.detach().requiresGrad(true)));
           var g = GradMode.enable()) {
-        topLogProbability(model.forward(in, state, false)).backward();
+        Tensor logits = fullSequence ? model.forward(in, state, false) : model.languageModel.forward(last(in), state, false);
+        topLogProbability(logits).backward();
       }
-      return gradAttMap(leaf[0], in.length() - 1, in);
+      return gradAttMap(leaf[0], fullSequence ? in.length() - 1 : 0, in);
     }
   }
 
