@@ -59,6 +59,21 @@ public final class Gemv {
    */
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   /**
+   * From this k on, BF16 rows go in pairs that share each x load ({@link #dotBf16Pair}): rows j and
+   * j + half of a chunk, so two weight streams a chunk-half apart. The BF16 kernel reads two bytes
+   * of x per weight byte, and once x (4k bytes) crowds L1 a lone stream slows down. On this
+   * project's 2-core Zen 5 VM (2026-11, 512 MiB of BF16 rows, gemv alone): single rows read 1
+   * thread 33 / 30 / 24.5 / 19 / 16 GB/s at k 2048 / 4096 / 5632 / 8192 / 11008, and 2 threads
+   * (slow memory phase) 41 / 40 / 36.5 / 33.5 / 31; paired from k 4096 on, 1 thread 30 / 28.5 /
+   * 26.5 / 26.5 and 2 threads 40.5 / 40.5 / 39.5 / 40. Below 4096 pairs lose (k 2048, 2 threads,
+   * fast phase, standalone harness: 49 against 62). Blocking k instead (16 rows per 2048-element
+   * x block) broke the stream: 13 GB/s. Pairs are bit-identical to single rows. F16 rows slow
+   * down the same way, but an F16 pair kernel (four conversions in one method) crossed C2's
+   * inlining budget and boxed its vectors (8 GB/s), so F16 keeps single rows; F32 reads one byte
+   * of x per weight byte and does not slow down with k (66-70 GB/s at 2 threads, k 2048-11008).
+   */
+  static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 4096);
+  /**
    * Weight bytes per parallel chunk, about (see {@link #chunks}; the scalar twin uses it as is).
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
    * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH): 64K-element chunks
@@ -335,6 +350,14 @@ public final class Gemv {
 
   private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
+    if (!f16 && k >= BF16_PAIR_K) {
+      // rows j and j + half share each x load: two weight streams half a chunk apart
+      long half = (j1 - j0) / 2;
+      for (long j = j0; j < j0 + half; j++) {
+        dotBf16Pair(w, wOffB + j * rs, half * rs, x, k, y, yOff + j, yOff + j + half, accumulate);
+      }
+      j0 += 2 * half;
+    }
     for (long j = j0; j < j1; j++) {
       float s = f16 ? dotF16(w, wOffB + j * rs, x, k) : dotBf16(w, wOffB + j * rs, x, k);
       store(y, yOff + j, s, accumulate);
@@ -358,6 +381,43 @@ public final class Gemv {
       b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 4L * L), b0);
     }
     return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, false);
+  }
+
+  /**
+   * Rows at byte offsets o0 and o0 + d1 at once, sharing the x loads; each row sees exactly the fma
+   * sequence of {@link #dotBf16}, so the results are bit-identical to two separate calls.
+   */
+  private static void dotBf16Pair(MemorySegment w, long o0, long d1, MemorySegment x, int k, MemorySegment y, long j0,
+      long j1, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0;
+    long o1 = o0 + d1;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 8L * L; d += 8L * L) {
+      FloatVector x0 = f32(x, 2 * d), x1 = f32(x, 2 * d + 4L * L);
+      FloatVector x2 = f32(x, 2 * d + 8L * L), x3 = f32(x, 2 * d + 12L * L);
+      IntVector v0 = i32(w, o0 + d), v1 = i32(w, o0 + d + 4L * L);
+      IntVector u0 = i32(w, o1 + d), u1 = i32(w, o1 + d + 4L * L);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b0);
+      a1 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
+      b1 = u0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b1);
+      a0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x2, a0);
+      b0 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x3, b0);
+      a1 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x2, a1);
+      b1 = u1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x3, b1);
+    }
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      FloatVector x0 = f32(x, 2 * d), x1 = f32(x, 2 * d + 4L * L);
+      IntVector v0 = i32(w, o0 + d), u0 = i32(w, o1 + d);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b0);
+      a1 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
+      b1 = u0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b1);
+    }
+    int i = (int) (d / 2);
+    store(y, j0, tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, i, k, false), accumulate);
+    store(y, j1, tail16(CpuMath.hsum(a1.add(b1)), w, o1, x, i, k, false), accumulate);
   }
 
   private static float tail16(float s, MemorySegment w, long o, MemorySegment x, int i, int k, boolean f16) {

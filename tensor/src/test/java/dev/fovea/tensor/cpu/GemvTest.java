@@ -136,6 +136,40 @@ class GemvTest {
     }
   }
 
+  /**
+   * Large-k BF16 rows run in pairs sharing the x loads ({@link Gemv#BF16_PAIR_K}); each must
+   * equal, bit for bit, the same row computed alone (a one-row call never pairs), at 1 and 2
+   * threads, with an odd row count, a k tail and padded rows. F16, which keeps single rows, must
+   * hold the same property.
+   */
+  @Test
+  void sixteenBitRowPairsEqualSingleRows() {
+    Random rnd = new Random(11);
+    for (DType t : new DType[] {DType.BF16, DType.F16}) {
+      for (int k : new int[] {Gemv.BF16_PAIR_K, Gemv.BF16_PAIR_K + 37, 5632}) {
+        int n = 301;
+        long rs = k + 3;
+        try (Arena arena = Arena.ofShared()) {
+          KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
+          KernelRef.Storage w = KernelRef.random(t, 2 + (n - 1) * rs + k, rnd, arena);
+          MemorySegment want = arena.allocate(4L * n, 64);
+          for (int j = 0; j < n; j++) {
+            Gemv.gemv(1, k, x.seg(), 0, 1, w.seg(), t, 2 + j * rs, rs, want, j, false);
+          }
+          for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            MemorySegment got = arena.allocate(4L * n, 64);
+            Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), t, 2, rs, got, 0, false);
+            int diff = KernelRef.firstBitDifference(want, got);
+            if (diff >= 0) {
+              fail(t + " k=" + k + " at " + threads + " threads: row " + diff + " differs from the row computed alone");
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void rejectsPartialBlocks() {
     try (Arena arena = Arena.ofShared()) {
