@@ -65,7 +65,11 @@ public final class Gemv {
    * project's 2-core Zen 5 VM (2026-11, 512 MiB of BF16 rows, gemv alone): single rows read 1
    * thread 33 / 30 / 24.5 / 19 / 16 GB/s at k 2048 / 4096 / 5632 / 8192 / 11008, and 2 threads
    * (slow memory phase) 41 / 40 / 36.5 / 33.5 / 31; paired from k 4096 on, 1 thread 30 / 28.5 /
-   * 26.5 / 26.5 and 2 threads 40.5 / 40.5 / 39.5 / 40. Below 4096 pairs lose (k 2048, 2 threads,
+   * 26.5 / 26.5 and 2 threads 40.5 / 40.5 / 39.5 / 40. As model layers (separate weights, best of
+   * 30 passes, separate processes alternating): 8 x [4096, 11008] (LLaMA-7B down_proj) 1 thread
+   * 16.3 -> 24.3 GB/s, 2 threads 30 -> 39; 22 x [2048, 5632] (TinyLlama) 25-27.5 -> 26-28.5 and
+   * 38.5-39 -> 39-40, within noise (the TinyLlama decode step did not move measurably). Below
+   * 4096 pairs lose (k 2048, 2 threads,
    * fast phase, standalone harness: 49 against 62). Blocking k instead (16 rows per 2048-element
    * x block) broke the stream: 13 GB/s. Pairs are bit-identical to single rows. F16 rows slow
    * down the same way, but an F16 pair kernel (four conversions in one method) crossed C2's
