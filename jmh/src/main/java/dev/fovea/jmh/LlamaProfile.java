@@ -51,9 +51,7 @@ public final class LlamaProfile {
     }
     DecodeState state = model.prefill(Inputs.ids(prompt), context + 8);
     LlamaConfig cfg = model.config;
-    // LlamaRotary is package-private: the replay rotates with the same convention and theta, but
-    // builds its cos/sin tables per call where the model gathers them from cached ones
-    RotaryEmbedding rotary = RotaryEmbedding.halfSplit(cfg.ropeTheta());
+    RotaryEmbedding rotary = model.model.layers.get(0).selfAttn.rotary(); // the model's own (cached tables)
     int h = cfg.numAttentionHeads();
     int hkv = cfg.numKeyValueHeads();
     int d = cfg.headDim();

@@ -119,6 +119,11 @@ public final class MultiHeadAttention extends Module {
     this.outProj = register(config.outProjName(), new Linear(h, config.embedDim(), config.outBias()));
   }
 
+  /** The rotary embedding applied to q and k, or null. */
+  public RotaryEmbedding rotary() {
+    return rotary;
+  }
+
   List<AttentionHook> attentionHooks() {
     return hooks;
   }

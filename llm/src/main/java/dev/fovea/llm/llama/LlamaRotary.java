@@ -63,16 +63,28 @@ final class LlamaRotary implements RotaryEmbedding {
 
   /** cos and sin gathered at {@code positions}: [T, D/2], or [B, 1, T, D/2] for positions [B, T]. */
   Tensor[] tables(Tensor positions) {
+    long[] ps = positions.toLongArray();
     long max = 0;
-    for (long p : positions.toLongArray()) {
+    boolean consecutive = positions.dim() == 1 || positions.size(0) == 1;
+    for (int i = 0; i < ps.length; i++) {
+      long p = ps[i];
       if (p < 0) {
         throw new LlamaException("rotary: negative position " + p);
       }
       max = Math.max(max, p);
+      consecutive &= i == 0 || p == ps[i - 1] + 1;
     }
     Tensor[] tab = ensure((int) max + 1);
-    Tensor cos = Ops.embedding(tab[0], positions);
-    Tensor sin = Ops.embedding(tab[1], positions);
+    Tensor cos;
+    Tensor sin;
+    if (consecutive && ps.length > 0) {
+      // one run of positions (every decode step, every unpadded prefill): rows of the tables, no gather
+      cos = tab[0].narrow(0, (int) ps[0], ps.length);
+      sin = tab[1].narrow(0, (int) ps[0], ps.length);
+    } else {
+      cos = Ops.embedding(tab[0], positions);
+      sin = Ops.embedding(tab[1], positions);
+    }
     if (positions.dim() == 2) {
       int b = positions.size(0);
       int t = positions.size(1);
