@@ -69,9 +69,8 @@ public final class Gemv {
    * 30 passes, separate processes alternating): 8 x [4096, 11008] (LLaMA-7B down_proj) 1 thread
    * 16.3 -> 24.3 GB/s, 2 threads 30 -> 39; 22 x [2048, 5632] (TinyLlama) 25-27.5 -> 26-28.5 and
    * 38.5-39 -> 39-40, within noise (the TinyLlama decode step did not move measurably). Below
-   * 4096 pairs lose (k 2048, 2 threads,
-   * fast phase, standalone harness: 49 against 62). Blocking k instead (16 rows per 2048-element
-   * x block) broke the stream: 13 GB/s. Pairs are bit-identical to single rows. F16 rows slow
+   * 4096 pairs lose (k 2048, 2 threads, fast phase, standalone harness: 49 against 62). Blocking
+   * k instead (16 rows per 2048-element x block) broke the stream: 13 GB/s. Pairs are bit-identical to single rows. F16 rows slow
    * down the same way, but an F16 pair kernel (four conversions in one method) crossed C2's
    * inlining budget and boxed its vectors (8 GB/s), so F16 keeps single rows; F32 reads one byte
    * of x per weight byte and does not slow down with k (66-70 GB/s at 2 threads, k 2048-11008).
