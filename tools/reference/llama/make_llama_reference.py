@@ -44,7 +44,7 @@ def write_safetensors(path, tensors):
     header = {}
     blobs = []
     offset = 0
-    codes = {np.float32: "F32", np.int32: "I32", np.float64: "F64", np.float16: "F16"}
+    codes = {np.float32: "F32", np.int32: "I32", np.float64: "F64", np.float16: "F16", np.uint8: "U8"}
     for name, arr in tensors.items():
         arr = np.ascontiguousarray(arr)
         code = codes[arr.dtype.type]

@@ -54,7 +54,7 @@ Synthetic pure-grad ratio (exact in float32): ratio[y, x] = ((37 x + 101 y) mod 
 import json
 import math
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
@@ -64,6 +64,8 @@ from PIL import Image
 torch.set_num_threads(1)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "llama"))
+from make_llama_reference import write_safetensors  # noqa: E402  (the tiny safetensors writer)
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 SHARED_IMAGES = os.path.abspath(os.path.join(REPO, "..", "shared", "data", "images"))
 OUT = os.path.join(REPO, "methods", "src", "test", "resources", "vicrop-geometry")
@@ -294,27 +296,6 @@ def edge_cases(res=336):
         print("%s: threshold %.9g, %d of %d pixels above, %d within 1e-6 of the threshold"
               % (name, thr, mask.sum(), mask.size, near))
     return meta, arrays
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    blobs = []
-    offset = 0
-    codes = {np.float32: "F32", np.uint8: "U8"}
-    for name, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
-        b = arr.tobytes()
-        header[name] = {"dtype": codes[arr.dtype.type], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def write_json(path, obj):

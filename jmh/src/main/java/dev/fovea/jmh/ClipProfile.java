@@ -8,8 +8,6 @@ import dev.fovea.tensor.cpu.Parallel;
 import dev.fovea.tensor.ops.Attention;
 import dev.fovea.vit.clip.ClipVisionConfig;
 import dev.fovea.vit.clip.ClipVisionTransformer;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -30,7 +28,7 @@ public final class ClipProfile {
     ClipVisionTransformer tower = new ClipVisionTransformer(c);
     tower.initRandom(42);
     Tensor pixels = Tensor.randn(new Random(1), batch, 3, c.imageSize(), c.imageSize());
-    Map<String, Long> t = new LinkedHashMap<>();
+    OpTimes t = new OpTimes();
     for (int r = 0; r <= repeats; r++) {
       if (r == 1) {
         t.clear(); // the first pass warms up the JIT
@@ -39,7 +37,7 @@ public final class ClipProfile {
       try (Scope s = Scope.open()) {
         long t0 = System.nanoTime();
         Tensor h = tower.preLayrnorm.forward(tower.embeddings.forward(pixels));
-        add(t, "embeddings + pre_layrnorm", t0);
+        t.add("embeddings + pre_layrnorm", t0);
         int b = h.size(0);
         int n = h.size(1);
         int d = c.hiddenSize();
@@ -49,57 +47,48 @@ public final class ClipProfile {
           var a = layer.selfAttn;
           t0 = System.nanoTime();
           Tensor x = layer.layerNorm1.forward(h);
-          add(t, "layer_norm1 + layer_norm2", t0);
+          t.add("layer_norm1 + layer_norm2", t0);
           t0 = System.nanoTime();
           Tensor q = a.qProj.forward(x).reshape(b, n, heads, hd).transpose(1, 2);
           Tensor k = a.kProj.forward(x).reshape(b, n, heads, hd).transpose(1, 2);
           Tensor v = a.vProj.forward(x).reshape(b, n, heads, hd).transpose(1, 2);
-          add(t, "q/k/v_proj (GEMM)", t0);
+          t.add("q/k/v_proj (GEMM)", t0);
           t0 = System.nanoTime();
           Tensor o = Attention.attention(q, k, v, null, false, a.config.scale(), false).output();
-          add(t, "attention core (fused softmax(QK^T)V)", t0);
+          t.add("attention core (fused softmax(QK^T)V)", t0);
           t0 = System.nanoTime();
           Tensor merged = o.transpose(1, 2).reshape(b, n, d);
-          add(t, "head merge (transpose copy)", t0);
+          t.add("head merge (transpose copy)", t0);
           t0 = System.nanoTime();
           Tensor y = a.outProj.forward(merged);
-          add(t, "out_proj (GEMM)", t0);
+          t.add("out_proj (GEMM)", t0);
           t0 = System.nanoTime();
           h = Ops.add(h, y);
-          add(t, "residual adds", t0);
+          t.add("residual adds", t0);
           t0 = System.nanoTime();
           Tensor x2 = layer.layerNorm2.forward(h);
-          add(t, "layer_norm1 + layer_norm2", t0);
+          t.add("layer_norm1 + layer_norm2", t0);
           t0 = System.nanoTime();
           Tensor f = layer.mlp.fc1.forward(x2);
-          add(t, "fc1 (GEMM)", t0);
+          t.add("fc1 (GEMM)", t0);
           t0 = System.nanoTime();
           f = Ops.quickGelu(f);
-          add(t, "quick_gelu", t0);
+          t.add("quick_gelu", t0);
           t0 = System.nanoTime();
           f = layer.mlp.fc2.forward(f);
-          add(t, "fc2 (GEMM)", t0);
+          t.add("fc2 (GEMM)", t0);
           t0 = System.nanoTime();
           h = Ops.add(h, f);
-          add(t, "residual adds", t0);
+          t.add("residual adds", t0);
         }
         t0 = System.nanoTime();
         tower.postLayernorm.forward(h.select(1, 0)).get(0, 0);
-        add(t, "post_layernorm", t0);
+        t.add("post_layernorm", t0);
       }
-      add(t, "TOTAL", whole);
+      t.add(OpTimes.TOTAL, whole);
     }
-    double total = t.get("TOTAL") / 1e6 / repeats;
+    double total = t.totalMs(repeats);
     System.out.printf("%s batch %d threads %d: %.1f ms per forward (mean of %d)%n", model, batch, threads, total, repeats);
-    for (Map.Entry<String, Long> e : t.entrySet()) {
-      if (!e.getKey().equals("TOTAL")) {
-        double ms = e.getValue() / 1e6 / repeats;
-        System.out.printf("  %-40s %9.1f ms  %5.1f%%%n", e.getKey(), ms, 100 * ms / total);
-      }
-    }
-  }
-
-  private static void add(Map<String, Long> t, String key, long t0) {
-    t.merge(key, System.nanoTime() - t0, Long::sum);
+    t.print(repeats, 40, 1);
   }
 }

@@ -15,8 +15,6 @@ import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.tensor.cpu.Parallel;
 import dev.fovea.tensor.ops.Attention;
 import java.lang.foreign.Arena;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * A simple op breakdown of one LLaMA decode step (TinyLlama shapes, random weights, as {@link
@@ -56,7 +54,7 @@ public final class LlamaProfile {
     int hkv = cfg.numKeyValueHeads();
     int d = cfg.headDim();
     float scale = (float) (1 / Math.sqrt(d));
-    Map<String, Long> t = new LinkedHashMap<>();
+    OpTimes t = new OpTimes();
     long stepNanos = 0;
     for (int r = 0; r <= repeats; r++) {
       if (r == 1) {
@@ -72,73 +70,68 @@ public final class LlamaProfile {
         long t0 = System.nanoTime();
         Tensor x = model.embed(Tensor.ofInts(new int[] {17}, 1, 1));
         Tensor pos = Tensor.ofInts(new int[] {context}, 1);
-        add(t, "embed", t0);
+        t.add("embed", t0);
         for (int li = 0; li < layers; li++) {
           LlamaDecoderLayer layer = model.model.layers.get(li);
           KvCache cache = state.cache(li);
           var a = layer.selfAttn;
           t0 = System.nanoTime();
           Tensor n1 = layer.inputLayernorm.forward(x);
-          add(t, "rms norms", t0);
+          t.add("rms norms", t0);
           t0 = System.nanoTime();
           Tensor[] qkv = Linear.forwardShared(n1, a.qProj, a.kProj, a.vProj);
           Tensor q = qkv[0].reshape(1, 1, h, d).transpose(1, 2);
           Tensor k = qkv[1].reshape(1, 1, hkv, d).transpose(1, 2);
           Tensor v = qkv[2].reshape(1, 1, hkv, d).transpose(1, 2);
-          add(t, "q/k/v_proj (one pass)", t0);
+          t.add("q/k/v_proj (one pass)", t0);
           t0 = System.nanoTime();
           q = rotary.apply(q, pos);
           k = rotary.apply(k, pos);
-          add(t, "rotary (q, k)", t0);
+          t.add("rotary (q, k)", t0);
           t0 = System.nanoTime();
           Tensor[] kv = cache.append(k, v);
-          add(t, "cache append", t0);
+          t.add("cache append", t0);
           t0 = System.nanoTime();
           Tensor o = Attention.attention(q, kv[0], kv[1], null, true, scale, false).output();
           o.get(0, 0, 0, 0);
-          add(t, "attention (fused)", t0);
+          t.add("attention (fused)", t0);
           cache.truncate(context);
           t0 = System.nanoTime();
           Tensor merged = o.transpose(1, 2).reshape(1, 1, h * d);
           Tensor y = a.outProj.forward(merged);
-          add(t, "o_proj (+ head merge)", t0);
+          t.add("o_proj (+ head merge)", t0);
           t0 = System.nanoTime();
           Tensor h1 = Ops.add(x, y);
-          add(t, "residual adds", t0);
+          t.add("residual adds", t0);
           t0 = System.nanoTime();
           Tensor n2 = layer.postAttentionLayernorm.forward(h1);
-          add(t, "rms norms", t0);
+          t.add("rms norms", t0);
           t0 = System.nanoTime();
           Tensor[] gu = Linear.forwardShared(n2, layer.mlp.gateProj, layer.mlp.upProj);
-          add(t, "gate/up_proj (one pass)", t0);
+          t.add("gate/up_proj (one pass)", t0);
           t0 = System.nanoTime();
           Tensor m = Ops.mul(Ops.silu(gu[0]), gu[1]);
-          add(t, "silu * up", t0);
+          t.add("silu * up", t0);
           t0 = System.nanoTime();
           Tensor dn = layer.mlp.downProj.forward(m);
-          add(t, "down_proj", t0);
+          t.add("down_proj", t0);
           t0 = System.nanoTime();
           x = Ops.add(h1, dn);
-          add(t, "residual adds", t0);
+          t.add("residual adds", t0);
         }
         t0 = System.nanoTime();
         Tensor n = model.model.norm.forward(x);
-        add(t, "rms norms", t0);
+        t.add("rms norms", t0);
         t0 = System.nanoTime();
         Ops.linear(n, model.lmHead.weight.get(), null).toFloatArray();
-        add(t, "lm_head (+ copy out)", t0);
+        t.add("lm_head (+ copy out)", t0);
       }
-      add(t, "TOTAL", whole);
+      t.add(OpTimes.TOTAL, whole);
     }
-    double total = t.get("TOTAL") / 1e6 / repeats;
+    double total = t.totalMs(repeats);
     System.out.printf("%s layers %d context %d threads %d: model.step %.1f ms, replay %.1f ms (mean of %d)%n", dtype, layers, context, threads,
         stepNanos / 1e6 / repeats, total, repeats);
-    for (Map.Entry<String, Long> e : t.entrySet()) {
-      if (!e.getKey().equals("TOTAL")) {
-        double ms = e.getValue() / 1e6 / repeats;
-        System.out.printf("  %-28s %9.2f ms  %5.1f%%%n", e.getKey(), ms, 100 * ms / total);
-      }
-    }
+    t.print(repeats, 28, 2);
     if (Boolean.getBoolean("gemvOnly")) {
       // one projection of every layer in turn, each alone (the model's weights, one GEMV each)
       for (int thr = 1; thr <= threads; thr++) {
@@ -169,9 +162,5 @@ public final class LlamaProfile {
     }
     state.close();
     arena.close();
-  }
-
-  private static void add(Map<String, Long> t, String key, long t0) {
-    t.merge(key, System.nanoTime() - t0, Long::sum);
   }
 }
