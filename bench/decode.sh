@@ -7,9 +7,12 @@
 #   LAYERS=4 CONTEXT=300 ...     other shapes; JMH_ARGS='...' extra JMH options
 #
 # Prints the JMH table and torch's JSON lines on stderr, then one `name: value` line per figure:
-#   read_bandwidth_gbps                        SIMD read of 1 GiB, engine threads (GB/s, 1e9)
+#   read_bandwidth_gbps                        SIMD read of a 1 GiB buffer, engine threads, own fork (GB/s, 1e9)
+#   <dtype>_weight_read_gbps                   read of the model's own weights in the decode fork, before
+#                                              each measurement iteration (mean; this VM's memory speed
+#                                              differs between processes, so the bound uses this one)
 #   <dtype>_weight_bytes_per_token             bytes of every weight a decode step reads (embedding row ignored)
-#   <dtype>_decode_bound_tokens_per_s          read_bandwidth / weight bytes per token
+#   <dtype>_decode_bound_tokens_per_s          <dtype>_weight_read_gbps / weight bytes per token
 #   fovea_<dtype>_prefill_tokens_per_s, fovea_<dtype>_decode_tokens_per_s
 #   fovea_<dtype>_decode_fraction_of_bound     decode tokens/s / bound (target >= 0.8 for f32, bf16)
 #   fovea_q8_0_decode_vs_bf16                  (target > 1)
@@ -43,16 +46,18 @@ CONTEXT=${CONTEXT:-600}
 mvn -q -o -pl jmh -am -DskipTests package 1>&2
 
 OUT=${OUT:-jmh/target/decode.json}
+LOG=${LOG:-jmh/target/decode-jmh.log}
 # shellcheck disable=SC2086
 "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
-  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench' 1>&2
+  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench' \
+  | tee "$LOG" 1>&2
 
 TORCH_OUT=${TORCH_OUT:-jmh/target/decode-torch.jsonl}
 # shellcheck disable=SC2086
 "$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
 
-"$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" <<'PYEOF'
-import json, sys
+"$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" "$LOG" <<'PYEOF'
+import json, re, sys
 
 rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
@@ -66,6 +71,11 @@ for r in rows:
         bw = int(p["mib"]) * 2**20 / s
     else:
         fovea[(name, p["dtype"])] = s
+weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
+for line in open(sys.argv[5]):
+    m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
+    if m:
+        weight_bw[m.group(1)] = float(m.group(2)) * 1e9
 torch = {}
 for line in open(sys.argv[2]):
     j = json.loads(line)
@@ -83,8 +93,10 @@ if bw:
     out.append(f"read_bandwidth_gbps: {bw / 1e9:.2f}")
 for d in ("f32", "bf16", "q8_0"):
     wb = elems * size[d] + norms
+    if d in weight_bw:
+        out.append(f"{d}_weight_read_gbps: {weight_bw[d] / 1e9:.2f}")
     out.append(f"{d}_weight_bytes_per_token: {wb:.0f}")
-    bound = bw / wb if bw else None
+    bound = weight_bw[d] / wb if d in weight_bw else None
     if bound:
         out.append(f"{d}_decode_bound_tokens_per_s: {bound:.2f}")
     pf, dc = fovea.get(("prefill", d)), fovea.get(("decode", d))

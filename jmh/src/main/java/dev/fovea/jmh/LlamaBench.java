@@ -27,6 +27,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * A LLaMA decoder with TinyLlama-1.1B shapes (22 layers, hidden 2048, intermediate 5632, 32 heads,
@@ -35,7 +38,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code prefill}: a fresh state and one batched pass over {@code context} prompt tokens;
- *   <li>{@code decode}: one step at context {@code context} (the state is rolled back after each step);
+ *   <li>{@code decode}: one step at context {@code context} (the state is rolled back after each step).
+ *       Before each of its iterations the fork also reads every weight once ({@link WeightReads},
+ *       best of two passes) and at the end prints the mean of those rates over the measurement
+ *       iterations as a line {@code fovea-weight-read dtype=<dtype> gbps=<mean> min=<min>
+ *       max=<max>}: the read bandwidth of the same pages in the same process, which {@code
+ *       bench/decode.sh} divides the weight bytes per token by for the decode bound;
  *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
  *       layer) in F32, the GEMM figure prefill is compared with (only for dtype f32).
  * </ul>
@@ -64,6 +72,8 @@ public class LlamaBench {
   private DecodeState state;
   private int[] prompt;
   private Tensor x;
+  private WeightReads reads;
+  private final List<Double> readGbps = new java.util.ArrayList<>();
 
   /** TinyLlama-1.1B's shapes with {@code layers} layers. */
   public static LlamaConfig config(int layers) {
@@ -110,10 +120,32 @@ public class LlamaBench {
     try (var s = dev.fovea.tensor.Scope.open()) {
       x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());
     }
+    reads = new WeightReads(model.namedParameters().values().stream().map(p -> {
+      Tensor w = p.get();
+      return w.storage().segment();
+    }).toList());
+  }
+
+  /** Decode only: the weights' read bandwidth right before the iteration (best of two passes). */
+  @Setup(Level.Iteration)
+  public void readWeights(BenchmarkParams benchmark, IterationParams iteration) {
+    if (!benchmark.getBenchmark().endsWith(".decode")) {
+      return;
+    }
+    double best = Math.max(reads.pass(), reads.pass());
+    if (iteration.getType() == IterationType.MEASUREMENT) {
+      readGbps.add(best);
+    }
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    if (!readGbps.isEmpty()) {
+      double mean = readGbps.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+      System.out.printf("%nfovea-weight-read dtype=%s gbps=%.2f min=%.2f max=%.2f bytes=%d%n", dtype, mean,
+          readGbps.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+          readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes());
+    }
     state.close();
     arena.close();
   }

@@ -22,7 +22,10 @@ import java.lang.foreign.Arena;
  * MultiHeadAttention and GatedMLP) with a timer around each, next to the model's own step.
  * Usage: {@code LlamaProfile [f32|bf16|q8_0] [layers] [context] [threads] [repeats]}; with {@code
  * -DgemvOnly=true} it then times gate/down/q/k projections alone at 1..threads threads (GB/s), with
- * {@code -Dprefill=true} it only runs whole prefills (for a sampling profiler such as JFR).
+ * {@code -DgemvSeq=true} every GEMV of a step in the step's order and nothing else (mean ms), with
+ * {@code -DattnTwice=true} the attention once more right after (K/V then warm in cache), and with
+ * {@code -Dprefill=true} it only runs whole prefills (for a sampling profiler such as JFR). It
+ * always prints the read bandwidth of the model's weights in this process ({@link WeightReads}).
  */
 public final class LlamaProfile {
   private LlamaProfile() {}
@@ -95,6 +98,11 @@ public final class LlamaProfile {
           Tensor o = Attention.attention(q, kv[0], kv[1], null, true, scale, false).output();
           o.get(0, 0, 0, 0);
           t.add("attention (fused)", t0);
+          if (Boolean.getBoolean("attnTwice")) {
+            t0 = System.nanoTime();
+            Attention.attention(q, kv[0], kv[1], null, true, scale, false).output().get(0, 0, 0, 0);
+            t.add("attention again (K/V warm)", t0);
+          }
           cache.truncate(context);
           t0 = System.nanoTime();
           Tensor merged = o.transpose(1, 2).reshape(1, 1, h * d);
@@ -132,6 +140,48 @@ public final class LlamaProfile {
     System.out.printf("%s layers %d context %d threads %d: model.step %.1f ms, replay %.1f ms (mean of %d)%n", dtype, layers, context, threads,
         stepNanos / 1e6 / repeats, total, repeats);
     t.print(repeats, 28, 2);
+    WeightReads reads = new WeightReads(model.namedParameters().values().stream().map(p -> p.get().storage().segment()).toList());
+    double bw = 0;
+    for (int i = 0; i < 3; i++) {
+      bw = Math.max(bw, reads.pass());
+    }
+    System.out.printf("  weights read at %.1f GB/s (best of 3 passes, this process)%n", bw);
+    if (Boolean.getBoolean("gemvSeq")) {
+      // every GEMV of a step in the step's order, nothing else (mean over the repeats)
+      Tensor x1 = Tensor.ones(1, 1, cfg.hiddenSize()).copyTo(Scope.global());
+      Tensor xi = Tensor.ones(1, 1, cfg.intermediateSize()).copyTo(Scope.global());
+      Tensor xo = Tensor.ones(1, 1, h * d).copyTo(Scope.global());
+      OpTimes g2 = new OpTimes();
+      for (int r = 0; r <= repeats; r++) {
+        if (r == 1) {
+          g2.clear();
+        }
+        long whole = System.nanoTime();
+        try (Scope s = Scope.open(); var g = GradMode.disable()) {
+          for (LlamaDecoderLayer layer : model.model.layers) {
+            long t0 = System.nanoTime();
+            Linear.forwardShared(x1, layer.selfAttn.qProj, layer.selfAttn.kProj, layer.selfAttn.vProj);
+            g2.add("q/k/v", t0);
+            t0 = System.nanoTime();
+            layer.selfAttn.outProj.forward(xo);
+            g2.add("o_proj", t0);
+            t0 = System.nanoTime();
+            Linear.forwardShared(x1, layer.mlp.gateProj, layer.mlp.upProj);
+            g2.add("gate/up", t0);
+            t0 = System.nanoTime();
+            layer.mlp.downProj.forward(xi);
+            g2.add("down", t0);
+          }
+          long t0 = System.nanoTime();
+          model.lmHead.forward(x1);
+          g2.add("lm_head", t0);
+        }
+        g2.add(OpTimes.TOTAL, whole);
+      }
+      double ms = g2.totalMs(repeats);
+      System.out.printf("GEMVs of a step alone: %.1f ms%n", ms);
+      g2.print(repeats, 28, 2);
+    }
     if (Boolean.getBoolean("gemvOnly")) {
       // one projection of every layer in turn, each alone (the model's weights, one GEMV each)
       for (int thr = 1; thr <= threads; thr++) {

@@ -27,11 +27,19 @@ public final class KvCache {
   private final Tensor values; // [B, Hkv, capacity, D]
   private int length;
 
-  /** An empty cache for {@code capacity} positions, its memory taken from {@code scope}. */
+  /**
+   * An empty cache for {@code capacity} positions, its memory taken from {@code scope}. Keys are
+   * stored position-minor, [B, Hkv, D, capacity] in memory, and seen as the view [B, Hkv,
+   * capacity, D] with strides (Hkv D cap, D cap, 1, cap): a decode step's attention then scores L
+   * keys per vector fma with no horizontal sum per key (the fused kernel's key-major path), and a
+   * prefill's Q K^T reads K^T row-major. Values stay [B, Hkv, capacity, D] (the output sums rows
+   * of them).
+   */
   public KvCache(Scope scope, int batch, int kvHeads, int capacity, int headDim) {
     int[] shape = {batch, kvHeads, capacity, headDim};
     long n = Shapes.numel(shape);
-    this.keys = new Tensor(scope.allocateStorage(DType.F32, n), shape, Shapes.contiguousStrides(shape), 0);
+    long[] keyStrides = {(long) kvHeads * headDim * capacity, (long) headDim * capacity, 1, capacity};
+    this.keys = new Tensor(scope.allocateStorage(DType.F32, n), shape, keyStrides, 0);
     this.values = new Tensor(scope.allocateStorage(DType.F32, n), shape, Shapes.contiguousStrides(shape), 0);
   }
 

@@ -200,8 +200,13 @@ public final class CpuMath {
    */
   public static FloatVector exp(FloatVector hi, FloatVector lo) {
     FloatVector x = hi.add(lo);
-    FloatVector k = x.max(V_LO).min(V_HI).fma(V_LOG2E, V_RINT).sub(V_RINT);
-    FloatVector r = k.fma(V_NLN2_LO, k.fma(V_NLN2_HI, hi.max(V_HLO).min(V_HHI))).add(lo);
+    // Lanes whose result is 0 compute exp(0) instead of exp(EXP_LO): that would go through
+    // subnormal products, which cost a microcode assist each on this project's Zen 5 (a peaked
+    // softmax of 600 scores ran 2.3x slower). Every other lane computes exactly as before.
+    VectorMask<Float> under = x.lt(V_LO);
+    FloatVector h = hi.blend(V_ZERO, under);
+    FloatVector k = x.blend(V_ZERO, under).min(V_HI).fma(V_LOG2E, V_RINT).sub(V_RINT);
+    FloatVector r = k.fma(V_NLN2_LO, k.fma(V_NLN2_HI, h.max(V_HLO).min(V_HHI))).add(lo.blend(V_ZERO, under));
     FloatVector p = V_E0.fma(r, V_E1).fma(r, V_E2).fma(r, V_E3).fma(r, V_E4).fma(r, V_E5);
     FloatVector er = r.mul(r).fma(p, r).add(V_ONE);
     IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
@@ -209,7 +214,7 @@ public final class CpuMath {
     FloatVector y = er.mul(k1.add(V_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
         .mul(ki.sub(k1).add(V_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     // outside [EXP_LO, EXP_HI] the result is 0 or +inf (the clamped lanes computed garbage); NaN stays
-    return y.blend(V_ZERO, x.lt(V_LO)).blend(V_INF, x.compare(VectorOperators.GT, V_HI)).blend(x, x.test(VectorOperators.IS_NAN));
+    return y.blend(V_ZERO, under).blend(V_INF, x.compare(VectorOperators.GT, V_HI)).blend(x, x.test(VectorOperators.IS_NAN));
   }
 
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[SP.length()]);

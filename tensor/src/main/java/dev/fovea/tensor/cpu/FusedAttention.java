@@ -9,6 +9,7 @@ import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,6 +62,11 @@ final class FusedAttention {
     long[] vst = v.strides();
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
+    if (SIMD && Tq < SMALL_BQ && kst[2] == 1 && kst[3] != 1) {
+      keyMajorDecode(B, Hkv, Tq, D, Tk, group, qs, q.offset(), qst, ks, k.offset(), kst, vs, v.offset(), vst, os, out.offset(), ost, bsg,
+          bias == null ? 0 : bias.offset(), bst, scale, causal);
+      return;
+    }
     int blocks = (Tq + BQ - 1) / BQ;
     int workers = Parallel.threads();
     int rows = Math.min(BQ, Tq);
@@ -142,6 +148,12 @@ final class FusedAttention {
       sc.set(F32, (sOff + j) * 4, x);
     }
     RowKernels.softmaxRow(sc, sOff, sc, sOff, visible, false);
+    values(vs, ve, vj, vd, os, oe, od, D, visible, sc, sOff);
+  }
+
+  /** o = sum_j p_j v_j over the {@code visible} probabilities at sOff (see {@link #smallRow} for the order). */
+  private static void values(MemorySegment vs, long ve, long vj, long vd, MemorySegment os, long oe, long od, int D,
+      int visible, MemorySegment sc, long sOff) {
     int d = 0;
     if (SIMD && vd == 1 && od == 1) {
       for (; d + 4 * L <= D; d += 4 * L) {
@@ -157,6 +169,249 @@ final class FusedAttention {
         acc = Math.fma(sc.get(F32, (sOff + j) * 4), vs.get(F32, (ve + j * vj + d * vd) * 4), acc);
       }
       os.set(F32, (oe + d * od) * 4, acc);
+    }
+  }
+
+  /**
+   * Decode steps (fewer than {@value #SMALL_BQ} queries) over keys stored position-minor (k [B, Hkv,
+   * Tk, D] with unit stride along Tk, as {@code KvCache} keeps them: K^T [D, Tk] per kv head). A
+   * chunk is one (batch, kv head, query row) and serves every query head of that kv head's group:
+   *
+   * <ul>
+   *   <li>scores without a horizontal sum per key: eight rows of K^T at a time stream through, and
+   *       for each head s[j..j+L) = fma(K^T[d, j..j+L), q[d], s) over those rows (partial sums in
+   *       scratch between blocks), so each score is one fma chain, d ascending from 0, whether a
+   *       full or a masked last vector computes it: independent of Tk's alignment and of threads;
+   *   <li>s * scale (+ bias), then each head's softmax row;
+   *   <li>outputs four heads at a time ({@link #values4Heads2}): each value vector is loaded once for
+   *       the four; the heads left over (groups not a multiple of four) use {@link #values}.
+   * </ul>
+   *
+   * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; 1 thread, this project's
+   * Zen 5 VM, 2026-11, op alone): 150 us with row-major keys (a horizontal sum per key) -> 62 us.
+   */
+  private static void keyMajorDecode(int B, int Hkv, int Tq, int D, int Tk, int group, MemorySegment qs, long qOff, long[] qst,
+      MemorySegment ks, long kOff, long[] kst, MemorySegment vs, long vOff, long[] vst, MemorySegment os, long oOff, long[] ost,
+      MemorySegment bsg, long bOff, long[] bst, float scale, boolean causal) {
+    int workers = Parallel.threads();
+    long perWorker = (long) group * Tk;
+    MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
+    Parallel.forChunks(B * Hkv * Tq, (chunk, worker) -> {
+      int i = chunk % Tq;
+      int hk = (chunk / Tq) % Hkv;
+      int b = chunk / (Tq * Hkv);
+      int visible = causal ? Math.max(0, Math.min(Tk, i + (Tk - Tq) + 1)) : Tk;
+      long sBase = worker * perWorker;
+      long ke = kOff + b * kst[0] + hk * kst[1];
+      long kd = kst[3];
+      long qBase = qOff + b * qst[0] + i * qst[2];
+      int h0 = hk * group;
+      // scores: K^T read row by row (eight rows at a time), each head's partial sums kept in scratch
+      scratch.asSlice(sBase * 4, (long) group * Tk * 4).fill((byte) 0);
+      long qh = qst[1];
+      long qd = qst[3];
+      int r = 0;
+      for (; r + 8 <= D; r += 8) {
+        scoreRows8(qs, qBase + h0 * qh + r * qd, qh, qd, group, ks, ke + r * kd, kd, visible, scratch, sBase, Tk);
+      }
+      for (; r < D; r++) {
+        scoreRows1(qs, qBase + h0 * qh + r * qd, qh, group, ks, ke + r * kd, visible, scratch, sBase, Tk);
+      }
+      // softmax of each head's row, then the outputs: four heads at a time share each value row
+      long ve = vOff + b * vst[0] + hk * vst[1];
+      long oh = oOff + b * ost[0] + i * ost[2];
+      for (int g = 0; g < group; g++) {
+        int h = h0 + g;
+        if (visible > 0) {
+          long row = sBase + (long) g * Tk;
+          long biasRow = bsg == null ? -1 : bOff + b * bst[0] + h * bst[1] + i * bst[2];
+          softmaxRow(scratch, row, visible, visible, scale, bsg, biasRow, bsg == null ? 0 : bst[3]);
+        }
+      }
+      int g = 0;
+      if (visible > 0 && vst[3] == 1 && ost[3] == 1) {
+        for (; g + 4 <= group; g += 4) {
+          long oe = oh + (h0 + g) * ost[1];
+          long row = sBase + (long) g * Tk;
+          int d = 0;
+          for (; d + 2 * L <= D; d += 2 * L) {
+            values4Heads2(scratch, row, Tk, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
+          }
+          for (; d + L <= D; d += L) {
+            values4Heads(scratch, row, Tk, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
+          }
+          for (int gg = g; gg < g + 4; gg++) {
+            valuesScalar(scratch, row + (long) (gg - g) * Tk, vs, ve, vst[2], 1, os, oe + (gg - g) * ost[1], 1, d, D, visible);
+          }
+        }
+      }
+      for (; g < group; g++) {
+        long oe = oh + (h0 + g) * ost[1];
+        if (visible == 0) {
+          for (int d = 0; d < D; d++) {
+            os.set(F32, (oe + d * ost[3]) * 4, 0f);
+          }
+        } else {
+          values(vs, ve, vst[2], vst[3], os, oe, ost[3], D, visible, scratch, sBase + (long) g * Tk);
+        }
+      }
+    });
+  }
+
+  /**
+   * o_g[0, L) = sum_j p_g[j] v_j[0, L) for four heads g (probability rows pStride apart, outputs
+   * oStride apart) over one value column block: each value vector is loaded once for the four, and
+   * each head's sum is one fma chain, j ascending.
+   */
+  private static void values4Heads(MemorySegment p, long pOff, long pStride, MemorySegment vs, long ve, long vj, MemorySegment os, long oe,
+      long oStride, int n) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+    for (int j = 0; j < n; j++) {
+      FloatVector x = FloatVector.fromMemorySegment(S, vs, (ve + j * vj) * 4, LE);
+      a0 = x.fma(FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4)), a0);
+      a1 = x.fma(FloatVector.broadcast(S, p.get(F32, (p1 + j) * 4)), a1);
+      a2 = x.fma(FloatVector.broadcast(S, p.get(F32, (p2 + j) * 4)), a2);
+      a3 = x.fma(FloatVector.broadcast(S, p.get(F32, (p3 + j) * 4)), a3);
+    }
+    a0.intoMemorySegment(os, oe * 4, LE);
+    a1.intoMemorySegment(os, (oe + oStride) * 4, LE);
+    a2.intoMemorySegment(os, (oe + 2 * oStride) * 4, LE);
+    a3.intoMemorySegment(os, (oe + 3 * oStride) * 4, LE);
+  }
+
+  /** {@link #values4Heads} over two column vectors: eight chains. */
+  private static void values4Heads2(MemorySegment p, long pOff, long pStride, MemorySegment vs, long ve, long vj, MemorySegment os, long oe,
+      long oStride, int n) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
+    for (int j = 0; j < n; j++) {
+      long r = (ve + j * vj) * 4;
+      FloatVector x = FloatVector.fromMemorySegment(S, vs, r, LE);
+      FloatVector y = FloatVector.fromMemorySegment(S, vs, r + 4L * L, LE);
+      FloatVector q0 = FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4));
+      FloatVector q1 = FloatVector.broadcast(S, p.get(F32, (p1 + j) * 4));
+      FloatVector q2 = FloatVector.broadcast(S, p.get(F32, (p2 + j) * 4));
+      FloatVector q3 = FloatVector.broadcast(S, p.get(F32, (p3 + j) * 4));
+      a0 = x.fma(q0, a0);
+      b0 = y.fma(q0, b0);
+      a1 = x.fma(q1, a1);
+      b1 = y.fma(q1, b1);
+      a2 = x.fma(q2, a2);
+      b2 = y.fma(q2, b2);
+      a3 = x.fma(q3, a3);
+      b3 = y.fma(q3, b3);
+    }
+    long o = oe * 4;
+    a0.intoMemorySegment(os, o, LE);
+    b0.intoMemorySegment(os, o + 4L * L, LE);
+    a1.intoMemorySegment(os, o + oStride * 4, LE);
+    b1.intoMemorySegment(os, o + oStride * 4 + 4L * L, LE);
+    a2.intoMemorySegment(os, o + 2 * oStride * 4, LE);
+    b2.intoMemorySegment(os, o + 2 * oStride * 4 + 4L * L, LE);
+    a3.intoMemorySegment(os, o + 3 * oStride * 4, LE);
+    b3.intoMemorySegment(os, o + 3 * oStride * 4 + 4L * L, LE);
+  }
+
+  /** o[d0, D) = sum_j p_j v_j[d0, D), one scalar fma chain per element, j ascending. */
+  private static void valuesScalar(MemorySegment p, long pOff, MemorySegment vs, long ve, long vj, long vd, MemorySegment os, long oe, long od,
+      int d0, int D, int n) {
+    for (int d = d0; d < D; d++) {
+      float acc = 0f;
+      for (int j = 0; j < n; j++) {
+        acc = Math.fma(p.get(F32, (pOff + j) * 4), vs.get(F32, (ve + j * vj + d * vd) * 4), acc);
+      }
+      os.set(F32, (oe + d * od) * 4, acc);
+    }
+  }
+
+  /**
+   * Adds rows d..d+7 of K^T (at ke, row stride kd) to the scores of {@code group} heads: s[g][j] =
+   * fma(K^T[d+7, j], q_g[d+7], ... fma(K^T[d, j], q_g[d], s[g][j])), so over all d each score is
+   * one fma chain per score, d ascending from 0 (scratch starts at zero). The eight rows stream
+   * sequentially; their vectors at j serve every head of the group.
+   */
+  private static void scoreRows8(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int n,
+      MemorySegment s, long sOff, long sh) {
+    long kdb = kd * 4;
+    int j = 0;
+    for (; j + L <= n; j += L) {
+      long r = (ke + j) * 4;
+      FloatVector k0 = FloatVector.fromMemorySegment(S, ks, r, LE);
+      FloatVector k1 = FloatVector.fromMemorySegment(S, ks, r + kdb, LE);
+      FloatVector k2 = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE);
+      FloatVector k3 = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE);
+      FloatVector k4 = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE);
+      FloatVector k5 = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE);
+      FloatVector k6 = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE);
+      FloatVector k7 = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE);
+      for (int g = 0; g < group; g++) {
+        long qg = (qe + g * qh) * 4;
+        long qdb = qd * 4;
+        long so = (sOff + g * sh + j) * 4;
+        FloatVector a = FloatVector.fromMemorySegment(S, s, so, LE);
+        a = k0.fma(FloatVector.broadcast(S, qs.get(F32, qg)), a);
+        a = k1.fma(FloatVector.broadcast(S, qs.get(F32, qg + qdb)), a);
+        a = k2.fma(FloatVector.broadcast(S, qs.get(F32, qg + 2 * qdb)), a);
+        a = k3.fma(FloatVector.broadcast(S, qs.get(F32, qg + 3 * qdb)), a);
+        a = k4.fma(FloatVector.broadcast(S, qs.get(F32, qg + 4 * qdb)), a);
+        a = k5.fma(FloatVector.broadcast(S, qs.get(F32, qg + 5 * qdb)), a);
+        a = k6.fma(FloatVector.broadcast(S, qs.get(F32, qg + 6 * qdb)), a);
+        a = k7.fma(FloatVector.broadcast(S, qs.get(F32, qg + 7 * qdb)), a);
+        a.intoMemorySegment(s, so, LE);
+      }
+    }
+    if (j < n) {
+      scoreRows8Masked(qs, qe, qh, qd, group, ks, ke, kd, j, n, s, sOff, sh);
+    }
+  }
+
+  /** {@link #scoreRows8} for the last keys j..n-1, fewer than L: masked loads and stores. */
+  private static void scoreRows8Masked(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int j,
+      int n, MemorySegment s, long sOff, long sh) {
+    VectorMask<Float> m = S.indexInRange(j, n);
+    long kdb = kd * 4;
+    long r = (ke + j) * 4;
+    FloatVector k0 = FloatVector.fromMemorySegment(S, ks, r, LE, m);
+    FloatVector k1 = FloatVector.fromMemorySegment(S, ks, r + kdb, LE, m);
+    FloatVector k2 = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE, m);
+    FloatVector k3 = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE, m);
+    FloatVector k4 = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE, m);
+    FloatVector k5 = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE, m);
+    FloatVector k6 = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE, m);
+    FloatVector k7 = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE, m);
+    for (int g = 0; g < group; g++) {
+      long qg = (qe + g * qh) * 4;
+      long qdb = qd * 4;
+      long so = (sOff + g * sh + j) * 4;
+      FloatVector a = FloatVector.fromMemorySegment(S, s, so, LE, m);
+      a = k0.fma(FloatVector.broadcast(S, qs.get(F32, qg)), a);
+      a = k1.fma(FloatVector.broadcast(S, qs.get(F32, qg + qdb)), a);
+      a = k2.fma(FloatVector.broadcast(S, qs.get(F32, qg + 2 * qdb)), a);
+      a = k3.fma(FloatVector.broadcast(S, qs.get(F32, qg + 3 * qdb)), a);
+      a = k4.fma(FloatVector.broadcast(S, qs.get(F32, qg + 4 * qdb)), a);
+      a = k5.fma(FloatVector.broadcast(S, qs.get(F32, qg + 5 * qdb)), a);
+      a = k6.fma(FloatVector.broadcast(S, qs.get(F32, qg + 6 * qdb)), a);
+      a = k7.fma(FloatVector.broadcast(S, qs.get(F32, qg + 7 * qdb)), a);
+      a.intoMemorySegment(s, so, LE, m);
+    }
+  }
+
+  /** One row d of K^T added to every head's scores (the rows left after the blocks of eight), in the same fma order. */
+  private static void scoreRows1(MemorySegment qs, long qe, long qh, int group, MemorySegment ks, long ke, int n, MemorySegment s, long sOff,
+      long sh) {
+    for (int g = 0; g < group; g++) {
+      FloatVector x = FloatVector.broadcast(S, qs.get(F32, (qe + g * qh) * 4));
+      long row = sOff + g * sh;
+      int j = 0;
+      for (; j + L <= n; j += L) {
+        long so = (row + j) * 4;
+        FloatVector.fromMemorySegment(S, ks, (ke + j) * 4, LE).fma(x, FloatVector.fromMemorySegment(S, s, so, LE)).intoMemorySegment(s, so, LE);
+      }
+      for (; j < n; j++) {
+        long so = (row + j) * 4;
+        s.set(F32, so, Math.fma(ks.get(F32, (ke + j) * 4), qs.get(F32, (qe + g * qh) * 4), s.get(F32, so)));
+      }
     }
   }
 

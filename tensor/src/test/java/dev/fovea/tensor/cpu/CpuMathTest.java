@@ -182,6 +182,22 @@ class CpuMathTest {
     }
     org.junit.jupiter.api.Assertions.assertTrue(Float.isNaN(ys[0]) && ys[1] == Float.POSITIVE_INFINITY && ys[2] == 0f && ys[3] == 1f);
     org.junit.jupiter.api.Assertions.assertTrue(worst <= 1e-7, "exp max relative error " + worst + " at x = " + at);
+    // lanes that underflow to 0 (computed as exp(0), then zeroed) mixed in one vector with subnormal,
+    // normal, overflowing and NaN lanes: each still equals the scalar twin
+    float[] mixed = {-1000f, -95f, Float.NEGATIVE_INFINITY, 0.5f, -104.5f, -103.9f, 100f, Float.NaN, -87.5f, -200f, 3f, -110f, -88f, -1e30f,
+        -100f, 1f};
+    float[] out = new float[sp.length()];
+    for (int off = 0; off < mixed.length; off += sp.length()) {
+      float[] in = new float[sp.length()];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = mixed[(off + i) % mixed.length];
+      }
+      CpuMath.exp(jdk.incubator.vector.FloatVector.fromArray(sp, in, 0)).intoArray(out, 0);
+      for (int i = 0; i < in.length; i++) {
+        org.junit.jupiter.api.Assertions.assertEquals(Float.floatToRawIntBits(CpuMath.expf(in[i])), Float.floatToRawIntBits(out[i]),
+            "exp lane " + i + " at x = " + in[i] + " among mixed lanes");
+      }
+    }
   }
 
   /**

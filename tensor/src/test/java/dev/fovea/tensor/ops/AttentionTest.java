@@ -91,6 +91,50 @@ class AttentionTest {
   }
 
   /**
+   * Decode steps over keys stored as KvCache stores them, position-minor (K^T [D, cap] per kv head,
+   * seen as [B, Hkv, len, D] with strides (.., .., 1, cap)): the fused kernel's key-major path against
+   * the naive kernel. Head sizes with and without a remainder of eight K^T rows, context lengths
+   * around the vector width (a masked last vector), GQA groups 1 to 8 (four-head value blocks and
+   * the heads left over), one to three queries, causal or not, with and without a bias. Tolerance as
+   * above: |err| &lt;= 2e-5 + 1e-4 |want|. The same inputs on 1 and 2 threads give the same bits.
+   */
+  @Test
+  void fusedDecodeOverPositionMinorKeys() {
+    Random rng = new Random(21);
+    int before = dev.fovea.tensor.cpu.Parallel.threads();
+    try (var s = Scope.open()) {
+      for (int d : new int[] {5, 16, 64, 72}) {
+        for (int tk : new int[] {1, 7, 16, 17, 33, 130}) {
+          for (int group : new int[] {1, 3, 4, 8}) {
+            int b = 1 + rng.nextInt(2);
+            int hkv = 2;
+            int tq = Math.min(tk, 1 + rng.nextInt(3));
+            int cap = tk + rng.nextInt(9);
+            Tensor kStore = Tensor.randn(rng, b, hkv, d, cap);
+            Tensor k = kStore.transpose(2, 3).narrow(2, 0, tk);
+            Tensor v = Tensor.randn(rng, b, hkv, cap, d).narrow(2, 0, tk);
+            Tensor q = Tensor.randn(rng, b, hkv * group, tq, d);
+            Tensor bias = rng.nextBoolean() ? Tensor.randn(rng, 1, hkv * group, tq, tk) : null;
+            boolean causal = rng.nextBoolean();
+            float scale = (float) (1 / Math.sqrt(d));
+            String what = "D " + d + " Tk " + tk + " group " + group + " B " + b + " Tq " + tq + " causal " + causal + " bias " + (bias != null);
+            Naive.Arr want = Naive.attention(Naive.Arr.of(q), Naive.Arr.of(k), Naive.Arr.of(v), bias == null ? null : Naive.Arr.of(bias), causal,
+                scale);
+            dev.fovea.tensor.cpu.Parallel.setThreads(1);
+            Tensor one = Ops.scaledDotProductAttention(q, k, v, bias, causal, scale);
+            Check.close("fused decode over position-minor keys, " + what, one, want, 2e-5, 1e-4);
+            dev.fovea.tensor.cpu.Parallel.setThreads(2);
+            Tensor two = Ops.scaledDotProductAttention(q, k, v, bias, causal, scale);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(one.toFloatArray(), two.toFloatArray(), "1 vs 2 threads, " + what);
+          }
+        }
+      }
+    } finally {
+      dev.fovea.tensor.cpu.Parallel.setThreads(before);
+    }
+  }
+
+  /**
    * Grouped-query attention on the fused path reads each kv head in place (query head h uses kv
    * head h / (H / Hkv)), here over a KV-cache-like view [B, Hkv, 0:len, D] of a larger buffer, and
    * equals the explicit path that repeats the heads.

@@ -1,0 +1,75 @@
+package dev.fovea.jmh;
+
+import dev.fovea.tensor.cpu.Parallel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The read bandwidth of a model's own weights: one SIMD pass (64-bit integer adds, so no float
+ * assist can slow it) over every byte of the given segments, split into ~2 MiB chunks over the
+ * engine's threads as the GEMV splits its rows. Decode's bandwidth bound is the weight bytes per
+ * token divided by this rate.
+ *
+ * <p>Measured in the decode benchmark's own fork, just before each of its iterations: this VM's
+ * memory speed differs between processes (40-50 against 72-76 GB/s, 2026-11), so a bound taken in
+ * another fork (as {@link ReadBandwidthBench} is) can be from another memory phase than the decode
+ * it is compared with. Reading the weights themselves also reads the same pages at the same
+ * placement as the decode step does.
+ */
+final class WeightReads {
+  private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+  private static final long CHUNK = 1L << 21;
+
+  private final List<MemorySegment> pieces = new ArrayList<>();
+  private final long bytes;
+
+  WeightReads(List<MemorySegment> segments) {
+    long total = 0;
+    for (MemorySegment s : segments) {
+      for (long o = 0; o < s.byteSize(); o += CHUNK) {
+        pieces.add(s.asSlice(o, Math.min(CHUNK, s.byteSize() - o)));
+      }
+      total += s.byteSize();
+    }
+    bytes = total;
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  /** One pass over every byte; returns GB/s (1e9 bytes per second). */
+  double pass() {
+    LongAdder sink = new LongAdder();
+    long t0 = System.nanoTime();
+    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum(pieces.get(c))));
+    long t1 = System.nanoTime();
+    if (sink.sum() == 42) {
+      System.out.print(""); // keeps the sum alive
+    }
+    return bytes / (double) (t1 - t0);
+  }
+
+  private static long sum(MemorySegment s) {
+    int l = LS.length();
+    long n = s.byteSize();
+    LongVector a0 = LongVector.zero(LS), a1 = a0;
+    long o = 0;
+    for (; o + 16L * l <= n; o += 16L * l) {
+      a0 = a0.add(LongVector.fromMemorySegment(LS, s, o, ByteOrder.LITTLE_ENDIAN));
+      a1 = a1.add(LongVector.fromMemorySegment(LS, s, o + 8L * l, ByteOrder.LITTLE_ENDIAN));
+    }
+    long r = a0.add(a1).reduceLanes(VectorOperators.ADD);
+    for (; o < n; o++) {
+      r += s.get(ValueLayout.JAVA_BYTE, o);
+    }
+    return r;
+  }
+}
