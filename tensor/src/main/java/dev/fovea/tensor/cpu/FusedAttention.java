@@ -194,7 +194,7 @@ final class FusedAttention {
       MemorySegment ks, long kOff, long[] kst, MemorySegment vs, long vOff, long[] vst, MemorySegment os, long oOff, long[] ost,
       MemorySegment bsg, long bOff, long[] bst, float scale, boolean causal) {
     int workers = Parallel.threads();
-    long perWorker = (long) group * Tk;
+    long perWorker = (long) group * Math.max(1, Tk);
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
     Parallel.forChunks(B * Hkv * Tq, (chunk, worker) -> {
       int i = chunk % Tq;
