@@ -63,8 +63,7 @@ final class FusedAttention {
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
     if (SIMD && Tq < SMALL_BQ && kst[2] == 1 && kst[3] != 1) {
-      keyMajorDecode(B, Hkv, Tq, D, Tk, group, qs, q.offset(), qst, ks, k.offset(), kst, vs, v.offset(), vst, os, out.offset(), ost, bsg,
-          bias == null ? 0 : bias.offset(), bst, scale, causal);
+      keyMajorDecode(q, k, v, bias, scale, causal, out);
       return;
     }
     int blocks = (Tq + BQ - 1) / BQ;
@@ -187,12 +186,30 @@ final class FusedAttention {
    *       the four; the heads left over (groups not a multiple of four) use {@link #values}.
    * </ul>
    *
-   * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; 1 thread, this project's
-   * Zen 5 VM, 2026-11, op alone): 150 us with row-major keys (a horizontal sum per key) -> 62 us.
+   * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; this project's Zen 5
+   * VM, 2026-11, op alone, mean): 1 thread 147 us with row-major keys (a horizontal sum per key) ->
+   * 71-77 us; 2 threads 80-96 -> 49-52.
    */
-  private static void keyMajorDecode(int B, int Hkv, int Tq, int D, int Tk, int group, MemorySegment qs, long qOff, long[] qst,
-      MemorySegment ks, long kOff, long[] kst, MemorySegment vs, long vOff, long[] vst, MemorySegment os, long oOff, long[] ost,
-      MemorySegment bsg, long bOff, long[] bst, float scale, boolean causal) {
+  private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
+    // the operands read again here rather than passed from run, and the scaling in scaleRow rather
+    // than softmaxRow: with both of those (changed together) the op took 150 us instead of 75 in 2
+    // of 4 runs (C2's compilation of the lambda differs run to run); this form measured 71-77 in 5
+    int B = q.size(0);
+    int Tq = q.size(2);
+    int D = q.size(3);
+    int Hkv = k.size(1);
+    int Tk = k.size(2);
+    int group = q.size(1) / Hkv;
+    MemorySegment qs = q.storage().segment();
+    MemorySegment ks = k.storage().segment();
+    MemorySegment vs = v.storage().segment();
+    MemorySegment os = out.storage().segment();
+    MemorySegment bsg = bias == null ? null : bias.storage().segment();
+    long[] qst = q.strides();
+    long[] kst = k.strides();
+    long[] vst = v.strides();
+    long[] ost = out.strides();
+    long[] bst = bias == null ? null : bias.strides();
     int workers = Parallel.threads();
     long perWorker = (long) group * Math.max(1, Tk);
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
@@ -202,9 +219,9 @@ final class FusedAttention {
       int b = chunk / (Tq * Hkv);
       int visible = causal ? Math.max(0, Math.min(Tk, i + (Tk - Tq) + 1)) : Tk;
       long sBase = worker * perWorker;
-      long ke = kOff + b * kst[0] + hk * kst[1];
+      long ke = k.offset() + b * kst[0] + hk * kst[1];
       long kd = kst[3];
-      long qBase = qOff + b * qst[0] + i * qst[2];
+      long qBase = q.offset() + b * qst[0] + i * qst[2];
       int h0 = hk * group;
       // scores: K^T read row by row (eight rows at a time), each head's partial sums kept in scratch
       scratch.asSlice(sBase * 4, (long) group * Tk * 4).fill((byte) 0);
@@ -218,14 +235,15 @@ final class FusedAttention {
         scoreRows1(qs, qBase + h0 * qh + r * qd, qh, group, ks, ke + r * kd, visible, scratch, sBase, Tk);
       }
       // softmax of each head's row, then the outputs: four heads at a time share each value row
-      long ve = vOff + b * vst[0] + hk * vst[1];
-      long oh = oOff + b * ost[0] + i * ost[2];
+      long ve = v.offset() + b * vst[0] + hk * vst[1];
+      long oh = out.offset() + b * ost[0] + i * ost[2];
       for (int g = 0; g < group; g++) {
         int h = h0 + g;
         if (visible > 0) {
           long row = sBase + (long) g * Tk;
-          long biasRow = bsg == null ? -1 : bOff + b * bst[0] + h * bst[1] + i * bst[2];
-          softmaxRow(scratch, row, visible, visible, scale, bsg, biasRow, bsg == null ? 0 : bst[3]);
+          long biasRow = bsg == null ? -1 : bias.offset() + b * bst[0] + h * bst[1] + i * bst[2];
+          scaleRow(scratch, row, visible, scale, bsg, biasRow, bsg == null ? 0 : bst[3]);
+          RowKernels.softmaxRow(scratch, row, scratch, row, visible, false);
         }
       }
       int g = 0;
@@ -412,6 +430,28 @@ final class FusedAttention {
         long so = (row + j) * 4;
         s.set(F32, so, Math.fma(ks.get(F32, (ke + j) * 4), qs.get(F32, (qe + g * qh) * 4), s.get(F32, so)));
       }
+    }
+  }
+
+  /** s = s * scale + bias over n scores, as {@link #softmaxRow} scales (see keyMajorDecode for why apart). */
+  private static void scaleRow(MemorySegment s, long row, int n, float scale, MemorySegment bias, long biasRow, long biasStride) {
+    int j = 0;
+    if (bias == null || biasStride == 1) {
+      FloatVector sv = FloatVector.broadcast(S, scale);
+      for (; j + L <= n; j += L) {
+        FloatVector x = FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(sv);
+        if (bias != null) {
+          x = x.add(FloatVector.fromMemorySegment(S, bias, (biasRow + j) * 4, LE));
+        }
+        x.intoMemorySegment(s, (row + j) * 4, LE);
+      }
+    }
+    for (; j < n; j++) {
+      float x = s.get(F32, (row + j) * 4) * scale;
+      if (bias != null) {
+        x += bias.get(F32, (biasRow + j * biasStride) * 4);
+      }
+      s.set(F32, (row + j) * 4, x);
     }
   }
 
