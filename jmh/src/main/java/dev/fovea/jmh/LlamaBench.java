@@ -120,10 +120,7 @@ public class LlamaBench {
     try (var s = dev.fovea.tensor.Scope.open()) {
       x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());
     }
-    reads = new WeightReads(model.namedParameters().values().stream().map(p -> {
-      Tensor w = p.get();
-      return w.storage().segment();
-    }).toList());
+    reads = WeightReads.of(model);
   }
 
   /** Decode only: the weights' read bandwidth right before the iteration (best of two passes). */

@@ -140,7 +140,7 @@ public final class LlamaProfile {
     System.out.printf("%s layers %d context %d threads %d: model.step %.1f ms, replay %.1f ms (mean of %d)%n", dtype, layers, context, threads,
         stepNanos / 1e6 / repeats, total, repeats);
     t.print(repeats, 28, 2);
-    WeightReads reads = new WeightReads(model.namedParameters().values().stream().map(p -> p.get().storage().segment()).toList());
+    WeightReads reads = WeightReads.of(model);
     double bw = 0;
     for (int i = 0; i < 3; i++) {
       bw = Math.max(bw, reads.pass());

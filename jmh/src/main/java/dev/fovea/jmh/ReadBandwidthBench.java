@@ -2,13 +2,8 @@ package dev.fovea.jmh;
 
 import dev.fovea.tensor.cpu.Parallel;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.DoubleAdder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,9 +19,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Memory read bandwidth: a SIMD sum over {@code mib} MiB of floats (far larger than the caches),
- * split over the engine's threads as the GEMV splits its rows. Decode's bandwidth bound is the
- * weight bytes per token divided by this rate.
+ * Memory read bandwidth of a buffer of {@code mib} MiB (far larger than the caches), read as
+ * {@link WeightReads} reads a model's weights (the same SIMD pass, chunks and threads). Runs in a
+ * fork of its own, so on this VM (whose memory speed differs between processes) it can be from
+ * another memory phase than a decode benchmark: {@code bench/decode.sh} prints it for reference
+ * and takes the decode bound from the weight reads inside the decode fork.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -35,8 +32,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*"})
 @State(Scope.Benchmark)
 public class ReadBandwidthBench {
-  static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
   @Param({"1024"})
   public int mib;
 
@@ -44,7 +39,7 @@ public class ReadBandwidthBench {
   public int threads;
 
   private Arena arena;
-  private MemorySegment buf;
+  private WeightReads reads;
 
   @Setup(Level.Trial)
   public void setup() {
@@ -52,7 +47,7 @@ public class ReadBandwidthBench {
       Parallel.setThreads(threads);
     }
     arena = Arena.ofShared();
-    buf = Buffers.random(arena, dev.fovea.tensor.DType.F32, (long) mib << 18, 9);
+    reads = new WeightReads(List.of(Buffers.random(arena, dev.fovea.tensor.DType.F32, (long) mib << 18, 9)));
   }
 
   @TearDown(Level.Trial)
@@ -61,20 +56,7 @@ public class ReadBandwidthBench {
   }
 
   @Benchmark
-  public double read() {
-    long floats = buf.byteSize() / 4;
-    DoubleAdder total = new DoubleAdder();
-    Parallel.forRange(floats, 1L << 20, (lo, hi) -> {
-      FloatVector a0 = FloatVector.zero(S);
-      FloatVector a1 = FloatVector.zero(S);
-      int l = S.length();
-      long i = lo;
-      for (; i + 2L * l <= hi; i += 2L * l) {
-        a0 = a0.add(FloatVector.fromMemorySegment(S, buf, i * 4, ByteOrder.LITTLE_ENDIAN));
-        a1 = a1.add(FloatVector.fromMemorySegment(S, buf, (i + l) * 4, ByteOrder.LITTLE_ENDIAN));
-      }
-      total.add(a0.add(a1).reduceLanes(VectorOperators.ADD));
-    });
-    return total.sum();
+  public long read() {
+    return reads.read();
   }
 }

@@ -1,5 +1,6 @@
 package dev.fovea.jmh;
 
+import dev.fovea.nn.Module;
 import dev.fovea.tensor.cpu.Parallel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,20 +42,31 @@ final class WeightReads {
     bytes = total;
   }
 
+  /** Every parameter of {@code model}, each read from its storage's segment. */
+  static WeightReads of(Module model) {
+    return new WeightReads(model.namedParameters().values().stream().map(p -> p.get().storage().segment()).toList());
+  }
+
   long bytes() {
     return bytes;
   }
 
   /** One pass over every byte; returns GB/s (1e9 bytes per second). */
   double pass() {
-    LongAdder sink = new LongAdder();
     long t0 = System.nanoTime();
-    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum(pieces.get(c))));
+    long sum = read();
     long t1 = System.nanoTime();
-    if (sink.sum() == 42) {
+    if (sum == 42) {
       System.out.print(""); // keeps the sum alive
     }
     return bytes / (double) (t1 - t0);
+  }
+
+  /** One pass over every byte, untimed (for a JMH method, which times itself); returns their sum. */
+  long read() {
+    LongAdder sink = new LongAdder();
+    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum(pieces.get(c))));
+    return sink.sum();
   }
 
   private static long sum(MemorySegment s) {

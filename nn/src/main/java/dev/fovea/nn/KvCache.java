@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * Keys and values of the positions a self-attention layer has already seen, preallocated as
- * keys/values [B, Hkv, capacity, D] in a scope owned by the caller (a decoding state). {@link
+ * keys/values [B, Hkv, capacity, D] (keys stored transposed, see the constructor) in a scope owned
+ * by the caller (a decoding state). {@link
  * MultiHeadAttention#forwardCached} appends each call's k and v (after
  * rotary) and attends over a view [B, Hkv, 0:length, D] of the cache: nothing is copied per step
  * except the new positions.

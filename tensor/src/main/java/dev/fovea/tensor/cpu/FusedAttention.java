@@ -27,6 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  * O(H * Tq * Tk). Keys and values may have fewer heads than queries (grouped-query attention):
  * query head h reads key/value head h / (H / Hkv), without copying them. The explicit path in
  * {@code ops.Attention} composes the same math; tests check both agree.
+ *
+ * <p>Blocks of fewer than {@value #SMALL_BQ} queries (decode steps) skip the GEMMs: per-key dot
+ * products ({@code smallRow}), or, when keys are stored position-minor as {@code KvCache} keeps
+ * them, a pass that scores every head of a GQA group without horizontal sums ({@code keyMajorDecode}).
  */
 final class FusedAttention {
   static final int BQ = 32; // 64 measured the same on a 600-token prefill, 128 and 200 slower
@@ -191,9 +195,12 @@ final class FusedAttention {
    * 71-77 us; 2 threads 80-96 -> 49-52.
    */
   private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
-    // the operands read again here rather than passed from run, and the scaling in scaleRow rather
-    // than softmaxRow: with both of those (changed together) the op took 150 us instead of 75 in 2
-    // of 4 runs (C2's compilation of the lambda differs run to run); this form measured 71-77 in 5
+    // C2's compilation of the lambda below came out 2x slower (op alone ~150 us instead of ~75) in
+    // some processes, not others: in 2 of 4 runs with the operands passed in from run and the
+    // scaling inside softmaxRow, in 2 of 5 with this prologue and a second four-head value kernel
+    // for single column vectors; in 0 of 8 with that kernel gone (its columns go to valuesScalar).
+    // The cause is not established (an inlining budget is the likely suspect): re-measure in
+    // several processes after changing this lambda or what it calls.
     int B = q.size(0);
     int Tq = q.size(2);
     int D = q.size(3);
@@ -255,9 +262,6 @@ final class FusedAttention {
           for (; d + 2 * L <= D; d += 2 * L) {
             values4Heads2(scratch, row, Tk, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
           }
-          for (; d + L <= D; d += L) {
-            values4Heads(scratch, row, Tk, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
-          }
           for (int gg = g; gg < g + 4; gg++) {
             valuesScalar(scratch, row + (long) (gg - g) * Tk, vs, ve, vst[2], 1, os, oe + (gg - g) * ost[1], 1, d, D, visible);
           }
@@ -277,28 +281,11 @@ final class FusedAttention {
   }
 
   /**
-   * o_g[0, L) = sum_j p_g[j] v_j[0, L) for four heads g (probability rows pStride apart, outputs
-   * oStride apart) over one value column block: each value vector is loaded once for the four, and
-   * each head's sum is one fma chain, j ascending.
+   * o_g[0, 2L) = sum_j p_g[j] v_j[0, 2L) for four heads g (probability rows pStride apart, outputs
+   * oStride apart) over one block of two value column vectors: each value vector is loaded once for
+   * the four heads, and each (head, column vector) sum is one fma chain, j ascending (eight chains);
+   * columns past the last such block go to {@link #valuesScalar}, whose chains are the same per element.
    */
-  private static void values4Heads(MemorySegment p, long pOff, long pStride, MemorySegment vs, long ve, long vj, MemorySegment os, long oe,
-      long oStride, int n) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-    long p1 = pOff + pStride, p2 = p1 + pStride, p3 = p2 + pStride;
-    for (int j = 0; j < n; j++) {
-      FloatVector x = FloatVector.fromMemorySegment(S, vs, (ve + j * vj) * 4, LE);
-      a0 = x.fma(FloatVector.broadcast(S, p.get(F32, (pOff + j) * 4)), a0);
-      a1 = x.fma(FloatVector.broadcast(S, p.get(F32, (p1 + j) * 4)), a1);
-      a2 = x.fma(FloatVector.broadcast(S, p.get(F32, (p2 + j) * 4)), a2);
-      a3 = x.fma(FloatVector.broadcast(S, p.get(F32, (p3 + j) * 4)), a3);
-    }
-    a0.intoMemorySegment(os, oe * 4, LE);
-    a1.intoMemorySegment(os, (oe + oStride) * 4, LE);
-    a2.intoMemorySegment(os, (oe + 2 * oStride) * 4, LE);
-    a3.intoMemorySegment(os, (oe + 3 * oStride) * 4, LE);
-  }
-
-  /** {@link #values4Heads} over two column vectors: eight chains. */
   private static void values4Heads2(MemorySegment p, long pOff, long pStride, MemorySegment vs, long ve, long vj, MemorySegment os, long oe,
       long oStride, int n) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -433,10 +420,13 @@ final class FusedAttention {
     }
   }
 
-  /** s = s * scale + bias over n scores, as {@link #softmaxRow} scales (see keyMajorDecode for why apart). */
+  /**
+   * s = s * scale + bias over n scores, vectorized: as a scalar loop with a -inf store per masked
+   * key it took 30% of a 600-token prefill's attention.
+   */
   private static void scaleRow(MemorySegment s, long row, int n, float scale, MemorySegment bias, long biasRow, long biasStride) {
     int j = 0;
-    if (bias == null || biasStride == 1) {
+    if (SIMD && (bias == null || biasStride == 1)) {
       FloatVector sv = FloatVector.broadcast(S, scale);
       for (; j + L <= n; j += L) {
         FloatVector x = FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(sv);
@@ -532,29 +522,10 @@ final class FusedAttention {
   /**
    * Row of scores s[0, n) in place: s = s * scale + bias over the {@code visible} keys, softmax
    * over them (RowKernels' row kernel; a row whose every key is masked becomes zeros, as the
-   * explicit path's softmax), and 0 for the keys at or after {@code visible}. The scaling is
-   * vectorized: as a scalar loop with a -inf store per masked key it took 30% of a 600-token
-   * prefill's attention.
+   * explicit path's softmax), and 0 for the keys at or after {@code visible}.
    */
   private static void softmaxRow(MemorySegment s, long row, int n, int visible, float scale, MemorySegment bias, long biasRow, long biasStride) {
-    int j = 0;
-    if (SIMD && (bias == null || biasStride == 1)) {
-      FloatVector sv = FloatVector.broadcast(S, scale);
-      for (; j + L <= visible; j += L) {
-        FloatVector x = FloatVector.fromMemorySegment(S, s, (row + j) * 4, LE).mul(sv);
-        if (bias != null) {
-          x = x.add(FloatVector.fromMemorySegment(S, bias, (biasRow + j) * 4, LE));
-        }
-        x.intoMemorySegment(s, (row + j) * 4, LE);
-      }
-    }
-    for (; j < visible; j++) {
-      float x = s.get(F32, (row + j) * 4) * scale;
-      if (bias != null) {
-        x += bias.get(F32, (biasRow + j * biasStride) * 4);
-      }
-      s.set(F32, (row + j) * 4, x);
-    }
+    scaleRow(s, row, visible, scale, bias, biasRow, biasStride);
     if (visible > 0) {
       RowKernels.softmaxRow(s, row, s, row, visible, false);
     }
