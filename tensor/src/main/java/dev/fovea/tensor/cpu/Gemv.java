@@ -265,13 +265,10 @@ public final class Gemv {
       case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
       case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
       case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-      case Q8_0, Q4_0 -> {
+      case Q8_0 -> rowsQ8_0(w, (wOff / QK) * 34, (wRowStride / QK) * 34, xv, k, j0, j1, y, yOff, accumulate);
+      case Q4_0 -> {
         for (long j = j0; j < j1; j++) {
-          long row = wOff + j * wRowStride;
-          float s = wType == DType.Q8_0
-              ? dotQ8_0(w, (row / QK) * 34, xv, k)
-              : dotQ4_0(w, (row / QK) * 18, xv, k);
-          store(y, yOff + j, s, accumulate);
+          store(y, yOff + j, dotQ4_0(w, ((wOff + j * wRowStride) / QK) * 18, xv, k), accumulate);
         }
       }
       case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
@@ -470,39 +467,88 @@ public final class Gemv {
     return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, true);
   }
 
-  /**
-   * Dot of the Q8_0 row starting at byte {@code off} with x: per block, the 32 int8 are widened to
-   * f32 and dotted with x in L-lane parts, then the block sum is scaled by d (one fma per block).
+  /*
+   * Q8_0 rows (34-byte blocks: f16 scale d, then 32 int8). Per row and block: s = q[0, L) * x,
+   * s = fma(q[p, p + L), x, s) for the next parts (each an L-byte load widened to f32), then
+   * a = fma(s, d, a) into the row's one accumulator; the row's result is hsum(a).
+   *
+   * Rows run in pairs ({@link #dotQ8_0Pair}): rows j and j + h of a chunk of 2h (+ 1) rows, two
+   * weight streams half a chunk apart sharing each x load, with two independent accumulator
+   * chains; an odd last row runs alone ({@link #dotQ8_0}) with the same operations, so every row's
+   * bits are those of the row computed alone. Measured on this project's 2-core Zen 5 VM (2026-11,
+   * ~150 MB of Q8_0 rows from DRAM, through Gemv.gemv; 2 threads, 1 thread in brackets):
+   *
+   *   k      previous kernel   one block per iteration, single rows   pairs
+   *   2048   27 GB/s           39-43 (24)                             51 (33)
+   *   5632   36                32-35 (17.8)                           34 (20.6)
+   *   8192   -                 19.8 (11.9)                            29 (15.6)
+   *
+   * The previous kernel stepped two blocks per iteration with a long byte offset as its loop
+   * variable, which C2 compiled into a clamp-and-cmov sequence around every bounds check (~200
+   * instructions per two blocks). A lone row reads x (4k bytes) once per weight byte, and once x
+   * crowds L1 it slows down (k 8192). TinyLlama Q8_0 decode step (LlamaProfile, 2 threads): 54 ->
+   * 40 ms. Tried and dropped: rows in fours (a quarter chunk apart) were no faster in the model, and
+   * C2 left one widening conversion per call un-intrinsified (a heap float[] each, caught by
+   * KernelAllocationTest); four ADJACENT rows (2176 bytes apart) read 7.6 GB/s at 1 thread; one
+   * 32-byte load per block with its part 1 converted costs a byte shuffle per part and, in the
+   * four-row kernel, boxed vectors (8 GB/s).
    */
+
+  private static void rowsQ8_0(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    long h = (j1 - j0) / 2;
+    for (long j = j0; j < j0 + h; j++) {
+      dotQ8_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
+    }
+    for (long j = j0 + 2 * h; j < j1; j++) {
+      store(y, yOff + j, dotQ8_0(w, wOffB + j * rs, x, k), accumulate);
+    }
+  }
+
+  /** L int8 from byte o of w, as f32 (one vector load and a widening conversion of its part 0). */
+  private static FloatVector q8(MemorySegment w, long o) {
+    return (FloatVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN)
+        .convertShape(VectorOperators.B2F, S, 0);
+  }
+
+  /** Dot of the Q8_0 row starting at byte {@code off} with x (see the comment above). */
   private static float dotQ8_0(MemorySegment w, long off, MemorySegment x, int k) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0;
-    int blocks = k / QK;
-    // Pairs of blocks, stepped by byte offsets (long): measured 40% faster than an int block index.
-    long end = off + (long) (blocks & ~1) * 34;
+    FloatVector a0 = FloatVector.zero(S);
+    long end = off + (long) (k / QK) * 34;
     long xo = 0;
-    for (long o0 = off; o0 < end; o0 += 68, xo += 8L * QK) {
-      long o1 = o0 + 34;
-      FloatVector s0 = FloatVector.zero(S), s1 = s0;
-      for (int p = 0; p < QK; p += L) {
-        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, xo + 4L * p), s0);
-        s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, xo + 4L * (QK + p)), s1);
+    for (long o = off; o < end; o += 34, xo += 4L * QK) {
+      FloatVector s = q8(w, o + 2).mul(f32(x, xo));
+      for (int p = L; p < QK; p += L) {
+        s = q8(w, o + 2 + p).fma(f32(x, xo + 4L * p), s);
       }
-      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
+      a0 = s.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
+    }
+    return CpuMath.hsum(a0);
+  }
+
+  /**
+   * Rows at byte offsets o0 and o0 + d at once, sharing the x loads; results go to y[j] and
+   * y[j + dj]. Each row sees exactly the operations of {@link #dotQ8_0}.
+   */
+  private static void dotQ8_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    long end = o0 + (long) (k / QK) * 34;
+    long xo = 0;
+    for (long o = o0; o < end; o += 34, xo += 4L * QK) {
+      long o1 = o + d;
+      FloatVector xp = f32(x, xo);
+      FloatVector s0 = q8(w, o + 2).mul(xp), s1 = q8(w, o1 + 2).mul(xp);
+      for (int p = L; p < QK; p += L) {
+        xp = f32(x, xo + 4L * p);
+        s0 = q8(w, o + 2 + p).fma(xp, s0);
+        s1 = q8(w, o1 + 2 + p).fma(xp, s1);
+      }
+      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
     }
-    int b = blocks & ~1;
-    for (; b < blocks; b++) {
-      long o0 = off + (long) b * 34;
-      FloatVector s0 = FloatVector.zero(S);
-      for (int p = 0; p < QK; p += L) {
-        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o0 + 2 + p, ByteOrder.LITTLE_ENDIAN)
-            .convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, 4L * (b * QK + p)), s0);
-      }
-      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o0))), a0);
-    }
-    return CpuMath.hsum(a0.add(a1));
+    store(y, j, CpuMath.hsum(a0), accumulate);
+    store(y, j + dj, CpuMath.hsum(a1), accumulate);
   }
 
   /**
