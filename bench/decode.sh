@@ -15,6 +15,9 @@
 #   <dtype>_decode_bound_tokens_per_s          <dtype>_weight_read_gbps / weight bytes per token
 #   fovea_<dtype>_prefill_tokens_per_s, fovea_<dtype>_decode_tokens_per_s
 #   fovea_<dtype>_decode_fraction_of_bound     decode tokens/s / bound (target >= 0.8 for f32, bf16)
+#   fovea_<dtype>_decode_fraction_of_bound_each  the same per measurement iteration, each against the read
+#                                              rate measured right before it (shown as fraction@rate): the
+#                                              memory speed can change between iterations of one fork
 #   fovea_q8_0_decode_vs_bf16                  (target > 1)
 #   fovea_f32_prefill_vs_gemm                  time of the projections alone / prefill time (target >= 0.8)
 #   torch_<dtype>_prefill_tokens_per_s, torch_<dtype>_decode_tokens_per_s   (best thread count)
@@ -72,10 +75,19 @@ for r in rows:
     else:
         fovea[(name, p["dtype"])] = s
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
+weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
 for line in open(sys.argv[5]):
     m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
     if m:
         weight_bw[m.group(1)] = float(m.group(2)) * 1e9
+        e = re.search(r"each=(\S+)", line)
+        if e:
+            weight_bw_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
+decode_each = {}  # dtype -> seconds per decode step of each measurement iteration (single fork)
+for r in rows:
+    if r["benchmark"].endswith(".decode") and len(r["primaryMetric"]["rawData"]) == 1:
+        u = unit[r["primaryMetric"]["scoreUnit"]]
+        decode_each[r["params"]["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
 torch = {}
 for line in open(sys.argv[2]):
     j = json.loads(line)
@@ -106,6 +118,12 @@ for d in ("f32", "bf16", "q8_0"):
         out.append(f"fovea_{d}_decode_tokens_per_s: {1 / dc:.2f}")
         if bound:
             out.append(f"fovea_{d}_decode_fraction_of_bound: {(1 / dc) / bound:.2f}")
+        ts, bs = decode_each.get(d), weight_bw_each.get(d)
+        if ts and bs and len(ts) == len(bs):
+            # each iteration against the read rate measured right before it
+            each = [(wb / b) / t for t, b in zip(ts, bs)]
+            out.append(f"fovea_{d}_decode_fraction_of_bound_each: "
+                       + " ".join(f"{f:.2f}@{b / 1e9:.0f}GB/s" for f, b in zip(each, bs)))
     tp, td = torch.get(("prefill_s", d)), torch.get(("decode_s", d))
     if tp:
         out.append(f"torch_{d}_prefill_tokens_per_s: {context / tp:.1f}")

@@ -42,7 +42,7 @@ import org.openjdk.jmh.runner.IterationType;
  *       Before each of its iterations the fork also reads every weight once ({@link WeightReads},
  *       best of two passes) and at the end prints the mean of those rates over the measurement
  *       iterations as a line {@code fovea-weight-read dtype=<dtype> gbps=<mean> min=<min>
- *       max=<max>}: the read bandwidth of the same pages in the same process, which {@code
+ *       max=<max> bytes=<n> each=<one rate per measurement iteration, in order>}: the read bandwidth of the same pages in the same process, which {@code
  *       bench/decode.sh} divides the weight bytes per token by for the decode bound;
  *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
  *       layer) in F32, the GEMM figure prefill is compared with (only for dtype f32).
@@ -139,9 +139,11 @@ public class LlamaBench {
   public void tearDown() {
     if (!readGbps.isEmpty()) {
       double mean = readGbps.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-      System.out.printf("%nfovea-weight-read dtype=%s gbps=%.2f min=%.2f max=%.2f bytes=%d%n", dtype, mean,
+      System.out.printf("%nfovea-weight-read dtype=%s gbps=%.2f min=%.2f max=%.2f bytes=%d each=%s%n", dtype, mean,
           readGbps.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-          readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes());
+          readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes(),
+          readGbps.stream().map(g -> String.format(java.util.Locale.ROOT, "%.2f", g))
+              .collect(java.util.stream.Collectors.joining(",")));
     }
     state.close();
     arena.close();
