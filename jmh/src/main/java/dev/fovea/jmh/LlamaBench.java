@@ -42,8 +42,9 @@ import org.openjdk.jmh.runner.IterationType;
  *       Before each of its iterations the fork also reads every weight once ({@link WeightReads},
  *       best of two passes) and at the end prints the mean of those rates over the measurement
  *       iterations as a line {@code fovea-weight-read dtype=<dtype> gbps=<mean> min=<min>
- *       max=<max> bytes=<n> each=<one rate per measurement iteration, in order>}: the read bandwidth of the same pages in the same process, which {@code
- *       bench/decode.sh} divides the weight bytes per token by for the decode bound;
+ *       max=<max> bytes=<n> each=<the rate before each measurement iteration, in order>}: the read
+ *       bandwidth of the same pages in the same process, which {@code bench/decode.sh} divides the
+ *       weight bytes per token by for the decode bound (per iteration too);
  *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
  *       layer) in F32, the GEMM figure prefill is compared with (only for dtype f32).
  * </ul>
