@@ -266,11 +266,7 @@ public final class Gemv {
       case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
       case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
       case Q8_0 -> rowsQ8_0(w, (wOff / QK) * 34, (wRowStride / QK) * 34, xv, k, j0, j1, y, yOff, accumulate);
-      case Q4_0 -> {
-        for (long j = j0; j < j1; j++) {
-          store(y, yOff + j, dotQ4_0(w, ((wOff + j * wRowStride) / QK) * 18, xv, k), accumulate);
-        }
-      }
+      case Q4_0 -> rowsQ4_0(w, (wOff / QK) * 18, (wRowStride / QK) * 18, xv, k, j0, j1, y, yOff, accumulate);
       case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
     }
   }
@@ -553,24 +549,74 @@ public final class Gemv {
   }
 
   /**
-   * Dot of the Q4_0 row starting at byte {@code off} with x: the low nibbles are elements 0..15 and
-   * the high nibbles 16..31; each is shifted to [-8, 7], widened to f32 and dotted, then scaled by d.
+   * Q4_0 rows (18-byte blocks: f16 scale d, then 16 bytes whose low nibbles are elements 0..15 and
+   * high nibbles 16..31, each minus 8), in pairs half a chunk apart as {@link #rowsQ8_0} and for the
+   * same reasons; an odd last row runs alone with the same operations.
+   */
+  private static void rowsQ4_0(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    long h = (j1 - j0) / 2;
+    for (long j = j0; j < j0 + h; j++) {
+      dotQ4_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
+    }
+    for (long j = j0 + 2 * h; j < j1; j++) {
+      store(y, yOff + j, dotQ4_0(w, wOffB + j * rs, x, k), accumulate);
+    }
+  }
+
+  /** L bytes from byte o of w as their low (hi false) or high nibbles minus 8, as f32. */
+  private static FloatVector q4(MemorySegment w, long o, boolean hi) {
+    ByteVector q = ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN);
+    q = hi ? q.lanewise(VectorOperators.LSHR, 4) : q.and((byte) 0xF);
+    return (FloatVector) q.sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
+  }
+
+  /**
+   * Dot of the Q4_0 row starting at byte {@code off} with x: per block, s = lo[0, L) * x, then an
+   * fma for every further part of the low nibbles and then of the high nibbles, then a = fma(s, d,
+   * a); the result is hsum(a).
    */
   private static float dotQ4_0(MemorySegment w, long off, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S);
     long end = off + (long) (k / QK) * 18;
-    long xb = 0;
-    for (long o = off; o < end; o += 18, xb += 4L * QK) {
-      FloatVector s = FloatVector.zero(S);
+    long xo = 0;
+    for (long o = off; o < end; o += 18, xo += 4L * QK) {
+      FloatVector s = q4(w, o + 2, false).mul(f32(x, xo));
+      for (int p = L; p < QK / 2; p += L) {
+        s = q4(w, o + 2 + p, false).fma(f32(x, xo + 4L * p), s);
+      }
       for (int p = 0; p < QK / 2; p += L) {
-        ByteVector q = ByteVector.fromMemorySegment(BS, w, o + 2 + p, ByteOrder.LITTLE_ENDIAN);
-        ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-        ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-        s = ((FloatVector) lo.convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, xb + 4L * p), s);
-        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, S, 0)).fma(f32(x, xb + 4L * (QK / 2 + p)), s);
+        s = q4(w, o + 2 + p, true).fma(f32(x, xo + 4L * (QK / 2 + p)), s);
       }
       a0 = s.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
     }
     return CpuMath.hsum(a0);
+  }
+
+  /** Q4_0 rows at byte offsets o0 and o0 + d at once, each with exactly the operations of {@link #dotQ4_0}. */
+  private static void dotQ4_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    long end = o0 + (long) (k / QK) * 18;
+    long xo = 0;
+    for (long o = o0; o < end; o += 18, xo += 4L * QK) {
+      long o1 = o + d;
+      FloatVector xp = f32(x, xo);
+      FloatVector s0 = q4(w, o + 2, false).mul(xp), s1 = q4(w, o1 + 2, false).mul(xp);
+      for (int p = L; p < QK / 2; p += L) {
+        xp = f32(x, xo + 4L * p);
+        s0 = q4(w, o + 2 + p, false).fma(xp, s0);
+        s1 = q4(w, o1 + 2 + p, false).fma(xp, s1);
+      }
+      for (int p = 0; p < QK / 2; p += L) {
+        xp = f32(x, xo + 4L * (QK / 2 + p));
+        s0 = q4(w, o + 2 + p, true).fma(xp, s0);
+        s1 = q4(w, o1 + 2 + p, true).fma(xp, s1);
+      }
+      a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
+      a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
+    }
+    store(y, j, CpuMath.hsum(a0), accumulate);
+    store(y, j + dj, CpuMath.hsum(a1), accumulate);
   }
 }

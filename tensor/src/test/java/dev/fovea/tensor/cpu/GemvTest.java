@@ -171,34 +171,36 @@ class GemvTest {
   }
 
   /**
-   * Q8_0 rows run in pairs, half a chunk apart, sharing the x loads; each must equal, bit for bit,
-   * the same row computed alone, at 1 and 2 threads, with odd and even row counts, offset and
-   * padded rows, several chunks, and accumulate on.
+   * Q8_0 and Q4_0 rows run in pairs, half a chunk apart, sharing the x loads; each must equal, bit
+   * for bit, the same row computed alone, at 1 and 2 threads, with odd and even row counts, offset
+   * and padded rows, several chunks, and accumulate on.
    */
   @Test
-  void q8RowPairsEqualSingleRows() {
+  void quantizedRowPairsEqualSingleRows() {
     Random rnd = new Random(13);
-    for (int k : new int[] {32, 2048, 5632}) {
-      for (int n : new int[] {3, 4, 7, 1501}) {
-        long rs = k + 64;
-        try (Arena arena = Arena.ofShared()) {
-          KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
-          KernelRef.Storage w = KernelRef.random(DType.Q8_0, 32 + (n - 1) * rs + k, rnd, arena);
-          KernelRef.Storage y0 = KernelRef.randomF32(n, rnd, arena);
-          MemorySegment want = arena.allocate(4L * n, 64);
-          MemorySegment.copy(y0.seg(), 0, want, 0, 4L * n);
-          for (int j = 0; j < n; j++) {
-            Gemv.gemv(1, k, x.seg(), 0, 1, w.seg(), DType.Q8_0, 32 + j * rs, rs, want, j, true);
-          }
-          for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            MemorySegment got = arena.allocate(4L * n, 64);
-            MemorySegment.copy(y0.seg(), 0, got, 0, 4L * n);
-            Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.Q8_0, 32, rs, got, 0, true);
-            int diff = KernelRef.firstBitDifference(want, got);
-            if (diff >= 0) {
-              fail("Q8_0 k=" + k + " n=" + n + " at " + threads + " threads: row " + diff
-                  + " differs from the row computed alone");
+    for (DType t : new DType[] {DType.Q8_0, DType.Q4_0}) {
+      for (int k : new int[] {32, 2048, 5632}) {
+        for (int n : new int[] {3, 4, 7, 1501}) {
+          long rs = k + 64;
+          try (Arena arena = Arena.ofShared()) {
+            KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
+            KernelRef.Storage w = KernelRef.random(t, 32 + (n - 1) * rs + k, rnd, arena);
+            KernelRef.Storage y0 = KernelRef.randomF32(n, rnd, arena);
+            MemorySegment want = arena.allocate(4L * n, 64);
+            MemorySegment.copy(y0.seg(), 0, want, 0, 4L * n);
+            for (int j = 0; j < n; j++) {
+              Gemv.gemv(1, k, x.seg(), 0, 1, w.seg(), t, 32 + j * rs, rs, want, j, true);
+            }
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              MemorySegment got = arena.allocate(4L * n, 64);
+              MemorySegment.copy(y0.seg(), 0, got, 0, 4L * n);
+              Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), t, 32, rs, got, 0, true);
+              int diff = KernelRef.firstBitDifference(want, got);
+              if (diff >= 0) {
+                fail(t + " k=" + k + " n=" + n + " at " + threads + " threads: row " + diff
+                    + " differs from the row computed alone");
+              }
             }
           }
         }
