@@ -8,6 +8,9 @@
 #
 # Prints the JMH table and torch's JSON lines on stderr, then one `name: value` line per figure:
 #   read_bandwidth_gbps                        SIMD read of a 1 GiB buffer, engine threads, own fork (GB/s, 1e9)
+#   f32_fma_peak_gflops                        FmaPeakBench: f32 fmas on registers, engine threads, own fork
+#   <who>_<dtype>_prefill_fraction_of_f32_fma_peak  prefill FLOPs per second / that peak (who: fovea, torch);
+#                                              above 1 only with wider-than-f32 arithmetic (AVX512-BF16)
 #   <dtype>_weight_read_gbps                   read of the model's own weights in the decode fork, before
 #                                              each measurement iteration (mean; this VM's memory speed
 #                                              differs between processes, so the bound uses this one)
@@ -52,7 +55,7 @@ OUT=${OUT:-jmh/target/decode.json}
 LOG=${LOG:-jmh/target/decode-jmh.log}
 # shellcheck disable=SC2086
 "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
-  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench' \
+  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench|FmaPeakBench' \
   | tee "$LOG" 1>&2
 
 TORCH_OUT=${TORCH_OUT:-jmh/target/decode-torch.jsonl}
@@ -65,18 +68,23 @@ import json, re, sys
 rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
 unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
-fovea, bw = {}, None
+fovea, bw, fma_s, fma_flops = {}, None, None, None
 for r in rows:
     name = r["benchmark"].rsplit(".", 1)[-1]
     s = r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]]
     p = r.get("params", {})
     if name == "read":
         bw = int(p["mib"]) * 2**20 / s
+    elif name == "fma":
+        fma_s = s
     else:
         fovea[(name, p["dtype"])] = s
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
 for line in open(sys.argv[5]):
+    m = re.search(r"fovea-fma-peak threads=(\d+) lanes=(\d+) iters=(\d+)", line)
+    if m:
+        fma_flops = int(m.group(1)) * int(m.group(3)) * 12 * int(m.group(2)) * 2
     m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
     if m:
         weight_bw[m.group(1)] = float(m.group(2)) * 1e9
@@ -100,9 +108,14 @@ per_layer = C * H * D + 2 * C * HKV * D + H * D * C + 3 * C * F
 elems = layers * per_layer + V * C
 norms = (2 * layers + 1) * C * 4
 size = {"f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32}
+# prefill FLOPs: every projection for every token, the head for the last token only, and causal
+# attention (q k^T and p v: 2 D multiply-adds per query-key pair and head)
+prefill_flops = 2 * context * layers * per_layer + 2 * V * C + 4 * layers * H * D * context * (context + 1) / 2
 out = []
 if bw:
     out.append(f"read_bandwidth_gbps: {bw / 1e9:.2f}")
+if fma_s and fma_flops:
+    out.append(f"f32_fma_peak_gflops: {fma_flops / fma_s / 1e9:.0f}")
 for d in ("f32", "bf16", "q8_0"):
     wb = elems * size[d] + norms
     if d in weight_bw:
@@ -131,6 +144,10 @@ for d in ("f32", "bf16", "q8_0"):
         out.append(f"torch_{d}_decode_tokens_per_s: {1 / td:.2f}")
     if pf and tp:
         out.append(f"ratio_{d}_prefill: {tp / pf:.2f}")
+    if fma_s and fma_flops:
+        for who, t in (("fovea", pf), ("torch", tp)):
+            if t:
+                out.append(f"{who}_{d}_prefill_fraction_of_f32_fma_peak: {prefill_flops / t / (fma_flops / fma_s):.2f}")
     if dc and td:
         out.append(f"ratio_{d}_decode: {td / dc:.2f}")
 if fovea.get(("decode", "q8_0")) and fovea.get(("decode", "bf16")):
