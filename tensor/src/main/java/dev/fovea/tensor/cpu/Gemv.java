@@ -288,7 +288,7 @@ public final class Gemv {
    * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
    * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
    * project's 2-core EPYC VM in 2026-11, ~10% slower. The exceptions, each measured: BF16 rows from
-   * k 4096 and Q8_0 rows run in pairs half a chunk apart, see BF16_PAIR_K and rowsQ8_0.) Per row, F32:
+   * k 4096 and Q8_0 / Q4_0 rows run in pairs half a chunk apart, see BF16_PAIR_K and rowsQ8_0.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
    *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
