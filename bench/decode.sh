@@ -69,6 +69,7 @@ rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
 unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
 fovea, bw, fma_s, fma_flops = {}, None, None, None
+decode_each = {}  # dtype -> seconds per decode step of each measurement iteration
 for r in rows:
     name = r["benchmark"].rsplit(".", 1)[-1]
     s = r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]]
@@ -79,6 +80,9 @@ for r in rows:
         fma_s = s
     else:
         fovea[(name, p["dtype"])] = s
+        if name == "decode" and len(r["primaryMetric"]["rawData"]) == 1:  # single fork: its iterations
+            u = unit[r["primaryMetric"]["scoreUnit"]]
+            decode_each[p["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
 for line in open(sys.argv[5]):
@@ -91,11 +95,6 @@ for line in open(sys.argv[5]):
         e = re.search(r"each=(\S+)", line)
         if e:
             weight_bw_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
-decode_each = {}  # dtype -> seconds per decode step of each measurement iteration (single fork)
-for r in rows:
-    if r["benchmark"].endswith(".decode") and len(r["primaryMetric"]["rawData"]) == 1:
-        u = unit[r["primaryMetric"]["scoreUnit"]]
-        decode_each[r["params"]["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
 torch = {}
 for line in open(sys.argv[2]):
     j = json.loads(line)

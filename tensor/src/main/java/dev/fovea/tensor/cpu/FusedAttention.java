@@ -49,6 +49,10 @@ final class FusedAttention {
   private FusedAttention() {}
 
   static void run(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
+    if (SIMD && q.size(2) < SMALL_BQ && k.strides()[2] == 1 && k.strides()[3] != 1) {
+      keyMajorDecode(q, k, v, bias, scale, causal, out);
+      return;
+    }
     int B = q.size(0);
     int H = q.size(1);
     int Tq = q.size(2);
@@ -66,10 +70,6 @@ final class FusedAttention {
     long[] vst = v.strides();
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
-    if (SIMD && Tq < SMALL_BQ && kst[2] == 1 && kst[3] != 1) {
-      keyMajorDecode(q, k, v, bias, scale, causal, out);
-      return;
-    }
     int blocks = (Tq + BQ - 1) / BQ;
     int workers = Parallel.threads();
     int rows = Math.min(BQ, Tq);

@@ -265,8 +265,8 @@ public final class Gemv {
       case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
       case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
       case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-      case Q8_0 -> rowsQ8_0(w, (wOff / QK) * 34, (wRowStride / QK) * 34, xv, k, j0, j1, y, yOff, accumulate);
-      case Q4_0 -> rowsQ4_0(w, (wOff / QK) * 18, (wRowStride / QK) * 18, xv, k, j0, j1, y, yOff, accumulate);
+      case Q8_0, Q4_0 -> rowsBlocks(wType == DType.Q8_0, w, BlockDecode.byteOffset(wType, wOff),
+          BlockDecode.byteOffset(wType, wRowStride), xv, k, j0, j1, y, yOff, accumulate);
       case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
     }
   }
@@ -288,7 +288,7 @@ public final class Gemv {
    * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
    * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
    * project's 2-core EPYC VM in 2026-11, ~10% slower. The exceptions, each measured: BF16 rows from
-   * k 4096 and Q8_0 / Q4_0 rows run in pairs half a chunk apart, see BF16_PAIR_K and rowsQ8_0.) Per row, F32:
+   * k 4096 and Q8_0 / Q4_0 rows run in pairs half a chunk apart, see BF16_PAIR_K and rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
    *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
@@ -469,8 +469,8 @@ public final class Gemv {
    * s = fma(q[p, p + L), x, s) for the next parts (each an L-byte load widened to f32), then
    * a = fma(s, d, a) into the row's one accumulator; the row's result is hsum(a).
    *
-   * Rows run in pairs ({@link #dotQ8_0Pair}): rows j and j + h of a chunk of 2h (+ 1) rows, two
-   * weight streams half a chunk apart sharing each x load, with two independent accumulator
+   * Rows run in pairs ({@link #rowsBlocks}, {@link #dotQ8_0Pair}): rows j and j + h of a chunk of
+   * 2h (+ 1) rows, two weight streams half a chunk apart sharing each x load, with two accumulator
    * chains; an odd last row runs alone ({@link #dotQ8_0}) with the same operations, so every row's
    * bits are those of the row computed alone. Measured on this project's 2-core Zen 5 VM (2026-11,
    * ~150 MB of Q8_0 rows from DRAM, through Gemv.gemv; 2 threads, 1 thread in brackets):
@@ -491,14 +491,19 @@ public final class Gemv {
    * four-row kernel, boxed vectors (8 GB/s).
    */
 
-  private static void rowsQ8_0(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
-      MemorySegment y, long yOff, boolean accumulate) {
+  /** Q8_0 (q8) or Q4_0 rows [j0, j1): pairs j and j + h, then an odd last row alone. */
+  private static void rowsBlocks(boolean q8, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0,
+      long j1, MemorySegment y, long yOff, boolean accumulate) {
     long h = (j1 - j0) / 2;
     for (long j = j0; j < j0 + h; j++) {
-      dotQ8_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
+      if (q8) {
+        dotQ8_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
+      } else {
+        dotQ4_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
+      }
     }
     for (long j = j0 + 2 * h; j < j1; j++) {
-      store(y, yOff + j, dotQ8_0(w, wOffB + j * rs, x, k), accumulate);
+      store(y, yOff + j, q8 ? dotQ8_0(w, wOffB + j * rs, x, k) : dotQ4_0(w, wOffB + j * rs, x, k), accumulate);
     }
   }
 
@@ -548,22 +553,6 @@ public final class Gemv {
     store(y, j + dj, CpuMath.hsum(a1), accumulate);
   }
 
-  /**
-   * Q4_0 rows (18-byte blocks: f16 scale d, then 16 bytes whose low nibbles are elements 0..15 and
-   * high nibbles 16..31, each minus 8), in pairs half a chunk apart as {@link #rowsQ8_0} and for the
-   * same reasons; an odd last row runs alone with the same operations.
-   */
-  private static void rowsQ4_0(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
-      MemorySegment y, long yOff, boolean accumulate) {
-    long h = (j1 - j0) / 2;
-    for (long j = j0; j < j0 + h; j++) {
-      dotQ4_0Pair(w, wOffB + j * rs, h * rs, x, k, y, yOff + j, h, accumulate);
-    }
-    for (long j = j0 + 2 * h; j < j1; j++) {
-      store(y, yOff + j, dotQ4_0(w, wOffB + j * rs, x, k), accumulate);
-    }
-  }
-
   /** L bytes from byte o of w as their low (hi false) or high nibbles minus 8, as f32. */
   private static FloatVector q4(MemorySegment w, long o, boolean hi) {
     ByteVector q = ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN);
@@ -572,7 +561,9 @@ public final class Gemv {
   }
 
   /**
-   * Dot of the Q4_0 row starting at byte {@code off} with x: per block, s = lo[0, L) * x, then an
+   * Dot of the Q4_0 row starting at byte {@code off} with x (18-byte blocks: f16 scale d, then 16
+   * bytes whose low nibbles are elements 0..15 and high nibbles 16..31, each minus 8; rows run in
+   * pairs as Q8_0's, for the same reasons): per block, s = lo[0, L) * x, then an
    * fma for every further part of the low nibbles and then of the high nibbles, then a = fma(s, d,
    * a); the result is hsum(a).
    */
