@@ -24,11 +24,14 @@ import java.lang.foreign.Arena;
  * -DgemvOnly=true} it then times gate/down/q/k projections alone at 1..threads threads (GB/s), with
  * {@code -DgemvSeq=true} every GEMV of a step in the step's order and nothing else (mean ms), with
  * {@code -DattnTwice=true} the attention once more right after (K/V then warm in cache), and with
- * {@code -Dprefill=true} it only runs whole prefills (for a sampling profiler such as JFR). It
+ * {@code -Dprefill=true} it only runs whole prefills (for a sampling profiler such as JFR), and with
+ * {@code -DabSpin=N} it only runs model.step alternating step by step between {@link
+ * Parallel#setSpinMicros} 0 and N (an A/B in one process: both halves see the same memory phases). It
  * always prints the read bandwidth of the model's weights in this process ({@link WeightReads}).
  */
 public final class LlamaProfile {
   private LlamaProfile() {}
+
 
   public static void main(String[] args) {
     String dtype = args.length > 0 ? args[0] : "f32";
@@ -51,6 +54,27 @@ public final class LlamaProfile {
       return;
     }
     DecodeState state = model.prefill(Inputs.ids(prompt), context + 8);
+    long ab = Long.getLong("abSpin", -1);
+    if (ab >= 0) {
+      // model.step alternating between spin 0 and spin ab, step by step (same memory phases)
+      long[] sum = new long[2];
+      for (int r = 0; r < 2 * repeats + 4; r++) {
+        int v = r % 2;
+        Parallel.setSpinMicros(v == 0 ? 0 : ab);
+        long s0 = System.nanoTime();
+        model.step(state, 17);
+        long dt = System.nanoTime() - s0;
+        state.truncate(context);
+        if (r >= 4) {
+          sum[v] += dt;
+        }
+      }
+      System.out.printf("A/B model.step: spin 0 %.2f ms, spin %d us %.2f ms (mean of %d each)%n", sum[0] / 1e6 / repeats, ab,
+          sum[1] / 1e6 / repeats, repeats);
+      WeightReads reads = WeightReads.of(model);
+      System.out.printf("  weights read at %.1f GB/s%n", reads.pass());
+      return;
+    }
     LlamaConfig cfg = model.config;
     RotaryEmbedding rotary = model.model.layers.get(0).selfAttn.rotary(); // the model's own (cached tables)
     int h = cfg.numAttentionHeads();

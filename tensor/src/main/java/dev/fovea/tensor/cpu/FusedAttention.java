@@ -195,12 +195,15 @@ final class FusedAttention {
    * 71-77 us; 2 threads 80-96 -> 49-52.
    */
   private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
-    // C2's compilation of the lambda below came out 2x slower (op alone ~150 us instead of ~75) in
-    // some processes, not others: in 2 of 4 runs with the operands passed in from run and the
-    // scaling inside softmaxRow, in 2 of 5 with this prologue and a second four-head value kernel
-    // for single column vectors; in 0 of 8 with that kernel gone (its columns go to valuesScalar).
-    // The cause is not established (an inlining budget is the likely suspect): re-measure in
-    // several processes after changing this lambda or what it calls.
+    // The op came out 2x slower (alone ~150 us instead of ~75) in some processes, not others: in 2
+    // of 4 runs with the operands passed in from run and the scaling inside softmaxRow, in 2 of 5
+    // with this prologue and a second four-head value kernel for single column vectors; in 0 of 8
+    // with that kernel gone. A likely cause, found 2026-11-24 with -XX:+PrintCompilation: the
+    // masked tail scoreRows8Masked (then 556 bytecodes, too big to inline) failed C1's tier-3
+    // compile ("out of virtual registers") and in some processes never reached C2, so its vector
+    // operations ran as boxed Java fallbacks (~40% of the op in a JFR profile). It is now small
+    // enough to inline; after changing this lambda or what it calls, check -XX:+PrintCompilation
+    // for COMPILE SKIPPED and re-measure in several processes.
     int B = q.size(0);
     int Tq = q.size(2);
     int D = q.size(3);
@@ -371,33 +374,27 @@ final class FusedAttention {
     }
   }
 
-  /** {@link #scoreRows8} for the last keys j..n-1, fewer than L: masked loads and stores. */
+  /**
+   * {@link #scoreRows8} for the last keys j..n-1, fewer than L: masked loads and stores, in the same
+   * fma order per score. Written as loops (each head reloads the eight masked key vectors, a tail
+   * costs little) rather than eight named vectors as in scoreRows8: that form failed C1's tier-3
+   * compile ("out of virtual registers in LIR generator"), which left the method in C1's tier 2 for
+   * the whole run in some processes, its vector operations not intrinsified (boxed Java
+   * fallbacks): 40% of a decode step's attention time.
+   */
   private static void scoreRows8Masked(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int j,
       int n, MemorySegment s, long sOff, long sh) {
     VectorMask<Float> m = S.indexInRange(j, n);
     long kdb = kd * 4;
+    long qdb = qd * 4;
     long r = (ke + j) * 4;
-    FloatVector k0 = FloatVector.fromMemorySegment(S, ks, r, LE, m);
-    FloatVector k1 = FloatVector.fromMemorySegment(S, ks, r + kdb, LE, m);
-    FloatVector k2 = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE, m);
-    FloatVector k3 = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE, m);
-    FloatVector k4 = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE, m);
-    FloatVector k5 = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE, m);
-    FloatVector k6 = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE, m);
-    FloatVector k7 = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE, m);
     for (int g = 0; g < group; g++) {
       long qg = (qe + g * qh) * 4;
-      long qdb = qd * 4;
       long so = (sOff + g * sh + j) * 4;
       FloatVector a = FloatVector.fromMemorySegment(S, s, so, LE, m);
-      a = k0.fma(FloatVector.broadcast(S, qs.get(F32, qg)), a);
-      a = k1.fma(FloatVector.broadcast(S, qs.get(F32, qg + qdb)), a);
-      a = k2.fma(FloatVector.broadcast(S, qs.get(F32, qg + 2 * qdb)), a);
-      a = k3.fma(FloatVector.broadcast(S, qs.get(F32, qg + 3 * qdb)), a);
-      a = k4.fma(FloatVector.broadcast(S, qs.get(F32, qg + 4 * qdb)), a);
-      a = k5.fma(FloatVector.broadcast(S, qs.get(F32, qg + 5 * qdb)), a);
-      a = k6.fma(FloatVector.broadcast(S, qs.get(F32, qg + 6 * qdb)), a);
-      a = k7.fma(FloatVector.broadcast(S, qs.get(F32, qg + 7 * qdb)), a);
+      for (int d = 0; d < 8; d++) {
+        a = FloatVector.fromMemorySegment(S, ks, r + d * kdb, LE, m).fma(FloatVector.broadcast(S, qs.get(F32, qg + d * qdb)), a);
+      }
       a.intoMemorySegment(s, so, LE, m);
     }
   }
