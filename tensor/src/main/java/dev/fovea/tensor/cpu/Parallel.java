@@ -186,7 +186,7 @@ public final class Parallel {
         next = n;
         chunks = c;
         failure = f;
-        body = b; // publishes next and chunks
+        body = b; // publishes next, chunks and failure
         if (parked) {
           LockSupport.unpark(this);
         }
