@@ -9,7 +9,6 @@ import dev.fovea.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -198,11 +197,9 @@ final class FusedAttention {
     // The op came out 2x slower (alone ~150 us instead of ~75) in some processes, not others: in 2
     // of 4 runs with the operands passed in from run and the scaling inside softmaxRow, in 2 of 5
     // with this prologue and a second four-head value kernel for single column vectors; in 0 of 8
-    // with that kernel gone. A likely cause, found 2026-11-24 with -XX:+PrintCompilation: the
-    // masked tail scoreRows8Masked (then 556 bytecodes, too big to inline) failed C1's tier-3
-    // compile ("out of virtual registers") and in some processes never reached C2, so its vector
-    // operations ran as boxed Java fallbacks (~40% of the op in a JFR profile). It is now small
-    // enough to inline; after changing this lambda or what it calls, check -XX:+PrintCompilation
+    // with that kernel gone. One cause, found 2026-11-24 with -XX:+PrintCompilation: the masked
+    // tail of scoreRows8 failed C1's tier-3 compile and could stay without C2 code (see
+    // scoreRows8Tail). After changing this lambda or what it calls, check -XX:+PrintCompilation
     // for COMPILE SKIPPED and re-measure in several processes.
     int B = q.size(0);
     int Tq = q.size(2);
@@ -370,32 +367,32 @@ final class FusedAttention {
       }
     }
     if (j < n) {
-      scoreRows8Masked(qs, qe, qh, qd, group, ks, ke, kd, j, n, s, sOff, sh);
+      scoreRows8Tail(qs, qe, qh, qd, group, ks, ke, kd, j, n, s, sOff, sh);
     }
   }
 
   /**
-   * {@link #scoreRows8} for the last keys j..n-1, fewer than L: masked loads and stores, in the same
-   * fma order per score. Written as loops (each head reloads the eight masked key vectors, a tail
-   * costs little) rather than eight named vectors as in scoreRows8: that form failed C1's tier-3
-   * compile ("out of virtual registers in LIR generator"), which left the method in C1's tier 2 for
-   * the whole run in some processes, its vector operations not intrinsified (boxed Java
-   * fallbacks): 40% of a decode step's attention time.
+   * {@link #scoreRows8} for the last keys j0..n-1 (fewer than L), scalar: s = fma(K^T[d+7, j],
+   * q[d+7], ... fma(K^T[d, j], q[d], s)), the same fused operations in the same order as a vector
+   * lane, so the scores are bit-identical to a masked vector tail. Scalar on purpose (~3 us per
+   * chunk): a masked-vector tail as eight named vectors (556 bytecodes) failed C1's tier-3 compile
+   * ("out of virtual registers in LIR generator") and in some processes never got C2 code, its
+   * vectors boxed (~40% of the decode attention); written as small vector loops it was inlined
+   * into scoreRows8, and then 3 of 28 processes ran scoreRows8 without vector intrinsics (whole
+   * decode attention 13-14 ms instead of 3; 2026-11-24, see the issue 5 note).
    */
-  private static void scoreRows8Masked(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int j,
+  private static void scoreRows8Tail(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int j0,
       int n, MemorySegment s, long sOff, long sh) {
-    VectorMask<Float> m = S.indexInRange(j, n);
-    long kdb = kd * 4;
-    long qdb = qd * 4;
-    long r = (ke + j) * 4;
     for (int g = 0; g < group; g++) {
-      long qg = (qe + g * qh) * 4;
-      long so = (sOff + g * sh + j) * 4;
-      FloatVector a = FloatVector.fromMemorySegment(S, s, so, LE, m);
-      for (int d = 0; d < 8; d++) {
-        a = FloatVector.fromMemorySegment(S, ks, r + d * kdb, LE, m).fma(FloatVector.broadcast(S, qs.get(F32, qg + d * qdb)), a);
+      long qg = qe + g * qh;
+      for (int j = j0; j < n; j++) {
+        long so = (sOff + g * sh + j) * 4;
+        float a = s.get(F32, so);
+        for (int d = 0; d < 8; d++) {
+          a = Math.fma(ks.get(F32, (ke + d * kd + j) * 4), qs.get(F32, (qg + d * qd) * 4), a);
+        }
+        s.set(F32, so, a);
       }
-      a.intoMemorySegment(s, so, LE, m);
     }
   }
 
