@@ -32,7 +32,6 @@ import java.lang.foreign.Arena;
 public final class LlamaProfile {
   private LlamaProfile() {}
 
-
   public static void main(String[] args) {
     String dtype = args.length > 0 ? args[0] : "f32";
     int layers = args.length > 1 ? Integer.parseInt(args[1]) : 22;

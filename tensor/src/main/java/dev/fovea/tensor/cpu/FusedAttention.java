@@ -183,7 +183,7 @@ final class FusedAttention {
    *   <li>scores without a horizontal sum per key: eight rows of K^T at a time stream through, and
    *       for each head s[j..j+L) = fma(K^T[d, j..j+L), q[d], s) over those rows (partial sums in
    *       scratch between blocks), so each score is one fma chain, d ascending from 0, whether a
-   *       full or a masked last vector computes it: independent of Tk's alignment and of threads;
+   *       full vector or the scalar tail computes it: independent of Tk's alignment and of threads;
    *   <li>s * scale (+ bias), then each head's softmax row;
    *   <li>outputs four heads at a time ({@link #values4Heads2}): each value vector is loaded once for
    *       the four; the heads left over (groups not a multiple of four) use {@link #values}.
