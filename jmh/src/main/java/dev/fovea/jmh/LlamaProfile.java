@@ -32,6 +32,16 @@ import java.lang.foreign.Arena;
 public final class LlamaProfile {
   private LlamaProfile() {}
 
+  /** The model's weights read in this process, GB/s, best of three passes (the first warms the JIT). */
+  private static double readRate(LlamaForCausalLM model) {
+    WeightReads reads = WeightReads.of(model);
+    double best = 0;
+    for (int i = 0; i < 3; i++) {
+      best = Math.max(best, reads.pass());
+    }
+    return best;
+  }
+
   public static void main(String[] args) {
     String dtype = args.length > 0 ? args[0] : "f32";
     int layers = args.length > 1 ? Integer.parseInt(args[1]) : 22;
@@ -70,8 +80,7 @@ public final class LlamaProfile {
       }
       System.out.printf("A/B model.step: spin 0 %.2f ms, spin %d us %.2f ms (mean of %d each)%n", sum[0] / 1e6 / repeats, ab,
           sum[1] / 1e6 / repeats, repeats);
-      WeightReads reads = WeightReads.of(model);
-      System.out.printf("  weights read at %.1f GB/s%n", reads.pass());
+      System.out.printf("  weights read at %.1f GB/s (best of 3 passes, this process)%n", readRate(model));
       return;
     }
     LlamaConfig cfg = model.config;
@@ -163,12 +172,7 @@ public final class LlamaProfile {
     System.out.printf("%s layers %d context %d threads %d: model.step %.1f ms, replay %.1f ms (mean of %d)%n", dtype, layers, context, threads,
         stepNanos / 1e6 / repeats, total, repeats);
     t.print(repeats, 28, 2);
-    WeightReads reads = WeightReads.of(model);
-    double bw = 0;
-    for (int i = 0; i < 3; i++) {
-      bw = Math.max(bw, reads.pass());
-    }
-    System.out.printf("  weights read at %.1f GB/s (best of 3 passes, this process)%n", bw);
+    System.out.printf("  weights read at %.1f GB/s (best of 3 passes, this process)%n", readRate(model));
     if (Boolean.getBoolean("gemvSeq")) {
       // every GEMV of a step in the step's order, nothing else (mean over the repeats)
       Tensor x1 = Tensor.ones(1, 1, cfg.hiddenSize()).copyTo(Scope.global());

@@ -65,15 +65,4 @@ final class BlockDecode {
       dst[at + (i + QK / 2) * stride] = d * ((qs >>> 4) - 8);
     }
   }
-
-  /** Byte offset of flat element {@code e} (a multiple of the block size for block types). */
-  static long byteOffset(DType t, long e) {
-    return switch (t) {
-      case F32 -> e * 4;
-      case F16, BF16 -> e * 2;
-      case Q8_0 -> (e >>> 5) * 34;
-      case Q4_0 -> (e >>> 5) * 18;
-      case I32, I64 -> throw new IllegalArgumentException("dtype " + t + " is not a floating-point storage type");
-    };
-  }
 }

@@ -82,6 +82,8 @@ public final class Gemv {
    * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH): 64K-element chunks
    * gave F32 0.91x sgemv and BF16 1.32x F32 rows/s; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
    */
+  /** Bytes per Q8_0 / Q4_0 block (constants to C2: the block loops step by them). */
+  private static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
   private static final long CHUNK_BYTES = Long.getLong("fovea.gemv.chunkBytes", 1L << 21);
 
   private Gemv() {}
@@ -124,7 +126,7 @@ public final class Gemv {
   }
 
   private static long rowsPerChunk(int k, DType t) {
-    return Math.max(1, CHUNK_BYTES / Math.max(1, BlockDecode.byteOffset(t, Math.max(QK, k))));
+    return Math.max(1, CHUNK_BYTES / Math.max(1, t.byteOffset(Math.max(QK, k))));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ public final class Gemv {
    * depend on which chunk holds it, so this split may follow the thread count.
    */
   private static int chunks(long n, int k, DType t) {
-    long bytes = n * BlockDecode.byteOffset(t, Math.max(QK, k));
+    long bytes = n * t.byteOffset(Math.max(QK, k));
     long c = Math.max(1, (bytes + CHUNK_BYTES - 1) / CHUNK_BYTES);
     int threads = Parallel.threads();
     if (bytes >= CHUNK_BYTES / 2 && threads > 1) {
@@ -265,8 +267,8 @@ public final class Gemv {
       case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
       case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
       case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-      case Q8_0, Q4_0 -> rowsBlocks(wType == DType.Q8_0, w, BlockDecode.byteOffset(wType, wOff),
-          BlockDecode.byteOffset(wType, wRowStride), xv, k, j0, j1, y, yOff, accumulate);
+      case Q8_0, Q4_0 -> rowsBlocks(wType == DType.Q8_0, w, wType.byteOffset(wOff),
+          wType.byteOffset(wRowStride), xv, k, j0, j1, y, yOff, accumulate);
       case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
     }
   }
@@ -516,9 +518,9 @@ public final class Gemv {
   /** Dot of the Q8_0 row starting at byte {@code off} with x (see the comment above). */
   private static float dotQ8_0(MemorySegment w, long off, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S);
-    long end = off + (long) (k / QK) * 34;
+    long end = off + (long) (k / QK) * Q8_BYTES;
     long xo = 0;
-    for (long o = off; o < end; o += 34, xo += 4L * QK) {
+    for (long o = off; o < end; o += Q8_BYTES, xo += 4L * QK) {
       FloatVector s = q8(w, o + 2).mul(f32(x, xo));
       for (int p = L; p < QK; p += L) {
         s = q8(w, o + 2 + p).fma(f32(x, xo + 4L * p), s);
@@ -535,9 +537,9 @@ public final class Gemv {
   private static void dotQ8_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
       long dj, boolean accumulate) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
-    long end = o0 + (long) (k / QK) * 34;
+    long end = o0 + (long) (k / QK) * Q8_BYTES;
     long xo = 0;
-    for (long o = o0; o < end; o += 34, xo += 4L * QK) {
+    for (long o = o0; o < end; o += Q8_BYTES, xo += 4L * QK) {
       long o1 = o + d;
       FloatVector xp = f32(x, xo);
       FloatVector s0 = q8(w, o + 2).mul(xp), s1 = q8(w, o1 + 2).mul(xp);
@@ -569,9 +571,9 @@ public final class Gemv {
    */
   private static float dotQ4_0(MemorySegment w, long off, MemorySegment x, int k) {
     FloatVector a0 = FloatVector.zero(S);
-    long end = off + (long) (k / QK) * 18;
+    long end = off + (long) (k / QK) * Q4_BYTES;
     long xo = 0;
-    for (long o = off; o < end; o += 18, xo += 4L * QK) {
+    for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
       FloatVector s = q4(w, o + 2, false).mul(f32(x, xo));
       for (int p = L; p < QK / 2; p += L) {
         s = q4(w, o + 2 + p, false).fma(f32(x, xo + 4L * p), s);
@@ -588,9 +590,9 @@ public final class Gemv {
   private static void dotQ4_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
       long dj, boolean accumulate) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
-    long end = o0 + (long) (k / QK) * 18;
+    long end = o0 + (long) (k / QK) * Q4_BYTES;
     long xo = 0;
-    for (long o = o0; o < end; o += 18, xo += 4L * QK) {
+    for (long o = o0; o < end; o += Q4_BYTES, xo += 4L * QK) {
       long o1 = o + d;
       FloatVector xp = f32(x, xo);
       FloatVector s0 = q4(w, o + 2, false).mul(xp), s1 = q4(w, o1 + 2, false).mul(xp);
