@@ -59,23 +59,37 @@ public final class Gemv {
    */
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   /**
-   * From this k on, BF16 rows go in pairs that share each x load ({@link #dotBf16Pair}): rows j and
-   * j + half of a chunk, so two weight streams a chunk-half apart. The BF16 kernel reads two bytes
-   * of x per weight byte, and once x (4k bytes) crowds L1 a lone stream slows down. On this
-   * project's 2-core Zen 5 VM (2026-11, 512 MiB of BF16 rows, gemv alone): single rows read 1
-   * thread 33 / 30 / 24.5 / 19 / 16 GB/s at k 2048 / 4096 / 5632 / 8192 / 11008, and 2 threads
-   * (slow memory phase) 41 / 40 / 36.5 / 33.5 / 31; paired from k 4096 on, 1 thread 30 / 28.5 /
-   * 26.5 / 26.5 and 2 threads 40.5 / 40.5 / 39.5 / 40. As model layers (separate weights, best of
-   * 30 passes, separate processes alternating): 8 x [4096, 11008] (LLaMA-7B down_proj) 1 thread
-   * 16.3 -> 24.3 GB/s, 2 threads 30 -> 39; 22 x [2048, 5632] (TinyLlama) 25-27.5 -> 26-28.5 and
-   * 38.5-39 -> 39-40, within noise (the TinyLlama decode step did not move measurably). Below
-   * 4096 pairs lose (k 2048, 2 threads, fast phase, standalone harness: 49 against 62). Blocking
-   * k instead (16 rows per 2048-element x block) broke the stream: 13 GB/s. Pairs are bit-identical to single rows. F16 rows slow
-   * down the same way, but an F16 pair kernel (four conversions in one method) crossed C2's
-   * inlining budget and boxed its vectors (8 GB/s), so F16 keeps single rows; F32 reads one byte
-   * of x per weight byte and does not slow down with k (66-70 GB/s at 2 threads, k 2048-11008).
+   * From this k on (default: every k), BF16 rows go in pairs that share each x load ({@link
+   * #dotBf16Pair}): rows j and j + half of a chunk, two weight streams a chunk-half apart; pairs are
+   * bit-identical to single rows. Until 2026-11-24 pairs began at k 4096; what changed is the pair
+   * loop's shape: with the {@link #BF16_WIDE} guard in its condition (as {@link #dotBf16} has) C2
+   * compiles it as a plain loop with a range check per load and a safepoint poll, and without it
+   * as a counted, strip-mined loop with bare loads, which is faster from L2 but slower from DRAM.
+   * Measured on this project's 2-core Zen 5 VM (GB/s of weights, standalone harness, 22 separate
+   * weights per pass, variants alternating pass by pass in one process, means of 20-25 passes;
+   * "read" is a plain SIMD read of the same bytes):
+   *
+   * <pre>
+   * k      threads  read   single rows  pair, counted  pair, guarded
+   * 2048   1        41     32.9         25.2           37.8
+   * 2048   2        47     41.6         38.3           44.2
+   * 5632   1        42     26.1         26.8           29.0
+   * 5632   2        48     38.2         40.2           43.0
+   * 4096   2        50                  39.1           47.6
+   * 512    2        76     51.2                        67.9   (fast memory phase)
+   * 1024   2        76     50.0                        65.4   (fast memory phase)
+   * </pre>
+   *
+   * The same TinyLlama GEMVs in the model (all GEMVs of a step, the two settings alternating step
+   * by step in one process, 6 processes): gate/up 2-5% faster in 6 of 6, o_proj in 5, q/k/v in 4.
+   * What limits the kernel from DRAM is x's footprint in L1, not arithmetic: x (4k bytes) is read
+   * again for every row, and with x reads wrapped into 16 KB (wrong sums, for the measurement only)
+   * k 5632 reads 34 GB/s on one thread against 26; blocking k to keep x small breaks the weight
+   * stream into short runs and reads 12 GB/s. F16 keeps single rows (an F16 pair kernel, four
+   * conversions in one method, crossed C2's inlining budget and boxed its vectors: 8 GB/s); F32 keeps
+   * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
    */
-  static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 4096);
+  static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
   /**
    * Weight bytes per parallel chunk, about (see {@link #chunks}; the scalar twin uses it as is).
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
@@ -392,7 +406,7 @@ public final class Gemv {
     long o1 = o0 + d1;
     long kb = 2L * k;
     long d = 0;
-    for (; d <= kb - 8L * L; d += 8L * L) {
+    for (; BF16_WIDE && d <= kb - 8L * L; d += 8L * L) {
       FloatVector x0 = f32(x, 2 * d), x1 = f32(x, 2 * d + 4L * L);
       FloatVector x2 = f32(x, 2 * d + 8L * L), x3 = f32(x, 2 * d + 12L * L);
       IntVector v0 = i32(w, o0 + d), v1 = i32(w, o0 + d + 4L * L);
@@ -415,8 +429,13 @@ public final class Gemv {
       b1 = u0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b1);
     }
     int i = (int) (d / 2);
-    store(y, j0, tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, i, k, false), accumulate);
-    store(y, j1, tail16(CpuMath.hsum(a1.add(b1)), w, o1, x, i, k, false), accumulate);
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1);
+    // One hsum call site for the two rows: with two, the second hsum's lane shuffle was sometimes
+    // left un-intrinsified and boxed an Int512Vector (96 bytes) per call (KernelAllocationTest,
+    // BF16 and Q4_0 pairs, 2026-11-24). The Q8_0 / Q4_0 pair kernels do the same.
+    for (int r = 0; r < 2; r++) {
+      store(y, r == 0 ? j0 : j1, tail16(CpuMath.hsum(r == 0 ? s0 : s1), w, r == 0 ? o0 : o1, x, i, k, false), accumulate);
+    }
   }
 
   private static float tail16(float s, MemorySegment w, long o, MemorySegment x, int i, int k, boolean f16) {
@@ -551,8 +570,9 @@ public final class Gemv {
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
     }
-    store(y, j, CpuMath.hsum(a0), accumulate);
-    store(y, j + dj, CpuMath.hsum(a1), accumulate);
+    for (int r = 0; r < 2; r++) { // one hsum call site, see dotBf16Pair
+      store(y, r == 0 ? j : j + dj, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    }
   }
 
   /** L bytes from byte o of w as their low (hi false) or high nibbles minus 8, as f32. */
@@ -609,7 +629,8 @@ public final class Gemv {
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
     }
-    store(y, j, CpuMath.hsum(a0), accumulate);
-    store(y, j + dj, CpuMath.hsum(a1), accumulate);
+    for (int r = 0; r < 2; r++) { // one hsum call site, see dotBf16Pair
+      store(y, r == 0 ? j : j + dj, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    }
   }
 }

@@ -137,16 +137,17 @@ class GemvTest {
   }
 
   /**
-   * Large-k BF16 rows run in pairs sharing the x loads ({@link Gemv#BF16_PAIR_K}); each must
-   * equal, bit for bit, the same row computed alone (a one-row call never pairs), at 1 and 2
-   * threads, with an odd row count, a k tail and padded rows. F16, which keeps single rows, must
-   * hold the same property.
+   * BF16 rows run in pairs sharing the x loads (from {@link Gemv#BF16_PAIR_K}, by default every
+   * k); each must equal, bit for bit, the same row computed alone (a one-row call never pairs), at
+   * 1 and 2 threads, with an odd row count, padded rows, and k with only a tail (37), with the
+   * one-vector loop and a tail (1061), and the model shapes (2048, 5632). F16, which keeps single
+   * rows, must hold the same property.
    */
   @Test
   void sixteenBitRowPairsEqualSingleRows() {
     Random rnd = new Random(11);
     for (DType t : new DType[] {DType.BF16, DType.F16}) {
-      for (int k : new int[] {Gemv.BF16_PAIR_K, Gemv.BF16_PAIR_K + 37, 5632}) {
+      for (int k : new int[] {37, 1061, 2048, 5632, Math.max(37, Gemv.BF16_PAIR_K)}) {
         int n = 301;
         long rs = k + 3;
         try (Arena arena = Arena.ofShared()) {
