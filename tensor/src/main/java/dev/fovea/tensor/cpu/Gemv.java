@@ -85,7 +85,8 @@ public final class Gemv {
    * What limits the kernel from DRAM is x's footprint in L1, not arithmetic: x (4k bytes) is read
    * again for every row, and with x reads wrapped into 16 KB (wrong sums, for the measurement only)
    * k 5632 reads 34 GB/s on one thread against 26; blocking k to keep x small breaks the weight
-   * stream into short runs and reads 12 GB/s. F16 keeps single rows (an F16 pair kernel, four
+   * stream into short runs and reads 12 GB/s. (Pairs were first adopted for LLaMA-7B's down_proj,
+   * 8 x [4096, 11008], separate processes: 1 thread 16.3 -> 24.3 GB/s, 2 threads 30 -> 39.) F16 keeps single rows (an F16 pair kernel, four
    * conversions in one method, crossed C2's inlining budget and boxed its vectors: 8 GB/s); F32 keeps
    * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
    */
@@ -303,8 +304,9 @@ public final class Gemv {
   /*
    * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
    * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
-   * project's 2-core EPYC VM in 2026-11, ~10% slower. The exceptions, each measured: BF16 rows from
-   * k 4096 and Q8_0 / Q4_0 rows run in pairs half a chunk apart, see BF16_PAIR_K and rowsBlocks.) Per row, F32:
+   * project's 2-core EPYC VM in 2026-11, ~10% slower in a counted loop. The exceptions, each
+   * measured: BF16 rows (at every k since 2026-11-24, in a guarded loop) and Q8_0 / Q4_0 rows run in
+   * pairs half a chunk apart, see BF16_PAIR_K and rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
    *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
