@@ -86,9 +86,9 @@ for r in rows:
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
 for line in open(sys.argv[5]):
-    m = re.search(r"fovea-fma-peak threads=(\d+) lanes=(\d+) iters=(\d+)", line)
+    m = re.search(r"fovea-fma-peak .*flops=(\d+)", line)
     if m:
-        fma_flops = int(m.group(1)) * int(m.group(3)) * 12 * int(m.group(2)) * 2
+        fma_flops = int(m.group(1))
     m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
     if m:
         weight_bw[m.group(1)] = float(m.group(2)) * 1e9

@@ -20,10 +20,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The f32 FMA ceiling of this machine as the Vector API reaches it: every engine thread runs
- * {@code ITERS} iterations of twelve independent fma chains on registers (no loads), at the
- * preferred vector width. FLOPs per call = threads x ITERS x 12 x lanes x 2; {@code
- * bench/decode.sh} prints the rate as {@code f32_fma_peak_gflops}, the ceiling for any f32 (or
- * bf16 widened to f32) prefill, beside the rate PyTorch's prefill reaches.
+ * {@code ITERS} iterations of {@value #CHAINS} independent fma chains on registers (no loads), at
+ * the preferred vector width. The setup prints the FLOPs per call (threads x ITERS x CHAINS x lanes
+ * x 2) as {@code fovea-fma-peak ... flops=<n>}; {@code bench/decode.sh} divides it by the measured
+ * time and prints {@code f32_fma_peak_gflops}, the ceiling for any f32 (or bf16 widened to f32)
+ * prefill, beside the rate PyTorch's prefill reaches.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -35,6 +36,8 @@ public class FmaPeakBench {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   /** Iterations per thread and call. */
   public static final int ITERS = 2_000_000;
+  /** Independent fma chains per thread ({@link #chains} runs exactly this many). */
+  static final int CHAINS = 12;
 
   @Param({"0"})
   public int threads;
@@ -47,7 +50,8 @@ public class FmaPeakBench {
       Parallel.setThreads(threads);
     }
     out = new float[Parallel.threads()];
-    System.out.printf("%nfovea-fma-peak threads=%d lanes=%d iters=%d%n", Parallel.threads(), S.length(), ITERS);
+    long flops = (long) Parallel.threads() * ITERS * CHAINS * S.length() * 2;
+    System.out.printf("%nfovea-fma-peak threads=%d lanes=%d iters=%d flops=%d%n", Parallel.threads(), S.length(), ITERS, flops);
   }
 
   @Benchmark

@@ -34,12 +34,7 @@ public final class LlamaProfile {
 
   /** The model's weights read in this process, GB/s, best of three passes (the first warms the JIT). */
   private static double readRate(LlamaForCausalLM model) {
-    WeightReads reads = WeightReads.of(model);
-    double best = 0;
-    for (int i = 0; i < 3; i++) {
-      best = Math.max(best, reads.pass());
-    }
-    return best;
+    return WeightReads.of(model).best(3);
   }
 
   public static void main(String[] args) {

@@ -62,6 +62,15 @@ final class WeightReads {
     return bytes / (double) (t1 - t0);
   }
 
+  /** The best of {@code passes} timed passes, GB/s (the first pass of a process also warms the JIT). */
+  double best(int passes) {
+    double best = 0;
+    for (int i = 0; i < passes; i++) {
+      best = Math.max(best, pass());
+    }
+    return best;
+  }
+
   /** One pass over every byte, untimed (for a JMH method, which times itself); returns their sum. */
   long read() {
     LongAdder sink = new LongAdder();
