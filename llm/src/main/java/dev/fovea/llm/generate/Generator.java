@@ -26,7 +26,9 @@ public final class Generator {
   public enum StopReason {
     EOS,
     STOP_STRING,
-    MAX_NEW_TOKENS
+    MAX_NEW_TOKENS,
+    /** The model's maximum context ({@link CausalLM#maxPositions()}) was reached first. */
+    CONTEXT_FULL
   }
 
   /**
@@ -79,6 +81,7 @@ public final class Generator {
       int[] out = new int[config.maxNewTokens()];
       int n = 0;
       StopReason reason = StopReason.MAX_NEW_TOKENS;
+      generation:
       while (n < config.maxNewTokens()) {
         float[] combined = combiner.combine(logits);
         int[] seen = concat(states.get(0).tokens(), out, n);
@@ -97,14 +100,15 @@ public final class Generator {
         }
         for (int i = 0; i < states.size(); i++) {
           if (states.get(i).position() >= states.get(i).capacity()) {
-            reason = StopReason.MAX_NEW_TOKENS; // the context is full
-            n = config.maxNewTokens();
-            break;
+            // The prompt plus the tokens so far fill the model's context: the last token was
+            // sampled from the last position's logits but cannot be fed.
+            reason = StopReason.CONTEXT_FULL;
+            break generation;
           }
           logits.set(i, branches.get(i).model().step(states.get(i), token));
         }
       }
-      int[] tokens = Arrays.copyOf(out, Math.min(n, out.length));
+      int[] tokens = Arrays.copyOf(out, n);
       String finalText = text.finish();
       return new Result(tokens, finalText, reason, promptLength, t1 - t0, System.nanoTime() - t1);
     } finally {
@@ -121,6 +125,12 @@ public final class Generator {
   /** Streaming text with stop strings: emits only what can no longer be the start of a stop string. */
   private static final class TextStream {
     private final StreamingDecoder decoder;
+    /**
+     * Ids at or above this (the tokenizer's size) give no text: a model's embedding may have more
+     * rows than its tokenizer has pieces (llava-hf pads 32002 pieces to 32064 rows), and such an id
+     * can be sampled. Hugging Face's decode skips ids its tokenizer lacks; so does the stream.
+     */
+    private final int textIds;
     private final List<String> stops;
     private final Consumer<String> sink;
     private final int holdBack;
@@ -130,6 +140,7 @@ public final class Generator {
 
     TextStream(TextTokenizer tokenizer, List<String> stops, Consumer<String> sink) {
       this.decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
+      this.textIds = tokenizer == null ? 0 : tokenizer.vocabSize();
       this.stops = stops;
       this.sink = sink;
       this.holdBack = stops.stream().mapToInt(String::length).max().orElse(1) - 1;
@@ -137,7 +148,7 @@ public final class Generator {
 
     /** Adds a token; true when a stop string appeared (the text is cut before it). */
     boolean push(int token) {
-      if (decoder == null) {
+      if (decoder == null || token < 0 || token >= textIds) {
         return false;
       }
       all.append(decoder.push(token));

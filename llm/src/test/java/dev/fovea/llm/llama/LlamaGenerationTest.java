@@ -139,6 +139,50 @@ class LlamaGenerationTest {
     }
   }
 
+  /** The tiny model with a shorter maximum context. */
+  record ShortContext(LlamaForCausalLM inner, int maxPositions) implements CausalLM {
+    @Override
+    public DecodeState prefill(Inputs inputs, int maxLength) {
+      return inner.prefill(inputs, maxLength);
+    }
+
+    @Override
+    public float[] step(DecodeState state, int token) {
+      return inner.step(state, token);
+    }
+
+    @Override
+    public int vocabSize() {
+      return inner.vocabSize();
+    }
+
+    @Override
+    public List<Integer> eosTokenIds() {
+      return inner.eosTokenIds();
+    }
+  }
+
+  /**
+   * When the prompt and the new tokens would pass the model's maximum context, generation ends
+   * there with CONTEXT_FULL: the tokens are the ones it generated (the last one sampled from the
+   * last position's logits), the same as the first ones of an unbounded run, with no filler.
+   */
+  @Test
+  void generationEndsAtTheModelsMaximumContext() {
+    int[] free = run(Sampler.greedy(), 10);
+    for (int room : new int[] {0, 3}) {
+      Generator.Result r = Generator.generate(new ShortContext(model, prompt.length + room), Inputs.ids(prompt),
+          GenerationConfig.maxNewTokens(10).withStopAtEos(false), Sampler.greedy(), null, null);
+      assertEquals(Generator.StopReason.CONTEXT_FULL, r.stopReason(), "room " + room);
+      assertArrayEquals(Arrays.copyOf(free, room + 1), r.tokens(), "room " + room);
+    }
+    // exactly enough room: the token limit is reached first
+    Generator.Result r = Generator.generate(new ShortContext(model, prompt.length + 9), Inputs.ids(prompt),
+        GenerationConfig.maxNewTokens(10).withStopAtEos(false), Sampler.greedy(), null, null);
+    assertEquals(Generator.StopReason.MAX_NEW_TOKENS, r.stopReason());
+    assertArrayEquals(free, r.tokens());
+  }
+
   /** A model that replays scripted tokens (one-hot logits) over the tiny model's states. */
   record Scripted(LlamaForCausalLM inner, int[] script) implements CausalLM {
     @Override

@@ -10,12 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
+import dev.fovea.llm.generate.LogitsCombiner;
 import dev.fovea.llm.generate.Sampler;
+import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.nn.AttentionHook;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.io.WeightFiles;
+import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +69,35 @@ class LlavaReferenceTest {
       Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(greedy.length).withStopAtEos(false),
           Sampler.greedy(), null, null);
       assertArrayEquals(greedy, r.tokens(), "greedy continuation");
+    }
+  }
+
+  /**
+   * The fixture's embedding has more rows (576) than its tokenizer has pieces (512), as llava-hf
+   * pads 32002 pieces to 32064 rows. A generated id past the tokenizer is kept among the tokens
+   * and gives no text (as Hugging Face's decode skips it); streaming does not fail on it.
+   */
+  @Test
+  void idsPastTheTokenizerGiveNoText() {
+    try (var model = LlavaForConditionalGeneration.load(LlavaFixtures.dir()); WeightSource ref = LlavaFixtures.reference(); var scope = Scope.open()) {
+      TextTokenizer tok = TokenizerLoader.load(LlavaFixtures.dir());
+      assertTrue(tok.vocabSize() < model.vocabSize(), "fixture: tokenizer " + tok.vocabSize() + ", model " + model.vocabSize());
+      int past = model.vocabSize() - 20;
+      int[] script = {tok.id("\u2581a").getAsInt(), past, tok.id("b").getAsInt(), past + 1};
+      int[] at = {0};
+      LogitsCombiner replay = l -> {
+        float[] one = new float[model.vocabSize()];
+        one[script[at[0]++]] = 1f;
+        return one;
+      };
+      LlavaInputs in = model.prepare(ints(ref, "one.prompt_ids"), ref.get("one.pixels"));
+      List<String> chunks = new ArrayList<>();
+      Generator.Result r = Generator.generate(List.of(new Generator.Branch(model, in.toInputs())), replay,
+          GenerationConfig.maxNewTokens(script.length).withStopAtEos(false), Sampler.greedy(), tok, chunks::add);
+      assertArrayEquals(script, r.tokens());
+      assertEquals(tok.decode(new int[] {script[0], script[2]}), r.text());
+      assertEquals("ab", r.text());
+      assertEquals(r.text(), String.join("", chunks));
     }
   }
 
