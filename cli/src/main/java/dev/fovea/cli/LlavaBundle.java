@@ -13,11 +13,14 @@ import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.archive.ArchiveReader;
 import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.tokenizer.TextTokenizer;
+import dev.fovea.vit.tokenizer.TokenizerFileException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -145,6 +148,9 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
     }
   }
 
+  /** The side files of an archive that hold a LLaMA tokenizer ({@link TokenizerLoader#load}'s folder forms). */
+  private static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.json", "tokenizer.model", "tokenizer.bin");
+
   /** The tokenizer beside the weights: GGUF metadata, the folder's files, or the archive's side files. */
   static TextTokenizer tokenizer(Path model) throws IOException {
     String name = model.getFileName().toString();
@@ -155,17 +161,26 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
       return TokenizerLoader.fromGguf(model);
     }
     if (name.endsWith(".fovea")) {
+      // The loader reads folders: the archive's tokenizer files go to a temporary one, removed
+      // once they are parsed.
       try (ArchiveReader a = ArchiveReader.open(model)) {
-        Path dir = Files.createTempDirectory("fovea-tokenizer");
-        dir.toFile().deleteOnExit();
-        for (String f : a.fileNames()) {
-          if (f.startsWith("tokenizer") || f.equals("special_tokens_map.json")) {
-            Path p = dir.resolve(f);
-            Files.write(p, a.file(f));
-            p.toFile().deleteOnExit();
-          }
+        List<String> files = a.fileNames().stream().filter(f -> f.startsWith("tokenizer") || f.equals("special_tokens_map.json")).toList();
+        if (files.stream().noneMatch(TOKENIZER_FILES::contains)) {
+          throw new TokenizerFileException(model, "the archive carries no tokenizer (its files: " + a.fileNames()
+              + "); convert a model folder that has tokenizer.json, tokenizer.model or tokenizer.bin");
         }
-        return TokenizerLoader.load(dir);
+        Path dir = Files.createTempDirectory("fovea-tokenizer");
+        try {
+          for (String f : files) {
+            Files.write(dir.resolve(f), a.file(f));
+          }
+          return TokenizerLoader.load(dir);
+        } finally {
+          for (String f : files) {
+            Files.deleteIfExists(dir.resolve(f));
+          }
+          Files.deleteIfExists(dir);
+        }
       }
     }
     return TokenizerLoader.load(model.toAbsolutePath().getParent());

@@ -107,5 +107,12 @@ class LlamaAskCommandTest {
     assertTrue(r.err().contains("--top-p must be within (0, 1]"), r.err());
     Run g = run("ask", "--model", m.toString(), "--prompt", "a", "--top-k", "5", "--no-progress");
     assertTrue(g.err().contains("need --temperature"), g.err());
+    // an archive converted from a folder without a tokenizer: the error names the archive, not a temporary folder
+    Path archive = tmp.resolve("no-tokenizer.fovea");
+    Run c = run("convert", "../llm/src/test/resources/llama-reference/tiny", "-o", archive.toString(), "--no-progress");
+    assertEquals(0, c.code(), c.err());
+    Run t = run("ask", "--model", archive.toString(), "--prompt", "a", "--no-progress");
+    assertEquals(1, t.code());
+    assertTrue(t.err().contains(archive + ": the archive carries no tokenizer"), t.err());
   }
 }

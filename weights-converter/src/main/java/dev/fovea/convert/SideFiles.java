@@ -9,7 +9,9 @@ import java.util.Map;
 
 /**
  * The non-weight files of a model folder that an archive carries: the model config, the tokenizer
- * in whichever published form the model uses, and the image preprocessing config.
+ * in whichever published form the model uses (a LLaMA's {@code tokenizer.json}, {@code
+ * tokenizer.model} or llama2.c {@code tokenizer.bin}; CLIP's {@code vocab.json} and {@code
+ * merges.txt}; BERT's {@code vocab.txt}), and the image preprocessing config.
  */
 public final class SideFiles {
   /** File names collected from a model folder, in this order, when present. */
@@ -21,6 +23,7 @@ public final class SideFiles {
       "tokenizer.json",
       "tokenizer_config.json",
       "tokenizer.model",
+      "tokenizer.bin",
       "special_tokens_map.json",
       "added_tokens.json",
       "vocab.json",
