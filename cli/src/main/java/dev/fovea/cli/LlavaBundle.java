@@ -175,6 +175,15 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
             Files.write(dir.resolve(f), a.file(f));
           }
           return TokenizerLoader.load(dir);
+        } catch (TokenizerFileException e) {
+          // name the file inside the archive (archive!tokenizer.model), not the temporary copy
+          String prefix = e.file() + ": ";
+          String why = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+          Path inside = e.file() != null && e.file().startsWith(dir) && !e.file().equals(dir)
+              ? Path.of(model + "!" + dir.relativize(e.file())) : model;
+          TokenizerFileException named = new TokenizerFileException(inside, why);
+          named.initCause(e);
+          throw named;
         } finally {
           for (String f : files) {
             Files.deleteIfExists(dir.resolve(f));

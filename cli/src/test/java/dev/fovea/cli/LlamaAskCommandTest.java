@@ -1,6 +1,7 @@
 package dev.fovea.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,7 @@ import dev.fovea.tensor.io.GgufWriter;
 import dev.fovea.tensor.io.WeightFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,5 +116,17 @@ class LlamaAskCommandTest {
     Run t = run("ask", "--model", archive.toString(), "--prompt", "a", "--no-progress");
     assertEquals(1, t.code());
     assertTrue(t.err().contains(archive + ": the archive carries no tokenizer"), t.err());
+    // a malformed tokenizer inside an archive is named as archive!file, not as a temporary copy
+    Path folder = Files.createDirectories(tmp.resolve("bad-tokenizer"));
+    for (String f : new String[] {"config.json", "model.safetensors"}) {
+      Files.copy(Path.of("../llm/src/test/resources/llama-reference/tiny", f), folder.resolve(f));
+    }
+    Files.writeString(folder.resolve("tokenizer.model"), "not a protobuf");
+    Path bad = tmp.resolve("bad-tokenizer.fovea");
+    assertEquals(0, run("convert", folder.toString(), "-o", bad.toString(), "--no-progress").code());
+    Run b = run("ask", "--model", bad.toString(), "--prompt", "a", "--no-progress");
+    assertEquals(1, b.code());
+    assertTrue(b.err().contains(bad + "!tokenizer.model: "), b.err());
+    assertFalse(b.err().contains("fovea-tokenizer"), b.err());
   }
 }
