@@ -584,8 +584,10 @@ public final class Gemv {
 
   /**
    * The low (hi false) or high nibbles of {@link #q4Bytes} lanes minus 8, as f32. Nibbles are taken
-   * in int lanes: x86 has no byte shift, and shifting bytes (C2 widens, shifts and narrows) then
-   * converting them measured 12-14% slower (Q4_0 GEMV, k 2048, 2 threads: 22 against 25 GB/s).
+   * in int lanes: x86 has no byte shift (C2 widens, shifts and narrows). GemvStreamBench, Q4_0, k
+   * 2048 x n 5632, 2 threads, 2026-11-24: shifting bytes, each block loaded once per nibble half,
+   * 22 GB/s; nibbles in int lanes 25; and each block loaded once for both halves (the kernels
+   * below) 26-26.6.
    */
   private static FloatVector q4(IntVector q, boolean hi) {
     return (FloatVector) (hi ? q.lanewise(VectorOperators.LSHR, 4).and(0xF) : q.and(0xF)).sub(8).convert(VectorOperators.I2F, 0);
