@@ -53,13 +53,18 @@ final class WeightReads {
 
   /** One pass over every byte; returns GB/s (1e9 bytes per second). */
   double pass() {
+    return bytes / (double) nanos();
+  }
+
+  /** One pass over every byte; returns its duration in nanoseconds. */
+  long nanos() {
     long t0 = System.nanoTime();
     long sum = read();
     long t1 = System.nanoTime();
     if (sum == 42) {
       System.out.print(""); // keeps the sum alive
     }
-    return bytes / (double) (t1 - t0);
+    return t1 - t0;
   }
 
   /** The best of {@code passes} timed passes, GB/s (the first pass of a process also warms the JIT). */

@@ -91,14 +91,14 @@ public final class Gemv {
    * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
    */
   static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
+  /** Bytes per Q8_0 / Q4_0 block (constants to C2: the block loops step by them). */
+  private static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
   /**
    * Weight bytes per parallel chunk, about (see {@link #chunks}; the scalar twin uses it as is).
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
    * hand-off on the shared counter. On Zen 4 (4096 x 11008, 2 threads, JMH): 64K-element chunks
    * gave F32 0.91x sgemv and BF16 1.32x F32 rows/s; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
    */
-  /** Bytes per Q8_0 / Q4_0 block (constants to C2: the block loops step by them). */
-  private static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
   private static final long CHUNK_BYTES = Long.getLong("fovea.gemv.chunkBytes", 1L << 21);
 
   private Gemv() {}
