@@ -33,8 +33,14 @@ import org.openjdk.jmh.runner.IterationType;
 
 /**
  * A LLaMA decoder with TinyLlama-1.1B shapes (22 layers, hidden 2048, intermediate 5632, 32 heads,
- * 4 KV heads, vocabulary 32000) and random weights stored as {@code dtype} (norms F32), each
- * weight written once straight into off-heap memory (no second copy):
+ * 4 KV heads, vocabulary 32000) and random weights stored as {@code dtype} (norms F32), loaded the
+ * way a user's model is ({@code source=file}, the default): a llama GGUF written by our {@link
+ * dev.fovea.tensor.io.GgufWriter} ({@link ModelFiles#tinyLlamaGguf}) and opened with {@link
+ * LlamaForCausalLM#load}, the entry point of {@code ./fovea ask}, its weights held as {@code
+ * fovea.weights} says (default {@code auto}: copied into the process when they fit; pass {@code
+ * -jvmArgsPrepend -Dfovea.weights=map} for the mapping). The same GGUF files are what {@code
+ * bench/decode.sh} times llama.cpp on. {@code source=arena} builds the model with the same values
+ * written straight into an {@code Arena} (a diagnostic: no user has such a model).
  *
  * <ul>
  *   <li>{@code prefill}: a fresh state and one batched pass over {@code context} prompt tokens;
@@ -56,8 +62,12 @@ import org.openjdk.jmh.runner.IterationType;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*", "-Xmx2g"})
 @State(Scope.Benchmark)
 public class LlamaBench {
-  @Param({"f32", "bf16", "q8_0"})
+  @Param({"f32", "f16", "bf16", "q8_0", "q4_0"})
   public String dtype;
+
+  /** {@code file}: loaded from a GGUF through {@link LlamaForCausalLM#load}; {@code arena}: built in memory (diagnostic). */
+  @Param({"file"})
+  public String source;
 
   @Param({"22"})
   public int layers;
@@ -114,8 +124,17 @@ public class LlamaBench {
     if (threads > 0) {
       Parallel.setThreads(threads);
     }
-    arena = Arena.ofShared();
-    model = randomModel(layers, dtype, arena);
+    if (source.equals("file")) {
+      java.nio.file.Path gguf = ModelFiles.tinyLlamaGguf(layers, dtype);
+      model = LlamaForCausalLM.load(gguf);
+      boolean mapped = dev.fovea.tensor.io.Mappings.isFileMapped(model.model.layers.get(0).mlp.upProj.weight.get().storage().segment());
+      System.out.printf("%nfovea-model source=file path=%s weights=%s%n", gguf, mapped ? "mapped" : "copied");
+    } else if (source.equals("arena")) {
+      arena = Arena.ofShared();
+      model = randomModel(layers, dtype, arena);
+    } else {
+      throw new IllegalArgumentException("source must be file or arena, is " + source);
+    }
     prompt = prompt(context);
     state = model.prefill(Inputs.ids(prompt), context + 8);
     try (var s = dev.fovea.tensor.Scope.open()) {
@@ -147,7 +166,11 @@ public class LlamaBench {
               .collect(java.util.stream.Collectors.joining(",")));
     }
     state.close();
-    arena.close();
+    if (arena != null) {
+      arena.close();
+    } else {
+      model.close();
+    }
   }
 
   @Benchmark

@@ -12,6 +12,7 @@ import dev.fovea.tensor.archive.ArchiveReader;
 import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.tensor.io.GgufLlamaNames;
 import dev.fovea.tensor.io.GgufSource;
+import dev.fovea.tensor.io.Resident;
 import dev.fovea.tensor.io.WeightFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,13 +103,15 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
 
   /**
    * Strict load from {@code source} with keys {@code prefix + path} (LLaVA: "language_model.");
-   * the model keeps the source open until {@link #close()}. Stale {@code rotary_emb.inv_freq}
+   * the model keeps the source open until {@link #close()}. The weights are held as {@link
+   * Resident#of} says (copied into the process's memory, or left mapped). Stale {@code rotary_emb.inv_freq}
    * buffers are ignored (recomputed), and so is a stored {@code lm_head.weight} when tied.
    */
   public void loadWeights(WeightSource source, String prefix) {
     Predicate<String> ignore = n -> n.endsWith(".rotary_emb.inv_freq") || (config.tieWordEmbeddings() && n.equals(prefix + "lm_head.weight"));
-    load(source, prefix, ignore);
-    this.weights = source;
+    WeightSource held = Resident.of(source);
+    load(held, prefix, ignore);
+    this.weights = held;
   }
 
   /** Closes the weight file the model was loaded from (the model is unusable afterwards). */

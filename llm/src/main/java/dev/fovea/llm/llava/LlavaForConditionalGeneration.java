@@ -9,6 +9,7 @@ import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.archive.ArchiveReader;
 import dev.fovea.tensor.io.GgufSource;
+import dev.fovea.tensor.io.Resident;
 import dev.fovea.tensor.io.WeightFiles;
 import dev.fovea.vit.clip.ClipVisionModel;
 import dev.fovea.vit.clip.ClipVisionTransformer;
@@ -117,7 +118,7 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
   /** Strict load of every parameter from {@code source} (either naming); the model owns and closes it. */
   public static LlavaForConditionalGeneration load(WeightSource source, byte[] configJson, String origin) {
     LlavaForConditionalGeneration m = new LlavaForConditionalGeneration(LlavaConfig.fromJson(configJson, origin));
-    WeightSource src = LlavaNames.oldLayout(source);
+    WeightSource src = Resident.of(LlavaNames.oldLayout(source));
     boolean tied = m.config.textConfig().tieWordEmbeddings();
     Predicate<String> ignore = n -> n.endsWith(".rotary_emb.inv_freq") || n.endsWith("embeddings.position_ids")
         || (tied && n.equals("language_model.lm_head.weight"));

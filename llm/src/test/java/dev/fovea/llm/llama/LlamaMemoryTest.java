@@ -26,8 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Resident memory of a loaded model: a ~140 MB F32 LLaMA written to a temp safetensors folder is
  * loaded and run (prefill + decode steps) in a forked JVM whose heap is fixed and pre-touched;
- * VmRSS grows by at most 1.1x the weight bytes plus the KV cache, i.e. weights are mapped, not
- * copied (a copy would double the growth).
+ * VmRSS grows by at most 1.1x the weight bytes plus the KV cache when the weights are mapped (not
+ * copied: a copy would double the growth), and by at most 1.3x when they are copied into the
+ * process ({@link dev.fovea.tensor.io.Resident}).
  */
 class LlamaMemoryTest {
   @TempDir Path tmp;
@@ -47,8 +48,24 @@ class LlamaMemoryTest {
     return c;
   }
 
+  /** Mapped weights ({@code fovea.weights=map}): growth within 1.1x the weights plus the cache. */
   @Test
-  void residentMemoryStaysWithinWeightsPlusCache() throws Exception {
+  void mappedWeightsAreNotCopied() throws Exception {
+    residentMemoryStaysWithinWeightsPlusCache("map", 1.1);
+  }
+
+  /**
+   * Weights copied into the process ({@code fovea.weights=copy}, what {@code auto} picks when they
+   * fit): the copy is held once and the file's pages leave the resident set after copying, so the
+   * growth stays well below the 2x that a copy plus its mapped source would take. Measured: 1.17
+   * (the whole embedding is copied, where a mapped run touches only the rows it reads).
+   */
+  @Test
+  void copiedWeightsAreHeldOnce() throws Exception {
+    residentMemoryStaysWithinWeightsPlusCache("copy", 1.3);
+  }
+
+  private void residentMemoryStaysWithinWeightsPlusCache(String mode, double bound) throws Exception {
     Files.writeString(tmp.resolve("config.json"), new ObjectMapper().writeValueAsString(config()));
     LlamaConfig c = LlamaConfig.fromJson(tmp.resolve("config.json"));
     try (var scope = Scope.open()) {
@@ -67,7 +84,7 @@ class LlamaMemoryTest {
       SafetensorsWriter.write(tmp.resolve("model.safetensors"), items, Map.of());
     }
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch",
-        "-XX:TieredStopAtLevel=1", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dfovea.threads=2",
+        "-XX:TieredStopAtLevel=1", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dfovea.threads=2", "-Dfovea.weights=" + mode,
         "-cp", System.getProperty("java.class.path"), Probe.class.getName(), tmp.toString(), LlamaFixtures.dir("tiny").toString())
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
@@ -80,9 +97,9 @@ class LlamaMemoryTest {
     long weights = Long.parseLong(f[3]);
     long cache = Long.parseLong(f[4]);
     long growth = after - before;
-    System.out.printf("llama memory: VmRSS grew %.1f MiB for %.1f MiB of weights + %.1f MiB of KV cache (ratio %.3f); %s%n", growth / 1048576.0,
+    System.out.printf("llama memory (" + mode + "): VmRSS grew %.1f MiB for %.1f MiB of weights + %.1f MiB of KV cache (ratio %.3f); %s%n", growth / 1048576.0,
         weights / 1048576.0, cache / 1048576.0, growth / (double) (weights + cache), f.length > 5 ? String.join(" ", java.util.Arrays.copyOfRange(f, 5, f.length)) : "");
-    assertTrue(growth <= 1.1 * weights + cache, "RSS grew " + growth + " bytes for " + weights + " bytes of weights and " + cache + " of cache");
+    assertTrue(growth <= bound * weights + cache, mode + ": RSS grew " + growth + " bytes for " + weights + " bytes of weights and " + cache + " of cache");
   }
 
   /** Runs in the forked JVM: warm up on the tiny fixture, then load and run the big one, printing VmRSS before and after. */

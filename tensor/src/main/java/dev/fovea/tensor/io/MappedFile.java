@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * A whole file mapped read-only into a shared arena. The arena lives as long as the weight source
+ * A whole file mapped read-only into a shared arena (as a plain native segment, see {@link
+ * Mappings}). The arena lives as long as the weight source
  * that owns it; closing unmaps the file and frees every copy made from the same arena (converted
  * dtypes, dequantized or permuted tensors). Mapping reads nothing: pages are faulted in on use.
  */
@@ -31,8 +32,7 @@ final class MappedFile implements AutoCloseable {
   static MappedFile open(Path path) {
     Arena arena = Arena.ofShared();
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-      return new MappedFile(path, arena, seg);
+      return new MappedFile(path, arena, Mappings.mapReadOnly(ch, arena));
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw new TensorException("cannot map " + path + ": " + e, e);

@@ -6,6 +6,7 @@ import dev.fovea.nn.StateDictException;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.tensor.io.Resident;
 import dev.fovea.tensor.io.WeightFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,10 +21,13 @@ import java.nio.file.Path;
 public final class ClipCheckpoint implements AutoCloseable {
   private final Path path;
   private final WeightSource weights;
+  /** {@link #weights} as {@link Resident} holds them for modules (a copying view or the same source). */
+  private final WeightSource held;
 
   private ClipCheckpoint(Path path, WeightSource weights) {
     this.path = path;
     this.weights = weights;
+    this.held = Resident.of(weights);
   }
 
   /** Opens a model folder or a fovea archive. */
@@ -83,7 +87,7 @@ public final class ClipCheckpoint implements AutoCloseable {
    */
   void load(Module module, String prefix) {
     try {
-      module.load(weights, prefix, name -> name.endsWith("position_ids"));
+      module.load(held, prefix, name -> name.endsWith("position_ids"));
     } catch (StateDictException e) {
       boolean shapes = !e.problems(StateDict.Kind.SHAPE).isEmpty();
       throw new ClipConfigException((shapes ? "the sizes in " + describe("config.json") + " disagree with the weights in " + weights.origin() + ": "
@@ -94,7 +98,7 @@ public final class ClipCheckpoint implements AutoCloseable {
   @Override
   public void close() {
     try {
-      weights.close();
+      held.close(); // closes weights too
     } catch (TensorException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -1,0 +1,134 @@
+package dev.fovea.jmh;
+
+import dev.fovea.llm.llama.LlamaConfig;
+import dev.fovea.llm.llama.LlamaForCausalLM;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Shapes;
+import dev.fovea.tensor.io.GgmlType;
+import dev.fovea.tensor.io.GgufArray;
+import dev.fovea.tensor.io.GgufLlamaNames;
+import dev.fovea.tensor.io.GgufSource;
+import dev.fovea.tensor.io.GgufType;
+import dev.fovea.tensor.io.GgufWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Model files for the benchmarks, so that they time what a user runs: a model loaded from a file
+ * through the same entry point {@code ./fovea ask} calls ({@link LlamaForCausalLM#load}), weights
+ * mapped from that file. The files are written once by our {@link GgufWriter} into {@code
+ * jmh/target/models/} (or {@code -Dfovea.bench.models=DIR}) and reused.
+ */
+public final class ModelFiles {
+  private ModelFiles() {}
+
+  /** Where the benchmark model files live. */
+  public static Path dir() {
+    return Path.of(System.getProperty("fovea.bench.models", "jmh/target/models"));
+  }
+
+  /** The real LLaMA-2 vocabulary as a tensor-less GGUF, when {@code ../shared} is present. */
+  static Path llamaVocab() {
+    for (Path p : List.of(Path.of("../shared/data/tokenizers/llama/ggml-vocab-llama-spm.gguf"),
+        Path.of("../../shared/data/tokenizers/llama/ggml-vocab-llama-spm.gguf"))) {
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A llama GGUF of {@link LlamaBench#config TinyLlama-1.1B's shapes} with {@code layers} layers,
+   * the random weights of {@link LlamaBench#randomModel} stored as {@code dtype} (f32, f16, bf16,
+   * q8_0, q4_0; norms F32) and the LLaMA-2 vocabulary (from {@code ../shared}; a made-up one of the
+   * same size without it). Written on first use, then reused.
+   */
+  public static Path tinyLlamaGguf(int layers, String dtype) {
+    Path out = dir().resolve("tinyllama-" + layers + "l-" + dtype + ".gguf");
+    if (Files.isRegularFile(out)) {
+      return out;
+    }
+    LlamaConfig c = LlamaBench.config(layers);
+    GgmlType type = GgmlType.valueOf(dtype.toUpperCase());
+    try (Arena arena = Arena.ofConfined()) {
+      GgufWriter w = header(c);
+      LlamaForCausalLM model = new LlamaForCausalLM(c);
+      long[] seed = {1};
+      model.namedParameters().forEach((name, p) -> {
+        int[] shape = p.shape();
+        GgmlType t = shape.length == 1 ? GgmlType.F32 : type;
+        long n = Shapes.numel(shape);
+        MemorySegment seg = Buffers.random(arena, DType.valueOf(t.name()), n, seed[0]++);
+        w.addRaw(GgufLlamaNames.toGguf(name), t, shape, seg);
+      });
+      Files.createDirectories(dir());
+      Path tmp = Files.createTempFile(dir(), out.getFileName().toString(), ".tmp");
+      try {
+        w.write(tmp);
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  static GgufWriter header(LlamaConfig c) {
+    GgufWriter w = new GgufWriter()
+        .putString("general.architecture", "llama")
+        .putString("general.name", "TinyLlama-1.1B shapes, " + c.numHiddenLayers() + " layers, random weights (fovea bench)")
+        .putUInt32("llama.context_length", c.maxPositionEmbeddings())
+        .putUInt32("llama.embedding_length", c.hiddenSize())
+        .putUInt32("llama.block_count", c.numHiddenLayers())
+        .putUInt32("llama.feed_forward_length", c.intermediateSize())
+        .putUInt32("llama.rope.dimension_count", c.headDim())
+        .putUInt32("llama.attention.head_count", c.numAttentionHeads())
+        .putUInt32("llama.attention.head_count_kv", c.numKeyValueHeads())
+        .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
+        .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
+        .putString("tokenizer.ggml.model", "llama");
+    Path vocab = llamaVocab();
+    if (vocab != null) {
+      try (GgufSource v = GgufSource.open(vocab)) {
+        for (String k : List.of("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type")) {
+          w.put(k, GgufType.ARRAY, v.getArray(k));
+        }
+        w.putUInt32("tokenizer.ggml.bos_token_id", v.getInt("tokenizer.ggml.bos_token_id"));
+        w.putUInt32("tokenizer.ggml.eos_token_id", v.getInt("tokenizer.ggml.eos_token_id"));
+        w.putUInt32("tokenizer.ggml.unknown_token_id", v.getInt("tokenizer.ggml.unknown_token_id", 0));
+      }
+      return w;
+    }
+    // no ../shared: 3 specials, 256 byte pieces, then made-up pieces up to the vocabulary size
+    int n = c.vocabSize();
+    List<String> tokens = new ArrayList<>(n);
+    float[] scores = new float[n];
+    int[] types = new int[n];
+    tokens.add("<unk>");
+    tokens.add("<s>");
+    tokens.add("</s>");
+    for (int b = 0; b < 256; b++) {
+      tokens.add(String.format("<0x%02X>", b));
+    }
+    for (int i = 0; tokens.size() < n; i++) {
+      tokens.add("\u2581p" + i);
+    }
+    for (int i = 0; i < n; i++) {
+      types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
+      scores[i] = i < 259 ? 0 : -(i - 259);
+    }
+    return w.putStrings("tokenizer.ggml.tokens", tokens).putFloats("tokenizer.ggml.scores", scores)
+        .putInts("tokenizer.ggml.token_type", types).putUInt32("tokenizer.ggml.bos_token_id", 1)
+        .putUInt32("tokenizer.ggml.eos_token_id", 2).putUInt32("tokenizer.ggml.unknown_token_id", 0);
+  }
+}

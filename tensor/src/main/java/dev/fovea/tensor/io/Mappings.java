@@ -1,0 +1,85 @@
+package dev.fovea.tensor.io;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+
+/**
+ * Read-only file mappings as plain native segments.
+ *
+ * <p>{@link FileChannel#map} returns a {@code MappedMemorySegmentImpl}, a subclass of the native
+ * segment class that every {@code Arena} allocation has. A kernel that sees both (mapped weights,
+ * arena activations) has bimorphic type profiles at each segment call the Vector API makes
+ * ({@code byteSize}, {@code unsafeGetBase}, {@code sessionImpl}, alignment checks); C2 then ran out of
+ * inlining budget in the large kernels and left loads as calls: a JFR profile of a file-loaded
+ * model showed {@code isAlignedForElement}, {@code checkIndex}, {@code ldLongOp} and boxed
+ * {@code VectorSupport.ternaryOp} frames, and F32 prefill at ~0.6x, Q8_0 decode at 0.01-0.6x the
+ * arena model's speed. The same memory seen through {@link MemorySegment#ofAddress} and {@code
+ * reinterpret} is an ordinary native segment (same class as an arena's), scoped to the arena that
+ * owns the mapping and read-only, so every kernel sees one segment class.
+ */
+public final class Mappings {
+  private Mappings() {}
+
+  /** The whole of {@code ch} mapped read-only into {@code arena}, as a plain native read-only segment. */
+  public static MemorySegment mapReadOnly(FileChannel ch, Arena arena) throws IOException {
+    MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+    if (mapped.byteSize() == 0) {
+      return mapped.asReadOnly();
+    }
+    long start = mapped.address();
+    long end = start + mapped.byteSize();
+    LIVE.put(start, end);
+    return MemorySegment.ofAddress(start).reinterpret(mapped.byteSize(), arena, s -> LIVE.remove(start)).asReadOnly();
+  }
+
+  /** Live mappings made here: start address to end address (removed when their arena closes). */
+  private static final java.util.concurrent.ConcurrentSkipListMap<Long, Long> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  /** Whether {@code seg} lies inside a live read-only file mapping made by {@link #mapReadOnly}. */
+  public static boolean isFileMapped(MemorySegment seg) {
+    var e = LIVE.floorEntry(seg.address());
+    return e != null && seg.address() + seg.byteSize() <= e.getValue();
+  }
+
+  private static final java.lang.invoke.MethodHandle MADVISE = madvise();
+  private static final int MADV_DONTNEED = 4;
+  private static final long PAGE = 4096;
+
+  private static java.lang.invoke.MethodHandle madvise() {
+    try {
+      java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+      return linker.defaultLookup().find("madvise")
+          .map(f -> linker.downcallHandle(f, java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+              java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT)))
+          .orElse(null);
+    } catch (RuntimeException | LinkageError e) {
+      return null; // not Linux, or native access refused: unmapping is an optimisation only
+    }
+  }
+
+  /**
+   * Drops this process's page-table entries for the whole pages inside {@code seg}, a range of a
+   * live read-only file mapping made by {@link #mapReadOnly} whose bytes were copied elsewhere ({@code madvise(MADV_DONTNEED)}): the
+   * pages leave the process's resident set (they stay in the page cache, and a later read of the
+   * range faults them back in). Does nothing where {@code madvise} cannot be called, or for memory that is not such a mapping
+   * (dropping anonymous pages would zero them).
+   */
+  static void dropPages(MemorySegment seg) {
+    if (MADVISE == null || seg.byteSize() < PAGE || !isFileMapped(seg)) {
+      return;
+    }
+    long start = (seg.address() + PAGE - 1) & -PAGE;
+    long end = (seg.address() + seg.byteSize()) & -PAGE;
+    if (end <= start) {
+      return;
+    }
+    try {
+      int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED);
+    } catch (Throwable e) {
+      // best effort: the copy is already made
+    }
+  }
+
+}
