@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# LLaMA prefill/decode benchmark: fovea (JMH LlamaBench, ReadBandwidthBench) against PyTorch
-# (bench/torch_llama.py, Debian python3-torch, fastest of intra-op threads 1 and 2), same session.
+# LLaMA prefill/decode benchmark, all in one run: fovea (JMH LlamaBench on a model loaded from a
+# GGUF file through LlamaForCausalLM.load, the entry point of ./fovea ask; ReadBandwidthBench,
+# FmaPeakBench) against llama.cpp on the very same GGUF files (bench/llamacpp: the prebuilt CPU
+# libraries of node-llama-cpp, pinned by its package-lock.json and installed here with `npm ci`;
+# skipped with a message when npm is absent, or with NO_LLAMACPP=1) and PyTorch (bench/torch_llama.py,
+# Debian python3-torch, fastest of intra-op threads 1 and 2; F32/BF16; NO_TORCH=1 skips it).
 #
-#   bench/decode.sh              full run: TinyLlama-1.1B shapes (22 layers), context 600, F32/BF16/Q8_0
+#   bench/decode.sh              full run: TinyLlama-1.1B shapes (22 layers), context 600, F32/F16/BF16/Q8_0/Q4_0
 #   QUICK=1 bench/decode.sh      quick check: 2 layers, 1 x 1 s warm-up, 2 x 1 s measurement, torch 1 rep
-#   LAYERS=4 CONTEXT=300 ...     other shapes; JMH_ARGS='...' extra JMH options
+#   LAYERS=4 CONTEXT=300 ...     other shapes; DTYPES=f32,q8_0 a subset; JMH_ARGS='...' extra JMH options
+#   FOVEA_WEIGHTS=map ...        the weights left mapped instead of copied into the process (see Resident)
+#   LLAMA_MMAP=0 ...             llama.cpp reads the weights into its memory (--no-mmap) instead of mapping them
+#
+# The GGUF files (random weights, the LLaMA-2 vocabulary from ../shared when present) are written
+# once into jmh/target/models/ by the first LlamaBench fork that needs them (22 layers: 0.6-4.4 GB
+# each, 10.6 GB for the five).
 #
 # Prints the JMH table and torch's JSON lines on stderr, then one `name: value` line per figure:
 #   read_bandwidth_gbps                        SIMD read of a 1 GiB buffer, engine threads, own fork (GB/s, 1e9)
@@ -25,6 +35,10 @@
 #   fovea_f32_prefill_vs_gemm                  time of the projections alone / prefill time (target >= 0.8)
 #   torch_<dtype>_prefill_tokens_per_s, torch_<dtype>_decode_tokens_per_s   (best thread count)
 #   ratio_<dtype>_prefill, ratio_<dtype>_decode          fovea / torch (> 1: fovea faster)
+#   llamacpp_<dtype>_prefill_tokens_per_s, llamacpp_<dtype>_decode_tokens_per_s  (best of its reps,
+#                                              engine threads, same GGUF file and prompt ids)
+#   llamacpp_<dtype>_decode_fraction_of_bound  its decode against our weight read rate
+#   vs_llamacpp_<dtype>_prefill, vs_llamacpp_<dtype>_decode   fovea / llama.cpp (> 1: fovea faster)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,6 +62,9 @@ else
   TORCH_ARGS="--reps 3 --steps 10"
 fi
 CONTEXT=${CONTEXT:-600}
+DTYPES=${DTYPES:-f32,f16,bf16,q8_0,q4_0}
+THREADS=${THREADS:-$(nproc)}
+NEW_TOKENS=${NEW_TOKENS:-32}
 
 mvn -q -o -pl jmh -am -DskipTests package 1>&2
 
@@ -55,14 +72,39 @@ OUT=${OUT:-jmh/target/decode.json}
 LOG=${LOG:-jmh/target/decode-jmh.log}
 # shellcheck disable=SC2086
 "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
-  $DEFAULT_ARGS ${JMH_ARGS:-} -p layers="$LAYERS" -p context="$CONTEXT" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench|FmaPeakBench' \
+  $DEFAULT_ARGS ${JMH_ARGS:-} ${FOVEA_WEIGHTS:+-jvmArgsPrepend -Dfovea.weights=$FOVEA_WEIGHTS} \
+  -p layers="$LAYERS" -p context="$CONTEXT" -p dtype="$DTYPES" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench|FmaPeakBench' \
   | tee "$LOG" 1>&2
 
 TORCH_OUT=${TORCH_OUT:-jmh/target/decode-torch.jsonl}
-# shellcheck disable=SC2086
-"$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
+: > "$TORCH_OUT"
+if [[ -z "${NO_TORCH:-}" ]]; then
+  # shellcheck disable=SC2086
+  "$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
+fi
 
-"$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" "$LOG" <<'PYEOF'
+LLAMA_OUT=${LLAMA_OUT:-jmh/target/decode-llamacpp.jsonl}
+: > "$LLAMA_OUT"
+if [[ -n "${NO_LLAMACPP:-}" ]]; then
+  echo "$(basename "$0"): llama.cpp skipped (NO_LLAMACPP set)" >&2
+elif ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  echo "$(basename "$0"): llama.cpp skipped: needs node and npm (apt-get install -y nodejs npm)" >&2
+else
+  if [[ ! -d bench/llamacpp/node_modules/node-llama-cpp ]]; then
+    (cd bench/llamacpp && npm ci --no-audit --no-fund 1>&2)
+  fi
+  for d in ${DTYPES//,/ }; do
+    f="jmh/target/models/tinyllama-${LAYERS}l-$d.gguf"
+    if [[ ! -f "$f" ]]; then
+      echo "$(basename "$0"): no $f (the LlamaBench fork writes it); llama.cpp $d skipped" >&2
+      continue
+    fi
+    node bench/llamacpp/bench.mjs "$f" "$CONTEXT" "$NEW_TOKENS" "$THREADS" "${LLAMA_REPS:-3}" "${LLAMA_MMAP:-1}" \
+      | sed "s/^{/{\"dtype\":\"$d\",/" | tee -a "$LLAMA_OUT" 1>&2
+  done
+fi
+
+"$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" "$LOG" "$LLAMA_OUT" <<'PYEOF'
 import json, re, sys
 
 rows = json.load(open(sys.argv[1]))
@@ -95,6 +137,13 @@ for line in open(sys.argv[5]):
         e = re.search(r"each=(\S+)", line)
         if e:
             weight_bw_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
+llamacpp = {}  # (prefill|decode, dtype) -> best tokens/s over its repetitions
+for line in open(sys.argv[6]):
+    if not line.startswith("{"):
+        continue
+    j = json.loads(line)
+    for k, v in (("prefill", j["prefill_tok_s"]), ("decode", j["decode_tok_s"])):
+        llamacpp[(k, j["dtype"])] = max(llamacpp.get((k, j["dtype"]), 0), v)
 torch = {}
 for line in open(sys.argv[2]):
     j = json.loads(line)
@@ -106,7 +155,7 @@ C, F, V, H, HKV, D = 2048, 5632, 32000, 32, 4, 64
 per_layer = C * H * D + 2 * C * HKV * D + H * D * C + 3 * C * F
 elems = layers * per_layer + V * C
 norms = (2 * layers + 1) * C * 4
-size = {"f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32}
+size = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 # prefill FLOPs: every projection for every token, the head for the last token only, and causal
 # attention (q k^T and p v: 2 D multiply-adds per query-key pair and head)
 prefill_flops = 2 * context * layers * per_layer + 2 * V * C + 4 * layers * H * D * context * (context + 1) / 2
@@ -115,7 +164,7 @@ if bw:
     out.append(f"read_bandwidth_gbps: {bw / 1e9:.2f}")
 if fma_s and fma_flops:
     out.append(f"f32_fma_peak_gflops: {fma_flops / fma_s / 1e9:.0f}")
-for d in ("f32", "bf16", "q8_0"):
+for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
     wb = elems * size[d] + norms
     if d in weight_bw:
         out.append(f"{d}_weight_read_gbps: {weight_bw[d] / 1e9:.2f}")
@@ -149,6 +198,17 @@ for d in ("f32", "bf16", "q8_0"):
                 out.append(f"{who}_{d}_prefill_fraction_of_f32_fma_peak: {prefill_flops / t / (fma_flops / fma_s):.2f}")
     if dc and td:
         out.append(f"ratio_{d}_decode: {td / dc:.2f}")
+    lp, ld = llamacpp.get(("prefill", d)), llamacpp.get(("decode", d))
+    if lp:
+        out.append(f"llamacpp_{d}_prefill_tokens_per_s: {lp:.1f}")
+    if ld:
+        out.append(f"llamacpp_{d}_decode_tokens_per_s: {ld:.2f}")
+        if bound:
+            out.append(f"llamacpp_{d}_decode_fraction_of_bound: {ld / bound:.2f}")
+    if pf and lp:
+        out.append(f"vs_llamacpp_{d}_prefill: {(context / pf) / lp:.2f}")
+    if dc and ld:
+        out.append(f"vs_llamacpp_{d}_decode: {(1 / dc) / ld:.2f}")
 if fovea.get(("decode", "q8_0")) and fovea.get(("decode", "bf16")):
     out.append(f"fovea_q8_0_decode_vs_bf16: {fovea[('decode', 'bf16')] / fovea[('decode', 'q8_0')]:.2f}")
 if fovea.get(("gemmOnly", "f32")) and fovea.get(("prefill", "f32")):
