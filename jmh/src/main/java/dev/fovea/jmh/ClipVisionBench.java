@@ -2,7 +2,9 @@ package dev.fovea.jmh;
 
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.cpu.Parallel;
+import dev.fovea.vit.clip.ClipCheckpoint;
 import dev.fovea.vit.clip.ClipVisionConfig;
+import dev.fovea.vit.clip.ClipVisionModel;
 import dev.fovea.vit.clip.ClipVisionTransformer;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code vit_l14_336}: openai/clip-vit-large-patch14-336, 1024 wide, 24 layers, 16 heads, 577 tokens.
  * </ul>
  *
- * One op = one forward of {@code batch} images in F32. bench/clip.sh runs it against PyTorch.
+ * One op = one forward of {@code batch} images in F32. The tower is loaded the way a user's is: a
+ * vision-only Hugging Face folder ({@code config.json} as {@code CLIPVisionConfig}, {@code
+ * model.safetensors} with {@code vision_model.*}, random values) written once by {@link
+ * ModelFiles#hfFolder} and opened with {@link ClipCheckpoint#open} and {@link ClipVisionModel#load}.
+ * bench/clip.sh runs it against PyTorch.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -46,6 +52,7 @@ public class ClipVisionBench {
   public int threads;
 
   private ClipVisionTransformer tower;
+  private ClipCheckpoint checkpoint;
   private Tensor pixels;
 
   /** The vision config of the named OpenAI model (keys as in its config.json). */
@@ -61,9 +68,25 @@ public class ClipVisionBench {
   public void setup() {
     Parallel.setThreads(threads);
     ClipVisionConfig c = config(model);
-    tower = new ClipVisionTransformer(c);
-    tower.initRandom(42);
+    String json = """
+        {"model_type": "clip_vision_model", "hidden_size": %d, "intermediate_size": %d, "num_hidden_layers": %d,
+         "num_attention_heads": %d, "num_channels": %d, "image_size": %d, "patch_size": %d, "hidden_act": "%s",
+         "layer_norm_eps": %s, "projection_dim": %d}
+        """.formatted(c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(), c.numChannels(),
+        c.imageSize(), c.patchSize(), c.hiddenAct(), c.layerNormEps(), c.projectionDim());
+    java.nio.file.Path dir = ModelFiles.hfFolder("clip-" + model, json, "vision_model.", () -> {
+      ClipVisionTransformer t = new ClipVisionTransformer(c);
+      t.initRandom(42);
+      return t;
+    });
+    checkpoint = ClipCheckpoint.open(dir);
+    tower = ClipVisionModel.load(checkpoint).visionModel;
     pixels = Tensor.randn(new Random(1), batch, 3, c.imageSize(), c.imageSize());
+  }
+
+  @org.openjdk.jmh.annotations.TearDown
+  public void tearDown() {
+    checkpoint.close();
   }
 
   @Benchmark

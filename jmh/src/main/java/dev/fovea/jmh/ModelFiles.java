@@ -83,6 +83,34 @@ public final class ModelFiles {
     return out;
   }
 
+  /**
+   * A Hugging Face style folder {@code dir()/name}: {@code config.json} and {@code
+   * model.safetensors} holding every parameter of the module {@code make} builds (random values of
+   * {@code Module.initRandom}), under {@code prefix}. Written on first use (into a temporary folder,
+   * then renamed), then reused.
+   */
+  public static Path hfFolder(String name, String configJson, String prefix, java.util.function.Supplier<dev.fovea.nn.Module> make) {
+    Path out = dir().resolve(name);
+    if (Files.isRegularFile(out.resolve("model.safetensors")) && Files.isRegularFile(out.resolve("config.json"))) {
+      return out;
+    }
+    try {
+      Files.createDirectories(dir());
+      Path tmp = Files.createTempDirectory(dir(), name + ".tmp");
+      try (var scope = dev.fovea.tensor.Scope.open()) {
+        dev.fovea.nn.Module m = make.get();
+        List<dev.fovea.tensor.io.SafetensorsWriter.Item> items = new ArrayList<>();
+        m.namedParameters().forEach((n, p) -> items.add(new dev.fovea.tensor.io.SafetensorsWriter.Item(prefix + n, p.get())));
+        dev.fovea.tensor.io.SafetensorsWriter.write(tmp.resolve("model.safetensors"), items, java.util.Map.of("format", "pt"));
+        Files.writeString(tmp.resolve("config.json"), configJson);
+      }
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
   static GgufWriter header(LlamaConfig c) {
     GgufWriter w = new GgufWriter()
         .putString("general.architecture", "llama")

@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * ViCrop end to end on a LLaVA-1.5 with TinyLlama-1.1B's decoder shapes (22 layers, 2048 wide, 32
  * heads, 4 KV heads, vocabulary 32000) and the real CLIP ViT-L/14-336 tower shape (24 layers, 1024
  * wide, 576 image tokens, features from layer -2), random F32 weights: one op = one question about
- * the 640 x 480 COCO picture of ../shared/data ({@code method} none = the baseline answer with the
+ * the 640 x 480 COCO picture of ../shared/data; the model is loaded from a llava-hf folder written
+ * once by {@link ModelFiles#hfFolder}, as a user's model is ({@code method} none = the baseline answer with the
  * image alone; the others = map + box + answer with image and crop). The answer is greedy with
  * exactly {@code tokens} new tokens so methods compare on equal decoding work. The per-stage times
  * come out as auxiliary counters (ms per op): {@code mapMs}, {@code boxMs}, {@code answerMs}.
@@ -101,8 +102,15 @@ public class VicropBench {
       Parallel.setThreads(threads);
     }
     Path data = shared();
-    model = new LlavaForConditionalGeneration(LlavaConfig.fromJson(config(layers).getBytes(StandardCharsets.UTF_8), "VicropBench"));
-    model.initRandom(7);
+    // loaded as a user's model is: a llava-hf folder (config.json + model.safetensors, random values)
+    // written once, opened with LlavaForConditionalGeneration.load
+    Path dir = ModelFiles.hfFolder("llava-tinyllama-" + layers + "l", config(layers), "", () -> {
+      LlavaForConditionalGeneration m = new LlavaForConditionalGeneration(
+          LlavaConfig.fromJson(config(layers).getBytes(StandardCharsets.UTF_8), "VicropBench"));
+      m.initRandom(7);
+      return m;
+    });
+    model = LlavaForConditionalGeneration.load(dir);
     var tokenizer = TokenizerLoader.load(data.resolve("tokenizers/llama/tokenizer.model"));
     // eos_token_id [] above: the answer always runs to `tokens` new tokens
     ViCropConfig config = ViCropConfig.defaults().withLayer(layer).withMaxNewTokens(tokens);
