@@ -116,11 +116,47 @@ public final class LlavaImportance {
     }
   }
 
+  /**
+   * rel-att or grad-att of the image whose features and shared prompt positions {@code prefix}
+   * holds: each prompt continues the prefix instead of running the tower and prefilling again.
+   */
+  ImportanceMap map(PromptPrefix prefix, String question, Method method) {
+    requireLayer();
+    return switch (method) {
+      case REL_ATT -> {
+        try (Scope scope = Scope.open(); var g = GradMode.disable()) {
+          float[] q = lastRowImageAttention(model.prepareWithFeatures(ids(question, 1), prefix.features), prefix);
+          float[] gen = lastRowImageAttention(model.prepareWithFeatures(ids(config.genericInstruction(), 1), prefix.features), prefix);
+          float[] m = new float[q.length];
+          for (int i = 0; i < m.length; i++) {
+            m[i] = q[i] / gen[i];
+          }
+          yield new ImportanceMap(grid, grid, m);
+        }
+      }
+      case GRAD_ATT -> {
+        try (Scope scope = Scope.open()) {
+          LlavaInputs in;
+          try (var g = GradMode.disable()) {
+            in = model.prepareWithFeatures(ids(question, 1), prefix.features);
+          }
+          yield gradAttLast(in, prefix);
+        }
+      }
+      default -> throw new ViCropException("method " + method.cliName + " does not continue a prompt prefix");
+    };
+  }
+
   /** Head-mean probabilities [N] of the last position over the image span, at the configured layer. */
   private float[] lastRowImageAttention(LlavaInputs in) {
+    return lastRowImageAttention(in, null);
+  }
+
+  /** As above, the positions before the last continuing {@code prefix} when it prefixes {@code in}. */
+  private float[] lastRowImageAttention(LlavaInputs in, PromptPrefix prefix) {
     float[][] row = new float[1][];
     int[] heads = new int[1];
-    try (DecodeState state = prefillAllButLast(in);
+    try (DecodeState state = prefix != null && prefix.prefixes(in) ? prefix.continueTo(in, in.length() - 1) : prefillAllButLast(in);
         HookHandle h = model.addAttentionHook(layerPath, AttentionHook.reading((ctx, p) -> {
           row[0] = p.toFloatArray(); // [1, H, 1, L]
           heads[0] = ctx.heads();
@@ -163,6 +199,17 @@ public final class LlavaImportance {
       }
       return gradAttMap(leaf[0], fullSequence ? in.length() - 1 : 0, in);
     }
+  }
+
+  /** grad-att along the last position of {@code in}, the others continuing {@code prefix} when it prefixes {@code in}. */
+  private ImportanceMap gradAttLast(LlavaInputs in, PromptPrefix prefix) {
+    Tensor[] leaf = new Tensor[1];
+    try (DecodeState state = prefix.prefixes(in) ? prefix.continueTo(in, in.length() - 1) : prefillAllButLast(in);
+        HookHandle h = model.addAttentionHook(layerPath, AttentionHook.replacing((ctx, p) -> leaf[0] = p.detach().requiresGrad(true)));
+        var g = GradMode.enable()) {
+      topLogProbability(model.languageModel.forward(last(in), state, false)).backward();
+    }
+    return gradAttMap(leaf[0], 0, in);
   }
 
   /** A[h, row, span] * relu(dv/dA[h, row, span]), mean over heads. */

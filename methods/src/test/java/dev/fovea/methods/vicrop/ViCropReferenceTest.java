@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link LlavaImportanceReferenceTest} for its tolerance), the chosen box exactly, and the greedy
  * answer tokens of the two-image prompt [original, crop] exactly; the baseline answer with the
  * image alone exactly; the high-resolution variant (2 x 2 tiles at threshold 300) the same way.
+ * Both with the prompts' shared work done once (the default) and without.
  */
 class ViCropReferenceTest extends TinyLlavaReferenceBase {
   static Stream<String> cases() {
@@ -32,9 +33,21 @@ class ViCropReferenceTest extends TinyLlavaReferenceBase {
     return new ViCrop(model, tokenizer, VicropFixtures.preprocessing(model), config);
   }
 
+  /** The default path: rel-att and grad-att share the original image's tower pass and prompt prefix ({@link PromptPrefix}). */
   @ParameterizedTest
   @MethodSource("cases")
   void boxAndAnswerMatchTorch(String name) {
+    boxAndAnswerMatchTorch(name, true);
+  }
+
+  /** Every prompt run from scratch, as the reference does. */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void boxAndAnswerMatchTorchWithoutSharedPrefix(String name) {
+    boxAndAnswerMatchTorch(name, false);
+  }
+
+  private void boxAndAnswerMatchTorch(String name, boolean share) {
     JsonNode c = meta.get("cases").get(name);
     RgbImage image = VicropFixtures.image(c.get("image").asText());
     boolean highRes = !c.get("high_res_threshold").isNull();
@@ -43,7 +56,7 @@ class ViCropReferenceTest extends TinyLlavaReferenceBase {
       config = config.withHighResThreshold(c.get("high_res_threshold").asInt());
     }
     ViCrop.Result r = vicrop(config).run(image, c.get("question").asText(), Method.named(c.get("method").asText()),
-        ViCrop.Options.DEFAULT.withHighRes(highRes).withBaseline(true));
+        ViCrop.Options.DEFAULT.withHighRes(highRes).withBaseline(true).withSharePrefix(share));
     int[] tiles = {c.get("tiles").get(0).asInt(), c.get("tiles").get(1).asInt()};
     assertArrayEquals(tiles, r.tiles(), "tile grid");
     float[] want = ref.get(name + ".map").toFloatArray();
