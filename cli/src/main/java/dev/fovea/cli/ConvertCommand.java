@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.convert.Converter;
 import dev.fovea.convert.Format;
 import dev.fovea.convert.Inputs;
+import dev.fovea.convert.LlamaGguf;
 import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
 import dev.fovea.convert.SideFiles;
@@ -89,7 +90,10 @@ final class ConvertCommand implements Callable<Integer> {
     if (visionTower != null) {
       throw new ParameterException(spec.commandLine(), "--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower)");
     }
-    return Inputs.open(input);
+    ModelInput in = Inputs.open(input);
+    // A llama GGUF becomes an HF LLaMA checkpoint (config.json and tokenizer from its metadata, q/k
+    // rows in HF order), so the archive answers as the GGUF does.
+    return LlamaGguf.isLlama(in) ? LlamaGguf.asHuggingFace(in) : in;
   }
 
   @Override
