@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.convert.Converter;
 import dev.fovea.convert.Format;
 import dev.fovea.convert.Inputs;
+import dev.fovea.convert.LlamaGguf;
 import dev.fovea.convert.LlavaGguf;
 import dev.fovea.convert.ModelInput;
+import dev.fovea.convert.OutputCheck;
 import dev.fovea.convert.SideFiles;
 import dev.fovea.llm.llava.LlavaOriginal;
 import dev.fovea.tensor.DType;
@@ -16,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +46,11 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "<input>", description = "checkpoint file or model folder: safetensors (single or sharded), GGUF, PyTorch .bin, or a fovea archive")
   Path input;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "<out.fovea>", description = "archive to write (replaced atomically)")
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "<out.fovea>", description = "archive to write (written to a temporary file beside it, then renamed into place); never an input, nor a file a loader reads in an input's folder")
   Path output;
+
+  @Option(names = "--force", description = "replace an existing <out.fovea> (a read-only one is still refused)")
+  boolean force;
 
   @Option(names = "--mmproj", paramLabel = "<mmproj.gguf>", description = "with a LLaMA GGUF <input>: llama.cpp's CLIP/projector GGUF of a LLaVA model; both go into one archive under Hugging Face LLaVA names, with a synthesized config.json (llava-hf layout), preprocessor_config.json and tokenizer.gguf.json")
   Path mmproj;
@@ -89,7 +95,10 @@ final class ConvertCommand implements Callable<Integer> {
     if (visionTower != null) {
       throw new ParameterException(spec.commandLine(), "--vision-tower goes with an original LLaVA folder (config.json with mm_vision_tower)");
     }
-    return Inputs.open(input);
+    ModelInput in = Inputs.open(input);
+    // A llama GGUF becomes an HF LLaMA checkpoint (config.json and tokenizer from its metadata, q/k
+    // rows in HF order), so the archive answers as the GGUF does.
+    return LlamaGguf.isLlama(in) ? LlamaGguf.asHuggingFace(in) : in;
   }
 
   @Override
@@ -97,6 +106,7 @@ final class ConvertCommand implements Callable<Integer> {
     DType target = Converter.parseDType(dtype);
     Converter.Options options = new Converter.Options(target, quantizeEmbeddings, reportError);
     Converter.Summary s;
+    OutputCheck.check(output, Arrays.asList(input, mmproj, visionTower), force);
     try (ModelInput in = open()) {
       long totalBytes = 0;
       for (String n : in.weights().names()) {

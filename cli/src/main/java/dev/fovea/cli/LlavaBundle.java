@@ -149,7 +149,7 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
   }
 
   /** The side files of an archive that hold a LLaMA tokenizer ({@link TokenizerLoader#load}'s folder forms). */
-  private static final Set<String> TOKENIZER_FILES = Set.of("tokenizer.json", "tokenizer.model", "tokenizer.bin");
+  private static final Set<String> TOKENIZER_FILES = Set.of(TokenizerLoader.GGUF_JSON, "tokenizer.json", "tokenizer.model", "tokenizer.bin");
 
   /** The tokenizer beside the weights: GGUF metadata, the folder's files, or the archive's side files. */
   static TextTokenizer tokenizer(Path model) throws IOException {
@@ -167,7 +167,7 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
         List<String> files = a.fileNames().stream().filter(f -> f.startsWith("tokenizer") || f.equals("special_tokens_map.json")).toList();
         if (files.stream().noneMatch(TOKENIZER_FILES::contains)) {
           throw new TokenizerFileException(model, "the archive carries no tokenizer (its files: " + a.fileNames()
-              + "); convert a model folder that has tokenizer.json, tokenizer.model or tokenizer.bin");
+              + "); convert a model folder that has tokenizer.json, tokenizer.model or tokenizer.bin, or a GGUF with its tokenizer.ggml.* metadata");
         }
         Path dir = Files.createTempDirectory("fovea-tokenizer");
         try {

@@ -1,24 +1,16 @@
 package dev.fovea.convert;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.fovea.tensor.Tensor;
-import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.io.FormatException;
 import dev.fovea.tensor.io.GgufArray;
 import dev.fovea.tensor.io.GgufClipNames;
 import dev.fovea.tensor.io.GgufLlamaNames;
 import dev.fovea.tensor.io.GgufSource;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A LLaVA-1.5 model as llama.cpp ships it, a LLaMA GGUF plus a CLIP "mmproj" GGUF, opened as one
@@ -51,7 +43,7 @@ import java.util.Set;
 public final class LlavaGguf {
   /** Name of the embedded tokenizer blob. */
   public static final String TOKENIZER_FILE = "tokenizer.gguf.json";
-  /** Value of the blob's {@code "format"} key. */
+  /** Value of the blob's {@code "format"} key (llm's {@code TokenizerLoader.GGUF_JSON_FORMAT}, which reads it). */
   public static final String TOKENIZER_FORMAT = "fovea.gguf-tokenizer/1";
   /** Token id of {@code <image>} in llava-hf's vocabulary, used when the GGUF vocabulary has none. */
   public static final int DEFAULT_IMAGE_TOKEN_INDEX = 32000;
@@ -61,8 +53,6 @@ public final class LlavaGguf {
     throw new ConvertException(p + ": a LLaVA GGUF pair is opened with its mmproj file (--mmproj)");
   });
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final Set<String> TOKENIZER_ARRAYS = Set.of("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type", "tokenizer.ggml.merges");
 
   private LlavaGguf() {}
 
@@ -93,12 +83,7 @@ public final class LlavaGguf {
         if (l.has("tokenizer.ggml.tokens")) {
           files.put(TOKENIZER_FILE, json(tokenizerJson(l)));
         }
-        Map<String, Object> md = new LinkedHashMap<>();
-        l.metadata().forEach((k, v) -> {
-          if (!TOKENIZER_ARRAYS.contains(k)) {
-            md.put(k, v);
-          }
-        });
+        Map<String, Object> md = LlamaGguf.metadataWithoutVocabulary(l);
         c.metadata().forEach((k, v) -> md.put(md.containsKey(k) ? "mmproj." + k : k, v));
         md.put("fovea.mmproj", String.valueOf(mmproj.getFileName()));
         return new ModelInput(model, FORMAT, pair(text, vision, md, model + " + " + mmproj), files);
@@ -134,12 +119,7 @@ public final class LlavaGguf {
    * image_seq_length                 (image_size / patch_size)^2
    * multimodal_projector_bias        whether mm.0.bias is present
    * tie_word_embeddings              true when the LLaMA file has no output.weight
-   * text_config                      LlamaConfig keys from llama.*: model_type "llama", vocab_size
-   *                                  (rows of token_embd), hidden_size, intermediate_size,
-   *                                  num_hidden_layers, num_attention_heads, num_key_value_heads,
-   *                                  head_dim, hidden_act "silu", max_position_embeddings,
-   *                                  rms_norm_eps, rope_theta, bos/eos_token_id, attention_bias and
-   *                                  mlp_bias false, tie_word_embeddings
+   * text_config                      LlamaConfig keys from llama.*, {@link LlamaGguf#textConfig}
    * vision_config                    {@link GgufClipNames#visionConfig}
    * fovea_synthesized_from           {"model": file name, "mmproj": file name}
    * </pre>
@@ -160,7 +140,6 @@ public final class LlavaGguf {
     if (projOut != lp.embeddingLength()) {
       throw new FormatException(clip.origin(), "tensor 'mm.2.weight'", "projects to width " + projOut + " but " + llama.origin() + " has llama.embedding_length " + lp.embeddingLength() + "; not a matching pair");
     }
-    int vocab = embed != null ? embed.shape()[0] : lp.vocabSize();
     int imageToken = DEFAULT_IMAGE_TOKEN_INDEX;
     if (llama.has("tokenizer.ggml.tokens")) {
       int i = llama.getStrings("tokenizer.ggml.tokens").indexOf("<image>");
@@ -168,24 +147,7 @@ public final class LlavaGguf {
         imageToken = i;
       }
     }
-    Map<String, Object> text = new LinkedHashMap<>();
-    text.put("model_type", "llama");
-    text.put("vocab_size", vocab);
-    text.put("hidden_size", lp.embeddingLength());
-    text.put("intermediate_size", lp.feedForwardLength());
-    text.put("num_hidden_layers", lp.blockCount());
-    text.put("num_attention_heads", lp.headCount());
-    text.put("num_key_value_heads", lp.headCountKv());
-    text.put("head_dim", lp.ropeDimensionCount());
-    text.put("hidden_act", "silu");
-    text.put("max_position_embeddings", lp.contextLength());
-    text.put("rms_norm_eps", lp.rmsNormEps());
-    text.put("rope_theta", lp.ropeFreqBase());
-    text.put("bos_token_id", llama.getInt("tokenizer.ggml.bos_token_id", 1));
-    text.put("eos_token_id", llama.getInt("tokenizer.ggml.eos_token_id", 2));
-    text.put("attention_bias", false);
-    text.put("mlp_bias", false);
-    text.put("tie_word_embeddings", lmHeadRows < 0);
+    Map<String, Object> text = LlamaGguf.textConfig(llama, lmHeadRows < 0, embed);
 
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("architectures", List.of("LlavaForConditionalGeneration"));
@@ -261,11 +223,7 @@ public final class LlavaGguf {
   }
 
   private static byte[] json(Object o) {
-    try {
-      return JSON.writeValueAsString(o).getBytes(StandardCharsets.UTF_8);
-    } catch (JsonProcessingException e) {
-      throw new TensorException("cannot write JSON: " + e.getOriginalMessage(), e);
-    }
+    return LlamaGguf.json(o);
   }
 
   /** The two views under one name space: {@code language_model.} + text names, then the vision names. */

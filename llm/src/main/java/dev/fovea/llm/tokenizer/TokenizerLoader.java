@@ -1,5 +1,8 @@
 package dev.fovea.llm.tokenizer;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.vit.tokenizer.ClipTokenizer;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
@@ -19,10 +22,16 @@ import java.util.Map;
  * metadata, which {@link #fromGguf} reads with {@link GgufSource}.
  */
 public final class TokenizerLoader {
+  /** A GGUF's {@code tokenizer.ggml.*} metadata as JSON (weights-converter's {@code LlavaGguf.tokenizerJson}). */
+  public static final String GGUF_JSON = "tokenizer.gguf.json";
+  /** The {@code "format"} value of a {@value #GGUF_JSON} file. */
+  public static final String GGUF_JSON_FORMAT = "fovea.gguf-tokenizer/1";
+
   private TokenizerLoader() {}
 
   /**
-   * A folder is searched in this order: {@code tokenizer.json} (SentencePiece-style BPE),
+   * A folder is searched in this order: {@value #GGUF_JSON} (a GGUF's tokenizer, as a converted
+   * GGUF's archive carries it), {@code tokenizer.json} (SentencePiece-style BPE),
    * {@code tokenizer.model}, {@code vocab.json} + {@code merges.txt} (CLIP),
    * {@code bpe_simple_vocab_16e6.txt.gz} (CLIP), {@code vocab.txt} (WordPiece),
    * {@code tokenizer.bin} (llama2.c). A file is recognised by its name.
@@ -32,6 +41,9 @@ public final class TokenizerLoader {
       throw new TokenizerFileException(path, "no such file or folder");
     }
     if (Files.isDirectory(path)) {
+      if (Files.isRegularFile(path.resolve(GGUF_JSON))) {
+        return fromGgufJson(path.resolve(GGUF_JSON));
+      }
       Path json = path.resolve("tokenizer.json");
       if (Files.isRegularFile(json) && !isByteLevelJson(json)) {
         return fromTokenizerJson(json);
@@ -51,12 +63,14 @@ public final class TokenizerLoader {
       if (Files.isRegularFile(path.resolve("tokenizer.bin"))) {
         return fromLlama2cBin(path.resolve("tokenizer.bin"));
       }
-      throw new TokenizerFileException(path, "no tokenizer found: expected tokenizer.json, tokenizer.model, "
+      throw new TokenizerFileException(path, "no tokenizer found: expected " + GGUF_JSON + ", tokenizer.json, tokenizer.model, "
           + "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, vocab.txt or tokenizer.bin");
     }
     String name = path.getFileName().toString();
     if (name.endsWith(".gguf")) {
       return fromGguf(path);
+    } else if (name.endsWith(".gguf.json")) {
+      return fromGgufJson(path);
     } else if (name.endsWith(".model")) {
       return fromSentencePieceModel(path);
     } else if (name.endsWith(".txt.gz")) {
@@ -70,7 +84,7 @@ public final class TokenizerLoader {
     } else if (name.endsWith(".bin")) {
       return fromLlama2cBin(path);
     }
-    throw new TokenizerFileException(path, "unknown tokenizer file kind: expected *.model, tokenizer.json, "
+    throw new TokenizerFileException(path, "unknown tokenizer file kind: expected *.model, tokenizer.json, *.gguf.json, "
         + "vocab.json/merges.txt, *.txt.gz (CLIP), vocab.txt (WordPiece), *.bin (llama2.c) or *.gguf");
   }
 
@@ -138,6 +152,60 @@ public final class TokenizerLoader {
     } catch (dev.fovea.tensor.TensorException e) {
       throw new TokenizerFileException(file, e.getMessage(), e);
     }
+  }
+
+  /**
+   * A {@value #GGUF_JSON} file: one JSON object whose keys are GGUF keys without their
+   * {@code tokenizer.ggml.} prefix ({@code "tokens"}, {@code "scores"}, {@code "token_type"},
+   * {@code "bos_token_id"}, ...) plus {@code "format": "fovea.gguf-tokenizer/1"}. Each key is read
+   * back as {@link #fromGguf} reads it from the GGUF (scores as the exact floats written), so the
+   * tokenizer is the GGUF's own.
+   */
+  public static TextTokenizer fromGgufJson(Path file) {
+    JsonNode n;
+    try {
+      n = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(file.toFile());
+    } catch (java.io.IOException e) {
+      throw new TokenizerFileException(file, "cannot read: " + e.getMessage(), e);
+    }
+    if (n == null || !n.isObject() || !GGUF_JSON_FORMAT.equals(n.path("format").asText(null))) {
+      throw new TokenizerFileException(file, "not a GGUF tokenizer file (expected a JSON object with \"format\": \"" + GGUF_JSON_FORMAT + "\")");
+    }
+    Map<String, Object> kv = new HashMap<>();
+    for (Map.Entry<String, JsonNode> e : n.properties()) {
+      String key = "tokenizer.ggml." + e.getKey();
+      JsonNode v = e.getValue();
+      Object value = switch (e.getKey()) {
+        case "format" -> null;
+        case "model" -> v.asText();
+        case "tokens" -> {
+          String[] a = new String[v.size()];
+          for (int i = 0; i < a.length; i++) {
+            a[i] = v.get(i).asText();
+          }
+          yield a;
+        }
+        case "scores" -> {
+          float[] a = new float[v.size()];
+          for (int i = 0; i < a.length; i++) {
+            a[i] = v.get(i).decimalValue().floatValue();
+          }
+          yield a;
+        }
+        case "token_type" -> {
+          int[] a = new int[v.size()];
+          for (int i = 0; i < a.length; i++) {
+            a[i] = v.get(i).asInt();
+          }
+          yield a;
+        }
+        default -> v.isBoolean() ? (Object) v.asBoolean() : v.isIntegralNumber() ? (Object) v.asLong() : null;
+      };
+      if (value != null) {
+        kv.put(key, value);
+      }
+    }
+    return fromGgufMetadata(file, kv);
   }
 
   /**

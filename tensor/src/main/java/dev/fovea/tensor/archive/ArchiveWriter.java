@@ -16,17 +16,26 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Writes a fovea archive atomically, one tensor at a time.
@@ -43,11 +52,13 @@ import java.util.Map;
  * any data is produced; {@link #write()} then calls each producer in order inside its own {@link
  * Scope} and streams its bytes to disk, so at most one tensor is in memory at a time.
  *
- * <p>Atomicity: bytes go to {@code <name>.tmp-<random>} in the target's directory, which is
+ * <p>Atomicity: bytes go to {@code <name>.tmp-<pid>-<random>} in the target's directory, which is
  * fsynced, re-opened with {@link ArchiveReader} and checked against the plan, then renamed over
  * the target with {@code ATOMIC_MOVE}. On any failure (a producer throwing, an I/O error, thread
  * interruption, JVM shutdown) the temporary file is deleted: the target name only ever holds the
- * previous file or a complete, verified new one.
+ * previous file or a complete, verified new one. A run killed outright (SIGKILL) runs no cleanup:
+ * the next write to the same target deletes such leftovers once their pid is gone
+ * ({@link #removeStaleTemporaries}). Errors name the target, not the temporary file.
  */
 public final class ArchiveWriter {
   /** Produces a tensor's contents (of the declared dtype and shape) when it is its turn to be written. */
@@ -144,7 +155,18 @@ public final class ArchiveWriter {
     long headerLength = header.remaining();
     long dataStart = ArchiveFormat.dataStart(headerLength);
 
-    Path tmp = Files.createTempFile(dir, target.getFileName() + ".tmp-", "");
+    removeStaleTemporaries(dir, target.getFileName().toString());
+    Path tmp = createTemporary(dir, target);
+    try {
+      return write(tmp, dir, offsets, lengths, dataLength, header, headerLength, dataStart);
+    } catch (IOException e) {
+      throw namingTarget(e, tmp);
+    } catch (RuntimeException e) {
+      throw namingTarget(e, tmp);
+    }
+  }
+
+  private Result write(Path tmp, Path dir, long[] offsets, long[] lengths, long dataLength, ByteBuffer header, long headerLength, long dataStart) throws IOException {
     Thread cleanup = new Thread(() -> deleteQuietly(tmp), "fovea-archive-cleanup");
     boolean hooked = addShutdownHook(cleanup);
     boolean done = false;
@@ -194,6 +216,93 @@ public final class ArchiveWriter {
         }
       }
     }
+  }
+
+  /**
+   * The temporary file {@code <name>.tmp-<pid>-<random>}, created here (never an existing file).
+   * The pid lets a later run tell a leftover of a killed writer from one still being written.
+   */
+  private static Path createTemporary(Path dir, Path target) throws IOException {
+    String prefix = target.getFileName() + TMP_INFIX + ProcessHandle.current().pid() + "-";
+    for (int attempt = 0; ; attempt++) {
+      Path tmp = dir.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36));
+      try {
+        return Files.createFile(tmp);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 100) {
+          throw e;
+        }
+      } catch (IOException e) {
+        throw namingTarget(e, tmp, target);
+      }
+    }
+  }
+
+  /**
+   * Deletes {@code <name>.tmp-<pid>-<random>} files in {@code dir} (this writer's own temporary
+   * names for this target, nothing else) whose writer process is gone: left by a run killed with
+   * SIGKILL, which no shutdown hook sees. A process is gone when {@code /proc/<pid>} is absent;
+   * without {@code /proc} nothing is deleted. A reused pid only keeps a leftover for a later run.
+   */
+  static List<Path> removeStaleTemporaries(Path dir, String name) {
+    List<Path> removed = new ArrayList<>();
+    Path proc = Path.of("/proc");
+    if (!Files.isDirectory(proc.resolve("self"))) {
+      return removed;
+    }
+    Pattern ours = Pattern.compile(Pattern.quote(name + TMP_INFIX) + "(\\d{1,10})-[0-9a-z]{1,13}");
+    long self = ProcessHandle.current().pid();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, name + TMP_INFIX + "*")) {
+      for (Path p : ds) {
+        Matcher m = ours.matcher(p.getFileName().toString());
+        if (!m.matches() || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        long pid = Long.parseLong(m.group(1));
+        if (pid != self && !Files.exists(proc.resolve(m.group(1)))) {
+          try {
+            Files.deleteIfExists(p);
+            removed.add(p);
+          } catch (IOException ignored) {
+            // Not ours to delete after all (permissions): leave it.
+          }
+        }
+      }
+    } catch (IOException ignored) {
+      // An unreadable folder: the write itself will report it.
+    }
+    return removed;
+  }
+
+  /** {@code e}, naming the target instead of the temporary file (which the caller never asked for). */
+  private IOException namingTarget(IOException e, Path tmp) {
+    return namingTarget(e, tmp, target);
+  }
+
+  private static IOException namingTarget(IOException e, Path tmp, Path target) {
+    if (e instanceof FileSystemException f && tmp.toString().equals(f.getFile())) {
+      String reason = f.getReason() != null ? f.getReason()
+          : e instanceof AccessDeniedException ? "permission denied (folder " + tmp.getParent() + ")"
+          : e instanceof NoSuchFileException ? "no such folder " + tmp.getParent()
+          : e.getClass().getSimpleName();
+      FileSystemException named = new FileSystemException(target.toString(), f.getOtherFile(), "cannot write: " + reason);
+      named.initCause(e);
+      return named;
+    }
+    String msg = e.getMessage();
+    if (msg != null && msg.contains(tmp.toString())) {
+      return new IOException(msg.replace(tmp.toString(), target.toString()), e);
+    }
+    return e;
+  }
+
+  private RuntimeException namingTarget(RuntimeException e, Path tmp) {
+    String msg = e.getMessage();
+    if (msg == null || !msg.contains(tmp.toString())) {
+      return e;
+    }
+    String rest = msg.startsWith(tmp + ": ") ? msg.substring(tmp.toString().length() + 2) : msg;
+    return new ArchiveException(target.toString(), rest.replace(tmp.toString(), target.toString()), e);
   }
 
   private void writeTensor(FileChannel ch, Planned p, long pos, long length) throws IOException {
@@ -293,6 +402,9 @@ public final class ArchiveWriter {
   }
 
   private static final ByteBuffer ZEROS = ByteBuffer.allocate(ArchiveFormat.ALIGNMENT);
+  /** Temporary files are {@code <target name>} + this + {@code <pid>-<random>}. */
+  static final String TMP_INFIX = ".tmp-";
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private static void zeros(FileChannel ch, long from, long to) throws IOException {
     if (to > from) {
