@@ -26,12 +26,13 @@ import picocli.CommandLine.Option;
 /** Benchmark evaluations; {@code eval vqa} is VQA accuracy with or without ViCrop. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model on a benchmark.",
     subcommands = {EvalCommand.Vqa.class, CommandLine.HelpCommand.class})
-final class EvalCommand implements Runnable {
+final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** No subcommand: a usage error (exit 2) that lists the subcommands. */
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    return Fovea.missingSubcommand(spec);
   }
 
   /**
