@@ -31,10 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -128,7 +124,7 @@ final class AskCommand implements Callable<Integer> {
       return 0;
     }
     try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
-      LlavaBundle.warm(lm, !noProgress);
+      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
       report(lm, prompt, generation, sampling, tokenizer, out);
@@ -140,7 +136,7 @@ final class AskCommand implements Callable<Integer> {
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
     try (LlavaBundle bundle = files.open(model); var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
-      LlavaBundle.warm(lm, !noProgress);
+      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);
       String text = LlavaPrompt.text(bundle.template(system), question, images.size());

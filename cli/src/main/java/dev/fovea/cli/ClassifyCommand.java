@@ -16,10 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -68,15 +65,7 @@ final class ClassifyCommand implements Callable<Integer> {
       }
     }
     PrintWriter err = spec.commandLine().getErr();
-    ProgressBar bar = noProgress ? null : new ProgressBarBuilder()
-        .setTaskName("classify")
-        .setInitialMax(ClipPipeline.STAGES + labelList.size() + 1)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new DelegatingProgressBarConsumer(line -> {
-          err.print("\r" + line);
-          err.flush();
-        }))
-        .build();
+    ProgressBar bar = noProgress ? null : Progress.bar("classify", ClipPipeline.STAGES + labelList.size() + 1, Progress.Unit.NONE, err);
     List<ZeroShotClassifier.Prediction> ranked;
     try (ClipPipeline p = ClipPipeline.open(model, (done, total, what) -> step(bar, done, what))) {
       ZeroShotClassifier c = new ZeroShotClassifier(p.model(), p.tokenizer(), labelList, temps,
@@ -89,8 +78,6 @@ final class ClassifyCommand implements Callable<Integer> {
     } finally {
       if (bar != null) {
         bar.close();
-        err.println();
-        err.flush();
       }
     }
     List<ZeroShotClassifier.Prediction> shown = ranked.subList(0, Math.min(top, ranked.size()));

@@ -24,10 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -113,14 +110,7 @@ final class ConvertCommand implements Callable<Integer> {
         WeightSource.TensorInfo ti = in.weights().info(n);
         totalBytes += ti.dtype().byteSize(Shapes.numel(ti.shape()));
       }
-      boolean big = totalBytes >= 16L << 20;
-      ProgressBar bar = noProgress ? null : new ProgressBarBuilder()
-          .setTaskName("convert")
-          .setInitialMax(Math.max(1, totalBytes))
-          .setStyle(ProgressBarStyle.ASCII)
-          .setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
-          .setConsumer(new ConsoleProgressBarConsumer(System.err))
-          .build();
+      ProgressBar bar = noProgress ? null : Progress.bar("convert", totalBytes, Progress.Unit.bytes(totalBytes), spec.commandLine().getErr());
       try {
         s = Converter.convert(in, output, options, (done, total, name, bytes, bytesTotal) -> {
           if (bar != null) {

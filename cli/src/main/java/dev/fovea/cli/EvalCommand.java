@@ -18,10 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,12 +26,13 @@ import picocli.CommandLine.Option;
 /** Benchmark evaluations; {@code eval vqa} is VQA accuracy with or without ViCrop. */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model on a benchmark.",
     subcommands = {EvalCommand.Vqa.class, CommandLine.HelpCommand.class})
-final class EvalCommand implements Runnable {
+final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** No subcommand: a usage error (exit 2) that lists the subcommands. */
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    return Fovea.missingSubcommand(spec);
   }
 
   /**
@@ -101,7 +99,7 @@ final class EvalCommand implements Runnable {
       long total = limit == null ? items.size() : Math.min(items.size(), limit);
       PrintWriter stdout = spec.commandLine().getOut();
       try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = opts.files.open(opts.model)) {
-        LlavaBundle.warm(bundle.model(), !opts.noProgress);
+        LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
         ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
         ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
         VqaEvaluation.Answerer answerer = item -> {
@@ -118,8 +116,7 @@ final class EvalCommand implements Runnable {
               "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
           return new VqaEvaluation.Answer(r.answer().text(), extra);
         };
-        ProgressBar bar = opts.noProgress ? null : new ProgressBarBuilder().setTaskName("vqa " + m.cliName).setInitialMax(total)
-            .setStyle(ProgressBarStyle.ASCII).showSpeed().setUnit(" q", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        ProgressBar bar = opts.noProgress ? null : Progress.bar("vqa " + m.cliName, total, new Progress.Unit(" q", 1, true), spec.commandLine().getErr());
         VqaEvaluation.Summary summary;
         try {
           VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> {

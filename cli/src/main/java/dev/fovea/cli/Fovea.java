@@ -1,5 +1,7 @@
 package dev.fovea.cli;
 
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,12 +25,22 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       CommandLine.HelpCommand.class
     })
-public final class Fovea implements Runnable {
+public final class Fovea implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** No subcommand: a usage error (exit 2) that lists the subcommands. */
   @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
+  public Integer call() {
+    return missingSubcommand(spec);
+  }
+
+  /** Prints {@code spec}'s usage (its subcommands) to standard error and returns the usage-error exit code. */
+  static int missingSubcommand(CommandLine.Model.CommandSpec spec) {
+    CommandLine cl = spec.commandLine();
+    cl.getErr().println(spec.qualifiedName() + ": missing subcommand");
+    cl.usage(cl.getErr());
+    cl.getErr().flush();
+    return spec.exitCodeOnInvalidInput();
   }
 
   public static void main(String[] args) {
@@ -38,6 +50,7 @@ public final class Fovea implements Runnable {
   /** The configured command line (also used by tests). */
   static CommandLine commandLine() {
     return new CommandLine(new Fovea())
+        .setParameterExceptionHandler(Fovea::usageError)
         .setExecutionExceptionHandler((ex, cmd, parsed) -> {
           // Library errors are typed and say what is wrong (reader errors start with the file):
           // print the message on one line, not a stack trace.
@@ -48,5 +61,20 @@ public final class Fovea implements Runnable {
           }
           return 1;
         });
+  }
+
+  /**
+   * A usage error (unknown or missing option, bad value, a check in a command's call): the one
+   * message, picocli's suggestions for a mistyped name, and where the usage is, not the whole usage.
+   */
+  private static int usageError(CommandLine.ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    String name = cmd.getCommandSpec().qualifiedName();
+    err.println(name + ": " + ex.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+    err.println("Try '" + name + " --help' for more information.");
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 }

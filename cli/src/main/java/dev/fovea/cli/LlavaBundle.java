@@ -15,16 +15,14 @@ import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * A LLaVA-1.5 model with what travels beside it: the tokenizer and the image pipeline. Opens a
@@ -116,15 +114,12 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
   static volatile long touched;
 
   /** Pages the mapped weights in with a progress bar, so the first token is not the one that pays for the disk. */
-  static void warm(Module lm, boolean progress) {
+  static void warm(Module lm, boolean progress, PrintWriter err) {
     long total = 0;
     for (var p : lm.namedParameters().values()) {
       total += p.get().dtype().byteSize(p.get().numel());
     }
-    boolean big = total >= 16L << 20;
-    ProgressBar bar = !progress ? null : new ProgressBarBuilder().setTaskName("load").setInitialMax(Math.max(1, total))
-        .setStyle(ProgressBarStyle.ASCII).setUnit(big ? " MiB" : " KiB", big ? 1L << 20 : 1L << 10)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+    ProgressBar bar = !progress ? null : Progress.bar("load", total, Progress.Unit.bytes(total), err);
     try {
       long done = 0;
       long sink = 0;

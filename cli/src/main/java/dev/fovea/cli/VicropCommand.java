@@ -60,7 +60,7 @@ final class VicropCommand implements Callable<Integer> {
     RgbImage img = ImageDecoder.read(image);
     PrintWriter out = spec.commandLine().getOut();
     try (LlavaBundle bundle = opts.files.open(opts.model)) {
-      LlavaBundle.warm(bundle.model(), !opts.noProgress);
+      LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
       ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(opts.highRes, baseline, mapQuestion));
       if (heatmap != null) {

@@ -16,6 +16,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,6 +94,13 @@ class ConvertInspectCommandTest {
     assertEquals(4, j.get("tensors").asInt());
     assertEquals(2, j.get("dtype_counts").get("F16").asInt());
     assertEquals(Files.size(out), j.get("file_bytes").asLong());
+    // standard error is not a terminal here: plain lines, from the start to 100%, no \r frames
+    assertFalse(r.err().contains("\r"), r.err());
+    List<String> lines = r.err().lines().toList();
+    assertTrue(lines.size() >= 2, r.err());
+    assertTrue(lines.stream().allMatch(l -> l.startsWith("convert ")), r.err());
+    assertTrue(lines.getFirst().startsWith("convert   0% 0/"), r.err());
+    assertTrue(lines.getLast().matches("convert 100% (\\d+)/\\1 KiB \\(0:\\d\\d\\) 4/4 .*"), r.err());
   }
 
   @Test

@@ -33,7 +33,7 @@ class VicropCommandTest {
   void vicropPrintsTheReferenceBoxAndWritesTheHeatmap() throws Exception {
     JsonNode c = reference().get("cases").get("cats_grad");
     Path image = ClipClassifyCommandTest.sharedImage(c.get("image").asText());
-    Path png = tmp.resolve("heat.png");
+    Path png = tmp.resolve("not/yet/heat.png"); // folders created, as convert does
     var r = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question", c.get("question").asText(),
         "--method", "grad-att", "--layer", "1", "--base-size", "224", "--heatmap", png.toString(), "--baseline", "--json", "--no-progress");
     assertEquals(0, r.code(), r.err());

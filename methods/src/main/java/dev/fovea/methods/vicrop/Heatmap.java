@@ -9,6 +9,8 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import javax.imageio.ImageIO;
 
 /**
@@ -26,6 +28,9 @@ import javax.imageio.ImageIO;
  * </ul>
  */
 public final class Heatmap {
+  /** Names of temporary files; CREATE_NEW refuses a name that exists. */
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   /** The frame colour, 0xRRGGBB: magenta. */
   public static final int BOX_RGB = 0xFF00FF;
   /** Frame thickness in pixels, inside the box. */
@@ -104,8 +109,10 @@ public final class Heatmap {
 
   /**
    * Renders the overlay and writes it as a PNG at {@code file}, atomically: the picture goes to a
-   * temporary file in the same folder, which is then moved over {@code file}. On failure no new
-   * file remains and an existing {@code file} is left as it was.
+   * temporary file in the same folder, which is then moved over {@code file}. Missing parent
+   * folders are created. The file gets the permissions of any new file (0666 less the umask, so
+   * 0644 under the usual 022), not the owner-only ones of {@link Files#createTempFile}. On failure
+   * no new file remains and an existing {@code file} is left as it was.
    *
    * @throws ViCropException naming the file when it cannot be written, and for the inputs {@link
    *     #render} rejects
@@ -116,8 +123,11 @@ public final class Heatmap {
     Path dir = target.getParent();
     Path tmp = null;
     try {
-      tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-      try (OutputStream os = Files.newOutputStream(tmp)) {
+      Files.createDirectories(dir);
+      // Files.createTempFile would make it 0600; a plain new file gets 0666 less the umask
+      Path fresh = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+      try (OutputStream os = Files.newOutputStream(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        tmp = fresh;
         if (!ImageIO.write(picture, "png", os)) {
           throw new IOException("no PNG writer in javax.imageio");
         }

@@ -12,6 +12,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -78,12 +79,21 @@ class HeatmapTest {
         () -> Heatmap.write(file, RgbImage.filled(8, 8, 1, 2, 3), gradient(2, 2), new Box(0, 0, 8, 8)));
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     assertEquals(List.of(notADir), listing());
+  }
 
-    Path missing = dir.resolve("no/such/folder/heat.png");
-    e = assertThrows(ViCropException.class, () -> Heatmap.write(missing, RgbImage.filled(8, 8, 1, 2, 3), gradient(2, 2), null));
-    assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
-    assertFalse(Files.exists(missing));
-    assertEquals(List.of(notADir), listing());
+  @Test
+  void missingFoldersAreCreatedAndTheFileIsReadableLikeAnyNewFile() throws IOException {
+    Path file = dir.resolve("no/such/folder/heat.png");
+    Heatmap.write(file, RgbImage.filled(8, 8, 1, 2, 3), gradient(2, 2), null);
+    assertEquals(8, ImageIO.read(file.toFile()).getWidth());
+    assertEquals(List.of(file), listing(file.getParent()), "no temporary file left");
+    // the permissions of a new file under this process's umask (rw-r--r-- under 022), not rw-------
+    Path plain = Files.createFile(dir.resolve("plain"));
+    assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)),
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    Heatmap.write(file, RgbImage.filled(8, 8, 1, 2, 3), gradient(2, 2), null);
+    assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)),
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), "replacing it too");
   }
 
   @Test
@@ -103,7 +113,11 @@ class HeatmapTest {
   }
 
   private List<Path> listing() throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
+    return listing(dir);
+  }
+
+  private static List<Path> listing(Path folder) throws IOException {
+    try (Stream<Path> s = Files.list(folder)) {
       return s.sorted().toList();
     }
   }
