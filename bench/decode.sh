@@ -39,6 +39,8 @@
 #                                              engine threads, same GGUF file and prompt ids)
 #   llamacpp_<dtype>_decode_fraction_of_bound  its decode against our weight read rate
 #   vs_llamacpp_<dtype>_prefill, vs_llamacpp_<dtype>_decode   fovea / llama.cpp (> 1: fovea faster)
+#   file_vs_arena_<dtype>_prefill, file_vs_arena_<dtype>_decode  with JMH_ARGS='-p source=file,arena': the
+#                                              file-loaded model's speed / the same model built in an Arena
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -110,7 +112,7 @@ import json, re, sys
 rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
 unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
-fovea, bw, fma_s, fma_flops = {}, None, None, None
+fovea, arena, bw, fma_s, fma_flops = {}, {}, None, None, None
 decode_each = {}  # dtype -> seconds per decode step of each measurement iteration
 for r in rows:
     name = r["benchmark"].rsplit(".", 1)[-1]
@@ -120,6 +122,8 @@ for r in rows:
         bw = int(p["mib"]) * 2**20 / s
     elif name == "fma":
         fma_s = s
+    elif p.get("source", "file") != "file":
+        arena[(name, p["dtype"])] = s  # diagnostic: the same model built in an Arena
     else:
         fovea[(name, p["dtype"])] = s
         if name == "decode" and len(r["primaryMetric"]["rawData"]) == 1:  # single fork: its iterations
@@ -132,7 +136,7 @@ for line in open(sys.argv[5]):
     if m:
         fma_flops = int(m.group(1))
     m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
-    if m:
+    if m and "source=arena" not in line:
         weight_bw[m.group(1)] = float(m.group(2)) * 1e9
         e = re.search(r"each=(\S+)", line)
         if e:
@@ -205,6 +209,11 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
         out.append(f"llamacpp_{d}_decode_tokens_per_s: {ld:.2f}")
         if bound:
             out.append(f"llamacpp_{d}_decode_fraction_of_bound: {ld / bound:.2f}")
+    ap, ad = arena.get(("prefill", d)), arena.get(("decode", d))
+    if pf and ap:
+        out.append(f"file_vs_arena_{d}_prefill: {ap / pf:.2f}")
+    if dc and ad:
+        out.append(f"file_vs_arena_{d}_decode: {ad / dc:.2f}")
     if pf and lp:
         out.append(f"vs_llamacpp_{d}_prefill: {(context / pf) / lp:.2f}")
     if dc and ld:

@@ -48,7 +48,7 @@ import org.openjdk.jmh.runner.IterationType;
  *       Before each of its iterations the fork also reads every weight once ({@link WeightReads},
  *       best of two passes) and at the end prints the mean of those rates over the measurement
  *       iterations as a line {@code fovea-weight-read dtype=<dtype> gbps=<mean> min=<min>
- *       max=<max> bytes=<n> each=<the rate before each measurement iteration, in order>}: the read
+ *       max=<max> bytes=<n> source=<source> each=<the rate before each measurement iteration, in order>}: the read
  *       bandwidth of the same pages in the same process, which {@code bench/decode.sh} divides the
  *       weight bytes per token by for the decode bound (per iteration too);
  *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
@@ -159,9 +159,9 @@ public class LlamaBench {
   public void tearDown() {
     if (!readGbps.isEmpty()) {
       double mean = readGbps.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-      System.out.printf("%nfovea-weight-read dtype=%s gbps=%.2f min=%.2f max=%.2f bytes=%d each=%s%n", dtype, mean,
+      System.out.printf("%nfovea-weight-read dtype=%s gbps=%.2f min=%.2f max=%.2f bytes=%d source=%s each=%s%n", dtype, mean,
           readGbps.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-          readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes(),
+          readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes(), source,
           readGbps.stream().map(g -> String.format(java.util.Locale.ROOT, "%.2f", g))
               .collect(java.util.stream.Collectors.joining(",")));
     }
