@@ -61,7 +61,7 @@ for model in vit_b16_224 vit_l14_336; do
       intra=${setting##*:}
       echo "torch $model batch $batch omp/openblas $omp intra-op $intra" >&2
       OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$omp MKL_NUM_THREADS=$omp \
-        "$PY" bench/clip_torch.py "$model" "$batch" "$intra" "$REPEATS" "$WARMUP" | tee -a "$TORCH_OUT" >&2
+        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/clip_torch.py "$model" "$batch" "$intra" "$REPEATS" "$WARMUP" | tee -a "$TORCH_OUT" >&2
     done
   done
 done

@@ -7,9 +7,10 @@
 # Debian python3-torch, fastest of intra-op threads 1 and 2; F32/BF16; NO_TORCH=1 skips it).
 #
 #   bench/decode.sh              full run: TinyLlama-1.1B shapes (22 layers), context 600, F32/F16/BF16/Q8_0/Q4_0
+#   SKIP_JMH=1 bench/decode.sh  the baselines and the summary again, on the last JMH run's files
 #   QUICK=1 bench/decode.sh      quick check: 2 layers, 1 x 1 s warm-up, 2 x 1 s measurement, torch 1 rep
 #   LAYERS=4 CONTEXT=300 ...     other shapes; DTYPES=f32,q8_0 a subset; JMH_ARGS='...' extra JMH options
-#   FOVEA_WEIGHTS=map ...        the weights left mapped instead of copied into the process (see Resident)
+#   FOVEA_WEIGHTS=copy ...       the weights copied into the process (llama.cpp --no-mmap) instead of mapped (see Resident)
 #   LLAMA_MMAP=0 ...             llama.cpp reads the weights into its memory (--no-mmap) instead of mapping them
 #
 # The GGUF files (random weights, the LLaMA-2 vocabulary from ../shared when present) are written
@@ -68,21 +69,26 @@ DTYPES=${DTYPES:-f32,f16,bf16,q8_0,q4_0}
 THREADS=${THREADS:-$(nproc)}
 NEW_TOKENS=${NEW_TOKENS:-32}
 
-mvn -q -o -pl jmh -am -DskipTests package 1>&2
-
 OUT=${OUT:-jmh/target/decode.json}
 LOG=${LOG:-jmh/target/decode-jmh.log}
+if [[ -n "${SKIP_JMH:-}" ]]; then
+  echo "$(basename "$0"): SKIP_JMH set: reusing $OUT and $LOG" >&2
+else
+mvn -q -o -pl jmh -am -DskipTests package 1>&2
 # shellcheck disable=SC2086
 "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
   $DEFAULT_ARGS ${JMH_ARGS:-} ${FOVEA_WEIGHTS:+-jvmArgsPrepend -Dfovea.weights=$FOVEA_WEIGHTS} \
   -p layers="$LAYERS" -p context="$CONTEXT" -p dtype="$DTYPES" -rf json -rff "$OUT" 'LlamaBench|ReadBandwidthBench|FmaPeakBench' \
   | tee "$LOG" 1>&2
+fi
 
 TORCH_OUT=${TORCH_OUT:-jmh/target/decode-torch.jsonl}
 : > "$TORCH_OUT"
 if [[ -z "${NO_TORCH:-}" ]]; then
   # shellcheck disable=SC2086
-  "$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
+  # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set on these machines for old OpenBLAS builds; they
+  # pin a slower kernel (Haswell), so the baseline runs without them (env README)
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/torch_llama.py --layers "$LAYERS" --context "$CONTEXT" $TORCH_ARGS | tee "$TORCH_OUT" 1>&2
 fi
 
 LLAMA_OUT=${LLAMA_OUT:-jmh/target/decode-llamacpp.jsonl}

@@ -31,7 +31,7 @@ else
 fi
 OUT=${OUT:-jmh/target/matmul.json}
 # shellcheck disable=SC2086
-"$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
   $DEFAULT_ARGS ${JMH_ARGS:-} -rf json -rff "$OUT" "${BENCH:-GemmBench|GemvBench}" 1>&2
 
 PY=$(command -v python3 || true)

@@ -37,8 +37,8 @@ import org.openjdk.jmh.runner.IterationType;
  * way a user's model is ({@code source=file}, the default): a llama GGUF written by our {@link
  * dev.fovea.tensor.io.GgufWriter} ({@link ModelFiles#tinyLlamaGguf}) and opened with {@link
  * LlamaForCausalLM#load}, the entry point of {@code ./fovea ask}, its weights held as {@code
- * fovea.weights} says (default {@code auto}: copied into the process when they fit; pass {@code
- * -jvmArgsPrepend -Dfovea.weights=map} for the mapping). The same GGUF files are what {@code
+ * fovea.weights} says (default {@code map}: the file's mapped pages; {@code bench/decode.sh} passes
+ * {@code FOVEA_WEIGHTS=copy} through {@code -jvmArgsPrepend -Dfovea.weights=copy}). The same GGUF files are what {@code
  * bench/decode.sh} times llama.cpp on. {@code source=arena} builds the model with the same values
  * written straight into an {@code Arena} (a diagnostic: no user has such a model).
  *

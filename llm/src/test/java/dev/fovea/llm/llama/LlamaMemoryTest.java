@@ -55,7 +55,7 @@ class LlamaMemoryTest {
   }
 
   /**
-   * Weights copied into the process ({@code fovea.weights=copy}, what {@code auto} picks when they
+   * Weights copied into the process ({@code fovea.weights=copy}, or {@code auto} when they
    * fit): the copy is held once and the file's pages leave the resident set after copying, so the
    * growth stays well below the 2x that a copy plus its mapped source would take. Measured: 1.17
    * (the whole embedding is copied, where a mapped run touches only the rows it reads).
