@@ -19,8 +19,9 @@ LLaMA decoder of tools/reference/llama/make_llama_reference.py (forward), both i
 
 It writes one HF folder "tiny" in the OLD llava-hf naming (language_model.model.*, language_model.lm_head.*,
 vision_tower.vision_model.*, multi_modal_projector.*), config.json with vision_config/text_config,
-preprocessor_config.json, tokenizer.bin (llama2.c stories260k tok512, copied from ../shared), and
-reference.safetensors:
+preprocessor_config.json, tokenizer.bin (llama2.c stories260k tok512, copied from ../shared) with the
+added tokens of a llava-hf folder (tokenizer_config.json's added_tokens_decoder and added_tokens.json:
+<image> = 512, <pad> = 513), and reference.safetensors:
 
   one.prompt_ids      I32 [T0]          prompt with ONE image marker per image (fovea's input form)
   one.pixels          F32 [1, 3, S, S]  the image (random, already normalized)
@@ -177,6 +178,13 @@ def main():
     (out / "preprocessor_config.json").write_text(json.dumps(pre, indent=2) + "\n")
     tok = HERE.parents[2] / ".." / "shared" / "data" / "tokenizers" / "stories260k" / "tok512.bin"
     shutil.copyfile(tok, out / "tokenizer.bin")
+    # the added tokens a llava-hf folder declares beside its tokenizer (<image>, <pad>)
+    added = {str(i): {"content": c, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False, "special": True}
+             for i, c in ((IMAGE_TOKEN, "<image>"), (PAD_TOKEN, "<pad>"))}
+    (out / "tokenizer_config.json").write_text(json.dumps(
+        {"added_tokens_decoder": added, "add_bos_token": True, "add_eos_token": False, "legacy": True, "pad_token": "<pad>",
+         "processor_class": "LlavaProcessor", "tokenizer_class": "LlamaTokenizer"}, indent=2) + "\n")
+    (out / "added_tokens.json").write_text(json.dumps({"<image>": IMAGE_TOKEN, "<pad>": PAD_TOKEN}, indent=2) + "\n")
     llama.write_safetensors(out / "model.safetensors", {k: v.contiguous().numpy() for k, v in W.items()})
 
     rng = np.random.RandomState(seed)

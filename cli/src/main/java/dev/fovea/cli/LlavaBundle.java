@@ -159,7 +159,7 @@ record LlavaBundle(LlavaForConditionalGeneration model, TextTokenizer tokenizer,
       // The loader reads folders: the archive's tokenizer files go to a temporary one, removed
       // once they are parsed.
       try (ArchiveReader a = ArchiveReader.open(model)) {
-        List<String> files = a.fileNames().stream().filter(f -> f.startsWith("tokenizer") || f.equals("special_tokens_map.json")).toList();
+        List<String> files = a.fileNames().stream().filter(f -> f.startsWith("tokenizer") || f.equals("special_tokens_map.json") || f.equals("added_tokens.json")).toList();
         if (files.stream().noneMatch(TOKENIZER_FILES::contains)) {
           throw new TokenizerFileException(model, "the archive carries no tokenizer (its files: " + a.fileNames()
               + "); convert a model folder that has tokenizer.json, tokenizer.model or tokenizer.bin, or a GGUF with its tokenizer.ggml.* metadata");

@@ -49,6 +49,7 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
   /** [V, C], or null with tied embeddings (model.embed_tokens.weight serves as the head). */
   public final Linear lmHead;
   private WeightSource weights; // kept open: parameters are views of its mapped memory
+  private volatile boolean closed; // set before the weights are freed, so a failed read can tell why
 
   /** An unloaded model of this shape (load it, or {@code initRandom} for tests). */
   public LlamaForCausalLM(LlamaConfig config) {
@@ -114,12 +115,38 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
     this.weights = held;
   }
 
-  /** Closes the weight file the model was loaded from (the model is unusable afterwards). */
+  /**
+   * Closes the weight file the model was loaded from (the model is unusable afterwards). Safe while
+   * other threads decode with the model: each of their forward passes then ends with a {@link
+   * ModelClosedException} (the FFM runtime refuses reads of freed weights), never a crash. A LLaVA
+   * model that holds this decoder's weights itself calls this first to mark it closed.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     if (weights != null) {
-      weights.close();
+      WeightSource w = weights;
       weights = null;
+      w.close();
+    }
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** {@code e} as a {@link ModelClosedException} when the model was closed (the cause of the failure), else {@code e}. */
+  private RuntimeException closedOr(RuntimeException e) {
+    if (!closed || e instanceof ModelClosedException) {
+      return e;
+    }
+    return new ModelClosedException(config.origin() + ": the model was closed while decoding (" + e + ")", e);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new ModelClosedException(config.origin() + ": the model is closed");
     }
   }
 
@@ -159,6 +186,15 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
    * embeddings may require grad). Allocates in the current scope.
    */
   public Tensor forward(Tensor inputsEmbeds, DecodeState state, boolean allLogits) {
+    checkOpen();
+    try {
+      return forwardOpen(inputsEmbeds, state, allLogits);
+    } catch (RuntimeException e) {
+      throw closedOr(e);
+    }
+  }
+
+  private Tensor forwardOpen(Tensor inputsEmbeds, DecodeState state, boolean allLogits) {
     Tensor x = inputsEmbeds.dim() == 2 ? inputsEmbeds.unsqueeze(0) : inputsEmbeds;
     if (x.dim() != 3 || x.size(2) != config.hiddenSize() || x.size(0) != state.batch()) {
       throw new LlamaException("input embeddings " + Arrays.toString(inputsEmbeds.shape()) + " must be [B, T, " + config.hiddenSize()
@@ -215,6 +251,7 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
   }
 
   private void run(DecodeState state, Inputs inputs) {
+    checkOpen();
     try (var scope = Scope.open(); var g = GradMode.disable()) {
       Tensor e;
       if (inputs.ids() != null) {
@@ -227,6 +264,8 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
       if (inputs.ids() != null) {
         state.record(inputs.ids());
       }
+    } catch (RuntimeException e) {
+      throw closedOr(e);
     }
   }
 

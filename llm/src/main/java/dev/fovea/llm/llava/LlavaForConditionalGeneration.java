@@ -127,11 +127,14 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
     return m;
   }
 
+  /** Closes the weights; decodes running on other threads end with a {@code ModelClosedException}. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    languageModel.close(); // marks the decoder closed first (its weights are held here)
     if (weights != null) {
-      weights.close();
+      WeightSource w = weights;
       weights = null;
+      w.close();
     }
   }
 

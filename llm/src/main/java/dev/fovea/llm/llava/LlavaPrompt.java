@@ -1,18 +1,24 @@
 package dev.fovea.llm.llava;
 
+import dev.fovea.llm.tokenizer.SentencePieceTokenizer;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * LLaVA-1.5 conversation templates and their tokenization (spec models-formats.md 2.4).
  *
- * <p>Tokenization follows the original repo's {@code tokenizer_image_token} (llava/mm_utils.py),
- * which llava-hf's added-token splitting reproduces: the text is split on {@code <image>}, each
- * chunk is encoded on its own (BOS on the first only; each chunk gets SentencePiece's dummy prefix,
- * so {@code "<image>\n"} becomes {@code image, ▁, <0x0A>}), and chunks are joined by one image
- * token id each. {@link LlavaForConditionalGeneration#prepare} expands each marker to the image's
- * feature rows.
+ * <p>Tokenization: when the tokenizer has {@code <image>} as an added token with the config's
+ * {@code image_token_index} (llava-hf folders declare it in {@code tokenizer_config.json}), the text
+ * is encoded as a whole, as llava-hf's processor does, so {@code fovea tokenize} shows the very ids
+ * {@code ask} feeds. Otherwise (original haotian-liu checkpoints, whose image index -200 is no token)
+ * it follows the original repo's {@code tokenizer_image_token} (llava/mm_utils.py), which gives the
+ * same ids for the legacy LLaMA tokenizer: the text is split on {@code <image>}, each chunk is
+ * encoded on its own (BOS on the first only, special tokens parsed in all; each chunk gets
+ * SentencePiece's dummy prefix, so {@code "<image>\n"} becomes {@code image, ▁, <0x0A>}), and
+ * chunks are joined by one image token id each. {@link LlavaForConditionalGeneration#prepare}
+ * expands each marker to the image's feature rows.
  */
 public final class LlavaPrompt {
   public static final String IMAGE = "<image>";
@@ -62,13 +68,19 @@ public final class LlavaPrompt {
 
   /** Ids of {@code text} with BOS and one {@code imageTokenIndex} per {@code <image>}. */
   public static int[] tokenize(TextTokenizer tokenizer, String text, int imageTokenIndex) {
+    OptionalInt own = tokenizer.id(IMAGE);
+    if (own.isPresent() && own.getAsInt() == imageTokenIndex && tokenizer instanceof SentencePieceTokenizer sp
+        && sp.addedToken(imageTokenIndex).isPresent()) {
+      return tokenizer.encode(text, true);
+    }
     List<Integer> ids = new ArrayList<>();
     int from = 0;
     boolean first = true;
     while (true) {
       int at = text.indexOf(IMAGE, from);
       String chunk = text.substring(from, at < 0 ? text.length() : at);
-      for (int id : tokenizer.encode(chunk, first)) {
+      int[] chunkIds = tokenizer instanceof SentencePieceTokenizer spm ? spm.encode(chunk, first, true) : tokenizer.encode(chunk, first);
+      for (int id : chunkIds) {
         ids.add(id);
       }
       first = false;

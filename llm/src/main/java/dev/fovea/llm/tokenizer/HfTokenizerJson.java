@@ -7,8 +7,10 @@ import dev.fovea.vit.tokenizer.TokenizerFileException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,11 +19,14 @@ import java.util.Map;
  * {@code model.merges} (ranked; "a b" strings or ["a", "b"] pairs), {@code byte_fallback},
  * {@code unk_token}; the normalizer ({@code Prepend("▁")} and {@code Replace(" ", "▁")}, the legacy
  * form) or the {@code Metaspace} pre-tokenizer (non-legacy, with its {@code prepend_scheme} and
- * {@code split}); {@code added_tokens}; BOS from the post-processor's template. The decoder section
- * is assumed to be the standard Replace/ByteFallback/Fuse/Strip and is not read.
+ * {@code split}); {@code added_tokens} with their flags ({@link AddedToken}); BOS from the
+ * post-processor's template. The decoder section is assumed to be the standard
+ * Replace/ByteFallback/Fuse/Strip and is not read.
  *
- * <p>Difference from HF: a non-special added token is matched inside the text as a SentencePiece
- * user-defined piece (the text after it gets no dummy prefix of its own).
+ * <p>Difference from HF: a {@code normalized} added token is matched against the text after the
+ * model's Unicode normalization (NFKC or none), not after the whole normalizer: the legacy
+ * {@code Prepend("▁")} + {@code Replace(" ", "▁")} normalizer also turns such a token's content
+ * {@code x} into {@code ▁x}, so HF finds it only after a space or at the start of a segment.
  */
 final class HfTokenizerJson {
   private HfTokenizerJson() {}
@@ -54,14 +59,17 @@ final class HfTokenizerJson {
       byId.put(e.getValue().asInt(), e.getKey());
     }
     Map<Integer, Boolean> added = new HashMap<>(); // id -> special
+    List<AddedToken> addedTokens = new ArrayList<>();
     for (JsonNode a : root.path("added_tokens")) {
       int id = a.path("id").asInt(-1);
       String content = a.path("content").asText(null);
-      if (id < 0 || content == null) {
+      if (id < 0 || content == null || content.isEmpty()) {
         throw new TokenizerFileException(file, "added_tokens entry without id or content: " + a);
       }
       byId.put(id, content);
-      added.put(id, a.path("special").asBoolean(false));
+      boolean special = a.path("special").asBoolean(false);
+      added.put(id, special);
+      addedTokens.add(addedToken(id, content, special, a));
     }
     int size = byId.size();
     String[] pieces = new String[size];
@@ -141,7 +149,13 @@ final class HfTokenizerJson {
     float[] scores = new float[size];
     SentencePieceModel model = new SentencePieceModel(pieces, scores, types, SentencePieceModel.BPE, byteFallback,
         unk, bos, eos, -1, scheme != SentencePieceTokenizer.PrependScheme.NEVER, false, escape, "identity");
-    return new SentencePieceTokenizer(model, ranks, scheme, split);
+    return new SentencePieceTokenizer(model, ranks, scheme, split, addedTokens);
+  }
+
+  /** An added token with the flags of {@code entry} (absent ones take Hugging Face's defaults: normalized = not special). */
+  static AddedToken addedToken(int id, String content, boolean special, JsonNode entry) {
+    return new AddedToken(id, content, special, entry.path("lstrip").asBoolean(false), entry.path("rstrip").asBoolean(false),
+        entry.path("single_word").asBoolean(false), entry.path("normalized").asBoolean(!special));
   }
 
   private static Iterable<JsonNode> flatten(JsonNode node, String listKey) {

@@ -34,9 +34,14 @@ import java.util.PriorityQueue;
  *       {@code <unk>} (a run of unknowns is one {@code <unk>}).
  * </ol>
  *
- * <p>Control pieces ({@code <s>}) never come from text unless special-token parsing is on; the input
- * is then split on them (and on tokenizer.json's special added tokens) first, and each text segment
- * gets its own dummy prefix (the "legacy" behaviour LLaVA's tokenizer has).
+ * <p>Added tokens ({@link AddedToken}: tokenizer.json's {@code added_tokens}, a model folder's
+ * {@code tokenizer_config.json} / {@code added_tokens.json}, see {@link TokenizerLoader#load}) are
+ * split out of the input first, as Hugging Face does ({@link AddedVocabulary}); each text segment
+ * between them is then encoded on its own, with its own dummy prefix (the "legacy" behaviour
+ * LLaVA's tokenizer has; only the first segment with {@link PrependScheme#FIRST}). Control pieces
+ * of the model ({@code <s>}, {@code </s>}) and {@code <unk>} count as special added tokens. Special
+ * tokens are split out only when special-token parsing is on; the others always. An added token
+ * decodes to its content; special ones are left out by {@link #decode(int[])}.
  */
 public final class SentencePieceTokenizer implements TextTokenizer {
   private static final String SPACE = "\u2581"; // ▁
@@ -52,25 +57,58 @@ public final class SentencePieceTokenizer implements TextTokenizer {
   }
 
   private final SentencePieceModel model;
-  private final Map<String, Integer> ids;
+  private final Map<String, Integer> ids; // the model's pieces
+  private final String[] pieces; // every id: the model's pieces, added tokens' contents over them and after them
+  private final List<AddedToken> addedTokens; // as given (not the model's control pieces)
+  private final AddedToken[] addedById; // per id, null where none was given
+  private final Map<String, Integer> addedIds; // content -> id of the given added tokens
+  private final AddedVocabulary added; // the given added tokens + the model's control and unknown pieces
   private final int[] byteIds = new int[256]; // byte -> <0xNN> id, or -1
   private final Map<String, Integer> mergeRanks; // tokenizer.json merges "a b" -> rank; null: scores
   private final PrependScheme prependScheme;
   private final boolean splitOnSpace; // Metaspace split=true: merges never cross a "▁"
-  private final List<String> userDefined; // longest first, matched inside text
-  private final List<String> specials; // matched when parsing special tokens, longest first
+  private final List<String> userDefined; // the model's user-defined pieces, longest first, matched inside text
   private final boolean nfkc;
 
   SentencePieceTokenizer(SentencePieceModel model, Map<String, Integer> mergeRanks, PrependScheme prependScheme,
       boolean splitOnSpace) {
+    this(model, mergeRanks, prependScheme, splitOnSpace, List.of());
+  }
+
+  /**
+   * @param addedTokens tokens added over the model (ids beyond the model's pieces must follow them
+   *     without a gap; an id inside the model takes the token's content)
+   * @throws IllegalArgumentException when ids beyond the model leave a gap
+   */
+  SentencePieceTokenizer(SentencePieceModel model, Map<String, Integer> mergeRanks, PrependScheme prependScheme,
+      boolean splitOnSpace, List<AddedToken> addedTokens) {
     this.model = model;
     this.mergeRanks = mergeRanks;
     this.prependScheme = prependScheme;
     this.splitOnSpace = splitOnSpace;
+    this.addedTokens = List.copyOf(addedTokens);
+    int size = model.size();
+    for (AddedToken a : this.addedTokens) {
+      size = Math.max(size, a.id() + 1);
+    }
+    this.pieces = java.util.Arrays.copyOf(model.pieces(), size);
+    this.addedById = new AddedToken[size];
+    this.addedIds = new HashMap<>();
+    for (AddedToken a : this.addedTokens) {
+      pieces[a.id()] = a.content();
+      addedById[a.id()] = a;
+      addedIds.putIfAbsent(a.content(), a.id());
+    }
+    for (int i = model.size(); i < size; i++) {
+      if (pieces[i] == null) {
+        throw new IllegalArgumentException("added tokens leave id " + i + " without an entry: ids after the model's " + model.size()
+            + " pieces must follow each other (the largest is " + (size - 1) + ")");
+      }
+    }
     this.ids = new HashMap<>(model.size() * 2);
     java.util.Arrays.fill(byteIds, -1);
     List<String> ud = new ArrayList<>();
-    List<String> sp = new ArrayList<>();
+    List<AddedToken> matched = new ArrayList<>(this.addedTokens);
     for (int i = 0; i < model.size(); i++) {
       String p = model.pieces()[i];
       ids.putIfAbsent(p, i);
@@ -81,21 +119,53 @@ public final class SentencePieceTokenizer implements TextTokenizer {
             byteIds[b] = i;
           }
         }
-        case USER_DEFINED -> ud.add(p);
+        case USER_DEFINED -> {
+          if (addedById[i] == null) {
+            ud.add(p);
+          }
+        }
         case CONTROL, UNKNOWN -> {
-          if (!p.isEmpty()) {
-            sp.add(p);
+          if (!p.isEmpty() && addedById[i] == null && !addedIds.containsKey(p)) {
+            matched.add(AddedToken.special(i, p));
           }
         }
         default -> { }
       }
     }
     ud.sort(Comparator.comparingInt(String::length).reversed());
-    sp.sort(Comparator.comparingInt(String::length).reversed());
     this.userDefined = List.copyOf(ud);
-    this.specials = List.copyOf(sp);
     String n = model.normalizerName() == null ? "" : model.normalizerName().toLowerCase(java.util.Locale.ROOT);
     this.nfkc = n.contains("nfkc");
+    this.added = new AddedVocabulary(matched, nfkc ? t -> Normalizer.normalize(t, Normalizer.Form.NFKC) : t -> t);
+  }
+
+  /**
+   * This tokenizer with {@code more} added tokens (Hugging Face loads a folder's
+   * {@code tokenizer_config.json} {@code added_tokens_decoder} this way): a token whose id or
+   * content is already added is left out, so tokens given first win.
+   *
+   * @throws IllegalArgumentException when ids beyond the model leave a gap
+   */
+  public SentencePieceTokenizer withAddedTokens(List<AddedToken> more) {
+    List<AddedToken> all = new ArrayList<>(addedTokens);
+    for (AddedToken a : more) {
+      if (!addedIds.containsKey(a.content()) && (a.id() >= addedById.length || addedById[a.id()] == null)
+          && all.stream().noneMatch(b -> b.id() == a.id() || b.content().equals(a.content()))) {
+        all.add(a);
+      }
+    }
+    return new SentencePieceTokenizer(model, mergeRanks, prependScheme, splitOnSpace, all);
+  }
+
+  /** The added tokens given to this tokenizer (not counting the model's control pieces). */
+  public List<AddedToken> addedTokens() {
+    return addedTokens;
+  }
+
+  /** The added token with this id, if one was given. */
+  public java.util.Optional<AddedToken> addedToken(int id) {
+    checkId(id);
+    return java.util.Optional.ofNullable(addedById[id]);
   }
 
   /** A tokenizer over a parsed {@code tokenizer.model} (or a vocabulary from GGUF or llama2.c). */
@@ -145,19 +215,17 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     if (addBos && model.bosId() >= 0) {
       out.add(model.bosId());
     }
-    int start = 0;
-    if (parseSpecial && !specials.isEmpty()) {
-      for (int i = 0; i < text.length(); i++) {
-        String match = matchAt(specials, text, i);
-        if (match != null) {
-          encodeSegment(text.substring(start, i), start == 0, out);
-          out.add(ids.get(match));
-          i += match.length() - 1;
-          start = i + 1;
+    if (added.isEmpty()) {
+      encodeSegment(text, true, out);
+    } else {
+      for (AddedVocabulary.Split s : added.split(text, parseSpecial)) {
+        if (s.token() != null) {
+          out.add(s.token().id());
+        } else {
+          encodeSegment(s.text(), s.atStart(), out);
         }
       }
     }
-    encodeSegment(text.substring(start), start == 0, out);
     return out.stream().mapToInt(Integer::intValue).toArray();
   }
 
@@ -170,7 +238,7 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     return null;
   }
 
-  /** Steps 1–4 for one segment between special tokens. */
+  /** Steps 1–4 for one segment between added tokens. */
   private void encodeSegment(String text, boolean atStart, List<Integer> out) {
     String t = normalize(text, atStart);
     if (t.isEmpty()) {
@@ -323,11 +391,19 @@ public final class SentencePieceTokenizer implements TextTokenizer {
 
   // ---------------------------------------------------------------------------------- decoding
 
-  /** Bytes of one id: a byte piece's byte, a piece's text with "▁" as space, nothing for control. */
-  private byte[] tokenBytes(int id) {
+  /**
+   * Bytes of one id: an added token's content (nothing for a special one when {@code skipSpecial}),
+   * a byte piece's byte, a piece's text with "▁" as space, nothing for control when {@code
+   * skipSpecial}.
+   */
+  private byte[] tokenBytes(int id, boolean skipSpecial) {
     checkId(id);
+    AddedToken a = addedById[id];
+    if (a != null) {
+      return a.special() && skipSpecial ? new byte[0] : a.content().replace(SPACE, " ").getBytes(StandardCharsets.UTF_8);
+    }
     return switch (model.types()[id]) {
-      case CONTROL -> new byte[0];
+      case CONTROL -> skipSpecial ? new byte[0] : model.pieces()[id].getBytes(StandardCharsets.UTF_8);
       case BYTE -> {
         int b = parseBytePiece(model.pieces()[id]);
         yield b >= 0 ? new byte[] {(byte) b} : new byte[0];
@@ -343,41 +419,56 @@ public final class SentencePieceTokenizer implements TextTokenizer {
    */
   @Override
   public String decode(int[] ids) {
-    return StreamingDecoder.decodeAll(this::tokenBytes, prependScheme != PrependScheme.NEVER, ids);
+    return decode(ids, true);
+  }
+
+  /**
+   * With {@code skipSpecial} false, special tokens are kept as their text ({@code <s>},
+   * {@code <image>}), as Hugging Face's {@code decode(ids)} does by default; the leading space of
+   * the dummy prefix is dropped only when the output starts with it ({@code "<s> Hello"}).
+   */
+  @Override
+  public String decode(int[] ids, boolean skipSpecial) {
+    return StreamingDecoder.decodeAll(id -> tokenBytes(id, skipSpecial), prependScheme != PrependScheme.NEVER, ids);
   }
 
   @Override
   public StreamingDecoder streamingDecoder() {
-    return new StreamingDecoder(this::tokenBytes, prependScheme != PrependScheme.NEVER);
+    return new StreamingDecoder(id -> tokenBytes(id, true), prependScheme != PrependScheme.NEVER);
   }
 
   private void checkId(int id) {
-    if (id < 0 || id >= model.size()) {
-      throw new IllegalArgumentException("id " + id + " outside the vocabulary [0, " + model.size() + ")");
+    if (id < 0 || id >= pieces.length) {
+      throw new IllegalArgumentException("id " + id + " outside the vocabulary [0, " + pieces.length + ")");
     }
   }
 
   @Override
   public String piece(int id) {
     checkId(id);
-    return model.pieces()[id];
+    return pieces[id];
   }
 
   @Override
   public OptionalInt id(String piece) {
-    Integer id = ids.get(piece);
+    Integer id = addedIds.get(piece);
+    if (id == null) {
+      id = ids.get(piece);
+    }
     return id == null ? OptionalInt.empty() : OptionalInt.of(id);
   }
 
+  /** Ids of the model's pieces and of the added tokens after them. */
   @Override
   public int vocabSize() {
-    return model.size();
+    return pieces.length;
   }
 
   @Override
   public boolean isSpecial(int id) {
     checkId(id);
-    return model.types()[id] == PieceType.CONTROL;
+    AddedToken a = addedById[id];
+    return a != null ? a.special() : model.types()[id] == PieceType.CONTROL;
   }
 
   public int bosId() {

@@ -35,6 +35,11 @@ public final class TokenizerLoader {
    * {@code tokenizer.model}, {@code vocab.json} + {@code merges.txt} (CLIP),
    * {@code bpe_simple_vocab_16e6.txt.gz} (CLIP), {@code vocab.txt} (WordPiece),
    * {@code tokenizer.bin} (llama2.c). A file is recognised by its name.
+   *
+   * <p>A folder's SentencePiece tokenizer (tokenizer.json, tokenizer.model, tokenizer.bin) also
+   * takes the added tokens that {@code tokenizer_config.json} ({@code added_tokens_decoder}) and
+   * {@code added_tokens.json} declare beside it, as Hugging Face's {@code from_pretrained} does
+   * (llava-hf's {@code <image>} = 32000): see {@link #withFolderAddedTokens}.
    */
   public static TextTokenizer load(Path path) {
     if (!Files.exists(path)) {
@@ -46,10 +51,10 @@ public final class TokenizerLoader {
       }
       Path json = path.resolve("tokenizer.json");
       if (Files.isRegularFile(json) && !isByteLevelJson(json)) {
-        return fromTokenizerJson(json);
+        return withFolderAddedTokens(fromTokenizerJson(json), path);
       }
       if (Files.isRegularFile(path.resolve("tokenizer.model"))) {
-        return fromSentencePieceModel(path.resolve("tokenizer.model"));
+        return withFolderAddedTokens(fromSentencePieceModel(path.resolve("tokenizer.model")), path);
       }
       if (Files.isRegularFile(path.resolve("vocab.json")) && Files.isRegularFile(path.resolve("merges.txt"))) {
         return fromClipHf(path.resolve("vocab.json"), path.resolve("merges.txt"));
@@ -61,7 +66,7 @@ public final class TokenizerLoader {
         return fromVocabTxt(path.resolve("vocab.txt"));
       }
       if (Files.isRegularFile(path.resolve("tokenizer.bin"))) {
-        return fromLlama2cBin(path.resolve("tokenizer.bin"));
+        return withFolderAddedTokens(fromLlama2cBin(path.resolve("tokenizer.bin")), path);
       }
       throw new TokenizerFileException(path, "no tokenizer found: expected " + GGUF_JSON + ", tokenizer.json, tokenizer.model, "
           + "vocab.json + merges.txt, bpe_simple_vocab_16e6.txt.gz, vocab.txt or tokenizer.bin");
@@ -86,6 +91,24 @@ public final class TokenizerLoader {
     }
     throw new TokenizerFileException(path, "unknown tokenizer file kind: expected *.model, tokenizer.json, *.gguf.json, "
         + "vocab.json/merges.txt, *.txt.gz (CLIP), vocab.txt (WordPiece), *.bin (llama2.c) or *.gguf");
+  }
+
+  /**
+   * {@code tokenizer} with the added tokens of {@code dir}'s {@code tokenizer_config.json} and
+   * {@code added_tokens.json} (those whose id or content it does not have yet: tokenizer.json's own
+   * {@code added_tokens} come first).
+   */
+  public static SentencePieceTokenizer withFolderAddedTokens(SentencePieceTokenizer tokenizer, Path dir) {
+    List<AddedToken> more = HfAddedTokens.read(dir);
+    if (more.isEmpty()) {
+      return tokenizer;
+    }
+    try {
+      return tokenizer.withAddedTokens(more);
+    } catch (IllegalArgumentException e) {
+      Path file = Files.isRegularFile(dir.resolve(HfAddedTokens.CONFIG)) ? dir.resolve(HfAddedTokens.CONFIG) : dir.resolve(HfAddedTokens.ADDED);
+      throw new TokenizerFileException(file, e.getMessage() + " (the tokenizer has " + tokenizer.vocabSize() + " ids)");
+    }
   }
 
   private static boolean isByteLevelJson(Path json) {

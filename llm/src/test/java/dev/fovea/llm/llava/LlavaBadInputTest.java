@@ -26,6 +26,40 @@ class LlavaBadInputTest {
     }
   }
 
+  /** A LLaVA model closed under a decoding thread: that decode ends with a ModelClosedException, as the decoder's own. */
+  @Test
+  void closeWhileDecodingIsAClearError() throws Exception {
+    var model = LlavaForConditionalGeneration.load(LlavaFixtures.dir());
+    var state = model.prefill(dev.fovea.llm.generate.Inputs.ids(1, 17, 250), 32);
+    var inside = new java.util.concurrent.CountDownLatch(1);
+    var closed = new java.util.concurrent.CountDownLatch(1);
+    model.addForwardHook("language_model.model.layers.0", dev.fovea.nn.ForwardHook.reading((path, out) -> {
+      inside.countDown();
+      try {
+        closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+    Thread decoder = new Thread(() -> {
+      try {
+        model.step(state, 33);
+      } catch (Throwable e) {
+        failure.set(e);
+      }
+    });
+    decoder.start();
+    assertTrue(inside.await(60, java.util.concurrent.TimeUnit.SECONDS), "the decoding thread never reached layer 0");
+    model.close();
+    closed.countDown();
+    decoder.join(60_000);
+    assertTrue(failure.get() instanceof dev.fovea.llm.llama.ModelClosedException, "got " + failure.get());
+    assertTrue(failure.get().getMessage().contains("the model was closed while decoding"), failure.get().getMessage());
+    assertThrows(dev.fovea.llm.llama.ModelClosedException.class, () -> model.step(state, 33));
+    state.close();
+  }
+
   @Test
   void markerAndImageCountsMustAgree() {
     try (var model = LlavaForConditionalGeneration.load(LlavaFixtures.dir()); WeightSource ref = LlavaFixtures.reference(); var scope = Scope.open()) {

@@ -36,6 +36,25 @@ class LlavaPromptTest {
     assertEquals(2, Arrays.stream(ids).filter(i -> i == 512).count());
   }
 
+  /**
+   * The fixture folder declares {@code <image>} = 512 and {@code <pad>} = 513 as a llava-hf folder
+   * does (tokenizer_config.json, added_tokens.json), so its tokenizer encodes the prompt as a whole
+   * with the very ids the chunk rule gives (which a tokenizer without the added token still uses).
+   */
+  @Test
+  void theFixtureFolderDeclaresTheImageTokenAsLlavaHfDoes() {
+    assertEquals(512, tok.id("<image>").orElseThrow());
+    assertEquals(513, tok.id("<pad>").orElseThrow());
+    assertEquals(514, tok.vocabSize());
+    String text = LlavaPrompt.text(LlavaPrompt.Template.LLAVA_HF, "Is <image> the cat <image> big? </s>", 2);
+    int[] whole = tok.encode(text, true);
+    assertEquals(2, Arrays.stream(whole).filter(i -> i == 512).count());
+    assertArrayEquals(whole, LlavaPrompt.tokenize(tok, text, 512));
+    TextTokenizer bare = TokenizerLoader.fromLlama2cBin(LlavaFixtures.dir().resolve("tokenizer.bin"));
+    assertEquals(512, bare.vocabSize());
+    assertArrayEquals(whole, LlavaPrompt.tokenize(bare, text, 512));
+  }
+
   private static int[] concat(int[]... parts) {
     return Arrays.stream(parts).flatMapToInt(Arrays::stream).toArray();
   }

@@ -75,7 +75,7 @@ final class FusedAttention {
     // per-worker score block, in the caller's scope (freed with it)
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize((long) workers * rows * Math.max(1, Tk)));
     long blockFloats = (long) rows * Math.max(1, Tk);
-    Parallel.forChunks(B * H * blocks, (chunk, worker) -> {
+    Parallel.forChunks(B * H * blocks, workers, (chunk, worker) -> {
       int blk = chunk % blocks;
       int h = (chunk / blocks) % H;
       int b = chunk / (blocks * H);
@@ -220,7 +220,7 @@ final class FusedAttention {
     int workers = Parallel.threads();
     long perWorker = (long) group * Math.max(1, Tk);
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
-    Parallel.forChunks(B * Hkv * Tq, (chunk, worker) -> {
+    Parallel.forChunks(B * Hkv * Tq, workers, (chunk, worker) -> {
       int i = chunk % Tq;
       int hk = (chunk / Tq) % Hkv;
       int b = chunk / (Tq * Hkv);

@@ -78,7 +78,17 @@ public final class Parallel {
 
   /** Runs {@code body(i, worker)} for every chunk {@code i} in {@code [0, chunks)}. */
   public static void forChunks(int chunks, ChunkBody body) {
-    int t = Math.min(threads, chunks);
+    forChunks(chunks, threads, body);
+  }
+
+  /**
+   * As {@link #forChunks(int, ChunkBody)} on at most {@code maxWorkers} threads, so {@code worker}
+   * stays below {@code maxWorkers}: a caller that sized per-worker scratch by {@link #threads()}
+   * passes that value, and a {@link #setThreads} on another thread in between cannot push a
+   * worker index past its scratch.
+   */
+  public static void forChunks(int chunks, int maxWorkers, ChunkBody body) {
+    int t = Math.min(Math.min(threads, maxWorkers), chunks);
     if (t <= 1 || INSIDE.get()) {
       for (int i = 0; i < chunks; i++) {
         body.run(i, 0);

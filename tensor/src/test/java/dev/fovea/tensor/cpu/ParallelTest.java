@@ -66,6 +66,28 @@ class ParallelTest {
     }
   }
 
+  /** A caller that sized per-worker scratch by threads() keeps its worker indexes below that size, whatever the thread count is now. */
+  @ParameterizedTest
+  @ValueSource(longs = {0, 200})
+  void maxWorkersBoundsTheWorkerIndex(long spin) {
+    Parallel.setSpinMicros(spin);
+    Parallel.setThreads(4);
+    for (int max : new int[] {1, 2, 3}) {
+      AtomicIntegerArray runs = new AtomicIntegerArray(64);
+      int[] badWorker = {-1};
+      Parallel.forChunks(64, max, (c, w) -> {
+        runs.incrementAndGet(c);
+        if (w < 0 || w >= max) {
+          badWorker[0] = w;
+        }
+      });
+      for (int i = 0; i < 64; i++) {
+        assertEquals(1, runs.get(i), "chunk " + i + " with at most " + max + " workers");
+      }
+      assertEquals(-1, badWorker[0], "worker index outside [0, " + max + ")");
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(longs = {0, 200})
   void aChunkFailureReachesTheCallerWithItsTypeAndThePoolStillWorks(long spin) {

@@ -28,6 +28,32 @@ public interface TextTokenizer {
   /** Turns ids back into text, leaving out special (control) tokens. */
   String decode(int[] ids);
 
+  /**
+   * {@link #decode(int[])} when {@code skipSpecial} (Hugging Face's {@code skip_special_tokens=True});
+   * otherwise special tokens are kept as their vocabulary entry ({@code decode(ids)}'s default
+   * there). This default joins the decoded runs between special tokens and their entries as they
+   * are; tokenizers that know better override it.
+   */
+  default String decode(int[] ids, boolean skipSpecial) {
+    if (skipSpecial) {
+      return decode(ids);
+    }
+    StringBuilder sb = new StringBuilder();
+    int from = 0;
+    for (int i = 0; i <= ids.length; i++) {
+      if (i == ids.length || isSpecial(ids[i])) {
+        if (i > from) {
+          sb.append(decode(java.util.Arrays.copyOfRange(ids, from, i)));
+        }
+        if (i < ids.length) {
+          sb.append(piece(ids[i]));
+        }
+        from = i + 1;
+      }
+    }
+    return sb.toString();
+  }
+
   /** A decoder fed one id at a time whose concatenated output equals {@link #decode}. */
   StreamingDecoder streamingDecoder();
 
