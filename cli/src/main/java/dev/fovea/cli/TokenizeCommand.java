@@ -37,7 +37,7 @@ final class TokenizeCommand implements Callable<Integer> {
       description = "add no BOS/[CLS]/start-of-text tokens and treat special-token text (<s>, [SEP]) as plain text")
   boolean noSpecial;
 
-  @Option(names = "--decode", split = ",", paramLabel = "ID", description = "ids to turn back into text, comma-separated")
+  @Option(names = "--decode", split = ",", paramLabel = "ID", description = "ids to turn back into text, comma-separated, each 0 to the vocabulary size - 1")
   List<Integer> decode;
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -52,14 +52,17 @@ final class TokenizeCommand implements Callable<Integer> {
     if ((decode == null) == (text == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give either TEXT or --decode ID,ID,...");
     }
+    if (decode != null) {
+      for (int id : decode) {
+        OptionRange.check(spec, "--decode", id, 0, Integer.MAX_VALUE);
+      }
+    }
     TextTokenizer tok = TokenizerLoader.load(model);
     Map<String, Object> result = new LinkedHashMap<>();
     if (decode != null) {
       int[] ids = decode.stream().mapToInt(Integer::intValue).toArray();
       for (int id : ids) {
-        if (id < 0 || id >= tok.vocabSize()) {
-          throw new IllegalArgumentException("--decode: id " + id + " is outside the vocabulary [0, " + tok.vocabSize() + ")");
-        }
+        OptionRange.check(spec, "--decode", id, 0, tok.vocabSize() - 1, "the vocabulary has " + tok.vocabSize() + " ids");
       }
       String decoded = tok.decode(ids);
       if (json) {
