@@ -49,6 +49,13 @@ import picocli.CommandLine.Option;
 @Command(name = "ask", mixinStandardHelpOptions = true,
     description = "Generate text with a LLaMA/Vicuna model (--prompt) or answer a question about images with LLaVA-1.5 (--question, --image).")
 final class AskCommand implements Callable<Integer> {
+  /** Above this temperature the distribution is all but uniform: no sensible run asks for more. */
+  static final String MAX_TEMPERATURE = "100";
+
+  /** HF's repetition penalty divides (or multiplies) logits by R: past 10 (or under 0.1) it only bans (or forces) repeats harder. */
+  static final String MIN_PENALTY = "0.1";
+  static final String MAX_PENALTY = "10";
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "PATH", description = "HF model folder (config.json + weights + tokenizer), a llama .gguf, or a .fovea archive")
@@ -74,25 +81,25 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--crop", description = "LLaVA: centre-crop images (llava-hf's processor)")
   boolean crop;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", description = "at most N generated tokens (default: ${DEFAULT-VALUE})")
+  @Option(names = "--max-new-tokens", paramLabel = "N", description = "at most N generated tokens, 1 to the model's context (max_position_embeddings) (default: ${DEFAULT-VALUE})")
   int maxNewTokens = 128;
 
-  @Option(names = "--temperature", paramLabel = "T", description = "sample at temperature T (default: greedy)")
+  @Option(names = "--temperature", paramLabel = "T", description = "sample at temperature T, 0 (greedy) to " + MAX_TEMPERATURE + " (default: greedy)")
   Float temperature;
 
-  @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass (default: ${DEFAULT-VALUE}, off)")
+  @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass, in (0, 1] (default: ${DEFAULT-VALUE}, off)")
   float topP = 1f;
 
-  @Option(names = "--top-k", paramLabel = "K", description = "keep the K most likely tokens (default: 0, off)")
+  @Option(names = "--top-k", paramLabel = "K", description = "keep the K most likely tokens, 0 (off) to the model's vocabulary size (default: 0)")
   int topK = 0;
 
-  @Option(names = "--repetition-penalty", paramLabel = "R", description = "HF repetition penalty (default: ${DEFAULT-VALUE}, off)")
+  @Option(names = "--repetition-penalty", paramLabel = "R", description = "HF repetition penalty, " + MIN_PENALTY + " to " + MAX_PENALTY + " (default: ${DEFAULT-VALUE}, off)")
   float repetitionPenalty = 1f;
 
-  @Option(names = "--seed", paramLabel = "S", description = "random seed of the sampler (default: ${DEFAULT-VALUE})")
+  @Option(names = "--seed", paramLabel = "S", description = "random seed of the sampler, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = 42;
 
-  @Option(names = "--stop", paramLabel = "TEXT", description = "stop when the answer contains TEXT (repeatable)")
+  @Option(names = "--stop", paramLabel = "TEXT", description = "stop when the answer contains TEXT (repeatable; not empty)")
   List<String> stops = List.of();
 
   @Option(names = "--no-progress", description = "no progress bar on standard error")
@@ -101,8 +108,31 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON instead of streaming text")
   boolean json;
 
+  /** The ranges that do not depend on the model. */
+  private void checkRanges() {
+    OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, Integer.MAX_VALUE);
+    if (temperature != null) {
+      OptionRange.check(spec, "--temperature", temperature, 0f, false, Float.parseFloat(MAX_TEMPERATURE));
+    }
+    OptionRange.check(spec, "--top-p", topP, 0f, true, 1f);
+    OptionRange.check(spec, "--top-k", topK, 0, Integer.MAX_VALUE);
+    OptionRange.check(spec, "--repetition-penalty", repetitionPenalty, Float.parseFloat(MIN_PENALTY), false, Float.parseFloat(MAX_PENALTY));
+    for (String s : stops) {
+      if (s.isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--stop must not be empty");
+      }
+    }
+  }
+
+  /** The ranges the loaded model sets: the answer fits its context, top-k its vocabulary. */
+  private void checkRanges(CausalLM lm) {
+    OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, lm.maxPositions(), "the model's context");
+    OptionRange.check(spec, "--top-k", topK, 0, lm.vocabSize(), "the model's vocabulary");
+  }
+
   @Override
   public Integer call() throws Exception {
+    checkRanges();
     if (temperature == null && (topP != 1f || topK != 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--top-p and --top-k need --temperature (the default is greedy)");
     }
@@ -124,6 +154,7 @@ final class AskCommand implements Callable<Integer> {
       return 0;
     }
     try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
+      checkRanges(lm);
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
@@ -136,6 +167,7 @@ final class AskCommand implements Callable<Integer> {
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
     try (LlavaBundle bundle = files.open(model); var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
+      checkRanges(lm);
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);

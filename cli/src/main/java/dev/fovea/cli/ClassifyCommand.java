@@ -1,19 +1,24 @@
 package dev.fovea.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.vit.clip.ClipPipeline;
 import dev.fovea.vit.clip.ZeroShotClassifier;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
@@ -37,13 +42,16 @@ final class ClassifyCommand implements Callable<Integer> {
   @Option(names = "--image", required = true, paramLabel = "<file>", description = "image to classify (PNG, JPEG, BMP, GIF)")
   Path image;
 
-  @Option(names = "--labels", required = true, paramLabel = "<a,b,c|file>", description = "comma-separated labels, or a file with one label per line")
+  @Option(names = "--labels", required = true, paramLabel = "<a,b,c|file>",
+      description = {"at least two labels: comma-separated, or a file with one label per line (a .json file: an array of strings).",
+          "A value that names an existing file is that file; one without a comma that contains a / (or the system's path separator) or ends in "
+              + ".txt, .csv, .tsv or .json must name one (an error if it does not); anything else is the list."})
   String labels;
 
   @Option(names = "--template", paramLabel = "<text with {}>", description = "prompt template, repeatable for an ensemble (default: \"a photo of a {}.\")")
   List<String> templates = new ArrayList<>();
 
-  @Option(names = "--top", paramLabel = "<k>", description = "print the k most probable labels (default: ${DEFAULT-VALUE})")
+  @Option(names = "--top", paramLabel = "<k>", description = "print the k most probable labels, k >= 1 (more than there are labels prints them all) (default: ${DEFAULT-VALUE})")
   int top = 5;
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -54,9 +62,7 @@ final class ClassifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (top < 1) {
-      throw new ParameterException(spec.commandLine(), "--top must be at least 1, got " + top);
-    }
+    OptionRange.check(spec, "--top", top, 1, Integer.MAX_VALUE);
     List<String> labelList = readLabels();
     List<String> temps = templates.isEmpty() ? ZeroShotClassifier.DEFAULT_TEMPLATES : templates;
     for (String t : temps) {
@@ -112,18 +118,73 @@ final class ClassifyCommand implements Callable<Integer> {
     }
   }
 
-  /** A file with one label per line (blank lines skipped), else a comma-separated list. */
+  /** Endings that mark a {@code --labels} value as a file name. */
+  private static final List<String> FILE_ENDINGS = List.of(".txt", ".csv", ".tsv", ".json");
+
+  /**
+   * The labels (see the option's description): an existing file's lines (blank lines skipped) or
+   * JSON array, else a comma-separated list; a value that looks like a file name but names no file
+   * is an error, not a label. At least two labels: with one, the softmax is 1 whatever the image.
+   */
   private List<String> readLabels() throws IOException {
-    Path f = Path.of(labels);
+    Path f = pathOrNull(labels);
     List<String> raw;
-    if (!labels.contains(",") && Files.isRegularFile(f)) {
-      raw = Files.readAllLines(f, StandardCharsets.UTF_8);
+    if (f != null && Files.isRegularFile(f)) {
+      raw = f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json") ? jsonLabels(f) : Files.readAllLines(f, StandardCharsets.UTF_8);
+    } else if (f != null && Files.exists(f)) {
+      throw new ParameterException(spec.commandLine(), "--labels " + labels + ": " + (Files.isDirectory(f) ? "a folder" : "not a regular file")
+          + ", not a file of labels");
+    } else if (looksLikeFile(labels)) {
+      throw new ParameterException(spec.commandLine(), "--labels " + labels + ": no such file (a value without a comma that contains a / or ends in "
+          + String.join(", ", FILE_ENDINGS) + " is a file name; give labels as a,b,c)");
     } else {
       raw = Arrays.asList(labels.split(","));
     }
     List<String> out = raw.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-    if (out.isEmpty()) {
-      throw new ParameterException(spec.commandLine(), "--labels gives no label (\"" + labels + "\")");
+    if (out.size() < 2) {
+      throw new ParameterException(spec.commandLine(), "--labels needs at least 2 labels (with one, its probability is 1 whatever the image), got "
+          + out.size() + (f != null && Files.isRegularFile(f) ? " in " + f : " from \"" + labels + "\""));
+    }
+    return out;
+  }
+
+  /** Whether a value without a comma reads as a file name: a path separator, or a file ending. */
+  static boolean looksLikeFile(String value) {
+    if (value.contains(",")) {
+      return false;
+    }
+    String lower = value.strip().toLowerCase(Locale.ROOT);
+    return value.contains("/") || value.contains(File.separator) || FILE_ENDINGS.stream().anyMatch(lower::endsWith);
+  }
+
+  private static Path pathOrNull(String value) {
+    try {
+      return value.isBlank() ? null : Path.of(value);
+    } catch (InvalidPathException e) {
+      return null; // not a path on this system (e.g. a NUL character): a list
+    }
+  }
+
+  /** A .json file of labels: an array of strings. */
+  private List<String> jsonLabels(Path f) throws IOException {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(f.toFile());
+    } catch (JsonProcessingException e) {
+      throw new ParameterException(spec.commandLine(), "--labels " + f + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    List<String> out = new ArrayList<>();
+    if (root != null && root.isArray()) {
+      for (JsonNode n : root) {
+        if (!n.isTextual()) {
+          out = null;
+          break;
+        }
+        out.add(n.asText());
+      }
+    }
+    if (root == null || !root.isArray() || out == null) {
+      throw new ParameterException(spec.commandLine(), "--labels " + f + ": expected a JSON array of label strings");
     }
     return out;
   }

@@ -13,7 +13,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * A small end-to-end exercise of the engine: a two-layer MLP (linear, GELU, linear, log-softmax)
@@ -23,16 +25,27 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Train a tiny MLP on two spirals with fovea's autograd and print the loss.")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--steps", description = "SGD steps (default: ${DEFAULT-VALUE})")
+  /** Bounds the run time (the default is 300 steps). */
+  static final int MAX_STEPS = 100_000;
+
+  /** Bounds time and memory; 256 two-dimensional points need nothing near as wide (the default is 64). */
+  static final int MAX_HIDDEN = 4096;
+
+  /** Leaves room to experiment (the default is 0.5) and keeps out slips such as 50 for 0.50. */
+  static final String MAX_LR = "10";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--steps", paramLabel = "N", description = "SGD steps, 1 to " + MAX_STEPS + " (default: ${DEFAULT-VALUE})")
   int steps = 300;
 
-  @Option(names = "--hidden", description = "hidden width (default: ${DEFAULT-VALUE})")
+  @Option(names = "--hidden", paramLabel = "H", description = "hidden width, 1 to " + MAX_HIDDEN + " (default: ${DEFAULT-VALUE})")
   int hidden = 64;
 
-  @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
+  @Option(names = "--lr", paramLabel = "LR", description = "learning rate, in (0, " + MAX_LR + "] (default: ${DEFAULT-VALUE})")
   float lr = 0.5f;
 
-  @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
+  @Option(names = "--seed", paramLabel = "S", description = "random seed, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = 7;
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -40,9 +53,9 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (steps < 1 || hidden < 1 || !(lr > 0)) {
-      throw new IllegalArgumentException("--steps and --hidden must be >= 1 and --lr > 0");
-    }
+    OptionRange.check(spec, "--steps", steps, 1, MAX_STEPS);
+    OptionRange.check(spec, "--hidden", hidden, 1, MAX_HIDDEN);
+    OptionRange.check(spec, "--lr", lr, 0f, true, Float.parseFloat(MAX_LR));
     Random rng = new Random(seed);
     int n = 256;
     float[] xs = new float[n * 2];

@@ -61,7 +61,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--box-format", paramLabel = "xyxy|xywh", description = "how the JSONL's bbox is written (default: ${DEFAULT-VALUE})")
     String boxFormat = "xyxy";
 
-    @Option(names = "--limit", paramLabel = "N", description = "only the first N questions")
+    @Option(names = "--limit", paramLabel = "N", description = "only the first N questions (N >= 1)")
     Long limit;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists)")
@@ -76,8 +76,16 @@ final class EvalCommand implements Callable<Integer> {
       if (m == Method.NONE && opts.highRes) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--high-res needs a method other than none");
       }
+      opts.checkRanges(spec);
+      if (limit != null) {
+        OptionRange.check(spec, "--limit", limit, 1, Long.MAX_VALUE);
+      }
+      if (!Files.isRegularFile(data)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--data " + data + ": " + (Files.isDirectory(data) ? "a folder, not a file"
+            : Files.exists(data) ? "not a regular file" : "no such file"));
+      }
       if (!Files.isDirectory(images)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--images " + images + ": no such folder");
+        throw new CommandLine.ParameterException(spec.commandLine(), "--images " + images + ": " + (Files.exists(images) ? "not a folder" : "no such folder"));
       }
       BoundingBox.Format format = switch (boxFormat.toLowerCase(Locale.ROOT)) {
         case "xyxy" -> BoundingBox.Format.XYXY;
@@ -90,58 +98,63 @@ final class EvalCommand implements Callable<Integer> {
       ViCropConfig config = opts.config();
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("data", data.getFileName().toString());
-      settings.put("layer", Integer.toString(opts.layer));
-      settings.put("base_size", Integer.toString(opts.baseSize));
+      settings.put("layer", Integer.toString(opts.layer()));
+      settings.put("base_size", Integer.toString(config.baseSize()));
       settings.put("high_res", opts.highRes ? Integer.toString(opts.tileSize) : "off");
       settings.put("max_new_tokens", Integer.toString(opts.maxNewTokens));
       settings.put("prompt", config.promptTemplate());
       ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, opts.model.toAbsolutePath().normalize().toString(), settings);
       long total = limit == null ? items.size() : Math.min(items.size(), limit);
       PrintWriter stdout = spec.commandLine().getOut();
-      try (ResultsJournal journal = ResultsJournal.open(out, run); LlavaBundle bundle = opts.files.open(opts.model)) {
-        LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
-        ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
-        ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
-        VqaEvaluation.Answerer answerer = item -> {
-          ViCrop.Result r = vicrop.run(ImageDecoder.read(item.imagePath(images)), item.question(), m, options);
-          Map<String, Object> extra = new LinkedHashMap<>();
-          if (r.box() != null) {
-            extra.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
-            if (opts.highRes) {
-              extra.put("tiles", List.of(r.tiles()[0], r.tiles()[1]));
+      try (LlavaBundle bundle = opts.files.open(opts.model)) {
+        // the model's ranges before the results file is created: a refused setting leaves no file
+        // (whose header would then refuse the corrected run)
+        opts.checkRanges(spec, bundle.model(), m);
+        try (ResultsJournal journal = ResultsJournal.open(out, run)) {
+          LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+          ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
+          ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
+          VqaEvaluation.Answerer answerer = item -> {
+            ViCrop.Result r = vicrop.run(ImageDecoder.read(item.imagePath(images)), item.question(), m, options);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            if (r.box() != null) {
+              extra.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
+              if (opts.highRes) {
+                extra.put("tiles", List.of(r.tiles()[0], r.tiles()[1]));
+              }
             }
-          }
-          ViCrop.Timings t = r.timings();
-          extra.put("ms", Map.of("map", VicropCommand.millis(t.mapNanos()), "box", VicropCommand.millis(t.boxNanos()),
-              "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
-          return new VqaEvaluation.Answer(r.answer().text(), extra);
-        };
-        ProgressBar bar = opts.noProgress ? null : Progress.bar("vqa " + m.cliName, total, new Progress.Unit(" q", 1, true), spec.commandLine().getErr());
-        VqaEvaluation.Summary summary;
-        try {
-          VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> {
+            ViCrop.Timings t = r.timings();
+            extra.put("ms", Map.of("map", VicropCommand.millis(t.mapNanos()), "box", VicropCommand.millis(t.boxNanos()),
+                "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
+            return new VqaEvaluation.Answer(r.answer().text(), extra);
+          };
+          ProgressBar bar = opts.noProgress ? null : Progress.bar("vqa " + m.cliName, total, new Progress.Unit(" q", 1, true), spec.commandLine().getErr());
+          VqaEvaluation.Summary summary;
+          try {
+            VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> {
+              if (bar != null) {
+                bar.stepTo(p.done());
+                bar.setExtraMessage(String.format(Locale.ROOT, " acc %.2f%%%s", p.accuracyPercent(), p.resumed() > 0 ? " (" + p.resumed() + " resumed)" : ""));
+              }
+            });
+            if (limit != null) {
+              eval.limit(limit);
+            }
+            summary = eval.run(items);
+          } finally {
             if (bar != null) {
-              bar.stepTo(p.done());
-              bar.setExtraMessage(String.format(Locale.ROOT, " acc %.2f%%%s", p.accuracyPercent(), p.resumed() > 0 ? " (" + p.resumed() + " resumed)" : ""));
+              bar.close();
             }
-          });
-          if (limit != null) {
-            eval.limit(limit);
           }
-          summary = eval.run(items);
-        } finally {
-          if (bar != null) {
-            bar.close();
+          if (json) {
+            stdout.println(summary.toJsonString());
+          } else {
+            stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model.getFileName(), data.getFileName(), m.cliName,
+                summary.answered(), summary.resumed(), out);
+            stdout.print(summary.toTable());
           }
+          stdout.flush();
         }
-        if (json) {
-          stdout.println(summary.toJsonString());
-        } else {
-          stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model.getFileName(), data.getFileName(), m.cliName,
-              summary.answered(), summary.resumed(), out);
-          stdout.print(summary.toTable());
-        }
-        stdout.flush();
       }
       return 0;
     }

@@ -99,6 +99,9 @@ final class InspectCommand implements Callable<Integer> {
         m.put("tensor_bytes", total);
         m.put("dtype_counts", counts);
         m.put("files", files);
+        if (gguf != null) {
+          m.put("converted_on_use", gguf.convertedTensors().size());
+        }
         m.put("metadata_count", ws.metadata().size());
         if (tensors) {
           m.put("tensors", rows);
@@ -116,6 +119,12 @@ final class InspectCommand implements Callable<Integer> {
           out.printf("shards:   %d (%s)%n", sh.shards().size(), sh.shards().stream().map(x -> Path.of(x.origin()).getFileName().toString()).collect(Collectors.joining(", ")));
         }
         out.printf("tensors:  %d, %s (%s)%n", rows.size(), human(total), counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")));
+        if (gguf != null && !gguf.convertedTensors().isEmpty()) {
+          Map<GgmlType, Integer> byType = new LinkedHashMap<>();
+          gguf.convertedTensors().values().forEach(t -> byType.merge(t, 1, Integer::sum));
+          out.printf("read as:  %s (converted once, on first use: our kernels do not read these types)%n",
+              byType.entrySet().stream().map(e -> e.getKey() + " " + e.getValue() + " -> " + e.getKey().exposedAs()).collect(Collectors.joining(", ")));
+        }
         out.printf("files:    %s%n", files.isEmpty() ? "(none)" : files.entrySet().stream().map(e -> e.getKey() + " (" + human(e.getValue()) + ")").collect(Collectors.joining(", ")));
         out.printf("metadata: %d keys%n", ws.metadata().size());
         if (tensors) {

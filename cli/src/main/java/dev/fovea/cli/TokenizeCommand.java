@@ -55,7 +55,7 @@ final class TokenizeCommand implements Callable<Integer> {
       description = "add no BOS/[CLS]/start-of-text tokens and treat special-token text (<s>, [SEP], <image>) as plain text")
   boolean noSpecial;
 
-  @Option(names = "--decode", split = ",", paramLabel = "ID", description = "ids to turn back into text, comma-separated")
+  @Option(names = "--decode", split = ",", paramLabel = "ID", description = "ids to turn back into text, comma-separated, each 0 to the vocabulary size - 1")
   List<Integer> decode;
 
   @Option(names = "--keep-special",
@@ -89,13 +89,16 @@ final class TokenizeCommand implements Callable<Integer> {
     if (pieces && !json && (stdin || jsonl != null)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--pieces with --stdin or --jsonl needs --json (one object per line)");
     }
+    if (decode != null) {
+      for (int id : decode) {
+        OptionRange.check(spec, "--decode", id, 0, Integer.MAX_VALUE);
+      }
+    }
     TextTokenizer tok = TokenizerLoader.load(model);
     if (decode != null) {
       int[] ids = decode.stream().mapToInt(Integer::intValue).toArray();
       for (int id : ids) {
-        if (id < 0 || id >= tok.vocabSize()) {
-          throw new IllegalArgumentException("--decode: id " + id + " is outside the vocabulary [0, " + tok.vocabSize() + ")");
-        }
+        OptionRange.check(spec, "--decode", id, 0, tok.vocabSize() - 1, "the vocabulary has " + tok.vocabSize() + " ids");
       }
       String decoded = tok.decode(ids, !keepSpecial);
       if (json) {

@@ -56,10 +56,13 @@ final class VicropCommand implements Callable<Integer> {
     if (m == Method.NONE && (heatmap != null || opts.highRes)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
     }
+    opts.checkRanges(spec);
     ViCropConfig config = opts.config();
     RgbImage img = ImageDecoder.read(image);
+    opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
     try (LlavaBundle bundle = opts.files.open(opts.model)) {
+      opts.checkRanges(spec, bundle.model(), m);
       LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
       ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(opts.highRes, baseline, mapQuestion));

@@ -168,6 +168,85 @@ class ClipClassifyCommandTest {
     assertTrue(r.err().contains("config.json") && r.err().contains("text_config.hidden_size") && r.err().contains("num_attention_heads 3"), r.err());
   }
 
+  /** A small decodable image, so that these checks need no shared data. */
+  private Path anyImage() throws Exception {
+    Path p = dir.resolve("any.png");
+    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", p.toFile());
+    return p;
+  }
+
+  /**
+   * Another model's folder, archive or GGUF is refused in one line that says what it is, before any
+   * weight is loaded (the old code printed every missing and unexpected tensor: 16-41 KB).
+   */
+  @Test
+  void anotherModelIsNamedInOneLine() throws Exception {
+    Path image = anyImage();
+    Path llama = Path.of("../llm/src/test/resources/llama-reference/tiny").toAbsolutePath().normalize();
+    Path llava = Path.of("../llm/src/test/resources/llava-reference/tiny").toAbsolutePath().normalize();
+    Path archive = dir.resolve("llama.fovea");
+    assertEquals(0, run("convert", llama.toString(), "-o", archive.toString(), "--no-progress").code());
+    record Case(Path model, String says) {}
+    for (Case c : List.of(new Case(llama, llama.resolve("config.json") + ": this is a llama model (model_type \"llama\", architectures LlamaForCausalLM), not CLIP"),
+        new Case(llava, llava.resolve("config.json") + ": this is a llava model (model_type \"llava\", architectures LlavaForConditionalGeneration), not CLIP"),
+        new Case(archive, archive + "!config.json: this is a llama model"))) {
+      Run r = run(classify(c.model(), image, "--no-progress"));
+      assertEquals(1, r.code(), r.err());
+      assertEquals(1, r.err().lines().count(), r.err());
+      assertTrue(r.err().startsWith("fovea: ClipConfigException: " + c.says()), r.err());
+      assertTrue(r.err().contains("needs a CLIP checkpoint (model_type \"clip\", architectures CLIPModel)"), r.err());
+      assertEquals("", r.out());
+    }
+    LlamaAskCommandTest ask = new LlamaAskCommandTest();
+    ask.tmp = dir;
+    Path gguf = ask.gguf();
+    Run r = run(classify(gguf, image, "--no-progress"));
+    assertEquals(1, r.code(), r.err());
+    assertEquals(List.of("fovea: ClipConfigException: " + gguf + ": a single weights file (general.architecture llama), not a CLIP checkpoint:"
+        + " CLIP loads from an HF model folder (config.json, weights, vocab.json, merges.txt) or a fovea archive of one"), r.err().lines().toList());
+  }
+
+  /**
+   * --labels: a value that looks like a file name (a / or a .txt/.csv/.tsv/.json ending, no comma)
+   * must name a file (the old code took "/nonexistent.txt" as the one label and printed 1.0000); a
+   * folder is not a file of labels; one label is refused (its probability is 1 whatever the image);
+   * a .json file is an array of strings.
+   */
+  @Test
+  void labelsThatLookLikeAFileMustBeOne() throws Exception {
+    Path image = anyImage();
+    List<String> base = List.of("classify", "--model", TINY.toString(), "--image", image.toString(), "--no-progress", "--labels");
+    Path missing = dir.resolve("nonexistent.txt");
+    for (String v : List.of(missing.toString(), "/nonexistent.txt", "labels.csv", "sub/labels", "LABELS.JSON")) {
+      OptionRangesTest.usageError("--labels " + v + ": no such file (a value without a comma that contains a / or ends in .txt, .csv, .tsv, .json"
+          + " is a file name; give labels as a,b,c)", with(base, v));
+    }
+    OptionRangesTest.usageError("--labels " + dir + ": a folder, not a file of labels", with(base, dir.toString()));
+    OptionRangesTest.usageError("--labels needs at least 2 labels (with one, its probability is 1 whatever the image), got 1 from \"cat\"",
+        with(base, "cat"));
+    Path one = Files.writeString(dir.resolve("one.txt"), "cat\n\n");
+    OptionRangesTest.usageError("--labels needs at least 2 labels (with one, its probability is 1 whatever the image), got 1 in " + one,
+        with(base, one.toString()));
+    Path badJson = Files.writeString(dir.resolve("labels.json"), "{\"cat\": 1}");
+    OptionRangesTest.usageError("--labels " + badJson + ": expected a JSON array of label strings", with(base, badJson.toString()));
+
+    Path json = Files.writeString(dir.resolve("labels2.json"), "[\"cat\", \"dog\", \"rocket\"]");
+    Run r = run(with(base, json.toString(), "--json"));
+    assertEquals(0, r.code(), r.err());
+    JsonNode preds = new ObjectMapper().readTree(r.out()).get("predictions");
+    assertEquals(3, preds.size(), r.out());
+    // a list whose labels hold a / is still a list
+    r = run(with(base, "AC/DC,rock band", "--json"));
+    assertEquals(0, r.code(), r.err());
+    assertEquals(2, new ObjectMapper().readTree(r.out()).get("predictions").size(), r.out());
+  }
+
+  private static String[] with(List<String> base, String... extra) {
+    List<String> all = new java.util.ArrayList<>(base);
+    all.addAll(List.of(extra));
+    return all.toArray(String[]::new);
+  }
+
   static byte[] pngHeaderOnly(int width, int height) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});

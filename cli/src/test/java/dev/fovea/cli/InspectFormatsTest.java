@@ -13,6 +13,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,6 +108,53 @@ class InspectFormatsTest {
     assertTrue(tokens.get("length").asInt() >= tokens.get("first").size());
     assertEquals("ARRAY", j.get("metadata").get("test.nested").get("element_type").asText());
     assertEquals(200, j.get("metadata").get("test.u8").asInt());
+  }
+
+  /**
+   * Opening a GGUF with K-quants logs nothing (it used to log a two-line java.util.logging INFO
+   * record on stderr); inspect says in a plain line which tensors are read as F32.
+   */
+  @Test
+  void ggufConversionsArePrintedNotLogged() throws Exception {
+    Path f = fixture("tiny.gguf");
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.fovea.tensor.io");
+    List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        records.add(r);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    handler.setLevel(java.util.logging.Level.ALL);
+    java.util.logging.Level before = logger.getLevel();
+    logger.setLevel(java.util.logging.Level.ALL);
+    logger.addHandler(handler);
+    Run r;
+    JsonNode j;
+    try {
+      r = run("inspect", f.toString());
+      j = json(run("inspect", f.toString(), "--json", "--tensors"));
+      run("inspect", f.toString(), "--tensors"); // reads no tensor, but a reader could log on get()
+    } finally {
+      logger.removeHandler(handler);
+      logger.setLevel(before);
+    }
+    assertEquals(List.of(), records.stream().map(x -> x.getLevel() + " " + x.getMessage()).toList(), "log records");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("read as:  ") && l.contains("Q4_K 1 -> F32") && l.contains("Q6_K 1 -> F32")), r.out());
+    long readAs = 0;
+    for (JsonNode t : j.get("tensors")) {
+      readAs += t.has("read_as") ? 1 : 0;
+    }
+    assertTrue(readAs >= 2, j.toString());
+    assertEquals(readAs, j.get("converted_on_use").asLong(), j.toString());
   }
 
   @Test

@@ -51,8 +51,8 @@ class VicropCommandTest {
     ImageIO.write(new BufferedImage(50, 40, BufferedImage.TYPE_INT_RGB), "png", image.toFile());
     var r = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question", "What?", "--method", "rel-att",
         "--no-progress");
-    assertEquals(1, r.code());
-    assertTrue(r.err().contains("attention layer 14 does not exist") && r.err().contains("3 layers"), r.err());
+    assertEquals(2, r.code(), r.err()); // the default layer 14 is a usage error on a 3-layer model
+    assertTrue(r.err().startsWith("fovea vicrop: --layer must be within [0, 2] (the language model has 3 layers), got 14"), r.err());
     r = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question", "What?", "--method", "zoom");
     assertEquals(1, r.code());
     assertTrue(r.err().contains("unknown method \"zoom\"") && r.err().contains("rel-att, grad-att, pure-grad"), r.err());

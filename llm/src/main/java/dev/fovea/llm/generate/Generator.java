@@ -71,14 +71,16 @@ public final class Generator {
       List<float[]> logits = new ArrayList<>();
       int promptLength = branches.get(0).inputs().length();
       for (Branch b : branches) {
-        int max = Math.min(b.model().maxPositions(), b.inputs().length() + config.maxNewTokens());
+        int max = (int) Math.min(b.model().maxPositions(), (long) b.inputs().length() + config.maxNewTokens());
         DecodeState s = b.model().prefill(b.inputs(), max);
         states.add(s);
         logits.add(s.logits());
       }
       long t1 = System.nanoTime();
       TextStream text = new TextStream(tokenizer, config.stopStrings(), onText);
-      int[] out = new int[config.maxNewTokens()];
+      // grown as tokens come: maxNewTokens is only a bound (a caller may pass Integer.MAX_VALUE and
+      // let EOS or the context end the answer), so it is never allocated up front
+      int[] out = new int[Math.min(config.maxNewTokens(), 64)];
       int n = 0;
       StopReason reason = StopReason.MAX_NEW_TOKENS;
       generation:
@@ -89,6 +91,9 @@ public final class Generator {
         if (config.stopAtEos() && lead.eosTokenIds().contains(token)) {
           reason = StopReason.EOS;
           break;
+        }
+        if (n == out.length) {
+          out = Arrays.copyOf(out, (int) Math.min(2L * out.length, config.maxNewTokens()));
         }
         out[n++] = token;
         if (text.push(token)) {

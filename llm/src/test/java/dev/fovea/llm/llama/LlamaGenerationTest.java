@@ -183,6 +183,22 @@ class LlamaGenerationTest {
     assertArrayEquals(free, r.tokens());
   }
 
+  /**
+   * maxNewTokens is a bound, not a size: Integer.MAX_VALUE ends at the context as a small bound
+   * does (the generator allocated an int[maxNewTokens] up front: OutOfMemoryError), and a run past
+   * the first buffer keeps every token.
+   */
+  @Test
+  void aHugeTokenBoundIsNotAllocated() {
+    int[] free = run(Sampler.greedy(), 100);
+    assertEquals(100, free.length);
+    assertArrayEquals(run(Sampler.greedy(), 10), Arrays.copyOf(free, 10));
+    Generator.Result r = Generator.generate(new ShortContext(model, prompt.length + 3), Inputs.ids(prompt),
+        GenerationConfig.maxNewTokens(Integer.MAX_VALUE).withStopAtEos(false), Sampler.greedy(), null, null);
+    assertEquals(Generator.StopReason.CONTEXT_FULL, r.stopReason());
+    assertArrayEquals(Arrays.copyOf(free, 4), r.tokens());
+  }
+
   /** A model that replays scripted tokens (one-hot logits) over the tiny model's states. */
   record Scripted(LlamaForCausalLM inner, int[] script) implements CausalLM {
     @Override

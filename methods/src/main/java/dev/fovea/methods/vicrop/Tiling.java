@@ -31,6 +31,13 @@ public final class Tiling {
   /** The reference's {@code res_threshold}: tiles are at most this tall (rows = ceil(H / 1024)). */
   public static final int DEFAULT_THRESHOLD = 1024;
 
+  /**
+   * The most tiles {@link ViCrop#run} maps for one image: each tile costs a full map pass (two
+   * prefills for rel-att), so 64 tiles already make one question take 64 times as long. The default
+   * threshold stays under it up to about 8000 x 8000 pixels.
+   */
+  public static final int MAX_TILES = 64;
+
   private Tiling() {}
 
   /**
@@ -40,7 +47,7 @@ public final class Tiling {
   public record Plan(int width, int height, int rows, int cols, int tileWidth, int tileHeight) {
     /** Number of tiles, {@code rows · cols}. */
     public int count() {
-      return rows * cols;
+      return Math.multiplyExact(rows, cols);
     }
 
     /** Tile (row j, column i) in image pixels; may run past the right and bottom borders. */
@@ -84,6 +91,38 @@ public final class Tiling {
     int tileWidth = (int) ((width + (long) cols - 1) / cols);
     int tileHeight = (int) ((height + (long) rows - 1) / rows);
     return new Plan(width, height, rows, cols, tileWidth, tileHeight);
+  }
+
+  /**
+   * The smallest threshold at which a {@code width} x {@code height} image gets at most {@code
+   * maxTiles} tiles, or 0 when none does (an image more than {@code maxTiles} times as wide as it
+   * is tall always gets {@code floor(W / H)} columns). The tile count never grows with the
+   * threshold, so this is a bisection.
+   */
+  public static int leastThreshold(int width, int height, int maxTiles) {
+    if (maxTiles < 1) {
+      throw new ViCropException("the tile limit " + maxTiles + " must be positive");
+    }
+    if (tiles(width, height, height) > maxTiles) {
+      return 0; // at threshold >= H there is one row, and more threshold changes nothing
+    }
+    int lo = 1; // lo - 1 gives too many tiles (or is 0)
+    int hi = height; // hi gives few enough
+    while (lo < hi) {
+      int mid = lo + (hi - lo) / 2;
+      if (tiles(width, height, mid) <= maxTiles) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return hi;
+  }
+
+  /** The tile count of {@link #plan(int, int, int)}, as a long: at small thresholds it passes 2^31. */
+  static long tiles(int width, int height, int threshold) {
+    Plan p = plan(width, height, threshold);
+    return (long) p.rows() * p.cols();
   }
 
   /** The tiles of {@code image} under {@code plan}, row-major ({@link #cropTile} of each box). */

@@ -125,6 +125,8 @@ public final class ViCrop {
     if (method == Method.REL_ATT || method == Method.GRAD_ATT) {
       importance.requireLayer();
     }
+    // refused before any pass: too many tiles, or tiles under the tower's input
+    Tiling.Plan plan = options.highRes() && method != Method.NONE ? highResPlan(image) : null;
     Answer baseline = null;
     long baselineNanos = 0;
     if (options.baseline() || method == Method.NONE) {
@@ -145,8 +147,7 @@ public final class ViCrop {
     long t0 = System.nanoTime();
     ImportanceMap map;
     int[] tiles;
-    if (options.highRes()) {
-      Tiling.Plan plan = Tiling.plan(image.width(), image.height(), config.highResThreshold());
+    if (plan != null) {
       List<ImportanceMap> maps = new ArrayList<>();
       for (Box tile : plan.boxes()) {
         maps.add(importance.map(Tiling.cropTile(image, tile), mapQuestion, method));
@@ -166,6 +167,27 @@ public final class ViCrop {
   }
 
   /**
+   * The high-resolution tiling of {@code image}, refusing tiles smaller than the tower's input (each
+   * would be scaled up, and the work multiplied) and more than {@link Tiling#MAX_TILES} tiles.
+   */
+  private Tiling.Plan highResPlan(RgbImage image) {
+    int threshold = config.highResThreshold();
+    int input = importance.imageSize();
+    if (threshold < input) {
+      throw new ViCropException("high-res threshold " + threshold + " px is smaller than the vision tower's input size, " + input + " px");
+    }
+    Tiling.Plan plan = Tiling.plan(image.width(), image.height(), threshold);
+    long count = (long) plan.rows() * plan.cols();
+    if (count > Tiling.MAX_TILES) {
+      int least = Tiling.leastThreshold(image.width(), image.height(), Tiling.MAX_TILES);
+      throw new ViCropException("high-res threshold " + threshold + " px splits the " + image.width() + " x " + image.height() + " image into "
+          + plan.rows() + " x " + plan.cols() + " = " + count + " tiles, more than " + Tiling.MAX_TILES
+          + (least > 0 ? "; use a threshold of " + least + " px or more" : "; no threshold gives fewer for this aspect ratio"));
+    }
+    return plan;
+  }
+
+  /**
    * rel-att and grad-att on the plain image, with the work the prompts share done once ({@link
    * PromptPrefix}): the original image through the tower once, and the template text and that image
    * prefilled once; both map prompts and the answer continue that state. The same maps and answers
@@ -175,7 +197,7 @@ public final class ViCrop {
     long t0 = System.nanoTime();
     int[] answerIds = importance.ids(question, 2);
     int n = model.config.imageSeqLength();
-    int capacity = Math.min(model.maxPositions(), answerIds.length + 2 * (n - 1) + config.maxNewTokens());
+    int capacity = (int) Math.min(model.maxPositions(), (long) answerIds.length + 2L * (n - 1) + config.maxNewTokens());
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
       Tensor features = model.imageFeatures(processor.process(image).unsqueeze(0));
       LlavaInputs mapIn = model.prepareWithFeatures(importance.ids(mapQuestion, 1), features);
@@ -251,7 +273,7 @@ public final class ViCrop {
   private void checkContext(int[] ids, int images) {
     int text = ids.length - images;
     int n = model.config.imageSeqLength();
-    int need = text + images * n + config.maxNewTokens();
+    long need = (long) text + (long) images * n + config.maxNewTokens(); // long: maxNewTokens may be near 2^31
     if (need > model.maxPositions()) {
       throw new ViCropException("the question leaves no room in the context: " + text + " text tokens + " + images + " image(s) x " + n
           + " tokens + " + config.maxNewTokens() + " answer tokens = " + need + " positions, but the model holds " + model.maxPositions()

@@ -10,10 +10,13 @@ import java.util.Arrays;
  * @param promptTemplate the prompt text; {@code {images}} becomes one {@code <image>} per image and
  *     {@code {question}} the question (the repository's llava-hf format by default)
  * @param ratios crop window sides as multiples of the base size, ascending
- * @param baseSize crop base size S0 in original-image pixels; 0 means the vision tower's image size
- *     (336 for LLaVA-1.5)
- * @param highResThreshold tile side limit of the high-resolution variant (1024)
- * @param maxNewTokens greedy answer length (20)
+ * @param baseSize crop base size S0 in original-image pixels, {@link #MIN_BASE_SIZE} to {@link
+ *     #MAX_SIDE}; 0 means the vision tower's image size (336 for LLaVA-1.5)
+ * @param highResThreshold tile side limit of the high-resolution variant (1024), {@link
+ *     #MIN_TILE_SIZE} to {@link #MAX_SIDE}; {@link ViCrop#run} also wants at least the tower's input
+ *     size and at most {@link Tiling#MAX_TILES} tiles per image
+ * @param maxNewTokens greedy answer length (20), at least 1; {@link ViCrop#run} checks that the
+ *     prompt and the answer fit the model's context
  * @param blurKernel pure-grad: Gaussian high-pass kernel size (3, sigma 0.8)
  * @param medianKernel pure-grad: median filter size (7)
  */
@@ -22,6 +25,18 @@ public record ViCropConfig(int layer, String genericInstruction, String promptTe
   public static final String GENERIC_INSTRUCTION = "Write a general description of the image.";
   public static final String LLAVA_HF_TEMPLATE = "{images}\nUSER: {question} Answer the question using a single word or phrase.\nASSISTANT:";
   public static final double[] RATIOS = {1.0, 1.2, 1.4, 1.6, 1.8, 2.0};
+
+  /**
+   * The smallest crop base size: a window of fewer pixels holds no detail the vision tower could
+   * use once it is scaled up to the tower's input (336 px for LLaVA-1.5, 224 for InstructBLIP).
+   */
+  public static final int MIN_BASE_SIZE = 64;
+
+  /** The smallest high-res tile: each tile is a full map pass, so tiny tiles only multiply the work. */
+  public static final int MIN_TILE_SIZE = 64;
+
+  /** The largest base size and tile side: the largest image side the decoder reads ({@code ImageDecoder.Limits.DEFAULT}). */
+  public static final int MAX_SIDE = 100_000;
 
   public ViCropConfig {
     if (layer < 0) {
@@ -39,9 +54,18 @@ public record ViCropConfig(int layer, String genericInstruction, String promptTe
         throw new ViCropException("crop ratios must be positive and ascending: " + Arrays.toString(ratios));
       }
     }
-    if (baseSize < 0 || highResThreshold < 1 || maxNewTokens < 1 || blurKernel < 1 || blurKernel % 2 == 0 || medianKernel < 1) {
-      throw new ViCropException("bad ViCrop settings: base size " + baseSize + " (>= 0), high-res threshold " + highResThreshold
-          + " (>= 1), max new tokens " + maxNewTokens + " (>= 1), blur kernel " + blurKernel + " (odd), median kernel " + medianKernel + " (>= 1)");
+    if (baseSize != 0 && (baseSize < MIN_BASE_SIZE || baseSize > MAX_SIDE)) {
+      throw new ViCropException("base size must be 0 (the vision tower's input size) or within [" + MIN_BASE_SIZE + ", " + MAX_SIDE + "] px, got "
+          + baseSize);
+    }
+    if (highResThreshold < MIN_TILE_SIZE || highResThreshold > MAX_SIDE) {
+      throw new ViCropException("high-res threshold must be within [" + MIN_TILE_SIZE + ", " + MAX_SIDE + "] px, got " + highResThreshold);
+    }
+    if (maxNewTokens < 1) {
+      throw new ViCropException("max new tokens must be at least 1, got " + maxNewTokens);
+    }
+    if (blurKernel < 1 || blurKernel % 2 == 0 || medianKernel < 1) {
+      throw new ViCropException("bad ViCrop settings: blur kernel " + blurKernel + " (odd, >= 1), median kernel " + medianKernel + " (>= 1)");
     }
   }
 

@@ -86,6 +86,31 @@ class TilingTest {
         });
   }
 
+  /**
+   * {@link Tiling#leastThreshold}: the smallest threshold with at most the limit of tiles (the one
+   * below it gives more), or 0 when even one row has too many columns.
+   */
+  @Test
+  void leastThresholdIsTheSmallestThatGivesFewEnoughTiles() {
+    assertEquals(115, Tiling.leastThreshold(1000, 800, 64)); // 7 x 8 = 56; at 114, 8 x 10 = 80
+    assertEquals(0, Tiling.leastThreshold(10_000, 10, 64)); // one row of 1000 tiles at any threshold
+    assertEquals(791, Tiling.leastThreshold(2246, 1582, 4)); // 2 x 2 down to 791 px; at 790, 3 rows of 4
+    assertEquals(1582, Tiling.leastThreshold(2246, 1582, 1)); // one tile only at the image's height
+    assertMessage("the tile limit 0 must be positive", () -> Tiling.leastThreshold(10, 10, 0));
+    qt().withExamples(EXAMPLES)
+        .forAll(integers().between(1, 20_000), integers().between(1, 20_000), integers().between(1, 200))
+        .checkAssert((w, h, max) -> {
+          int t = Tiling.leastThreshold(w, h, max);
+          String what = w + " x " + h + " at most " + max + ": " + t;
+          if (t == 0) {
+            assertTrue(Tiling.tiles(w, h, h) > max, what);
+          } else {
+            assertTrue(Tiling.tiles(w, h, t) <= max, what);
+            assertTrue(t == 1 || Tiling.tiles(w, h, t - 1) > max, what);
+          }
+        });
+  }
+
   @Test
   void cropTileFillsOutsideWithBlackAndCropKeepsPixels() {
     RgbImage img = random(7, 10, 7);

@@ -110,6 +110,31 @@ class ViCropReferenceTest extends TinyLlavaReferenceBase {
     assertTrue(e.getMessage().contains("no room") && e.getMessage().contains("2 image(s) x 36") && e.getMessage().contains("320"), e.getMessage());
   }
 
+  /**
+   * High resolution refuses, before any map, tiles smaller than the tower's input (84 px here) and
+   * more than {@link Tiling#MAX_TILES} tiles, saying which threshold would do (the old code ran them all).
+   */
+  @Test
+  void highResRefusesTilesUnderTheTowerInputAndTooManyTiles() {
+    ViCrop.Options highRes = ViCrop.Options.DEFAULT.withHighRes(true);
+    ViCrop small = vicrop(VicropFixtures.config().withHighResThreshold(64));
+    ViCropException e = assertThrows(ViCropException.class, () -> small.run(RgbImage.filled(200, 150, 1, 2, 3), "What is it?", Method.REL_ATT, highRes));
+    assertEquals("high-res threshold 64 px is smaller than the vision tower's input size, 84 px", e.getMessage());
+    ViCrop many = vicrop(VicropFixtures.config().withHighResThreshold(84));
+    e = assertThrows(ViCropException.class, () -> many.run(RgbImage.filled(1000, 800, 1, 2, 3), "What is it?", Method.REL_ATT, highRes));
+    assertEquals("high-res threshold 84 px splits the 1000 x 800 image into 10 x 12 = 120 tiles, more than 64; use a threshold of 115 px or more",
+        e.getMessage());
+  }
+
+  /** An answer bound near 2^31 is refused as too long for the context, not overflowed into a pass. */
+  @Test
+  void aHugeAnswerBoundIsRefusedByTheContextCheck() {
+    ViCrop v = vicrop(VicropFixtures.config().withMaxNewTokens(Integer.MAX_VALUE));
+    ViCropException e = assertThrows(ViCropException.class, () -> v.run(RgbImage.filled(300, 200, 1, 2, 3), "What is it?", Method.NONE,
+        ViCrop.Options.DEFAULT));
+    assertTrue(e.getMessage().contains("no room") && e.getMessage().contains("2147483647 answer tokens"), e.getMessage());
+  }
+
   @Test
   void emptyImageListAndEmptyQuestionAreRefused() {
     ViCrop v = vicrop(VicropFixtures.config());

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,9 +29,10 @@ import java.util.stream.Collectors;
  * <p>Tensor types: F32, F16, BF16, Q8_0, Q4_0, I32 and I64 are views of the mapped file. Q4_1,
  * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (and F64) are dequantized once, on first {@link #get}, into an F32
  * copy owned by this source ({@link GgmlQuants}, bit-identical to ggml's scalar path); F32 rather
- * than F16 so the conversion loses nothing. I8/I16 are widened to I32. Opening logs (System.Logger
- * {@code dev.fovea.tensor.io}, INFO) the names of the tensors that will be converted. Other types
- * (Q2_K, Q3_K, Q8_1, Q8_K, ...) are refused at open, naming the tensor.
+ * than F16 so the conversion loses nothing. I8/I16 are widened to I32. {@link #convertedTensors()}
+ * names the tensors that will be converted (a library logs nothing: callers that want to tell their
+ * user print it, as {@code fovea inspect} does). Other types (Q2_K, Q3_K, Q8_1, Q8_K, ...) are
+ * refused at open, naming the tensor.
  *
  * <p>Metadata values are Java objects as {@link GgufType} lists; typed accessors ({@link
  * #getInt}, {@link #getStrings}, {@link #getFloats}, ...) name the key and file when a key is
@@ -47,7 +49,6 @@ public final class GgufSource extends MappedSource {
   static final long MAX_METADATA_VALUES = 1L << 25;
   static final int MAX_ARRAY_DEPTH = 8;
   static final int MAX_DIMS = 4;
-  private static final System.Logger LOG = System.getLogger("dev.fovea.tensor.io");
 
   private final int version;
   private final int alignment;
@@ -99,6 +100,20 @@ public final class GgufSource extends MappedSource {
   /** The ggml type a tensor is stored as (before any conversion), or null if absent. */
   public GgmlType ggmlType(String name) {
     return ggmlTypes.get(name);
+  }
+
+  /**
+   * The tensors stored in a type our kernels do not read ({@link GgmlType#converted()}), in file
+   * order, each with its stored type: {@link #get} converts them once, on first use, to F32 or I32.
+   */
+  public Map<String, GgmlType> convertedTensors() {
+    Map<String, GgmlType> out = new LinkedHashMap<>();
+    ggmlTypes.forEach((name, type) -> {
+      if (type.converted()) {
+        out.put(name, type);
+      }
+    });
+    return Collections.unmodifiableMap(out);
   }
 
   /** The stored type of a metadata value, or null if the key is absent. */
@@ -357,22 +372,12 @@ public final class GgufSource extends MappedSource {
       LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
       Map<String, GgmlType> ggmlTypes = new LinkedHashMap<>();
       Map<String, MemorySegment> raw = new LinkedHashMap<>();
-      List<String> converted = new ArrayList<>();
       for (Info in : infos) {
         int[] shape = toIntShape(reversed(in.ne));
         MemorySegment bytes = file.segment.asSlice(dataStart + in.offset, in.bytes);
         entries.put(in.name, new Entry(new TensorInfo(in.name, in.type.exposedAs(), shape), () -> load(file, in, shape, bytes)));
         raw.put(in.name, bytes);
         ggmlTypes.put(in.name, in.type);
-        if (in.type.converted()) {
-          converted.add(in.name + " (" + in.type + ")");
-        }
-      }
-      if (!converted.isEmpty()) {
-        LOG.log(
-            System.Logger.Level.INFO,
-            f + ": " + converted.size() + " tensors in types our kernels do not read will be converted on first use to F32/I32: "
-                + String.join(", ", converted));
       }
       GgufSource src = new GgufSource(file, entries, metadata, types, ggmlTypes, (int) version, alignment, dataStart);
       src.rawBytes.putAll(raw);
@@ -478,7 +483,6 @@ public final class GgufSource extends MappedSource {
         }
       }
     }
-    LOG.log(System.Logger.Level.DEBUG, () -> file.name + ": converted tensor '" + in.name + "' from " + in.type + " to " + exposed);
     return new Tensor(Storage.wrap(dst, exposed, in.numel), shape, strides, 0);
   }
 

@@ -38,6 +38,21 @@ class GgufSourceTest {
     }
   }
 
+  /** The tensors converted on first use are listed by {@link GgufSource#convertedTensors()}, in file order, not logged. */
+  @Test
+  void convertedTensorsAreListedWithTheirStoredTypes() {
+    try (var src = GgufSource.open(Fixtures.path("tiny.gguf"))) {
+      Map<String, GgmlType> converted = src.convertedTensors();
+      assertEquals(GgmlType.Q4_K, converted.get("t.q4_k"));
+      assertEquals(GgmlType.Q6_K, converted.get("t.q6_k"));
+      for (String n : src.names()) {
+        assertEquals(src.ggmlType(n).converted(), converted.containsKey(n), n);
+      }
+      assertEquals(src.names().stream().filter(converted::containsKey).toList(), List.copyOf(converted.keySet()), "file order");
+      assertThrows(UnsupportedOperationException.class, () -> converted.put("x", GgmlType.F32));
+    }
+  }
+
   @Test
   void metadataOfEveryValueType() {
     try (var src = GgufSource.open(Fixtures.path("tiny.gguf"))) {

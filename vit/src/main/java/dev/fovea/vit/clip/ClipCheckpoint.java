@@ -30,12 +30,22 @@ public final class ClipCheckpoint implements AutoCloseable {
     this.held = Resident.of(weights);
   }
 
-  /** Opens a model folder or a fovea archive. */
+  /**
+   * Opens a model folder or a fovea archive. Any other single file (a GGUF, a lone safetensors or
+   * .bin file) is refused: its config and tokenizer files are not beside it in a form CLIP reads.
+   */
   public static ClipCheckpoint open(Path path) {
     if (!Files.exists(path)) {
       throw new ClipConfigException(path + ": no such model folder or archive");
     }
-    return new ClipCheckpoint(path, WeightFiles.open(path));
+    WeightSource weights = WeightFiles.open(path);
+    if (!Files.isDirectory(path) && !(weights instanceof ArchiveReader)) {
+      Object arch = weights.metadata().get("general.architecture");
+      weights.close();
+      throw new ClipConfigException(path + ": a single weights file" + (arch == null ? "" : " (general.architecture " + arch + ")")
+          + ", not a CLIP checkpoint: CLIP loads from an HF model folder (config.json, weights, vocab.json, merges.txt) or a fovea archive of one");
+    }
+    return new ClipCheckpoint(path, weights);
   }
 
   public Path path() {

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
@@ -63,12 +65,27 @@ public record ClipConfig(
     return parse(readBytes(configJson), configJson.toString());
   }
 
-  /** Parses config.json bytes; {@code source} names the file in errors. */
+  /**
+   * Parses config.json bytes; {@code source} names the file in errors. The file must be a CLIP
+   * config: a {@code model_type} other than {@code clip} (or, without one, {@code architectures}
+   * that name no CLIP class) is refused before any value is read, so that another model's folder
+   * fails with one line saying what it is, not with a list of every tensor that does not match.
+   */
   public static ClipConfig parse(byte[] json, String source) {
     JsonNode root = tree(json, source);
-    if (!root.has("vision_config") && !root.has("vision_config_dict") && root.has("image_size")) {
+    String type = root.path("model_type").isTextual() ? root.get("model_type").asText() : null;
+    if ("clip_vision_model".equals(type) || (!root.has("vision_config") && !root.has("vision_config_dict") && root.has("image_size"))) {
       throw new ClipConfigException(source + ": a vision-only CLIPVisionConfig (model_type "
-          + root.path("model_type").asText("?") + "); load it with ClipVisionModel, which has no text tower");
+          + (type == null ? "?" : type) + "); load it with ClipVisionModel, which has no text tower");
+    }
+    List<String> architectures = new ArrayList<>();
+    root.path("architectures").forEach(a -> architectures.add(a.asText()));
+    boolean clipClass = architectures.stream().anyMatch(a -> a.startsWith("CLIP"));
+    if ((type != null && !type.equals("clip")) || (type == null && !architectures.isEmpty() && !clipClass)) {
+      String family = type != null ? type : architectures.get(0);
+      throw new ClipConfigException(source + ": this is a " + family + " model (model_type " + (type == null ? "absent" : "\"" + type + "\"")
+          + (architectures.isEmpty() ? "" : ", architectures " + String.join(", ", architectures)) + "), not CLIP: a CLIP model"
+          + " (zero-shot classification, text and image embeddings) needs a CLIP checkpoint (model_type \"clip\", architectures CLIPModel)");
     }
     return bind(root, ClipConfig.class, source);
   }

@@ -49,6 +49,28 @@ class ClipConfigTest {
     assertEquals(577, c.visionConfig().numPositions());
   }
 
+  /**
+   * Another model's config.json is refused by its model_type (or, without one, its architectures)
+   * before any value is bound; the old parser read a LLaMA config as CLIP's defaults, and loading
+   * then listed every tensor.
+   */
+  @Test
+  void anotherModelTypeIsRefusedByName() {
+    ClipConfigException e = assertThrows(ClipConfigException.class,
+        () -> parse("{\"model_type\": \"llama\", \"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 4096}"));
+    assertEquals("test/config.json: this is a llama model (model_type \"llama\", architectures LlamaForCausalLM), not CLIP: a CLIP model"
+        + " (zero-shot classification, text and image embeddings) needs a CLIP checkpoint (model_type \"clip\", architectures CLIPModel)", e.getMessage());
+    e = assertThrows(ClipConfigException.class, () -> parse("{\"model_type\": \"llava\", \"vision_config\": {\"model_type\": \"clip_vision_model\"}}"));
+    assertTrue(e.getMessage().startsWith("test/config.json: this is a llava model (model_type \"llava\"), not CLIP"), e.getMessage());
+    e = assertThrows(ClipConfigException.class, () -> parse("{\"architectures\": [\"SiglipModel\"]}"));
+    assertTrue(e.getMessage().startsWith("test/config.json: this is a SiglipModel model (model_type absent, architectures SiglipModel), not CLIP"),
+        e.getMessage());
+    // CLIP's own, and files that say nothing, are read as before
+    assertEquals(512, parse("{\"model_type\": \"clip\", \"architectures\": [\"CLIPModel\"]}").projectionDim());
+    assertEquals(512, parse("{\"architectures\": [\"CLIPModel\"]}").projectionDim());
+    assertEquals(512, parse("{}").projectionDim());
+  }
+
   @Test
   void visionConfigFromAVisionOnlyFileOrANestedOne() {
     String vision = "{\"model_type\": \"clip_vision_model\", \"image_size\": 336, \"patch_size\": 14, \"hidden_size\": 1024, \"num_attention_heads\": 16}";
