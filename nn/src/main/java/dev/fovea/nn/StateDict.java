@@ -1,6 +1,7 @@
 package dev.fovea.nn;
 
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.WeightSource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -111,10 +112,69 @@ public final class StateDict {
       }
     }
     sb.append(String.join(", ", counts));
-    for (Problem p : problems) {
-      sb.append("\n  ").append(p.describe());
+    // the first few by name, then a count: 10 000 missing layers must not make a megabyte message
+    int shown = Math.min(problems.size(), ErrorList.SHOWN);
+    for (Problem p : problems.subList(0, shown)) {
+      sb.append("\n  ").append(ErrorList.abbreviate(p.describe(), ErrorList.ITEM_CHARS));
+    }
+    if (problems.size() > shown) {
+      sb.append("\n  ... and ").append(problems.size() - shown).append(" more");
     }
     return sb.toString();
+  }
+
+  /**
+   * The length of the module list stored under {@code listPrefix}: 1 + the largest N among the
+   * source's names {@code listPrefix + N + "."} ("model.layers." finds model.layers.0.*, ...), 0 when
+   * there is none; an index past int range counts as {@link Integer#MAX_VALUE}. Reads names only, so
+   * a loader can compare a config's layer count with the checkpoint before building any module.
+   */
+  public static int countIndexed(WeightSource source, String listPrefix) {
+    long max = -1;
+    for (String name : source.names()) {
+      if (!name.startsWith(listPrefix)) {
+        continue;
+      }
+      int end = name.indexOf('.', listPrefix.length());
+      if (end <= listPrefix.length()) {
+        continue;
+      }
+      String digits = name.substring(listPrefix.length(), end);
+      if (!digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        continue;
+      }
+      long index = digits.length() > 10 ? Integer.MAX_VALUE : Math.min(Long.parseLong(digits), Integer.MAX_VALUE - 1L);
+      max = Math.max(max, index);
+    }
+    return (int) Math.min(max + 1, Integer.MAX_VALUE);
+  }
+
+  /**
+   * A line saying that a config's layer count ({@code key} = {@code expected}) disagrees with the
+   * layers stored under {@code listPrefix}, or null when they agree ({@link #countIndexed}).
+   */
+  public static String countDisagreement(WeightSource source, String listPrefix, String key, int expected) {
+    int found = countIndexed(source, listPrefix);
+    if (found == expected) {
+      return null;
+    }
+    String stored = found == 0 ? "no " + listPrefix + "N tensors"
+        : found == Integer.MAX_VALUE ? "a tensor under " + listPrefix + " with an index past int range"
+        : found + " (" + listPrefix + "0 to " + listPrefix + (found - 1) + ")";
+    return key + " = " + expected + " but the weights have " + stored;
+  }
+
+  /**
+   * A line saying how the stored shape of {@code name} differs from {@code expected}, or null when it
+   * agrees or the tensor is absent (a missing tensor is the strict load's to report). {@code what}
+   * says where the expectation comes from, e.g. {@code "[vocab_size, hidden_size]"}.
+   */
+  public static String shapeDisagreement(WeightSource source, String name, String what, int... expected) {
+    WeightSource.TensorInfo info = source.info(name);
+    if (info == null || Arrays.equals(info.shape(), expected)) {
+      return null;
+    }
+    return name + " is " + Arrays.toString(info.shape()) + " but " + what + " = " + Arrays.toString(expected);
   }
 
   /** When a missing name exists in the source under another prefix, say so. */

@@ -79,6 +79,39 @@ class StateDictTest {
     assertTrue(e2.getMessage().contains("layers.0.layer_norm1.weight"), e2.getMessage());
   }
 
+  /** 10 000 layers against an empty checkpoint: the first ten problems by name, then a count, in well under 2 KB. */
+  @Test
+  void aLongListOfProblemsIsCutToTheFirstTenAndACount() {
+    var m = new Encoder(EncoderLayer.Config.clip(8, 2, 16), 10_000);
+    var e = assertThrows(StateDictException.class, () -> m.load(WeightSource.of(Map.of())));
+    String msg = e.getMessage();
+    assertEquals(160_000, e.problems().size());
+    assertTrue(msg.length() < 2048, msg.length() + " chars");
+    assertTrue(msg.contains("160000 missing") && msg.contains("missing:    layers.0.layer_norm1.weight"), msg);
+    assertTrue(msg.contains("\n  ... and 159990 more"), msg);
+    assertEquals(11, msg.lines().count() - 1, msg);
+  }
+
+  @Test
+  void layerCountsAreReadFromNamesAlone() {
+    Map<String, Tensor> sd = new LinkedHashMap<>();
+    sd.put("model.layers.0.a", Tensor.zeros(1));
+    sd.put("model.layers.11.b", Tensor.zeros(1));
+    sd.put("model.layers.x.c", Tensor.zeros(1));
+    sd.put("model.norm.weight", Tensor.zeros(1));
+    WeightSource w = WeightSource.of(sd);
+    assertEquals(12, StateDict.countIndexed(w, "model.layers."));
+    assertEquals(0, StateDict.countIndexed(w, "vision_model.encoder.layers."));
+    assertEquals(null, StateDict.countDisagreement(w, "model.layers.", "num_hidden_layers", 12));
+    assertEquals("num_hidden_layers = 2 but the weights have 12 (model.layers.0 to model.layers.11)",
+        StateDict.countDisagreement(w, "model.layers.", "num_hidden_layers", 2));
+    assertEquals("n = 2 but the weights have no blk.N tensors", StateDict.countDisagreement(w, "blk.", "n", 2));
+    sd.put("model.layers.99999999999999.d", Tensor.zeros(1));
+    assertEquals(Integer.MAX_VALUE, StateDict.countIndexed(WeightSource.of(sd), "model.layers."));
+    assertEquals("model.norm.weight is [1] but [hidden_size] = [8]", StateDict.shapeDisagreement(w, "model.norm.weight", "[hidden_size]", 8));
+    assertEquals(null, StateDict.shapeDisagreement(w, "model.absent", "[hidden_size]", 8));
+  }
+
   @Test
   void loadsUnderAPrefixKeepingTheSourceTensors() {
     Map<String, Tensor> sd = stateDict("vision_model.encoder.");

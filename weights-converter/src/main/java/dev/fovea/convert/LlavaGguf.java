@@ -159,8 +159,10 @@ public final class LlavaGguf {
     m.put("projector_hidden_act", "gelu");
     m.put("vision_feature_layer", GgufClipNames.legacyFfnNaming(clip) ? -1 : -2);
     m.put("vision_feature_select_strategy", "default");
-    int side = cp.imageSize() / cp.patchSize();
-    m.put("image_seq_length", side * side);
+    if (cp.patchSize() > 0 && cp.imageSize() > 0 && cp.imageSize() / cp.patchSize() <= 46_340) {
+      int side = cp.imageSize() / cp.patchSize();
+      m.put("image_seq_length", side * side);
+    } // else left out: LlavaConfig refuses the vision sizes themselves, naming the key (no / by zero here)
     m.put("multimodal_projector_bias", clip.info("mm.0.bias") != null);
     m.put("tie_word_embeddings", lmHeadRows < 0);
     m.put("text_config", text);

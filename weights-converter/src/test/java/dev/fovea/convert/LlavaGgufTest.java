@@ -90,6 +90,11 @@ class LlavaGgufTest {
 
   /** An mmproj as convert_image_encoder_to_gguf.py writes it ({@code legacy}: fc1 as ffn_down) or gguf-py's current map. */
   static void writeMmproj(Path path, boolean legacy, int projOut) {
+    writeMmproj(path, legacy, projOut, P);
+  }
+
+  /** As above, with {@code clip.vision.patch_size} = {@code patchMeta} (the tensors keep patch P). */
+  static void writeMmproj(Path path, boolean legacy, int projOut, int patchMeta) {
     Random rng = new Random(9);
     GgufWriter w = new GgufWriter()
         .putString("general.architecture", "clip")
@@ -100,7 +105,7 @@ class LlavaGgufTest {
         .putString("clip.projector_type", "mlp")
         .putBool("clip.use_gelu", false)
         .putUInt32("clip.vision.image_size", IMAGE)
-        .putUInt32("clip.vision.patch_size", P)
+        .putUInt32("clip.vision.patch_size", patchMeta)
         .putUInt32("clip.vision.embedding_length", D)
         .putUInt32("clip.vision.feed_forward_length", F)
         .putUInt32("clip.vision.projection_dim", 6)
@@ -139,6 +144,20 @@ class LlavaGgufTest {
     }
     t.addAll(List.of(extra));
     return t;
+  }
+
+  /** Issue 21 item 2: a hostile patch size is left for LlavaConfig to refuse by name, not a / by zero while synthesizing the config. */
+  @Test
+  void zeroPatchSizeIsNotADivisionByZero() throws Exception {
+    Path model = dir.resolve("model.gguf");
+    Path mmproj = dir.resolve("mmproj-zero-patch.gguf");
+    writeLlama(model, vocab(40), false);
+    writeMmproj(mmproj, true, H, 0);
+    try (ModelInput in = LlavaGguf.open(model, mmproj)) {
+      JsonNode c = new ObjectMapper().readTree(in.files().get("config.json"));
+      assertFalse(c.has("image_seq_length"), c.toString());
+      assertEquals(0, c.get("vision_config").get("patch_size").asInt());
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.nn.Linear;
 import dev.fovea.nn.Module;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
@@ -80,8 +81,7 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
         if (!archive.fileNames().contains("config.json")) {
           throw new LlamaException(path + ": the archive carries no config.json (convert the model folder, not a bare weight file)");
         }
-        config = LlamaConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(archive.file("config.json")),
-            path + "!config.json");
+        config = LlamaConfig.fromJson(archive.file("config.json"), path + "!config.json");
       } else {
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         Path json = dir.resolve("config.json");
@@ -90,12 +90,15 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
         }
         config = LlamaConfig.fromJson(json);
       }
+      // the config against the tensor list before any module is built: a config with a million
+      // layers, or the wrong vocabulary, fails here in one line instead of building the model first
+      List<String> bad = config.disagreements(src, "");
+      if (!bad.isEmpty()) {
+        throw new LlamaException(config.origin() + " disagrees with the weights in " + src.origin() + ErrorList.lines(bad));
+      }
       LlamaForCausalLM m = new LlamaForCausalLM(config);
       m.loadWeights(src, "");
       return m;
-    } catch (java.io.IOException e) {
-      src.close();
-      throw new LlamaException(path + ": cannot read config.json: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       src.close();
       throw e;

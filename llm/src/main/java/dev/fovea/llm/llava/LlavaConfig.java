@@ -4,16 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fovea.llm.llama.LlamaConfig;
-import dev.fovea.tensor.TensorException;
+import dev.fovea.llm.llama.LlamaException;
+import dev.fovea.nn.StateDict;
+import dev.fovea.tensor.ErrorList;
+import dev.fovea.tensor.WeightSource;
+import dev.fovea.tensor.io.JsonConfig;
 import dev.fovea.vit.clip.ClipVisionConfig;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * HF {@code LlavaConfig} (transformers configuration_llava.py; spec models-formats.md 2.1), read
- * from a llava-hf {@code config.json}.
+ * from a llava-hf {@code config.json}. Every key's JSON type and range is checked as for the
+ * towers' own configs ({@link JsonConfig}, {@link LlamaConfig}'s and {@link ClipVisionConfig}'s
+ * limits); errors name the file and the dotted key ({@code 'text_config.hidden_size'}).
  *
  * @param visionConfig {@code vision_config} (CLIP vision tower; missing keys take CLIP's defaults)
  * @param textConfig {@code text_config} (LLaMA; missing keys take HF {@code LlamaConfig}'s class
@@ -77,44 +83,33 @@ public record LlavaConfig(
   }
 
   public static LlavaConfig read(Path configJson) {
-    try {
-      return fromJson(Files.readAllBytes(configJson), configJson.toString());
-    } catch (IOException e) {
-      throw new LlavaException(configJson + ": cannot read: " + e.getMessage(), e);
-    }
+    return fromJson(JsonConfig.read(configJson, LlavaException::new), configJson.toString());
   }
 
   /** Parses a llava-hf config.json; {@code origin} names it in errors. */
   public static LlavaConfig fromJson(byte[] json, String origin) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper().readTree(json);
-    } catch (IOException e) {
-      throw new LlavaException(origin + ": not valid JSON: " + e.getMessage(), e);
-    }
-    if (root == null || !root.isObject()) {
-      throw new LlavaException(origin + ": not a JSON object");
-    }
-    String type = root.path("model_type").asText("llava");
+    return fromJson(JsonConfig.parse(json, origin, LlavaException::new), origin);
+  }
+
+  /** Reads a parsed llava-hf config.json; {@code origin} names it in errors. */
+  public static LlavaConfig fromJson(JsonNode parsed, String origin) {
+    JsonConfig root = JsonConfig.of(parsed, origin, LlavaException::new);
+    String type = root.string("model_type", "llava");
     if (!type.equals("llava")) {
-      String hint = LlavaOriginal.isOriginal(root) ? " (an original haotian-liu checkpoint: open its folder with LlavaForConditionalGeneration.load)" : "";
-      throw new LlavaException(origin + ": model_type is \"" + type + "\", expected \"llava\"" + hint);
+      String hint = LlavaOriginal.isOriginal(parsed) ? " (an original haotian-liu checkpoint: open its folder with LlavaForConditionalGeneration.load)" : "";
+      throw new LlavaException(origin + ": model_type is \"" + ErrorList.abbreviate(type, 40) + "\", expected \"llava\"" + hint);
     }
-    if (LlavaOriginal.isOriginal(root)) {
-      throw new LlavaException(origin + ": an original haotian-liu LLaVA config (mm_vision_tower \"" + root.path("mm_vision_tower").asText()
-          + "\"): open its folder with LlavaForConditionalGeneration.load(folder, visionTower) (fovea: --model DIR [--vision-tower DIR]),"
+    if (LlavaOriginal.isOriginal(parsed)) {
+      throw new LlavaException(origin + ": an original haotian-liu LLaVA config (mm_vision_tower " + JsonConfig.show(parsed.path("mm_vision_tower"))
+          + "): open its folder with LlavaForConditionalGeneration.load(folder, visionTower) (fovea: --model DIR [--vision-tower DIR]),"
           + " which reads the CLIP tower beside it");
     }
-    if (!root.path("vision_config").isObject() || !root.path("text_config").isObject()) {
+    if (!parsed.path("vision_config").isObject() || !parsed.path("text_config").isObject()) {
       throw new LlavaException(origin + ": a LLaVA config needs the objects vision_config and text_config");
     }
-    ClipVisionConfig vision;
-    try {
-      vision = ClipVisionConfig.parse(json, origin);
-    } catch (TensorException e) {
-      throw new LlavaException(origin + " (vision_config): " + e.getMessage(), e);
-    }
-    ObjectNode text = ((ObjectNode) root.get("text_config")).deepCopy();
+    ClipVisionConfig vision = ClipVisionConfig.fromRoot(root); // errors are LlavaExceptions naming 'vision_config.<key>'
+    JsonConfig textKeys = root.object("text_config");
+    ObjectNode text = ((ObjectNode) textKeys.node()).deepCopy();
     LLAMA_DEFAULTS.forEach((k, v) -> {
       if (!text.hasNonNull(k)) {
         text.set(k, new ObjectMapper().valueToTree(v));
@@ -124,20 +119,48 @@ public record LlavaConfig(
       text.put("model_type", "llama");
     }
     if (!text.has("tie_word_embeddings") && root.has("tie_word_embeddings")) {
-      text.set("tie_word_embeddings", root.get("tie_word_embeddings"));
+      text.put("tie_word_embeddings", root.bool("tie_word_embeddings", false));
     }
-    LlamaConfig textConfig = LlamaConfig.fromJson(text, origin + " (text_config)");
+    LlamaConfig textConfig;
+    try {
+      textConfig = LlamaConfig.fromJson(textKeys.with(text));
+    } catch (LlamaException e) {
+      throw new LlavaException(e.getMessage(), e);
+    }
 
-    JsonNode layer = root.path("vision_feature_layer");
+    JsonNode layer = parsed.path("vision_feature_layer");
     if (layer.isArray()) {
-      throw new LlavaException(origin + ": vision_feature_layer is a list " + layer + "; only a single layer (LLaVA-1.5: -2) is supported");
+      throw new LlavaException(origin + ": vision_feature_layer is a list " + JsonConfig.show(layer) + "; only a single layer (LLaVA-1.5: -2) is supported");
     }
-    int featureLayer = layer.isMissingNode() || layer.isNull() ? -2 : layer.asInt();
-    String strategy = root.path("vision_feature_select_strategy").asText("default");
-    int imageToken = root.has("image_token_index") ? root.get("image_token_index").asInt()
-        : root.has("image_token_id") ? root.get("image_token_id").asInt() : 32000;
-    int seq = root.has("image_seq_length") ? root.get("image_seq_length").asInt() : featureTokens(vision, strategy);
-    return new LlavaConfig(vision, textConfig, imageToken, featureLayer, strategy, root.path("projector_hidden_act").asText("gelu"), seq,
-        root.path("pad_token_id").asInt(-1), root.path("multimodal_projector_bias").asBoolean(true), origin);
+    int featureLayer = root.integer("vision_feature_layer", -2, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    String strategy = root.string("vision_feature_select_strategy", "default");
+    int imageToken = root.has("image_token_index") ? root.integer("image_token_index", Integer.MIN_VALUE, Integer.MAX_VALUE)
+        : root.integer("image_token_id", 32000, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    // the strategy is checked by the constructor; an unknown one counts no CLS here
+    int seq = root.integer("image_seq_length", featureTokens(vision, strategy), 1, Integer.MAX_VALUE);
+    return new LlavaConfig(vision, textConfig, imageToken, featureLayer, ErrorList.abbreviate(strategy, 40), ErrorList.abbreviate(root.string(
+        "projector_hidden_act", "gelu"), 40), seq, root.integer("pad_token_id", -1, Integer.MIN_VALUE, Integer.MAX_VALUE),
+        root.bool("multimodal_projector_bias", true), origin);
+  }
+
+  /**
+   * Where the checkpoint's tensors (llava-hf's old names) disagree with this config, one line each,
+   * from the tensor list alone, so that a loader can refuse before building any module: the vision
+   * tower ({@link ClipVisionConfig#disagreements}), the decoder ({@link LlamaConfig#disagreements}) and
+   * the projector [C, Dv], [C, C].
+   */
+  public List<String> disagreements(WeightSource w) {
+    List<String> bad = new ArrayList<>(visionConfig.disagreements(w, "vision_tower.vision_model.", "vision_config."));
+    bad.addAll(textConfig.disagreements(w, "language_model.", "text_config."));
+    int c = textConfig.hiddenSize();
+    for (String d : new String[] {
+        StateDict.shapeDisagreement(w, "multi_modal_projector.linear_1.weight", "[text_config.hidden_size, vision_config.hidden_size]", c,
+            visionConfig.hiddenSize()),
+        StateDict.shapeDisagreement(w, "multi_modal_projector.linear_2.weight", "[text_config.hidden_size, text_config.hidden_size]", c, c)}) {
+      if (d != null) {
+        bad.add(d);
+      }
+    }
+    return bad;
   }
 }

@@ -5,15 +5,16 @@ import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.nn.Module;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.archive.ArchiveReader;
 import dev.fovea.tensor.io.GgufSource;
+import dev.fovea.tensor.io.JsonConfig;
 import dev.fovea.tensor.io.Resident;
 import dev.fovea.tensor.io.WeightFiles;
 import dev.fovea.vit.clip.ClipVisionModel;
 import dev.fovea.vit.clip.ClipVisionTransformer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,13 +103,10 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
         if (!Files.isRegularFile(file)) {
           throw new LlavaException(path + ": no config.json found in " + dir);
         }
-        json = Files.readAllBytes(file);
+        json = JsonConfig.readBytes(file, LlavaException::new);
         origin = file.toString();
       }
       return load(src, json, origin);
-    } catch (IOException e) {
-      src.close();
-      throw new LlavaException(path + ": cannot read config.json: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       src.close();
       throw e;
@@ -117,8 +115,15 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
 
   /** Strict load of every parameter from {@code source} (either naming); the model owns and closes it. */
   public static LlavaForConditionalGeneration load(WeightSource source, byte[] configJson, String origin) {
-    LlavaForConditionalGeneration m = new LlavaForConditionalGeneration(LlavaConfig.fromJson(configJson, origin));
-    WeightSource src = Resident.of(LlavaNames.oldLayout(source));
+    LlavaConfig config = LlavaConfig.fromJson(configJson, origin);
+    WeightSource named = LlavaNames.oldLayout(source);
+    // the config against the tensor list before any module is built (a million layers fail here, in one line)
+    List<String> bad = config.disagreements(named);
+    if (!bad.isEmpty()) {
+      throw new LlavaException(origin + " disagrees with the weights in " + named.origin() + ErrorList.lines(bad));
+    }
+    LlavaForConditionalGeneration m = new LlavaForConditionalGeneration(config);
+    WeightSource src = Resident.of(named);
     boolean tied = m.config.textConfig().tieWordEmbeddings();
     Predicate<String> ignore = n -> n.endsWith(".rotary_emb.inv_freq") || n.endsWith("embeddings.position_ids")
         || (tied && n.equals("language_model.lm_head.weight"));

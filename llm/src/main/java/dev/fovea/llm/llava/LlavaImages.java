@@ -1,13 +1,12 @@
 package dev.fovea.llm.llava;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.io.JsonConfig;
 import dev.fovea.vit.image.ImageDecoder;
 import dev.fovea.vit.image.ImageProcessor;
 import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.image.RgbImage;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,19 +36,14 @@ public final class LlavaImages {
    */
   public static PreprocessorConfig preprocessorConfig(LlavaConfig config, byte[] preprocessorJson, byte[] configJson, Mode mode) {
     PreprocessorConfig p;
-    try {
-      ObjectMapper om = new ObjectMapper();
-      if (preprocessorJson != null) {
-        p = PreprocessorConfig.fromJson(om.readTree(preprocessorJson), "preprocessor_config.json");
-      } else {
-        p = PreprocessorConfig.clip(config.visionConfig().imageSize());
-      }
-      JsonNode root = configJson == null ? null : om.readTree(configJson);
-      if (root != null && root.path("image_aspect_ratio").asText("").equals("pad")) {
-        p = p.withPadToSquare(true);
-      }
-    } catch (IOException e) {
-      throw new LlavaException("cannot parse the preprocessor config: " + e.getMessage(), e);
+    if (preprocessorJson != null) {
+      p = PreprocessorConfig.fromJson(JsonConfig.parse(preprocessorJson, "preprocessor_config.json", LlavaException::new), "preprocessor_config.json");
+    } else {
+      p = PreprocessorConfig.clip(config.visionConfig().imageSize());
+    }
+    JsonNode root = configJson == null ? null : JsonConfig.parse(configJson, config.origin(), LlavaException::new);
+    if (root != null && root.path("image_aspect_ratio").asText("").equals("pad")) {
+      p = p.withPadToSquare(true);
     }
     return switch (mode) {
       case CHECKPOINT -> p;

@@ -3,7 +3,9 @@ package dev.fovea.llm.llava;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.WeightSource;
+import dev.fovea.tensor.io.JsonConfig;
 import dev.fovea.tensor.io.WeightFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,8 +67,8 @@ public final class LlavaOriginal {
       return false;
     }
     try {
-      return isOriginal(new ObjectMapper().readTree(file.toFile()));
-    } catch (IOException e) {
+      return isOriginal(JsonConfig.read(file, LlavaException::new));
+    } catch (LlavaException e) {
       return false; // the regular loaders report the unreadable file
     }
   }
@@ -79,28 +81,15 @@ public final class LlavaOriginal {
   public static Opened open(Path model, Path visionTower) {
     Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
     Path configFile = dir.resolve("config.json");
-    JsonNode root;
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(configFile);
-      root = new ObjectMapper().readTree(bytes);
-    } catch (IOException e) {
-      throw new LlavaException(configFile + ": cannot read: " + e.getMessage(), e);
-    }
+    JsonNode root = JsonConfig.read(configFile, LlavaException::new);
     if (!isOriginal(root)) {
       throw new LlavaException(configFile + ": not an original LLaVA config (no mm_vision_tower / mm_projector_type)");
     }
     String origin = configFile.toString();
     Path tower = findTower(root, dir, visionTower, origin);
-    JsonNode towerConfig;
-    byte[] towerPre;
-    try {
-      towerConfig = new ObjectMapper().readTree(Files.readAllBytes(tower.resolve("config.json")));
-      Path pre = tower.resolve("preprocessor_config.json");
-      towerPre = Files.isRegularFile(pre) ? Files.readAllBytes(pre) : null;
-    } catch (IOException e) {
-      throw new LlavaException(tower + ": cannot read the vision tower's config.json: " + e.getMessage(), e);
-    }
+    JsonNode towerConfig = JsonConfig.read(tower.resolve("config.json"), LlavaException::new);
+    Path pre = tower.resolve("preprocessor_config.json");
+    byte[] towerPre = Files.isRegularFile(pre) ? JsonConfig.readBytes(pre, LlavaException::new) : null;
     byte[] hf = hfConfig(root, towerConfig, origin, tower);
     WeightSource weights = WeightFiles.open(model);
     WeightSource towerWeights = null;
@@ -229,19 +218,20 @@ public final class LlavaOriginal {
   /** The llava-hf config.json equivalent to an original one with its tower's config. */
   static byte[] hfConfig(JsonNode root, JsonNode towerConfig, String origin, Path tower) {
     ObjectMapper om = new ObjectMapper();
-    String projector = root.path("mm_projector_type").asText("linear");
+    JsonConfig keys = JsonConfig.of(root, origin, LlavaException::new);
+    String projector = ErrorList.abbreviate(keys.string("mm_projector_type", "linear"), 40);
     if (!projector.equals("mlp2x_gelu")) {
       throw new LlavaException(origin + ": mm_projector_type \"" + projector + "\" is not supported (LLaVA-1.5 uses \"mlp2x_gelu\")");
     }
-    if (root.path("mm_use_im_start_end").asBoolean(false)) {
+    if (keys.bool("mm_use_im_start_end", false)) {
       throw new LlavaException(origin + ": mm_use_im_start_end is true (image start/end tokens, LLaVA-1.0 style); LLaVA-1.5 does not use them"
           + " and fovea does not support them");
     }
-    String merge = root.path("mm_patch_merge_type").asText("flat");
+    String merge = ErrorList.abbreviate(keys.string("mm_patch_merge_type", "flat"), 40);
     if (!merge.equals("flat")) {
       throw new LlavaException(origin + ": mm_patch_merge_type \"" + merge + "\" (LLaVA-NeXT any-resolution) is not supported; LLaVA-1.5 is \"flat\"");
     }
-    String feature = root.path("mm_vision_select_feature").asText("patch");
+    String feature = ErrorList.abbreviate(keys.string("mm_vision_select_feature", "patch"), 40);
     String strategy = switch (feature) {
       case "patch" -> "default";
       case "cls_patch" -> "full";
@@ -252,9 +242,11 @@ public final class LlavaOriginal {
     if (!vision.isObject()) {
       throw new LlavaException(tower + "/config.json: not a CLIP config");
     }
-    if (root.has("mm_hidden_size") && vision.has("hidden_size") && root.get("mm_hidden_size").asInt() != vision.get("hidden_size").asInt()) {
-      throw new LlavaException(origin + ": mm_hidden_size " + root.get("mm_hidden_size").asInt() + " disagrees with the vision tower's hidden_size "
-          + vision.get("hidden_size").asInt() + " (" + tower + ")");
+    int mmHidden = keys.integer("mm_hidden_size", -1, 1, Integer.MAX_VALUE);
+    JsonNode towerHidden = vision.path("hidden_size");
+    if (mmHidden > 0 && towerHidden.isIntegralNumber() && !towerHidden.bigIntegerValue().equals(java.math.BigInteger.valueOf(mmHidden))) {
+      throw new LlavaException(origin + ": mm_hidden_size " + mmHidden + " disagrees with the vision tower's hidden_size "
+          + JsonConfig.show(towerHidden) + " (" + tower + ")");
     }
     ObjectNode text = om.createObjectNode();
     root.fields().forEachRemaining(e -> {
@@ -269,14 +261,14 @@ public final class LlavaOriginal {
     hf.putArray("architectures").add("LlavaForConditionalGeneration");
     hf.put("model_type", "llava");
     hf.put("image_token_index", IMAGE_TOKEN_INDEX);
-    hf.put("vision_feature_layer", root.path("mm_vision_select_layer").asInt(-2));
+    hf.put("vision_feature_layer", keys.integer("mm_vision_select_layer", -2, Integer.MIN_VALUE, Integer.MAX_VALUE));
     hf.put("vision_feature_select_strategy", strategy);
     hf.put("projector_hidden_act", "gelu");
     hf.put("multimodal_projector_bias", true);
     if (root.has("pad_token_id")) {
       hf.set("pad_token_id", root.get("pad_token_id"));
     }
-    hf.put("tie_word_embeddings", root.path("tie_word_embeddings").asBoolean(false));
+    hf.put("tie_word_embeddings", keys.bool("tie_word_embeddings", false));
     if (root.has("image_aspect_ratio")) {
       hf.set("image_aspect_ratio", root.get("image_aspect_ratio"));
     }

@@ -83,14 +83,30 @@ class LlamaBadInputTest {
     assertTrue(LlamaConfig.fromJson(linear, "c.json").ropeScaling().type().equals("linear"));
   }
 
-  /** A config with more layers than the checkpoint: one strict-load report listing every missing tensor by name. */
+  /**
+   * A config with more layers than the checkpoint is refused, naming both counts, before the model is
+   * built; a checkpoint missing tensors gets one strict-load report naming each of them.
+   */
   @Test
   void checkpointMissingTensors(@TempDir Path tmp) throws Exception {
     ObjectNode cfg = (ObjectNode) new ObjectMapper().readTree(LlamaFixtures.dir("tiny").resolve("config.json").toFile());
     cfg.put("num_hidden_layers", 4);
     Files.writeString(tmp.resolve("config.json"), cfg.toString());
     Files.copy(LlamaFixtures.dir("tiny").resolve("model.safetensors"), tmp.resolve("model.safetensors"));
-    assertMessage(assertThrows(StateDictException.class, () -> LlamaForCausalLM.load(tmp)), "model.layers.3.self_attn.q_proj.weight",
-        "model.layers.3.mlp.down_proj.weight");
+    assertMessage(assertThrows(LlamaException.class, () -> LlamaForCausalLM.load(tmp)), "num_hidden_layers = 4 but the weights have 3");
+
+    Path partial = Files.createDirectories(tmp.resolve("partial"));
+    Files.copy(LlamaFixtures.dir("tiny").resolve("config.json"), partial.resolve("config.json"));
+    var items = new java.util.ArrayList<dev.fovea.tensor.io.SafetensorsWriter.Item>();
+    try (var src = dev.fovea.tensor.io.WeightFiles.open(LlamaFixtures.dir("tiny").resolve("model.safetensors"))) {
+      for (String n : src.names()) {
+        if (!n.equals("model.layers.2.self_attn.q_proj.weight") && !n.equals("model.layers.2.mlp.down_proj.weight")) {
+          items.add(new dev.fovea.tensor.io.SafetensorsWriter.Item(n, src.get(n)));
+        }
+      }
+      dev.fovea.tensor.io.SafetensorsWriter.write(partial.resolve("model.safetensors"), items, java.util.Map.of());
+    }
+    assertMessage(assertThrows(StateDictException.class, () -> LlamaForCausalLM.load(partial)), "model.layers.2.self_attn.q_proj.weight",
+        "model.layers.2.mlp.down_proj.weight");
   }
 }

@@ -269,7 +269,7 @@ public final class GgufLlamaNames {
         s.getInt("llama.feed_forward_length"),
         heads,
         s.getInt("llama.attention.head_count_kv", heads),
-        s.getInt("llama.rope.dimension_count", emb / heads),
+        s.getInt("llama.rope.dimension_count", heads > 0 ? emb / heads : 0), // heads 0: refused by the caller
         s.getFloat("llama.attention.layer_norm_rms_epsilon"),
         s.getFloat("llama.rope.freq_base", 10000f),
         vocab);

@@ -3,14 +3,17 @@ package dev.fovea.vit.clip;
 import dev.fovea.nn.Module;
 import dev.fovea.nn.StateDict;
 import dev.fovea.nn.StateDictException;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.tensor.io.JsonConfig;
 import dev.fovea.tensor.io.Resident;
 import dev.fovea.tensor.io.WeightFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A model as it sits on disk: an HF folder ({@code config.json}, {@code model.safetensors} or
@@ -83,11 +86,23 @@ public final class ClipCheckpoint implements AutoCloseable {
 
   /** The config.json bytes; throws naming where it was looked for. */
   public byte[] configJson() {
-    byte[] b = file("config.json");
+    Path f = path.resolve("config.json");
+    byte[] b = !isArchive() && Files.isRegularFile(f) ? JsonConfig.readBytes(f, ClipConfigException::new) : file("config.json");
     if (b == null) {
       throw new ClipConfigException(describe("config.json") + ": missing (a CLIP model needs its config.json)");
     }
     return b;
+  }
+
+  /**
+   * Refuses a config that disagrees with the weights ({@link ClipConfig#disagreements} and the
+   * towers' own), before any module is built: one line per disagreement, the first few listed.
+   */
+  void refuse(List<String> disagreements) {
+    if (!disagreements.isEmpty()) {
+      throw new ClipConfigException("the sizes in " + describe("config.json") + " disagree with the weights in " + weights.origin()
+          + ErrorList.lines(disagreements));
+    }
   }
 
   /**

@@ -42,10 +42,14 @@ public final class ClipConfigException extends TensorException {
     return new ClipConfigException(key, problem);
   }
 
-  static int positive(String key, Integer value, int dflt) {
+  /** {@code value} (or {@code dflt} when null) in [1, max]; {@code max} is one of {@link ClipConfig}'s limits. */
+  static int size(String key, Integer value, int dflt, int max) {
     int v = value == null ? dflt : value;
     if (v <= 0) {
       throw key(key, "must be positive, found " + v);
+    }
+    if (v > max) {
+      throw key(key, "must be at most " + max + " (fovea's limit), found " + v);
     }
     return v;
   }

@@ -47,7 +47,9 @@ public final class ClipModel extends Module {
 
   /** Builds the model from the checkpoint's config.json and loads its weights strictly. */
   public static ClipModel load(ClipCheckpoint ckpt) {
-    ClipModel m = new ClipModel(ClipConfig.parse(ckpt.configJson(), ckpt.describe("config.json")));
+    ClipConfig config = ClipConfig.parse(ckpt.configJson(), ckpt.describe("config.json"));
+    ckpt.refuse(config.disagreements(ckpt.weights())); // before building: a million layers fail here, in one line
+    ClipModel m = new ClipModel(config);
     ckpt.load(m, "");
     return m;
   }

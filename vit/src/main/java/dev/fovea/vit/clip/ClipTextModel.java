@@ -13,7 +13,9 @@ public final class ClipTextModel extends Module {
   }
 
   public static ClipTextModel load(ClipCheckpoint ckpt) {
-    ClipTextModel m = new ClipTextModel(ClipConfig.parse(ckpt.configJson(), ckpt.describe("config.json")).textConfig());
+    ClipTextConfig config = ClipConfig.parse(ckpt.configJson(), ckpt.describe("config.json")).textConfig();
+    ckpt.refuse(config.disagreements(ckpt.weights(), "text_model.", "text_config.")); // before building any module
+    ClipTextModel m = new ClipTextModel(config);
     ckpt.load(m.textModel, "text_model.");
     return m;
   }

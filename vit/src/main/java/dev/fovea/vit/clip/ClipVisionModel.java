@@ -2,6 +2,7 @@ package dev.fovea.vit.clip;
 
 import dev.fovea.nn.Module;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.io.JsonConfig;
 
 /**
  * HF {@code CLIPVisionModel}: the vision tower alone, at {@code vision_model}. Loads from a
@@ -18,7 +19,12 @@ public final class ClipVisionModel extends Module {
   }
 
   public static ClipVisionModel load(ClipCheckpoint ckpt) {
-    ClipVisionModel m = new ClipVisionModel(ClipVisionConfig.parse(ckpt.configJson(), ckpt.describe("config.json")));
+    String source = ckpt.describe("config.json");
+    JsonConfig root = JsonConfig.of(ClipConfig.tree(ckpt.configJson(), source), source, ClipConfigException::new);
+    ClipVisionConfig config = ClipVisionConfig.fromRoot(root);
+    String keys = root.has("vision_config_dict") ? "vision_config_dict." : root.has("vision_config") ? "vision_config." : "";
+    ckpt.refuse(config.disagreements(ckpt.weights(), "vision_model.", keys)); // before building any module
+    ClipVisionModel m = new ClipVisionModel(config);
     ckpt.load(m.visionModel, "vision_model.");
     return m;
   }

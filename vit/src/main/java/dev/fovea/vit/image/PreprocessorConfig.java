@@ -1,9 +1,7 @@
 package dev.fovea.vit.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.fovea.tensor.io.JsonConfig;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -40,6 +38,12 @@ public record PreprocessorConfig(
     double[] imageStd,
     boolean doConvertRgb,
     boolean padToSquare) {
+
+  /**
+   * The largest resize or crop side read from a file: published processors use 224 to 1024, and a
+   * side of 2,000,000,000 would make the resize allocate without bound.
+   */
+  public static final int MAX_SIDE = 8192;
 
   /** OpenAI CLIP's normalisation, shared by LLaVA, BLIP and InstructBLIP. */
   public static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
@@ -115,18 +119,15 @@ public record PreprocessorConfig(
     return new int[] {(int) (imageMean[0] * 255), (int) (imageMean[1] * 255), (int) (imageMean[2] * 255)};
   }
 
-  /** Reads {@code preprocessor_config.json}; a bad value names the key and the file. */
+  /**
+   * Reads {@code preprocessor_config.json}; a bad value names the key and the file. Text that is not
+   * JSON is one line with the line and column ({@link JsonConfig}).
+   */
   public static PreprocessorConfig read(Path file) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper().readTree(Files.readString(file));
-    } catch (IOException e) {
-      throw new ImageException(file.toString(), "cannot read the preprocessor config: " + e.getMessage(), e);
-    }
-    if (root == null || !root.isObject()) {
-      throw new ImageException(file, "the preprocessor config is not a JSON object");
-    }
-    return fromJson(root, file.toString());
+    String source = file.toString();
+    JsonNode root = JsonConfig.read(file, message -> new ImageException(source,
+        "cannot read the preprocessor config: " + (message.startsWith(source + ": ") ? message.substring(source.length() + 2) : message)));
+    return fromJson(root, source);
   }
 
   /** Resolves a parsed config; {@code source} names it in errors. */
@@ -144,7 +145,7 @@ public record PreprocessorConfig(
     if (root.has("crop_size")) {
       Size crop = parseSize(root.get("crop_size"), "crop_size", source, true);
       if (!(crop instanceof Exact e)) {
-        throw new ImageException(source, "crop_size must be an int or {\"height\", \"width\"}, got " + root.get("crop_size"));
+        throw new ImageException(source, "crop_size must be an int or {\"height\", \"width\"}, got " + JsonConfig.show(root.get("crop_size")));
       }
       cropH = e.height();
       cropW = e.width();
@@ -185,7 +186,7 @@ public record PreprocessorConfig(
     if (n.isObject()) {
       if (n.has("shortest_edge")) {
         if (n.has("longest_edge")) {
-          throw new ImageException(source, key + ".longest_edge is not supported: " + n);
+          throw new ImageException(source, key + ".longest_edge is not supported: " + JsonConfig.show(n));
         }
         return new ShortestEdge(positive(intKey(n, "shortest_edge", source), key + ".shortest_edge", source));
       }
@@ -194,12 +195,15 @@ public record PreprocessorConfig(
             positive(intKey(n, "width", source), key + ".width", source));
       }
     }
-    throw new ImageException(source, key + " must be an int, {\"shortest_edge\": n} or {\"height\": h, \"width\": w}, got " + n);
+    throw new ImageException(source, key + " must be an int, {\"shortest_edge\": n} or {\"height\": h, \"width\": w}, got " + JsonConfig.show(n));
   }
 
   private static int positive(int v, String key, String source) {
     if (v <= 0) {
       throw new ImageException(source, key + " must be positive, got " + v);
+    }
+    if (v > MAX_SIDE) {
+      throw new ImageException(source, key + " must be at most " + MAX_SIDE + " (fovea's limit), got " + v);
     }
     return v;
   }
@@ -207,7 +211,7 @@ public record PreprocessorConfig(
   private static int intKey(JsonNode n, String key, String source) {
     JsonNode v = n.get(key);
     if (v == null || !v.isInt()) {
-      throw new ImageException(source, key + " must be an int, got " + v);
+      throw new ImageException(source, key + " must be an int, got " + JsonConfig.show(v));
     }
     return v.asInt();
   }
@@ -218,14 +222,14 @@ public record PreprocessorConfig(
       return dflt;
     }
     if (!v.isBoolean()) {
-      throw new ImageException(source, key + " must be true or false, got " + v);
+      throw new ImageException(source, key + " must be true or false, got " + JsonConfig.show(v));
     }
     return v.asBoolean();
   }
 
   private static double number(JsonNode v, String key, String source) {
     if (!v.isNumber()) {
-      throw new ImageException(source, key + " must be a number, got " + v);
+      throw new ImageException(source, key + " must be a number, got " + JsonConfig.show(v));
     }
     return v.asDouble();
   }
@@ -236,7 +240,7 @@ public record PreprocessorConfig(
       return new double[] {x, x, x};
     }
     if (!v.isArray() || v.size() != 3) {
-      throw new ImageException(source, key + " must be a list of 3 numbers, got " + v);
+      throw new ImageException(source, key + " must be a list of 3 numbers, got " + JsonConfig.show(v));
     }
     return new double[] {number(v.get(0), key, source), number(v.get(1), key, source), number(v.get(2), key, source)};
   }

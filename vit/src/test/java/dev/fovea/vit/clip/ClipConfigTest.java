@@ -91,7 +91,7 @@ class ClipConfigTest {
         new Case("{\"text_config\": {\"hidden_act\": \"swishy\"}}", "'text_config.hidden_act' unknown activation 'swishy'"),
         new Case("{\"text_config\": {\"eos_token_id\": 50000}}", "'text_config.eos_token_id' 50000 is outside the vocabulary [0, 49408)"),
         new Case("{\"projection_dim\": -1}", "'projection_dim' must be positive, found -1"),
-        new Case("{\"vision_config\": {\"hidden_size\": \"wide\"}}", "in 'vision_config.hidden_size'"),
+        new Case("{\"vision_config\": {\"hidden_size\": \"wide\"}}", "'vision_config.hidden_size' must be an integer, found \"wide\""),
         new Case("{\"vision_config\": ", "not valid JSON"))) {
       ClipConfigException e = assertThrows(ClipConfigException.class, () -> parse(c.json()), c.json());
       assertTrue(e.getMessage().startsWith("test/config.json: "), e.getMessage());
@@ -122,8 +122,9 @@ class ClipConfigTest {
     String m = e.getMessage();
     assertTrue(m.contains("the sizes in " + bad.resolve("config.json") + " disagree with the weights in"), m);
     assertTrue(m.contains("model.safetensors"), m);
-    assertTrue(m.contains("shape:      visual_projection.weight expected [16, 32]") && m.contains("found [24, 32]"), m);
-    assertTrue(m.contains("missing:    text_model.encoder.layers.2.mlp.fc1.weight"), m);
+    // found from the tensor list before any module is built, every disagreement at once
+    assertTrue(m.contains("visual_projection.weight is [24, 32] but [projection_dim, vision_config.hidden_size] = [16, 32]"), m);
+    assertTrue(m.contains("text_config.num_hidden_layers = 3 but the weights have 2 (text_model.encoder.layers.0 to text_model.encoder.layers.1)"), m);
   }
 
   @Test

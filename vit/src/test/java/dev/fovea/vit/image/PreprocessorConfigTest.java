@@ -84,6 +84,22 @@ class PreprocessorConfigTest {
     }
   }
 
+  /** Issue 21 item 2: sizes that would make the resize allocate without bound, and text that is not JSON. */
+  @Test
+  void hostileValuesAreOneShortLine() throws IOException {
+    for (String[] bad : new String[][] {
+        {"{\"size\": {\"shortest_edge\": 2000000000}}", "size.shortest_edge must be at most 8192 (fovea's limit), got 2000000000"},
+        {"{\"crop_size\": 100000}", "crop_size must be at most 8192 (fovea's limit), got 100000"},
+        {"{\"size\": {\"height\": 64.5, \"width\": 64}}", "height must be an int, got 64.5"},
+        {"hello", "cannot read the preprocessor config: not valid JSON at line 1, column"},
+        {"{\"size\": 224} {}", "unexpected text after the top-level value"}}) {
+      ImageException e = assertThrows(ImageException.class, () -> read(bad[0]), bad[0]);
+      assertTrue(e.getMessage().contains(bad[1]), bad[0] + " -> " + e.getMessage());
+      assertTrue(e.getMessage().startsWith(dir.resolve("preprocessor_config.json") + ": "), e.getMessage());
+      assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("REDACTED"), e.getMessage());
+    }
+  }
+
   @Test
   void batchIsStackedChw() {
     ImageProcessor p = new ImageProcessor(PreprocessorConfig.clip(8));
