@@ -2,10 +2,7 @@ package dev.fovea.jmh;
 
 import dev.fovea.llm.llama.LlamaConfig;
 import dev.fovea.llm.llama.LlamaForCausalLM;
-import dev.fovea.tensor.DType;
-import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.io.GgmlType;
-import dev.fovea.tensor.io.GgufArray;
 import dev.fovea.tensor.io.GgufLlamaNames;
 import dev.fovea.tensor.io.GgufSource;
 import dev.fovea.tensor.io.GgufType;
@@ -13,7 +10,6 @@ import dev.fovea.tensor.io.GgufWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -23,7 +19,7 @@ import java.util.List;
 /**
  * Model files for the benchmarks, so that they time what a user runs: a model loaded from a file
  * through the same entry point {@code ./fovea ask} calls ({@link LlamaForCausalLM#load}), weights
- * mapped from that file. The files are written once by our {@link GgufWriter} into {@code
+ * held as a user's are ({@code fovea.weights}). The files are written once by our {@link GgufWriter} into {@code
  * jmh/target/models/} (or {@code -Dfovea.bench.models=DIR}) and reused.
  */
 public final class ModelFiles {
@@ -34,12 +30,14 @@ public final class ModelFiles {
     return Path.of(System.getProperty("fovea.bench.models", "jmh/target/models"));
   }
 
-  /** The real LLaMA-2 vocabulary as a tensor-less GGUF, when {@code ../shared} is present. */
-  static Path llamaVocab() {
-    for (Path p : List.of(Path.of("../shared/data/tokenizers/llama/ggml-vocab-llama-spm.gguf"),
-        Path.of("../../shared/data/tokenizers/llama/ggml-vocab-llama-spm.gguf"))) {
-      if (Files.isRegularFile(p)) {
-        return p;
+  /**
+   * {@code ../shared/data} (or {@code -Dfovea.shared=<folder>}'s {@code data}), or null when absent:
+   * the real vocabularies and pictures the benchmarks use when they can.
+   */
+  static Path sharedData() {
+    for (String c : new String[] {System.getProperty("fovea.shared", ""), "../shared", "../../shared"}) {
+      if (!c.isEmpty() && Files.isDirectory(Path.of(c, "data"))) {
+        return Path.of(c, "data");
       }
     }
     return null;
@@ -57,17 +55,12 @@ public final class ModelFiles {
       return out;
     }
     LlamaConfig c = LlamaBench.config(layers);
-    GgmlType type = GgmlType.valueOf(dtype.toUpperCase());
     try (Arena arena = Arena.ofConfined()) {
       GgufWriter w = header(c);
-      LlamaForCausalLM model = new LlamaForCausalLM(c);
-      long[] seed = {1};
-      model.namedParameters().forEach((name, p) -> {
-        int[] shape = p.shape();
-        GgmlType t = shape.length == 1 ? GgmlType.F32 : type;
-        long n = Shapes.numel(shape);
-        MemorySegment seg = Buffers.random(arena, DType.valueOf(t.name()), n, seed[0]++);
-        w.addRaw(GgufLlamaNames.toGguf(name), t, shape, seg);
+      // the values of the arena model, so source=file and source=arena time the same weights
+      LlamaBench.randomModel(layers, dtype, arena).namedParameters().forEach((name, p) -> {
+        dev.fovea.tensor.Tensor t = p.get();
+        w.addRaw(GgufLlamaNames.toGguf(name), GgmlType.valueOf(t.dtype().name()), t.shape(), t.storage().segment());
       });
       Files.createDirectories(dir());
       Path tmp = Files.createTempFile(dir(), out.getFileName().toString(), ".tmp");
@@ -125,8 +118,9 @@ public final class ModelFiles {
         .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
         .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
         .putString("tokenizer.ggml.model", "llama");
-    Path vocab = llamaVocab();
-    if (vocab != null) {
+    Path data = sharedData();
+    Path vocab = data == null ? null : data.resolve("tokenizers/llama/ggml-vocab-llama-spm.gguf");
+    if (vocab != null && Files.isRegularFile(vocab)) {
       try (GgufSource v = GgufSource.open(vocab)) {
         for (String k : List.of("tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type")) {
           w.put(k, GgufType.ARRAY, v.getArray(k));

@@ -76,12 +76,11 @@ public class VicropBench {
   }
 
   static Path shared() {
-    for (String c : new String[] {System.getProperty("fovea.shared", ""), "../shared", "../../shared"}) {
-      if (!c.isEmpty() && Files.isDirectory(Path.of(c, "data"))) {
-        return Path.of(c, "data");
-      }
+    Path data = ModelFiles.sharedData();
+    if (data == null) {
+      throw new IllegalStateException("VicropBench needs ../shared/data (the LLaMA vocabulary and the COCO picture); set -Dfovea.shared=<folder>");
     }
-    throw new IllegalStateException("VicropBench needs ../shared/data (the LLaMA vocabulary and the COCO picture); set -Dfovea.shared=<folder>");
+    return data;
   }
 
   static String config(int layers) {

@@ -106,13 +106,9 @@ public final class LlavaImportance {
     requireLayer();
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
       Tensor features = model.imageFeatures(processor.process(image).unsqueeze(0));
-      float[] q = lastRowImageAttention(model.prepareWithFeatures(ids(question, 1), features));
-      float[] gen = lastRowImageAttention(model.prepareWithFeatures(ids(config.genericInstruction(), 1), features));
-      float[] m = new float[q.length];
-      for (int i = 0; i < m.length; i++) {
-        m[i] = q[i] / gen[i];
-      }
-      return new ImportanceMap(grid, grid, m);
+      float[] q = lastRowImageAttention(model.prepareWithFeatures(ids(question, 1), features), null);
+      float[] gen = lastRowImageAttention(model.prepareWithFeatures(ids(config.genericInstruction(), 1), features), null);
+      return relative(q, gen);
     }
   }
 
@@ -127,11 +123,7 @@ public final class LlavaImportance {
         try (Scope scope = Scope.open(); var g = GradMode.disable()) {
           float[] q = lastRowImageAttention(model.prepareWithFeatures(ids(question, 1), prefix.features), prefix);
           float[] gen = lastRowImageAttention(model.prepareWithFeatures(ids(config.genericInstruction(), 1), prefix.features), prefix);
-          float[] m = new float[q.length];
-          for (int i = 0; i < m.length; i++) {
-            m[i] = q[i] / gen[i];
-          }
-          yield new ImportanceMap(grid, grid, m);
+          yield relative(q, gen);
         }
       }
       case GRAD_ATT -> {
@@ -140,23 +132,31 @@ public final class LlavaImportance {
           try (var g = GradMode.disable()) {
             in = model.prepareWithFeatures(ids(question, 1), prefix.features);
           }
-          yield gradAttLast(in, prefix);
+          yield gradAtt(in, prefix, false);
         }
       }
       default -> throw new ViCropException("method " + method.cliName + " does not continue a prompt prefix");
     };
   }
 
-  /** Head-mean probabilities [N] of the last position over the image span, at the configured layer. */
-  private float[] lastRowImageAttention(LlavaInputs in) {
-    return lastRowImageAttention(in, null);
+  /** rel-att's map: the question's attention over the generic prompt's, element by element. */
+  private ImportanceMap relative(float[] question, float[] generic) {
+    float[] m = new float[question.length];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = question[i] / generic[i];
+    }
+    return new ImportanceMap(grid, grid, m);
   }
 
-  /** As above, the positions before the last continuing {@code prefix} when it prefixes {@code in}. */
+  /**
+   * Head-mean probabilities [N] of the last position over the image span, at the configured layer;
+   * the positions before the last continue {@code prefix} when it prefixes {@code in} (null: a
+   * prefill of their own).
+   */
   private float[] lastRowImageAttention(LlavaInputs in, PromptPrefix prefix) {
     float[][] row = new float[1][];
     int[] heads = new int[1];
-    try (DecodeState state = prefix != null && prefix.prefixes(in) ? prefix.continueTo(in, in.length() - 1) : prefillAllButLast(in);
+    try (DecodeState state = beforeLast(in, prefix);
         HookHandle h = model.addAttentionHook(layerPath, AttentionHook.reading((ctx, p) -> {
           row[0] = p.toFloatArray(); // [1, H, 1, L]
           heads[0] = ctx.heads();
@@ -190,26 +190,25 @@ public final class LlavaImportance {
       try (var g = GradMode.disable()) {
         in = model.prepare(ids(question, 1), processor.process(image).unsqueeze(0));
       }
-      Tensor[] leaf = new Tensor[1];
-      try (DecodeState state = fullSequence ? model.newState(1, in.length()) : prefillAllButLast(in);
-          HookHandle h = model.addAttentionHook(layerPath, AttentionHook.replacing((ctx, p) -> leaf[0] = p.detach().requiresGrad(true)));
-          var g = GradMode.enable()) {
-        Tensor logits = fullSequence ? model.forward(in, state, false) : model.languageModel.forward(last(in), state, false);
-        topLogProbability(logits).backward();
-      }
-      return gradAttMap(leaf[0], fullSequence ? in.length() - 1 : 0, in);
+      return gradAtt(in, null, fullSequence);
     }
   }
 
-  /** grad-att along the last position of {@code in}, the others continuing {@code prefix} when it prefixes {@code in}. */
-  private ImportanceMap gradAttLast(LlavaInputs in, PromptPrefix prefix) {
+  /**
+   * grad-att of a prepared one-image prompt: the positions before the last continue {@code prefix}
+   * when it prefixes {@code in} (null: a no-grad prefill of their own), or ({@code fullSequence})
+   * the whole prompt runs in grad mode.
+   */
+  private ImportanceMap gradAtt(LlavaInputs in, PromptPrefix prefix, boolean fullSequence) {
     Tensor[] leaf = new Tensor[1];
-    try (DecodeState state = prefix.prefixes(in) ? prefix.continueTo(in, in.length() - 1) : prefillAllButLast(in);
+    try (DecodeState state = fullSequence ? model.newState(1, in.length())
+            : beforeLast(in, prefix);
         HookHandle h = model.addAttentionHook(layerPath, AttentionHook.replacing((ctx, p) -> leaf[0] = p.detach().requiresGrad(true)));
         var g = GradMode.enable()) {
-      topLogProbability(model.languageModel.forward(last(in), state, false)).backward();
+      Tensor logits = fullSequence ? model.forward(in, state, false) : model.languageModel.forward(last(in), state, false);
+      topLogProbability(logits).backward();
     }
-    return gradAttMap(leaf[0], 0, in);
+    return gradAttMap(leaf[0], fullSequence ? in.length() - 1 : 0, in);
   }
 
   /** A[h, row, span] * relu(dv/dA[h, row, span]), mean over heads. */
@@ -277,6 +276,11 @@ public final class LlavaImportance {
     Tensor lp = Ops.logSoftmax(logits.reshape(model.vocabSize()), -1);
     int top = (int) Ops.argmax(lp, 0, false).getLong();
     return lp.select(0, top);
+  }
+
+  /** A state holding positions 0..L-2 of {@code in}: a continuation of {@code prefix} when it prefixes {@code in}, else a prefill. */
+  private DecodeState beforeLast(LlavaInputs in, PromptPrefix prefix) {
+    return prefix != null && prefix.prefixes(in) ? prefix.continueTo(in, in.length() - 1) : prefillAllButLast(in);
   }
 
   /** A state holding positions 0..L-2 of the prompt (no autograd, fused attention). */

@@ -15,7 +15,7 @@ import java.util.List;
  * features (one vision-tower pass instead of one per prompt) and a decoding state holding the
  * positions all prompts share, the template's text before the first image and that image ({@code
  * length} positions). The question and generic map prompts and the answer prompt (original image,
- * then the crop) each continue a {@link #fork} of it instead of prefilling those positions again.
+ * then the crop) each continue a copy of it ({@link #continueTo}) instead of prefilling those positions again.
  *
  * <p>Same numbers as separate prefills: a prompt's positions after the prefix attend to the same
  * cached keys and values, computed from the same embeddings (the same features tensor), and the
@@ -61,10 +61,15 @@ final class PromptPrefix implements AutoCloseable {
 
   /** A state holding the prefix and then {@code in}'s positions {@code [length, end)} (no autograd). */
   DecodeState continueTo(LlavaInputs in, int end) {
+    return continueWith(in.embeddings(), end);
+  }
+
+  /** A fork of the prefix's state extended by rows {@code [length, end)} of {@code embeddings} [1, L, C]. */
+  private DecodeState continueWith(Tensor embeddings, int end) {
     DecodeState s = state.fork();
     try (var g = GradMode.disable()) {
       if (end > length) {
-        model.languageModel.extend(s, Inputs.embeddings(in.embeddings().narrow(1, length, end - length)));
+        model.languageModel.extend(s, Inputs.embeddings(embeddings.narrow(1, length, end - length)));
       }
       return s;
     } catch (RuntimeException e) {
@@ -81,15 +86,7 @@ final class PromptPrefix implements AutoCloseable {
     return new CausalLM() {
       @Override
       public DecodeState prefill(Inputs inputs, int maxLength) {
-        Tensor e = inputs.embeddings();
-        DecodeState s = state.fork();
-        try {
-          model.languageModel.extend(s, Inputs.embeddings(e.narrow(1, length, inputs.length() - length)));
-          return s;
-        } catch (RuntimeException ex) {
-          s.close();
-          throw ex;
-        }
+        return continueWith(inputs.embeddings(), inputs.length());
       }
 
       @Override

@@ -20,13 +20,20 @@ import java.nio.channels.FileChannel;
  * owns the mapping and read-only, so every kernel sees one segment class.
  */
 public final class Mappings {
+  /** Live mappings made here: start address to end address (removed when their arena closes). */
+  private static final java.util.concurrent.ConcurrentSkipListMap<Long, Long> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  private static final java.lang.invoke.MethodHandle MADVISE = madvise();
+  private static final int MADV_DONTNEED = 4;
+  private static final long PAGE = 4096;
+
   private Mappings() {}
 
   /** The whole of {@code ch} mapped read-only into {@code arena}, as a plain native read-only segment. */
   public static MemorySegment mapReadOnly(FileChannel ch, Arena arena) throws IOException {
     MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
     if (mapped.byteSize() == 0) {
-      return mapped.asReadOnly();
+      return MemorySegment.ofAddress(mapped.address()).reinterpret(0, arena, null).asReadOnly(); // nothing to track
     }
     long start = mapped.address();
     long end = start + mapped.byteSize();
@@ -34,18 +41,11 @@ public final class Mappings {
     return MemorySegment.ofAddress(start).reinterpret(mapped.byteSize(), arena, s -> LIVE.remove(start)).asReadOnly();
   }
 
-  /** Live mappings made here: start address to end address (removed when their arena closes). */
-  private static final java.util.concurrent.ConcurrentSkipListMap<Long, Long> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
-
   /** Whether {@code seg} lies inside a live read-only file mapping made by {@link #mapReadOnly}. */
   public static boolean isFileMapped(MemorySegment seg) {
     var e = LIVE.floorEntry(seg.address());
     return e != null && seg.address() + seg.byteSize() <= e.getValue();
   }
-
-  private static final java.lang.invoke.MethodHandle MADVISE = madvise();
-  private static final int MADV_DONTNEED = 4;
-  private static final long PAGE = 4096;
 
   private static java.lang.invoke.MethodHandle madvise() {
     try {
@@ -81,5 +81,4 @@ public final class Mappings {
       // best effort: the copy is already made
     }
   }
-
 }

@@ -120,9 +120,11 @@ public final class Resident {
    * tensor); cached until {@link #release} or {@link #close}.
    */
   static final class Copying implements WeightSource {
+    /** A copy and the arena that holds it (closed to free it). */
+    private record Held(Tensor tensor, Arena arena) {}
+
     private final WeightSource inner;
-    private final Map<String, Tensor> cache = new ConcurrentHashMap<>();
-    private final Map<String, Arena> arenas = new ConcurrentHashMap<>();
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     Copying(WeightSource inner) {
@@ -144,39 +146,37 @@ public final class Resident {
       if (closed) {
         throw new TensorException(origin() + " is closed; tensor '" + name + "' is no longer held");
       }
-      return cache.computeIfAbsent(name, n -> {
-        Tensor t = inner.get(n);
-        MemorySegment from = t.storage().segment();
-        long bytes = t.dtype().byteSize(t.storage().numel());
-        Arena arena = Arena.ofShared();
-        try {
-          MemorySegment to = arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
-          if (bytes >= PARALLEL_COPY) {
-            Parallel.forRange(bytes, PARALLEL_COPY, (s, e) -> MemorySegment.copy(from, s, to, s, e - s));
-          } else {
-            MemorySegment.copy(from, 0, to, 0, bytes);
-          }
-          Tensor copy = new Tensor(Storage.wrap(to.asReadOnly(), t.dtype(), t.storage().numel()), t.shape(), t.strides(), t.offset());
-          arenas.put(n, arena);
-          inner.release(n);
-          Mappings.dropPages(from); // the mapping's pages leave the resident set: the copy is held once
-          return copy;
-        } catch (RuntimeException e) {
-          arena.close();
-          throw e;
+      return held.computeIfAbsent(name, this::copy).tensor();
+    }
+
+    private Held copy(String name) {
+      Tensor t = inner.get(name);
+      MemorySegment from = t.storage().segment();
+      long bytes = t.dtype().byteSize(t.storage().numel());
+      Arena arena = Arena.ofShared();
+      try {
+        MemorySegment to = arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+        if (bytes >= PARALLEL_COPY) {
+          Parallel.forRange(bytes, PARALLEL_COPY, (s, e) -> MemorySegment.copy(from, s, to, s, e - s));
+        } else {
+          MemorySegment.copy(from, 0, to, 0, bytes);
         }
-      });
+        Tensor copy = new Tensor(Storage.wrap(to.asReadOnly(), t.dtype(), t.storage().numel()), t.shape(), t.strides(), t.offset());
+        Mappings.dropPages(from); // the mapping's pages leave the resident set: the copy is held once
+        inner.release(name); // frees the inner source's own copy of a converted tensor
+        return new Held(copy, arena);
+      } catch (RuntimeException e) {
+        arena.close();
+        throw e;
+      }
     }
 
     @Override
     public void release(String name) {
-      cache.computeIfPresent(name, (n, t) -> {
-        Arena a = arenas.remove(n);
-        if (a != null) {
-          a.close();
-        }
-        return null;
-      });
+      Held h = held.remove(name);
+      if (h != null) {
+        h.arena().close();
+      }
     }
 
     @Override
@@ -193,9 +193,8 @@ public final class Resident {
     public void close() {
       if (!closed) {
         closed = true;
-        cache.clear();
-        arenas.values().forEach(Arena::close);
-        arenas.clear();
+        held.values().forEach(h -> h.arena().close());
+        held.clear();
         inner.close();
       }
     }
