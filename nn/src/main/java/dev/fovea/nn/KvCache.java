@@ -114,6 +114,31 @@ public final class KvCache {
     length = newLength;
   }
 
+  /** Batch rows the cache holds. */
+  public int batch() {
+    return keys.size(0);
+  }
+
+  /**
+   * Row {@code b} of this cache as a cache of batch 1 over the same memory, at this cache's length:
+   * appends through it fill that row only. Rows of one batch filled one at a time (a branch whose
+   * input depends on another branch's prefill) are then marked filled with {@link #assumeFilled}.
+   */
+  public KvCache row(int b) {
+    if (b < 0 || b >= batch()) {
+      throw new TensorException("KvCache: row " + b + " is outside the batch of " + batch());
+    }
+    return new KvCache(keys.narrow(0, b, 1), values.narrow(0, b, 1), length);
+  }
+
+  /** Marks positions up to {@code newLength} as stored: every row wrote them through {@link #row} views. */
+  public void assumeFilled(int newLength) {
+    if (newLength < length || newLength > capacity()) {
+      throw new TensorException("KvCache: cannot mark " + newLength + " positions filled (length " + length + ", capacity " + capacity() + ")");
+    }
+    length = newLength;
+  }
+
   /** A copy of this cache (same capacity, same contents) in {@code scope}: a branch that continues independently. */
   public KvCache copyTo(Scope scope) {
     KvCache c = new KvCache(scope, keys.size(0), keys.size(1), capacity(), keys.size(3));

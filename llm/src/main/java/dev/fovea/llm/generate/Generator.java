@@ -1,6 +1,5 @@
 package dev.fovea.llm.generate;
 
-import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.vit.tokenizer.StreamingDecoder;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -34,11 +33,24 @@ public final class Generator {
   /**
    * @param tokens generated ids (an EOS that ended generation is not included)
    * @param text their decoded text, cut before a stop string ("" without a tokenizer)
+   * @param stepNanos per decode step (combine, sample, feed every branch), one per token fed after the first
+   * @param batched whether the branches ran as one batch ({@link Lockstep})
    */
-  public record Result(int[] tokens, String text, StopReason stopReason, int promptLength, long prefillNanos, long decodeNanos) {
+  public record Result(int[] tokens, String text, StopReason stopReason, int promptLength, long prefillNanos, long decodeNanos,
+      long[] stepNanos, boolean batched) {
     /** Decode speed over the steps after the first token. */
     public double decodeTokensPerSecond() {
       return tokens.length <= 1 || decodeNanos == 0 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
+    }
+
+    /** Median time of one decode step in milliseconds (0 without steps). */
+    public double medianStepMillis() {
+      if (stepNanos.length == 0) {
+        return 0;
+      }
+      long[] s = stepNanos.clone();
+      Arrays.sort(s);
+      return (s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0) / 1e6;
     }
   }
 
@@ -49,9 +61,9 @@ public final class Generator {
   }
 
   /**
-   * Branches in lockstep: each gets its own {@link DecodeState}; every step the combiner merges
-   * their logits, the sampler picks one token (repetition history: the first branch's ids), and
-   * every branch is fed that token. EOS and stop strings come from the first branch's model.
+   * Branches in lockstep: prefilled ({@link Lockstep#prefill}: one batch when {@link
+   * GenerationConfig#batchBranches()} and the branches allow it, else one state each), then {@link
+   * #decode}. EOS and stop strings come from the first branch's model.
    *
    * @param tokenizer for stop strings and streaming; may be null (then text is "")
    * @param onText receives text as it becomes final; may be null
@@ -61,63 +73,77 @@ public final class Generator {
     if (branches.isEmpty()) {
       throw new IllegalArgumentException("generate: no branches");
     }
+    checkStops(config, tokenizer);
+    long t0 = System.nanoTime();
+    try (Lockstep lockstep = Lockstep.prefill(branches, config.maxNewTokens(), config.batchBranches())) {
+      long prefill = System.nanoTime() - t0;
+      Result r = decode(lockstep, combiner, config, sampler, tokenizer, onText);
+      return new Result(r.tokens(), r.text(), r.stopReason(), branches.get(0).inputs().length(), prefill, r.decodeNanos(), r.stepNanos(),
+          r.batched());
+    }
+  }
+
+  /**
+   * The token loop over prefilled branches: per token the combiner merges the branches' logits, the
+   * sampler picks one token (repetition history: the first branch's ids), and every branch is fed
+   * it. The caller keeps ownership of {@code lockstep} (closes it). The result's prompt length and
+   * prefill time are 0 (the caller did the prefill).
+   */
+  public static Result decode(Lockstep lockstep, LogitsCombiner combiner, GenerationConfig config, Sampler sampler, TextTokenizer tokenizer,
+      Consumer<String> onText) {
+    checkStops(config, tokenizer);
+    CausalLM lead = lockstep.lead();
+    long t1 = System.nanoTime();
+    TextStream text = new TextStream(tokenizer, config.stopStrings(), onText);
+    // grown as tokens come: maxNewTokens is only a bound (a caller may pass Integer.MAX_VALUE and
+    // let EOS or the context end the answer), so it is never allocated up front
+    int[] out = new int[Math.min(config.maxNewTokens(), 64)];
+    long[] steps = new long[out.length];
+    int n = 0;
+    int stepCount = 0;
+    StopReason reason = StopReason.MAX_NEW_TOKENS;
+    int[] prompt = lockstep.history();
+    long stepStart = System.nanoTime();
+    while (n < config.maxNewTokens()) {
+      float[] combined = combiner.combine(lockstep.logits());
+      int token = sampler.sample(combined, concat(prompt, out, n));
+      if (config.stopAtEos() && lead.eosTokenIds().contains(token)) {
+        reason = StopReason.EOS;
+        break;
+      }
+      if (n == out.length) {
+        out = Arrays.copyOf(out, (int) Math.min(2L * out.length, config.maxNewTokens()));
+      }
+      out[n++] = token;
+      if (text.push(token)) {
+        reason = StopReason.STOP_STRING;
+        break;
+      }
+      if (n == config.maxNewTokens()) {
+        break;
+      }
+      if (lockstep.full()) {
+        // The prompt plus the tokens so far fill the model's context: the last token was sampled
+        // from the last position's logits but cannot be fed.
+        reason = StopReason.CONTEXT_FULL;
+        break;
+      }
+      lockstep.feed(token);
+      long now = System.nanoTime();
+      if (stepCount == steps.length) {
+        steps = Arrays.copyOf(steps, 2 * steps.length);
+      }
+      steps[stepCount++] = now - stepStart;
+      stepStart = now;
+    }
+    int[] tokens = Arrays.copyOf(out, n);
+    String finalText = text.finish();
+    return new Result(tokens, finalText, reason, 0, 0, System.nanoTime() - t1, Arrays.copyOf(steps, stepCount), lockstep.isBatched());
+  }
+
+  private static void checkStops(GenerationConfig config, TextTokenizer tokenizer) {
     if (!config.stopStrings().isEmpty() && tokenizer == null) {
       throw new IllegalArgumentException("generate: stop strings need a tokenizer");
-    }
-    CausalLM lead = branches.get(0).model();
-    List<DecodeState> states = new ArrayList<>();
-    long t0 = System.nanoTime();
-    try {
-      List<float[]> logits = new ArrayList<>();
-      int promptLength = branches.get(0).inputs().length();
-      for (Branch b : branches) {
-        int max = (int) Math.min(b.model().maxPositions(), (long) b.inputs().length() + config.maxNewTokens());
-        DecodeState s = b.model().prefill(b.inputs(), max);
-        states.add(s);
-        logits.add(s.logits());
-      }
-      long t1 = System.nanoTime();
-      TextStream text = new TextStream(tokenizer, config.stopStrings(), onText);
-      // grown as tokens come: maxNewTokens is only a bound (a caller may pass Integer.MAX_VALUE and
-      // let EOS or the context end the answer), so it is never allocated up front
-      int[] out = new int[Math.min(config.maxNewTokens(), 64)];
-      int n = 0;
-      StopReason reason = StopReason.MAX_NEW_TOKENS;
-      generation:
-      while (n < config.maxNewTokens()) {
-        float[] combined = combiner.combine(logits);
-        int[] seen = concat(states.get(0).tokens(), out, n);
-        int token = sampler.sample(combined, seen);
-        if (config.stopAtEos() && lead.eosTokenIds().contains(token)) {
-          reason = StopReason.EOS;
-          break;
-        }
-        if (n == out.length) {
-          out = Arrays.copyOf(out, (int) Math.min(2L * out.length, config.maxNewTokens()));
-        }
-        out[n++] = token;
-        if (text.push(token)) {
-          reason = StopReason.STOP_STRING;
-          break;
-        }
-        if (n == config.maxNewTokens()) {
-          break;
-        }
-        for (int i = 0; i < states.size(); i++) {
-          if (states.get(i).position() >= states.get(i).capacity()) {
-            // The prompt plus the tokens so far fill the model's context: the last token was
-            // sampled from the last position's logits but cannot be fed.
-            reason = StopReason.CONTEXT_FULL;
-            break generation;
-          }
-          logits.set(i, branches.get(i).model().step(states.get(i), token));
-        }
-      }
-      int[] tokens = Arrays.copyOf(out, n);
-      String finalText = text.finish();
-      return new Result(tokens, finalText, reason, promptLength, t1 - t0, System.nanoTime() - t1);
-    } finally {
-      states.forEach(DecodeState::close);
     }
   }
 

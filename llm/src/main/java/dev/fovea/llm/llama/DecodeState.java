@@ -11,10 +11,14 @@ import java.util.Arrays;
  * repetition penalties and stop strings) and the logits of the last position.
  *
  * <p>Branches (VCD, AVC, AGLA) are several states of the same model advanced in lockstep, each
- * with its own cache. Close the state to free its cache.
+ * with its own cache, or the rows of one state of batch N (each row its own cache row and logits):
+ * then one forward serves every branch and each weight is read once per step. Rows whose inputs
+ * depend on one another (AVC's second input needs the first prefill's attention) are prefilled one
+ * at a time through {@link #row} views; the batch steps together once every row is at the same
+ * position. Close the state to free its cache.
  */
 public final class DecodeState implements AutoCloseable {
-  private final Scope scope;
+  private final Scope scope; // null for a row view (the parent owns the memory)
   private final KvCache[] caches; // per layer
   private final int batch;
   private final int capacity;
@@ -22,6 +26,10 @@ public final class DecodeState implements AutoCloseable {
   private int[] tokens = new int[16];
   private int tokenCount;
   private float[] logits; // [V] of the last position of batch row 0, or null before the first forward
+  private final float[][] rowLogits; // [batch][V] of the last forward, rows null until set
+  private final int[] rowPositions; // positions each row holds (all equal to position unless rows were filled by views)
+  private final DecodeState parent; // of a row view
+  private final int row; // of a row view
 
   DecodeState(LlamaConfig c, int batch, int capacity) {
     if (batch < 1 || capacity < 1) {
@@ -38,6 +46,10 @@ public final class DecodeState implements AutoCloseable {
     for (int i = 0; i < caches.length; i++) {
       caches[i] = new KvCache(scope, batch, c.numKeyValueHeads(), capacity, c.headDim());
     }
+    this.rowLogits = new float[batch][];
+    this.rowPositions = new int[batch];
+    this.parent = null;
+    this.row = -1;
   }
 
   private DecodeState(DecodeState from) {
@@ -52,11 +64,60 @@ public final class DecodeState implements AutoCloseable {
     this.tokens = from.tokens.clone();
     this.tokenCount = from.tokenCount;
     this.logits = from.logits == null ? null : from.logits.clone();
+    this.rowLogits = new float[batch][];
+    for (int b = 0; b < batch; b++) {
+      rowLogits[b] = from.rowLogits[b] == null ? null : from.rowLogits[b].clone();
+    }
+    this.rowPositions = from.rowPositions.clone();
+    this.parent = null;
+    this.row = -1;
   }
 
-  /** An independent copy (own cache, same contents): a branch that shares this state's prefix. */
+  /** A view of row {@code b} of {@code parent}: batch 1, the parent's cache row, its own position. */
+  private DecodeState(DecodeState parent, int b) {
+    this.scope = null;
+    this.batch = 1;
+    this.capacity = parent.capacity;
+    this.caches = new KvCache[parent.caches.length];
+    int at = parent.rowPositions[b];
+    for (int i = 0; i < caches.length; i++) {
+      caches[i] = parent.caches[i].row(b);
+      if (at > caches[i].length()) {
+        caches[i].assumeFilled(at); // written by an earlier view of this row
+      }
+    }
+    this.position = at;
+    this.rowLogits = new float[1][];
+    this.rowPositions = new int[] {at};
+    this.parent = parent;
+    this.row = b;
+  }
+
+  /**
+   * An independent copy (own cache, same contents): a branch that shares this state's prefix. Not
+   * of a row view (fork the batch).
+   */
   public DecodeState fork() {
+    if (parent != null) {
+      throw new LlamaException("DecodeState: a row view cannot be forked; fork the batched state");
+    }
     return new DecodeState(this);
+  }
+
+  /**
+   * Row {@code b} of this batched state as a state of batch 1 over the same cache memory, to fill
+   * that row alone (a prefill, or a prefill in parts): every forward through the view advances the
+   * row. Once every row is at the same position the batch can step them together; the view's
+   * logits become {@link #logits(int)} of row b. Closing a view frees nothing.
+   */
+  public DecodeState row(int b) {
+    if (parent != null) {
+      throw new LlamaException("DecodeState: a row view has no rows of its own");
+    }
+    if (b < 0 || b >= batch) {
+      throw new LlamaException("DecodeState: row " + b + " is outside the batch of " + batch);
+    }
+    return new DecodeState(this, b);
   }
 
   /** The next position (= positions already in the cache). */
@@ -95,6 +156,17 @@ public final class DecodeState implements AutoCloseable {
     return logits.clone();
   }
 
+  /** Logits [V] of the last position fed to batch row {@code b}; a copy. */
+  public float[] logits(int b) {
+    if (b < 0 || b >= batch) {
+      throw new LlamaException("DecodeState: row " + b + " is outside the batch of " + batch);
+    }
+    if (rowLogits[b] == null) {
+      throw new LlamaException("DecodeState: row " + b + " has no logits yet (prefill it first)");
+    }
+    return rowLogits[b].clone();
+  }
+
   /** Ids fed so far (prompt ids when the prompt was given as ids, then every stepped token). */
   public int[] tokens() {
     return Arrays.copyOf(tokens, tokenCount);
@@ -105,6 +177,9 @@ public final class DecodeState implements AutoCloseable {
    * the next step); the logits are those of the last forward, not of the new position.
    */
   public void truncate(int newPosition) {
+    if (parent != null) {
+      throw new LlamaException("DecodeState: a row view cannot be truncated; truncate the batched state");
+    }
     if (newPosition < 0 || newPosition > position) {
       throw new LlamaException("DecodeState: cannot truncate " + position + " positions to " + newPosition);
     }
@@ -112,15 +187,59 @@ public final class DecodeState implements AutoCloseable {
       c.truncate(newPosition);
     }
     position = newPosition;
+    Arrays.fill(rowPositions, newPosition);
     tokenCount = Math.min(tokenCount, newPosition);
+  }
+
+  /** Checks that every row is at the state's position before a forward over the whole batch. */
+  void checkRowsAligned() {
+    for (int b = 0; b < batch; b++) {
+      if (rowPositions[b] != position) {
+        throw new LlamaException("DecodeState: the rows are at positions " + Arrays.toString(rowPositions)
+            + "; fill every row to the same length (through row views) before running the batch together");
+      }
+    }
   }
 
   void advance(int t) {
     position += t;
+    Arrays.fill(rowPositions, position);
+    if (parent != null) {
+      parent.rowAdvanced(row, position);
+    }
+  }
+
+  private void rowAdvanced(int b, int at) {
+    rowPositions[b] = at;
+    int min = Integer.MAX_VALUE;
+    for (int p : rowPositions) {
+      min = Math.min(min, p);
+    }
+    if (min > position) {
+      for (KvCache c : caches) {
+        c.assumeFilled(min);
+      }
+      position = min;
+    }
   }
 
   void setLogits(float[] l) {
     logits = l;
+    rowLogits[0] = l;
+    if (parent != null) {
+      parent.rowLogits[row] = l;
+      if (row == 0) {
+        parent.logits = l;
+      }
+    }
+  }
+
+  /** Logits of every row after a forward of the whole batch. */
+  void setRowLogits(float[][] l) {
+    for (int b = 0; b < batch; b++) {
+      rowLogits[b] = l[b];
+    }
+    logits = l[0];
   }
 
   void record(int[] ids) {
@@ -129,6 +248,9 @@ public final class DecodeState implements AutoCloseable {
     }
     System.arraycopy(ids, 0, tokens, tokenCount, ids.length);
     tokenCount += ids.length;
+    if (parent != null && row == 0) {
+      parent.record(ids);
+    }
   }
 
   /** Checks that {@code t} more positions fit. */
@@ -141,6 +263,8 @@ public final class DecodeState implements AutoCloseable {
 
   @Override
   public void close() {
-    scope.close();
+    if (scope != null) {
+      scope.close();
+    }
   }
 }

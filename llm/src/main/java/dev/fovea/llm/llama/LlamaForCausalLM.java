@@ -207,6 +207,7 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
     if (t == 0) {
       throw new LlamaException("forward: no positions to run");
     }
+    state.checkRowsAligned();
     int start = state.position();
     if (start + t > config.maxPositionEmbeddings()) {
       throw new LlamaException("context too long: " + (start + t) + " positions exceed max_position_embeddings " + config.maxPositionEmbeddings()
@@ -251,6 +252,82 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
   public float[] step(DecodeState state, int token) {
     run(state, Inputs.ids(token));
     return state.logits();
+  }
+
+  @Override
+  public boolean batchesRows() {
+    return true;
+  }
+
+  /**
+   * Several prompts of one length as the rows of one state of batch N, prefilled in one pass (each
+   * row attends only to itself): the branches of contrastive decoding. Row b's logits are {@link
+   * DecodeState#logits(int)}; the state's {@link DecodeState#tokens()} are row 0's ids.
+   */
+  @Override
+  public DecodeState prefillRows(List<Inputs> rows, int maxLength) {
+    if (rows.isEmpty()) {
+      throw new LlamaException("prefillRows: no rows");
+    }
+    int t = rows.get(0).length();
+    for (int b = 1; b < rows.size(); b++) {
+      if (rows.get(b).length() != t) {
+        throw new LlamaException("prefillRows: row " + b + " has " + rows.get(b).length() + " positions, row 0 has " + t
+            + " (rows of one batch share their positions; prefill rows of different lengths as separate states)");
+      }
+    }
+    if (t > maxLength) {
+      throw new LlamaException("context too long: the prompt has " + t + " positions, more than the maximum length " + maxLength);
+    }
+    checkOpen();
+    DecodeState state = newState(rows.size(), Math.min(maxLength, config.maxPositionEmbeddings()));
+    try (var scope = Scope.open(); var g = GradMode.disable()) {
+      List<Tensor> parts = new java.util.ArrayList<>();
+      for (Inputs in : rows) {
+        Tensor e = in.ids() != null ? embed(Tensor.ofInts(in.ids(), 1, t)) : in.embeddings();
+        parts.add(e.dim() == 2 ? e.unsqueeze(0) : e);
+      }
+      Tensor logits = forward(Ops.concat(parts, 0), state, false); // [N, 1, V]
+      state.setRowLogits(rowsOf(logits, rows.size()));
+      if (rows.get(0).ids() != null) {
+        state.record(rows.get(0).ids());
+      }
+      return state;
+    } catch (RuntimeException e) {
+      state.close();
+      throw closedOr(e);
+    }
+  }
+
+  /** Feeds {@code token} to every row of a batched state in one forward; returns each row's logits [N][V]. */
+  @Override
+  public float[][] stepRows(DecodeState state, int token) {
+    checkOpen();
+    int n = state.batch();
+    int[] ids = new int[n];
+    java.util.Arrays.fill(ids, token);
+    try (var scope = Scope.open(); var g = GradMode.disable()) {
+      Tensor logits = forward(embed(Tensor.ofInts(ids, n, 1)), state, false); // [N, 1, V]
+      float[][] rows = rowsOf(logits, n);
+      state.setRowLogits(rows);
+      state.record(new int[] {token});
+      float[][] copy = new float[n][];
+      for (int b = 0; b < n; b++) {
+        copy[b] = rows[b].clone();
+      }
+      return copy;
+    } catch (RuntimeException e) {
+      throw closedOr(e);
+    }
+  }
+
+  private float[][] rowsOf(Tensor logits, int n) {
+    float[] all = logits.reshape(n * config.vocabSize()).toFloatArray();
+    float[][] rows = new float[n][];
+    for (int b = 0; b < n; b++) {
+      rows[b] = Arrays.copyOfRange(all, b * config.vocabSize(), (b + 1) * config.vocabSize());
+    }
+    return rows;
   }
 
   private void run(DecodeState state, Inputs inputs) {

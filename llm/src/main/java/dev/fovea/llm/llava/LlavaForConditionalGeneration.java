@@ -297,6 +297,22 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
   }
 
   @Override
+  public boolean batchesRows() {
+    return true;
+  }
+
+  /** Prepared prompts of one length (the same text with different images, or edited embeddings) as one batch. */
+  @Override
+  public DecodeState prefillRows(List<Inputs> rows, int maxLength) {
+    return languageModel.prefillRows(rows, maxLength);
+  }
+
+  @Override
+  public float[][] stepRows(DecodeState state, int token) {
+    return languageModel.stepRows(state, token);
+  }
+
+  @Override
   public int vocabSize() {
     return languageModel.vocabSize();
   }
