@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,6 +72,8 @@ final class AskCommand implements Callable<Integer> {
   List<Path> images = new ArrayList<>();
 
   @CommandLine.Mixin LlavaFileOptions files;
+
+  @CommandLine.Mixin DecodeOptions decoding;
 
   @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (\"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first); default: vicuna_v1 for an original haotian-liu checkpoint, as its evaluations use, else llava_hf")
   String system;
@@ -133,7 +136,8 @@ final class AskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     checkRanges();
-    if (temperature == null && (topP != 1f || topK != 0)) {
+    decoding.check(spec);
+    if (temperature == null && !decoding.contrastive() && (topP != 1f || topK != 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--top-p and --top-k need --temperature (the default is greedy)");
     }
     boolean llava = question != null || !images.isEmpty() || files.mmproj != null;
@@ -142,6 +146,10 @@ final class AskCommand implements Callable<Integer> {
     }
     if (llava && promptText != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--image and --mmproj go with --question, not --prompt");
+    }
+    if (decoding.contrastive() && (!llava || images.isEmpty())) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--decode " + decoding.decode.name().toLowerCase()
+          + " contrasts answers about an image: it needs --question and --image (LLaVA)");
     }
     if (pad && crop) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--pad and --crop exclude each other");
@@ -158,7 +166,8 @@ final class AskCommand implements Callable<Integer> {
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
-      report(lm, prompt, generation, sampling, tokenizer, out);
+      Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, stream(out));
+      report(r, Map.of(), out);
     }
     return 0;
   }
@@ -173,33 +182,48 @@ final class AskCommand implements Callable<Integer> {
       var preprocessing = bundle.preprocessing(mode);
       String text = LlavaPrompt.text(bundle.template(system), question, images.size());
       int[] ids = LlavaPrompt.tokenize(bundle.tokenizer(), text, lm.config.imageTokenIndex());
-      LlavaInputs prepared = lm.prepare(ids, images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing));
-      report(lm, prepared.toInputs(), generation, sampling, bundle.tokenizer(), out);
+      Tensor pixels = images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing);
+      LlavaInputs prepared = decoding.contrastive() ? null : lm.prepare(ids, pixels);
+      SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
+      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, prepared == null ? null : prepared.toInputs(), generation, s, seed,
+          bundle.tokenizer(), stream(out));
+      report(a.generation(), a.report(), out);
     }
   }
 
-  private void report(CausalLM lm, Inputs prompt, GenerationConfig generation, SamplingConfig sampling, TextTokenizer tokenizer, PrintWriter out)
-      throws IOException {
-    {
-      Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, json ? null : text -> {
-        out.print(text);
-        out.flush();
-      });
-      if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", model.toString());
-        m.put("prompt_tokens", r.promptLength());
-        m.put("tokens", r.tokens());
-        m.put("text", r.text());
-        m.put("stop_reason", r.stopReason().name().toLowerCase());
-        m.put("prefill_ms", Math.round(r.prefillNanos() / 1e5) / 10.0);
-        m.put("decode_tokens_per_s", Math.round(r.decodeTokensPerSecond() * 10) / 10.0);
-        out.println(new ObjectMapper().writeValueAsString(m));
-      } else {
-        out.println();
-      }
+  /** Streams the answer to standard output, unless the result is printed as JSON. */
+  private Consumer<String> stream(PrintWriter out) {
+    return json ? null : text -> {
+      out.print(text);
       out.flush();
+    };
+  }
+
+  private void report(Generator.Result r, Map<String, Object> method, PrintWriter out) throws IOException {
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model", model.toString());
+      m.putAll(method);
+      m.put("prompt_tokens", r.promptLength());
+      m.put("tokens", r.tokens());
+      m.put("text", r.text());
+      m.put("stop_reason", r.stopReason().name().toLowerCase());
+      m.put("prefill_ms", DecodeOptions.millis(r.prefillNanos()));
+      m.put("decode_tokens_per_s", Math.round(r.decodeTokensPerSecond() * 10) / 10.0);
+      if (!method.isEmpty()) {
+        m.put("branches_batched", r.batched());
+        m.put("median_step_ms", Math.round(r.medianStepMillis() * 100) / 100.0);
+        double[] steps = new double[r.stepNanos().length];
+        for (int i = 0; i < steps.length; i++) {
+          steps[i] = DecodeOptions.millis(r.stepNanos()[i]);
+        }
+        m.put("step_ms", steps);
+      }
+      out.println(new ObjectMapper().writeValueAsString(m));
+    } else {
+      out.println();
     }
+    out.flush();
   }
 
   /** The model's input: BOS + the raw prompt's ids. (LLaVA: the image span goes here.) */
