@@ -83,6 +83,12 @@ public final class ModelFiles {
    * then renamed), then reused.
    */
   public static Path hfFolder(String name, String configJson, String prefix, java.util.function.Supplier<dev.fovea.nn.Module> make) {
+    return hfFolder(name, configJson, prefix, make, (n, t) -> t);
+  }
+
+  /** As {@link #hfFolder(String, String, String, java.util.function.Supplier)}, each parameter stored as {@code store} returns it (e.g. in BF16). */
+  public static Path hfFolder(String name, String configJson, String prefix, java.util.function.Supplier<dev.fovea.nn.Module> make,
+      java.util.function.BiFunction<String, dev.fovea.tensor.Tensor, dev.fovea.tensor.Tensor> store) {
     Path out = dir().resolve(name);
     if (Files.isRegularFile(out.resolve("model.safetensors")) && Files.isRegularFile(out.resolve("config.json"))) {
       return out;
@@ -93,7 +99,7 @@ public final class ModelFiles {
       try (var scope = dev.fovea.tensor.Scope.open()) {
         dev.fovea.nn.Module m = make.get();
         List<dev.fovea.tensor.io.SafetensorsWriter.Item> items = new ArrayList<>();
-        m.namedParameters().forEach((n, p) -> items.add(new dev.fovea.tensor.io.SafetensorsWriter.Item(prefix + n, p.get())));
+        m.namedParameters().forEach((n, p) -> items.add(new dev.fovea.tensor.io.SafetensorsWriter.Item(prefix + n, store.apply(n, p.get()))));
         dev.fovea.tensor.io.SafetensorsWriter.write(tmp.resolve("model.safetensors"), items, java.util.Map.of("format", "pt"));
         Files.writeString(tmp.resolve("config.json"), configJson);
       }
