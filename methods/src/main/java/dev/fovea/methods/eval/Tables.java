@@ -1,0 +1,28 @@
+package dev.fovea.methods.eval;
+
+import java.util.List;
+
+/** Plain-text tables for summaries: the first column left-aligned, the others right-aligned. */
+final class Tables {
+  private Tables() {}
+
+  /** The rows (the first one is the heading), each column as wide as its widest cell, two spaces apart. */
+  static String align(List<String[]> rows) {
+    int columns = rows.get(0).length;
+    int[] width = new int[columns];
+    for (String[] r : rows) {
+      for (int c = 0; c < columns; c++) {
+        width[c] = Math.max(width[c], r[c].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] r : rows) {
+      for (int c = 0; c < columns; c++) {
+        String pad = " ".repeat(width[c] - r[c].length());
+        sb.append(c == 0 ? r[c] + pad : "  " + pad + r[c]);
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+}
