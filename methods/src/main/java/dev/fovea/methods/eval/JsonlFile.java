@@ -1,5 +1,6 @@
 package dev.fovea.methods.eval;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -127,6 +128,11 @@ final class JsonlFile {
       return Optional.of(v.bigIntegerValue().toString());
     }
     throw at.fail(field, "must be a non-empty string or an integer, found " + kind(v));
+  }
+
+  /** A parser position for messages: "line 3, column 17". */
+  static String where(JsonLocation loc) {
+    return loc == null ? "unknown position" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
   }
 
   /** "a string", "a number", "null"... for error messages. */

@@ -4,8 +4,8 @@ import static dev.fovea.methods.eval.JsonlFile.forEachLine;
 import static dev.fovea.methods.eval.JsonlFile.id;
 import static dev.fovea.methods.eval.JsonlFile.kind;
 import static dev.fovea.methods.eval.JsonlFile.text;
+import static dev.fovea.methods.eval.JsonlFile.where;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -435,9 +435,5 @@ public final class VqaDataset {
       case VALUE_NULL -> "null";
       default -> t.toString();
     };
-  }
-
-  private static String where(JsonLocation loc) {
-    return loc == null ? "unknown position" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
   }
 }
