@@ -166,7 +166,7 @@ public final class Chair {
       rows.add(new String[] {"CHAIR_s", PopeMetrics.cell(chairS()), hallucinatedCaptions + " / " + captions + " captions"});
       rows.add(new String[] {"CHAIR_i", PopeMetrics.cell(chairI()), hallucinatedMentions + " / " + mentions + " object mentions"});
       rows.add(new String[] {"recall", PopeMetrics.cell(recall()), coveredObjects + " / " + truthObjects + " ground-truth objects"});
-      return Tables.align(rows);
+      return Tables.align(rows, true);
     }
 
     /** As JSON: counts, and the scores in percent (null when undefined). */
