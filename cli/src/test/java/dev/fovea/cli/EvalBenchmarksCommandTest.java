@@ -169,6 +169,25 @@ class EvalBenchmarksCommandTest {
       assertTrue(r.err().startsWith(u[2]), r.err());
       assertFalse(Files.exists(out));
     }
+    // an image that exists but does not decode fails at answering time: before any record, no results file is left;
+    // after one, the file holds whole records only
+    Files.write(images.resolve("bad.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
+    Files.writeString(data, good.replace("a.png", "bad.png") + "\n");
+    var failed = run("eval", "pope", "--model", MODEL.toString(), "--data", data.toString(), "--images", images.toString(), "--out", out.toString(),
+        "--max-new-tokens", "2", "--no-progress");
+    assertEquals(1, failed.code(), failed.err());
+    assertTrue(failed.err().startsWith("fovea: EvaluationException: item 1 of coco_pope_random (image bad.png): "), failed.err());
+    assertFalse(Files.exists(out), "no record, no results file");
+    Files.writeString(data, good + "\n" + good.replace("a.png", "bad.png").replace("\"question_id\": 1", "\"question_id\": 2") + "\n");
+    failed = run("eval", "pope", "--model", MODEL.toString(), "--data", data.toString(), "--images", images.toString(), "--out", out.toString(),
+        "--max-new-tokens", "2", "--no-progress");
+    assertEquals(1, failed.code(), failed.err());
+    assertTrue(failed.err().startsWith("fovea: EvaluationException: item 2 of coco_pope_random (image bad.png): "), failed.err());
+    List<JsonNode> kept = records(out);
+    assertEquals(2, kept.size(), "header + the record of item 1");
+    assertEquals("1", kept.get(1).get("id").asText());
+    Files.delete(out);
+    Files.writeString(data, good + "\n");
     var r = run("eval", "pope", "--model", MODEL.toString(), "--data", tmp.resolve("nope.jsonl").toString(), "--images", images.toString(), "--out",
         out.toString());
     assertEquals(2, r.code());

@@ -51,7 +51,9 @@ import java.util.TreeSet;
  * them). Blank lines are ignored.
  *
  * <p>While open, the file is locked ({@code FileChannel.tryLock}), so two processes cannot append to the
- * same journal.
+ * same journal. A file this open created (absent, empty or only a broken header before) that got no
+ * record is deleted on {@link #close}: an evaluation that fails before its first result leaves no
+ * results file behind, and a rerun with other settings is not refused by a file that holds nothing.
  *
  * @param <E> the record type
  */
@@ -108,10 +110,11 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
   private final Map<String, E> entries;
   private final int duplicates;
   private final boolean droppedTail;
+  private final boolean created;
 
-  /** The state of a journal opened by {@link #openFile}. */
+  /** The state of a journal opened by {@link #openFile}; {@code created}: the header was written by this open. */
   record Opened<E>(Path file, FileChannel channel, FileLock lock, Run run, Codec<E> codec, Map<String, E> entries, int duplicates,
-      boolean droppedTail) {}
+      boolean droppedTail, boolean created) {}
 
   Journal(Opened<E> o) {
     this.file = o.file();
@@ -122,6 +125,7 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
     this.entries = o.entries();
     this.duplicates = o.duplicates();
     this.droppedTail = o.droppedTail();
+    this.created = o.created();
   }
 
   /**
@@ -165,7 +169,7 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
         write(channel, new byte[] {'\n'});
         channel.force(true);
       }
-      return new Opened<>(file, channel, lock, run, codec, parsed.entries, parsed.duplicates, parsed.droppedTail);
+      return new Opened<>(file, channel, lock, run, codec, parsed.entries, parsed.duplicates, parsed.droppedTail, found == null);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -224,14 +228,18 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
     entries.put(key, record);
   }
 
-  /** Releases the lock and closes the file. */
+  /** Releases the lock and closes the file; deletes it when this open created it and no record came. */
   @Override
   public synchronized void close() throws IOException {
     if (channel.isOpen()) {
+      boolean nothing = created && entries.isEmpty();
       try {
         lock.release();
       } finally {
         channel.close();
+      }
+      if (nothing) {
+        Files.deleteIfExists(file);
       }
     }
   }

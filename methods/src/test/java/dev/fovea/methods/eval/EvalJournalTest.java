@@ -45,6 +45,22 @@ class EvalJournalTest {
   }
 
   @Test
+  void aFileThatGotNoRecordIsNotLeftBehind() throws Exception {
+    Path f = tmp.resolve("r.jsonl");
+    try (EvalJournal j = EvalJournal.open(f, RUN)) {
+      assertTrue(Files.size(f) > 0, "the header is written at once");
+    }
+    assertTrue(!Files.exists(f), "created here, nothing recorded: deleted");
+    try (EvalJournal j = EvalJournal.open(f, RUN)) {
+      j.append(record("random", "1", YesNo.YES, YesNo.YES));
+    }
+    try (EvalJournal j = EvalJournal.open(f, RUN)) {
+      assertEquals(1, j.size());
+    }
+    assertEquals(2, Files.readAllLines(f).size(), "a file with records stays, resumed or not");
+  }
+
+  @Test
   void badRecordsAndForeignFilesAreRefusedByLine() throws Exception {
     Path f = tmp.resolve("r.jsonl");
     try (EvalJournal j = EvalJournal.open(f, RUN)) {
@@ -56,7 +72,9 @@ class EvalJournalTest {
     assertEquals(f + ", line 2, field \"label\": must be yes or no", e.getMessage());
 
     Path vqa = tmp.resolve("vqa.jsonl");
-    ResultsJournal.open(vqa, RUN).close();
+    try (ResultsJournal j = ResultsJournal.open(vqa, RUN)) {
+      j.append(new ResultsJournal.Entry("q1", "yes", 1, SizeSplit.UNSPLIT, null));
+    }
     e = assertThrows(ResultsJournalException.class, () -> EvalJournal.open(vqa, RUN));
     assertTrue(e.getMessage().startsWith(vqa + ", line 1: not a results journal of this kind (its first record has no \"fovea_eval_results\" field)"),
         e.getMessage());
