@@ -11,21 +11,24 @@ import dev.fovea.methods.vicrop.ViCrop;
 import dev.fovea.methods.vicrop.ViCropConfig;
 import dev.fovea.vit.image.ImageDecoder;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Benchmark evaluations; {@code eval vqa} is VQA accuracy with or without ViCrop. */
+/**
+ * Benchmark evaluations: {@code eval vqa} is VQA accuracy with or without ViCrop; {@code eval pope} and
+ * {@code eval mme} the yes/no hallucination benchmarks ({@link EvalYesNoCommand}); {@code eval chair}
+ * scores existing captions ({@link EvalChairCommand}).
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model on a benchmark.",
-    subcommands = {EvalCommand.Vqa.class, CommandLine.HelpCommand.class})
+    subcommands = {EvalCommand.Vqa.class, EvalYesNoCommand.Pope.class, EvalYesNoCommand.Mme.class, EvalChairCommand.class,
+        CommandLine.HelpCommand.class})
 final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -61,14 +64,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--box-format", paramLabel = "xyxy|xywh", description = "how the JSONL's bbox is written (default: ${DEFAULT-VALUE})")
     String boxFormat = "xyxy";
 
-    @Option(names = "--limit", paramLabel = "N", description = "only the first N questions (N >= 1)")
-    Long limit;
-
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists)")
-    Path out;
-
-    @Option(names = "--json", description = "print the summary as JSON instead of a table")
-    boolean json;
+    @CommandLine.Mixin EvalResultsOptions results;
 
     @Override
     public Integer call() throws Exception {
@@ -77,16 +73,9 @@ final class EvalCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "--high-res needs a method other than none");
       }
       opts.checkRanges(spec);
-      if (limit != null) {
-        OptionRange.check(spec, "--limit", limit, 1, Long.MAX_VALUE);
-      }
-      if (!Files.isRegularFile(data)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--data " + data + ": " + (Files.isDirectory(data) ? "a folder, not a file"
-            : Files.exists(data) ? "not a regular file" : "no such file"));
-      }
-      if (!Files.isDirectory(images)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--images " + images + ": " + (Files.exists(images) ? "not a folder" : "no such folder"));
-      }
+      results.checkLimit(spec);
+      EvalResultsOptions.requireFile(spec, "--data", data);
+      EvalResultsOptions.requireFolder(spec, "--images", images);
       BoundingBox.Format format = switch (boxFormat.toLowerCase(Locale.ROOT)) {
         case "xyxy" -> BoundingBox.Format.XYXY;
         case "xywh" -> BoundingBox.Format.XYWH;
@@ -104,13 +93,13 @@ final class EvalCommand implements Callable<Integer> {
       settings.put("max_new_tokens", Integer.toString(opts.maxNewTokens));
       settings.put("prompt", config.promptTemplate());
       ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, opts.model.toAbsolutePath().normalize().toString(), settings);
-      long total = limit == null ? items.size() : Math.min(items.size(), limit);
+      long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
       PrintWriter stdout = spec.commandLine().getOut();
       try (LlavaBundle bundle = opts.files.open(opts.model)) {
         // the model's ranges before the results file is created: a refused setting leaves no file
         // (whose header would then refuse the corrected run)
         opts.checkRanges(spec, bundle.model(), m);
-        try (ResultsJournal journal = ResultsJournal.open(out, run)) {
+        try (ResultsJournal journal = ResultsJournal.open(results.out, run)) {
           LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
           ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
           ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
@@ -128,29 +117,19 @@ final class EvalCommand implements Callable<Integer> {
                 "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
             return new VqaEvaluation.Answer(r.answer().text(), extra);
           };
-          ProgressBar bar = opts.noProgress ? null : Progress.bar("vqa " + m.cliName, total, new Progress.Unit(" q", 1, true), spec.commandLine().getErr());
           VqaEvaluation.Summary summary;
-          try {
-            VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> {
-              if (bar != null) {
-                bar.stepTo(p.done());
-                bar.setExtraMessage(String.format(Locale.ROOT, " acc %.2f%%%s", p.accuracyPercent(), p.resumed() > 0 ? " (" + p.resumed() + " resumed)" : ""));
-              }
-            });
-            if (limit != null) {
-              eval.limit(limit);
+          try (Progress.Questions bar = new Progress.Questions("vqa " + m.cliName, total, !opts.noProgress, spec.commandLine().getErr())) {
+            VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
+            if (results.limit != null) {
+              eval.limit(results.limit);
             }
             summary = eval.run(items);
-          } finally {
-            if (bar != null) {
-              bar.close();
-            }
           }
-          if (json) {
+          if (results.json) {
             stdout.println(summary.toJsonString());
           } else {
             stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model.getFileName(), data.getFileName(), m.cliName,
-                summary.answered(), summary.resumed(), out);
+                summary.answered(), summary.resumed(), results.out);
             stdout.print(summary.toTable());
           }
           stdout.flush();

@@ -61,6 +61,33 @@ final class Progress {
     return bar;
   }
 
+  /**
+   * An evaluation's bar over questions, showing the running accuracy and how many results came from
+   * the results file; draws nothing when not shown ({@code --no-progress}).
+   */
+  static final class Questions implements AutoCloseable {
+    private final ProgressBar bar;
+
+    Questions(String task, long total, boolean show, PrintWriter err) {
+      this.bar = show ? bar(task, total, new Unit(" q", 1, true), err) : null;
+    }
+
+    /** After each question: how many are done, the running accuracy in percent, how many were resumed. */
+    void step(long done, double accuracyPercent, long resumed) {
+      if (bar != null) {
+        bar.stepTo(done);
+        bar.setExtraMessage(String.format(Locale.ROOT, " acc %.2f%%%s", accuracyPercent, resumed > 0 ? " (" + resumed + " resumed)" : ""));
+      }
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+      }
+    }
+  }
+
   /** The property when set, else isatty(2); false when neither can tell. */
   static boolean stderrIsTerminal() {
     String p = System.getProperty("fovea.stderr.terminal");

@@ -1,31 +1,31 @@
 package dev.fovea.methods.eval;
 
-import com.fasterxml.jackson.core.JsonLocation;
+import static dev.fovea.methods.eval.JsonlFile.forEachLine;
+import static dev.fovea.methods.eval.JsonlFile.id;
+import static dev.fovea.methods.eval.JsonlFile.kind;
+import static dev.fovea.methods.eval.JsonlFile.text;
+import static dev.fovea.methods.eval.JsonlFile.where;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.io.BufferedReader;
+import dev.fovea.methods.eval.JsonlFile.Where;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * Readers for VQA question files. Each returns the items in file order, checked: a malformed entry is a
- * {@link VqaDataException} naming the file, the line (or list entry) and the field. Answers are kept
+ * {@link EvalDataException} naming the file, the line (or list entry) and the field. Answers are kept
  * raw; {@link VqaAccuracy} normalizes them when scoring.
  *
  * <h2>TextVQA ({@link #readTextVqa})</h2>
@@ -126,10 +126,7 @@ public final class VqaDataset {
   public record BoxEntry(String questionId, BoundingBox box, String file, long line) {}
 
   /** Whole documents (a JSONL line, a journal record): trailing content and repeated keys are errors. */
-  static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  static final ObjectMapper JSON = JsonlFile.JSON;
 
   /** Values inside a streamed document (TextVQA's list entries), where more content follows each one. */
   private static final ObjectMapper STREAM = JsonMapper.builder()
@@ -147,7 +144,7 @@ public final class VqaDataset {
     boolean sawData = false;
     try (JsonParser p = STREAM.createParser(json.toFile())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw new VqaDataException(file, where(p.currentTokenLocation()), null,
+        throw new EvalDataException(file, where(p.currentTokenLocation()), null,
             "expected a JSON object with a \"data\" list (the TextVQA layout)");
       }
       while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -158,7 +155,7 @@ public final class VqaDataset {
           continue;
         }
         if (value != JsonToken.START_ARRAY) {
-          throw new VqaDataException(file, where(p.currentTokenLocation()), "data", "must be a list, found " + kind(value));
+          throw new EvalDataException(file, where(p.currentTokenLocation()), "data", "must be a list, found " + tokenKind(value));
         }
         sawData = true;
         for (int i = 0; p.nextToken() != JsonToken.END_ARRAY; i++) {
@@ -173,10 +170,10 @@ public final class VqaDataset {
         }
       }
     } catch (JsonProcessingException e) {
-      throw new VqaDataException(file, where(e.getLocation()), null, "bad JSON: " + e.getOriginalMessage(), e);
+      throw new EvalDataException(file, where(e.getLocation()), null, "bad JSON: " + e.getOriginalMessage(), e);
     }
     if (!sawData) {
-      throw new VqaDataException(file, null, "data", "missing: the TextVQA layout keeps the questions in a \"data\" list");
+      throw new EvalDataException(file, null, "data", "missing: the TextVQA layout keeps the questions in a \"data\" list");
     }
     return items;
   }
@@ -210,7 +207,7 @@ public final class VqaDataset {
     List<VqaItem> items = new ArrayList<>();
     Map<String, Long> seen = new HashMap<>();
     Map<Path, ImageSize> sizes = new HashMap<>();
-    forEachLine(jsonl, options.maxLineChars(), (lineNo, node) -> {
+    forEachLine(jsonl, options.maxLineChars(), "images must be file names, not embedded data", (lineNo, node) -> {
       Where at = new Where(file, "line " + lineNo);
       VqaItem item = jsonlItem(node, lineNo, options, sizes, at);
       Long before = seen.putIfAbsent(item.questionId(), lineNo);
@@ -258,7 +255,7 @@ public final class VqaDataset {
         try {
           read = ImageSize.read(path);
         } catch (IOException e) {
-          throw new VqaDataException(at.file(), at.location(), "image", "cannot read the image size: " + e.getMessage(), e);
+          throw new EvalDataException(at.file(), at.location(), "image", "cannot read the image size: " + e.getMessage(), e);
         }
         sizes.put(path, read);
       }
@@ -283,7 +280,7 @@ public final class VqaDataset {
     String file = jsonl.toString();
     List<BoxEntry> boxes = new ArrayList<>();
     Map<String, Long> seen = new HashMap<>();
-    forEachLine(jsonl, DEFAULT_MAX_LINE_CHARS, (lineNo, node) -> {
+    forEachLine(jsonl, DEFAULT_MAX_LINE_CHARS, null, (lineNo, node) -> {
       Where at = new Where(file, "line " + lineNo);
       Optional<String> qid = id(node, "question_id", at);
       Optional<String> did = id(node, "dataset_id", at);
@@ -307,7 +304,7 @@ public final class VqaDataset {
    * it has, or else the one read from its image file's header under {@code imagesDir} (may be null when
    * every boxed item has its size).
    *
-   * @throws VqaDataException naming the box file and line when a box lies outside its image or the size
+   * @throws EvalDataException naming the box file and line when a box lies outside its image or the size
    *     cannot be had
    */
   public static List<VqaItem> attachBoxes(List<VqaItem> items, Collection<BoxEntry> boxes, Path imagesDir) {
@@ -331,7 +328,7 @@ public final class VqaDataset {
         try {
           size = ImageSize.read(item.imagePath(imagesDir));
         } catch (IOException e) {
-          throw new VqaDataException(at.file(), at.location(), "bbox", "cannot read the image size of question "
+          throw new EvalDataException(at.file(), at.location(), "bbox", "cannot read the image size of question "
               + item.questionId() + ": " + e.getMessage(), e);
         }
       }
@@ -346,85 +343,6 @@ public final class VqaDataset {
 
   // ---------------------------------------------------------------------------------------------
   // Lines and fields
-
-  /** Where an entry sits in a file; builds the exceptions. */
-  private record Where(String file, String location) {
-    VqaDataException fail(String field, String problem) {
-      return new VqaDataException(file, location, field, problem);
-    }
-  }
-
-  @FunctionalInterface
-  private interface LineHandler {
-    void accept(long lineNo, JsonNode node);
-  }
-
-  /** Parses each non-blank line of a JSONL file as a JSON object, reading one line at a time. */
-  private static void forEachLine(Path jsonl, int maxLineChars, LineHandler handler) throws IOException {
-    String file = jsonl.toString();
-    try (BufferedReader in = Files.newBufferedReader(jsonl, StandardCharsets.UTF_8)) {
-      LineReader lines = new LineReader(in, maxLineChars);
-      for (long lineNo = 1; ; lineNo++) {
-        String line;
-        try {
-          line = lines.next();
-        } catch (LineReader.TooLongException e) {
-          throw new VqaDataException(file, "line " + lineNo, null, "line is longer than " + maxLineChars
-              + " characters (images must be file names, not embedded data)");
-        } catch (CharacterCodingException e) {
-          throw new VqaDataException(file, "line " + lineNo, null, "not valid UTF-8", e);
-        }
-        if (line == null) {
-          return;
-        }
-        if (lineNo == 1 && line.startsWith("\uFEFF")) {
-          line = line.substring(1);
-        }
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new VqaDataException(file, "line " + lineNo, null, "bad JSON: " + e.getOriginalMessage(), e);
-        }
-        if (!node.isObject()) {
-          throw new VqaDataException(file, "line " + lineNo, null, "must be a JSON object, found " + kind(node));
-        }
-        handler.accept(lineNo, node);
-      }
-    }
-  }
-
-  private static String text(JsonNode node, String field, Where at) {
-    JsonNode v = node.get(field);
-    if (v == null || v.isNull()) {
-      throw at.fail(field, "missing");
-    }
-    if (!v.isTextual()) {
-      throw at.fail(field, "must be a string, found " + kind(v));
-    }
-    if (v.asText().isBlank()) {
-      throw at.fail(field, "is empty");
-    }
-    return v.asText();
-  }
-
-  /** A question id: a string, or an integer written as its digits. Empty when absent or null. */
-  private static Optional<String> id(JsonNode node, String field, Where at) {
-    JsonNode v = node.get(field);
-    if (v == null || v.isNull()) {
-      return Optional.empty();
-    }
-    if (v.isTextual() && !v.asText().isBlank()) {
-      return Optional.of(v.asText());
-    }
-    if (v.isIntegralNumber()) {
-      return Optional.of(v.bigIntegerValue().toString());
-    }
-    throw at.fail(field, "must be a non-empty string or an integer, found " + kind(v));
-  }
 
   private static List<String> answers(JsonNode node, String field, Where at) {
     JsonNode v = node.get(field);
@@ -505,19 +423,7 @@ public final class VqaDataset {
     }
   }
 
-  static String kind(JsonNode v) {
-    return switch (v.getNodeType()) {
-      case STRING -> "a string";
-      case NUMBER -> "a number";
-      case BOOLEAN -> "a boolean";
-      case ARRAY -> "a list";
-      case OBJECT -> "an object";
-      case NULL -> "null";
-      default -> v.getNodeType().toString().toLowerCase(Locale.ROOT);
-    };
-  }
-
-  private static String kind(JsonToken t) {
+  private static String tokenKind(JsonToken t) {
     if (t == null) {
       return "the end of the file";
     }
@@ -529,9 +435,5 @@ public final class VqaDataset {
       case VALUE_NULL -> "null";
       default -> t.toString();
     };
-  }
-
-  private static String where(JsonLocation loc) {
-    return loc == null ? "unknown position" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
   }
 }

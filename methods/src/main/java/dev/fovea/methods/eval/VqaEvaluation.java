@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * stored in the journal; its split is recomputed from the item (so it follows the thresholds of this
  * run). Journal records of questions outside the evaluated items are not counted. A question id that
  * occurs twice among the items is an error. When the answerer throws, the loop stops with a {@link
- * VqaEvaluationException} naming the question; everything answered before it is already in the
+ * EvaluationException} naming the question; everything answered before it is already in the
  * journal.
  */
 public final class VqaEvaluation {
@@ -126,7 +126,7 @@ public final class VqaEvaluation {
   /**
    * Runs the loop over {@code items} (see the class comment).
    *
-   * @throws VqaEvaluationException when the answerer fails, its extra fields cannot be written, or a
+   * @throws EvaluationException when the answerer fails, its extra fields cannot be written, or a
    *     question id repeats
    * @throws IOException when the journal cannot be written
    */
@@ -142,7 +142,7 @@ public final class VqaEvaluation {
         break;
       }
       if (!seen.add(item.questionId())) {
-        throw new VqaEvaluationException(item.questionId(), "question " + item.questionId()
+        throw new EvaluationException(item.questionId(), "question " + item.questionId()
             + " occurs twice in the items; question ids must be unique");
       }
       SizeSplit split = thresholds.classify(item);
@@ -171,17 +171,17 @@ public final class VqaEvaluation {
     try {
       answer = answerer.answer(item);
     } catch (Exception e) {
-      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId() + " (image " + item.image()
+      throw new EvaluationException(item.questionId(), "question " + item.questionId() + " (image " + item.image()
           + "): " + e.getMessage(), e);
     }
     if (answer == null) {
-      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId() + ": the answerer returned no answer");
+      throw new EvaluationException(item.questionId(), "question " + item.questionId() + ": the answerer returned no answer");
     }
     ObjectNode extra;
     try {
       extra = VqaDataset.JSON.valueToTree(answer.extra());
     } catch (IllegalArgumentException e) {
-      throw new VqaEvaluationException(item.questionId(), "question " + item.questionId()
+      throw new EvaluationException(item.questionId(), "question " + item.questionId()
           + ": the answer's extra fields cannot be written as JSON: " + e.getMessage(), e);
     }
     double accuracy = VqaAccuracy.score(answer.prediction(), item.answers());
@@ -189,7 +189,7 @@ public final class VqaEvaluation {
     try {
       entry = new ResultsJournal.Entry(item.questionId(), answer.prediction(), accuracy, split, extra);
     } catch (IllegalArgumentException e) {
-      throw new VqaEvaluationException(item.questionId(), e.getMessage(), e);
+      throw new EvaluationException(item.questionId(), e.getMessage(), e);
     }
     journal.append(entry);
     return entry;

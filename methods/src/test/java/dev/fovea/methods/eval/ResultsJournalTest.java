@@ -149,10 +149,10 @@ class ResultsJournalTest {
     ResultsJournalException e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(file, REL_ATT));
     assertEquals(file + ", line 3, field \"accuracy\": must be a number in [0, 1]", e.getMessage());
 
-    Path other = journalWith("other.jsonl", 0);
+    Path other = journalWith("other.jsonl", 1); // a journal that got no record is deleted on close
     appendBytes(other, "{\"question_id\":\"q9\",\"prediction\":\"x\",\"accuracy\":1,\"split\":\"tiny\"}\n");
     e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(other, REL_ATT));
-    assertTrue(e.getMessage().startsWith(other + ", line 2, field \"split\""), e.getMessage());
+    assertTrue(e.getMessage().startsWith(other + ", line 3, field \"split\""), e.getMessage());
   }
 
   @Test

@@ -36,9 +36,9 @@ class VqaDatasetTest {
   }
 
   /** Reads a JSONL text that must fail; checks that the message names the file, the line and the field. */
-  private VqaDataException jsonlFails(String text, VqaDataset.JsonlOptions options, int line, String field) throws IOException {
+  private EvalDataException jsonlFails(String text, VqaDataset.JsonlOptions options, int line, String field) throws IOException {
     Path p = write("bad.jsonl", text);
-    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.readJsonl(p, options));
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.readJsonl(p, options));
     assertTrue(e.getMessage().startsWith(p.toString() + ", line " + line), e.getMessage());
     if (field != null) {
       assertTrue(e.getMessage().contains("field \"" + field + "\""), e.getMessage());
@@ -47,7 +47,7 @@ class VqaDatasetTest {
     return e;
   }
 
-  private VqaDataException jsonlFails(String text, int line, String field) throws IOException {
+  private EvalDataException jsonlFails(String text, int line, String field) throws IOException {
     return jsonlFails(text, VqaDataset.JsonlOptions.defaults(), line, field);
   }
 
@@ -106,7 +106,7 @@ class VqaDatasetTest {
     assertEquals(SizeSplit.LARGE, SizeSplit.of(items.get(0)));
     assertEquals(Optional.empty(), items.get(1).imageSize()); // no box: the header is not read
     // outside the image read from the header
-    VqaDataException e = jsonlFails("{\"image\": \"small.png\", \"question\": \"q\", \"answers\": [\"a\"], \"bbox\": [0, 0, 41, 30]}",
+    EvalDataException e = jsonlFails("{\"image\": \"small.png\", \"question\": \"q\", \"answers\": [\"a\"], \"bbox\": [0, 0, 41, 30]}",
         VqaDataset.JsonlOptions.defaults().withImagesDir(dir), 1, "bbox");
     contains(e, "outside the 40 x 30 image");
     // a missing image file
@@ -164,7 +164,7 @@ class VqaDatasetTest {
         "longer than 100 characters");
     Path p = dir.resolve("latin1.jsonl");
     Files.write(p, "{\"image\": \"caf\u00e9.jpg\", \"question\": \"q\", \"answers\": [\"a\"]}\n".getBytes(StandardCharsets.ISO_8859_1));
-    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.readJsonl(p));
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.readJsonl(p));
     contains(e, "line 1");
     contains(e, "UTF-8");
   }
@@ -196,29 +196,29 @@ class VqaDatasetTest {
   void textVqaMalformed() throws IOException {
     Path p = write("val.json", "{\"data\": [" + textVqaEntry(1, "a", TEN) + ",\n"
         + "{\"question\": \"q\", \"image_id\": \"b\", \"question_id\": 2}]}");
-    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(p));
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(p));
     contains(e, p + ", data[1] (line 2");
     contains(e, "field \"answers\"");
     contains(e, "test split");
 
     Path q = write("val2.json", "{\"data\": [" + textVqaEntry(1, "a", "[\"x\", null]") + "]}");
-    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(q)), "data[0]");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(q)), "data[0]");
 
     Path dup = write("dup.json", "{\"data\": [" + textVqaEntry(1, "a", TEN) + ", " + textVqaEntry(1, "b", TEN) + "]}");
-    e = assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(dup));
+    e = assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(dup));
     contains(e, "data[1]");
     contains(e, "duplicate question id 1, first at data[0]");
 
     Path noData = write("nodata.json", "{\"questions\": []}");
-    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(noData)), "field \"data\": missing");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(noData)), "field \"data\": missing");
 
     Path broken = write("broken.json", "{\"data\": [\n" + textVqaEntry(1, "a", TEN) + ",\n{\"question\": ");
-    e = assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(broken));
+    e = assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(broken));
     contains(e, broken + ", line 3");
     contains(e, "bad JSON");
 
     Path list = write("list.json", "[]");
-    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(list)), "\"data\" list");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(list)), "\"data\" list");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class VqaDatasetTest {
     assertEquals(SizeSplit.UNSPLIT, SizeSplit.of(items.get(1)));
 
     Path outside = write("out.jsonl", "{\"question_id\": 34602, \"bbox\": [1000, 700, 100, 10]}\n");
-    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.attachBoxes(VqaDataset.readTextVqa(val),
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.attachBoxes(VqaDataset.readTextVqa(val),
         VqaDataset.readBoxes(outside, BoundingBox.Format.XYWH), null));
     contains(e, outside + ", line 1, field \"bbox\"");
     contains(e, "outside its 1024 x 730 image");
@@ -250,7 +250,7 @@ class VqaDatasetTest {
     Path kBox = write("k.jsonl", "{\"question_id\": \"k\", \"bbox\": [0, 0, 64, 48]}\n");
     VqaItem joined = VqaDataset.attachBoxes(noSize, VqaDataset.readBoxes(kBox, BoundingBox.Format.XYXY), dir).get(0);
     assertEquals(Optional.of(new ImageSize(64, 48)), joined.imageSize());
-    contains(assertThrows(VqaDataException.class,
+    contains(assertThrows(EvalDataException.class,
         () -> VqaDataset.attachBoxes(noSize, VqaDataset.readBoxes(kBox, BoundingBox.Format.XYXY), null)), "no image size");
   }
 

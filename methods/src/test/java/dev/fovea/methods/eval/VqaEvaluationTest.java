@@ -124,7 +124,7 @@ class VqaEvaluationTest {
       }
     };
     try (ResultsJournal j = journal()) {
-      VqaEvaluationException e = assertThrows(VqaEvaluationException.class, () -> new VqaEvaluation(crashing, j).run(ITEMS));
+      EvaluationException e = assertThrows(EvaluationException.class, () -> new VqaEvaluation(crashing, j).run(ITEMS));
       assertEquals("q5", e.questionId());
       assertEquals("question q5 (image q5.jpg): out of memory, say", e.getMessage());
       assertTrue(e.getCause() instanceof IllegalStateException);
@@ -204,16 +204,16 @@ class VqaEvaluationTest {
   void badInputsStopTheLoopWithTheQuestionNamed() throws IOException {
     try (ResultsJournal j = journal()) {
       List<VqaItem> twice = List.of(ITEMS.get(0), ITEMS.get(1), ITEMS.get(0));
-      VqaEvaluationException e = assertThrows(VqaEvaluationException.class, () -> new VqaEvaluation(new FakeModel(), j).run(twice));
+      EvaluationException e = assertThrows(EvaluationException.class, () -> new VqaEvaluation(new FakeModel(), j).run(twice));
       assertTrue(e.getMessage().contains("q1 occurs twice"), e.getMessage());
 
       VqaEvaluation.Answerer reserved = item -> new VqaEvaluation.Answer("x", Map.of("accuracy", 1));
-      e = assertThrows(VqaEvaluationException.class, () -> new VqaEvaluation(reserved, j).run(ITEMS.subList(2, 3)));
+      e = assertThrows(EvaluationException.class, () -> new VqaEvaluation(reserved, j).run(ITEMS.subList(2, 3)));
       assertEquals("q3", e.questionId());
       assertTrue(e.getMessage().contains("reserved"), e.getMessage());
 
       VqaEvaluation.Answerer nothing = item -> null;
-      e = assertThrows(VqaEvaluationException.class, () -> new VqaEvaluation(nothing, j).run(ITEMS.subList(3, 4)));
+      e = assertThrows(EvaluationException.class, () -> new VqaEvaluation(nothing, j).run(ITEMS.subList(3, 4)));
       assertTrue(e.getMessage().contains("no answer"), e.getMessage());
       assertFalse(j.isDone("q3"));
       assertFalse(j.isDone("q4"));

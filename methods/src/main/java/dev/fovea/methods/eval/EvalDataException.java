@@ -1,13 +1,14 @@
 package dev.fovea.methods.eval;
 
 /**
- * A VQA data file that cannot be used: bad JSON, a missing or mistyped field, an empty answer list, a
- * box that is degenerate or outside its image, a duplicate question id, a line over the length limit.
- * The message starts with the file, then where in it (a line, or an entry of a JSON list), then the
- * field at fault, e.g. {@code val.jsonl, line 3, field "answers": must be a list of strings, found a
- * string}.
+ * A benchmark data file that cannot be used (VQA, POPE, MME, CHAIR captions and annotations): bad
+ * JSON, a missing or mistyped field, an unknown label, an empty answer list, a box that is degenerate
+ * or outside its image, a duplicate question id, an image that does not exist, a line over the length
+ * limit. The message starts with the file, then where in it (a line, or an entry of a JSON list), then
+ * the field at fault, e.g. {@code val.jsonl, line 3, field "answers": must be a list of strings, found
+ * a string}.
  */
-public final class VqaDataException extends RuntimeException {
+public final class EvalDataException extends RuntimeException {
   private final String file;
   private final String location;
   private final String field;
@@ -18,11 +19,11 @@ public final class VqaDataException extends RuntimeException {
    * @param field the field at fault, or null when the problem is not one field's
    * @param problem what is wrong
    */
-  public VqaDataException(String file, String location, String field, String problem) {
+  public EvalDataException(String file, String location, String field, String problem) {
     this(file, location, field, problem, null);
   }
 
-  public VqaDataException(String file, String location, String field, String problem, Throwable cause) {
+  public EvalDataException(String file, String location, String field, String problem, Throwable cause) {
     super(file + (location == null ? "" : ", " + location) + (field == null ? "" : ", field \"" + field + "\"")
         + ": " + problem, cause);
     this.file = file;
