@@ -183,10 +183,8 @@ final class AskCommand implements Callable<Integer> {
       String text = LlavaPrompt.text(bundle.template(system), question, images.size());
       int[] ids = LlavaPrompt.tokenize(bundle.tokenizer(), text, lm.config.imageTokenIndex());
       Tensor pixels = images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing);
-      LlavaInputs prepared = decoding.contrastive() ? null : lm.prepare(ids, pixels);
       SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
-      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, prepared == null ? null : prepared.toInputs(), generation, s, seed,
-          bundle.tokenizer(), stream(out));
+      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, generation, s, seed, bundle.tokenizer(), stream(out));
       report(a.generation(), a.report(), out);
     }
   }

@@ -78,6 +78,33 @@ final class DecodeOptions {
     return decode != Decode.NONE;
   }
 
+  /** The method's name as the command line gives it. */
+  String name() {
+    return decode.name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The method's parameters as a results file's settings (a resume with other values is refused):
+   * every parameter the method reads, defaults included.
+   */
+  Map<String, String> settings() {
+    Map<String, String> m = new LinkedHashMap<>();
+    if (decode == Decode.NONE) {
+      return m;
+    }
+    m.put("alpha", Float.toString(alpha != null ? alpha : ContrastiveConfig.DEFAULT.alpha()));
+    m.put("beta", Float.toString(beta != null ? beta : ContrastiveConfig.DEFAULT.beta()));
+    if (decode == Decode.VCD) {
+      m.put("noise_step", Integer.toString(noiseStep != null ? noiseStep : VcdConfig.DEFAULT.noiseStep()));
+      m.put("reference_cache_reuse", Boolean.toString(referenceCache));
+    } else {
+      m.put("lambda", Float.toString(lambda != null ? lambda : AvcConfig.DEFAULT.lambda()));
+      m.put("layer_p", Float.toString(layerP != null ? layerP : AvcConfig.DEFAULT.layerP()));
+      m.put("fill", fill != null ? fill.toLowerCase(Locale.ROOT) : "zeros");
+    }
+    return m;
+  }
+
   /** Ranges, and parameters given without the method that reads them. */
   void check(CommandSpec spec) {
     if (alpha != null) {
@@ -142,16 +169,17 @@ final class DecodeOptions {
   record Answer(Generator.Result generation, Map<String, Object> report) {}
 
   /**
-   * Answers a prepared prompt ({@code ids} with the image markers, {@code pixels} [n, 3, S, S]) with
-   * the chosen decoding; {@code prepared} is the plain path's input (used by {@code none}).
+   * Answers a prompt ({@code ids} with the image markers, {@code pixels} [n, 3, S, S], or null for a
+   * text-only prompt with plain decoding) with the chosen decoding. Allocates in the current scope.
    */
-  Answer answer(LlavaForConditionalGeneration lm, int[] ids, Tensor pixels, Inputs prepared, GenerationConfig generation, SamplingConfig sampling,
-      long seed, TextTokenizer tokenizer, Consumer<String> onText) {
+  Answer answer(LlavaForConditionalGeneration lm, int[] ids, Tensor pixels, GenerationConfig generation, SamplingConfig sampling, long seed,
+      TextTokenizer tokenizer, Consumer<String> onText) {
     Map<String, Object> report = new LinkedHashMap<>();
-    report.put("decode", decode.name().toLowerCase(Locale.ROOT));
+    report.put("decode", name());
     GenerationConfig g = generation.withBatchBranches(!sequential);
     switch (decode) {
       case NONE -> {
+        Inputs prepared = lm.prepare(ids, pixels).toInputs();
         return new Answer(Generator.generate(lm, prepared, generation, Sampler.seeded(sampling, seed), tokenizer, onText), report);
       }
       case VCD -> {

@@ -38,14 +38,7 @@ import picocli.CommandLine.Option;
  * and the summary. A decoding method plugs in at {@link #answerer}.
  */
 abstract class EvalYesNoCommand implements Callable<Integer> {
-  /** How answers are decoded: {@code none} is plain generation; the contrastive methods come with their packages. */
-  enum Decode {
-    NONE,
-    VCD,
-    AVC;
 
-    final String cliName = name().toLowerCase(Locale.ROOT);
-  }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -54,8 +47,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
 
   @CommandLine.Mixin LlavaFileOptions files;
 
-  @Option(names = "--decode", paramLabel = "none|vcd|avc", description = "decoding method (default: ${DEFAULT-VALUE}); vcd and avc are not in this build yet")
-  String decode = "none";
+  @CommandLine.Mixin DecodeOptions decoding;
 
   @Option(names = "--prompt", paramLabel = "vcd|raw|llava",
       description = "what follows the question: vcd \" Please answer this question with one word.\", raw nothing, llava \" Answer the question using a single word or phrase.\" (default: vcd for POPE, raw for MME)")
@@ -116,11 +108,12 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     }
     OptionRange.check(spec, "--top-p", topP, 0f, true, 1f);
     OptionRange.check(spec, "--top-k", topK, 0, Integer.MAX_VALUE);
-    if (temperature == null && (topP != 1f || topK != 0)) {
-      throw usage("--top-p and --top-k need --temperature (the default is greedy)");
+    decoding.check(spec);
+    if (temperature == null && !decoding.contrastive() && (topP != 1f || topK != 0)) {
+      throw usage("--top-p and --top-k need --temperature (the default is greedy; vcd and avc sample at temperature 1)");
     }
     results.checkLimit(spec);
-    Decode d = decodeOption();
+    String method = decoding.name();
     PromptVariant variant = promptOption();
     YesNoParser parser = parser();
     if (system != null) {
@@ -131,7 +124,8 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       }
     }
     List<YesNoItem> items = items();
-    SamplingConfig sampling = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, 1f);
+    SamplingConfig user = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, 1f);
+    SamplingConfig sampling = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, user) : user;
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens);
     long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
     PrintWriter stdout = spec.commandLine().getOut();
@@ -149,13 +143,14 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       settings.put("seed", Long.toString(seed));
       settings.put("max_new_tokens", Integer.toString(maxNewTokens));
       settings.put("sampling", sampling.greedy() ? "greedy" : "temperature " + sampling.temperature() + ", top_p " + topP + ", top_k " + topK);
-      Journal.Run run = new Journal.Run(d.cliName, model.toAbsolutePath().normalize().toString(), settings);
+      settings.putAll(decoding.settings());
+      Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
       try (EvalJournal journal = EvalJournal.open(results.out, run)) {
         LlavaBundle.warm(bundle.model(), !noProgress, spec.commandLine().getErr());
-        ImageAnswerer answerer = answerer(d, bundle, template, generation, sampling);
+        ImageAnswerer answerer = answerer(bundle, template, generation, sampling);
         YesNoEvaluation.Outcome outcome;
-        try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + d.cliName, total, !noProgress, spec.commandLine().getErr())) {
-          YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, d.cliName, variant, parser, seed)
+        try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
+          YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
               .listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
           if (results.limit != null) {
             eval.limit(results.limit);
@@ -164,7 +159,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
         }
         if (!results.json) {
           stdout.printf("%s on %s, decode %s, prompt %s, parser %s: %d answered, %d resumed, results in %s%n", model.getFileName(), dataName(),
-              d.cliName, variant.cliName, parser.cliName, outcome.answered(), outcome.resumed(), results.out);
+              method, variant.cliName, parser.cliName, outcome.answered(), outcome.resumed(), results.out);
         }
         stdout.print(summary(outcome, results.json));
         stdout.flush();
@@ -174,33 +169,13 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
   }
 
   /**
-   * The answering step of {@code --decode}. Plug a decoding method in here: build its {@link
-   * ImageAnswerer} from the bundle (the model, tokenizer, template, image pipeline) and the generation
-   * settings; the loop, the results file and the scores stay as they are.
+   * The answering step of {@code --decode}: the model, tokenizer, template and image pipeline of the
+   * bundle with the chosen decoding ({@link DecodeOptions#answer}); the loop, the results file and
+   * the scores are the same for every method.
    */
-  private ImageAnswerer answerer(Decode d, LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling) {
-    return switch (d) {
-      case NONE -> new LlavaAnswerer(bundle.model(), bundle.tokenizer(), template, bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), generation,
-          sampling);
-      case VCD, AVC -> throw new IllegalStateException("--decode " + d.cliName + " was refused before loading"); // see decodeOption
-    };
-  }
-
-  /** {@code --decode}: one of none, vcd, avc; those not in this build are a usage error before any work. */
-  private Decode decodeOption() {
-    Decode d = null;
-    for (Decode x : Decode.values()) {
-      if (x.cliName.equalsIgnoreCase(decode)) {
-        d = x;
-      }
-    }
-    if (d == null) {
-      throw usage("--decode must be none, vcd or avc, got " + decode);
-    }
-    if (d != Decode.NONE) {
-      throw usage("--decode " + d.cliName + " is not available in this build (only none, plain decoding, is)");
-    }
-    return d;
+  private ImageAnswerer answerer(LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling) {
+    return new LlavaAnswerer(bundle.model(), bundle.tokenizer(), template, bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), generation,
+        sampling, decoding);
   }
 
   private PromptVariant promptOption() {

@@ -2,14 +2,13 @@ package dev.fovea.cli;
 
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
-import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
-import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.methods.eval.ImageAnswerer;
 import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
 import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.nio.file.Path;
@@ -18,10 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code --decode none}: plain LLaVA-1.5 generation, the path {@code ask --question --image} takes
- * (the question in the conversation template with one {@code <image>} marker, the image through the
- * checkpoint's pipeline, then {@link Generator#generate} with a sampler seeded per answer). Records the
- * image encoding, prefill and decode times and the number of generated tokens.
+ * LLaVA-1.5 answers for the yes/no benchmarks, the path {@code ask --question --image} takes: the
+ * question in the conversation template with one {@code <image>} marker, the image through the
+ * checkpoint's pipeline, then the {@code --decode} method ({@link DecodeOptions#answer}: plain
+ * generation, VCD or AVC) with its draws seeded per answer. Records the prefill and decode times,
+ * the number of generated tokens and what the method reports (AVC: its blind tokens).
  */
 final class LlavaAnswerer implements ImageAnswerer {
   private final LlavaForConditionalGeneration lm;
@@ -30,15 +30,17 @@ final class LlavaAnswerer implements ImageAnswerer {
   private final PreprocessorConfig preprocessing;
   private final GenerationConfig generation;
   private final SamplingConfig sampling;
+  private final DecodeOptions decoding;
 
   LlavaAnswerer(LlavaForConditionalGeneration lm, TextTokenizer tokenizer, LlavaPrompt.Template template, PreprocessorConfig preprocessing,
-      GenerationConfig generation, SamplingConfig sampling) {
+      GenerationConfig generation, SamplingConfig sampling, DecodeOptions decoding) {
     this.lm = lm;
     this.tokenizer = tokenizer;
     this.template = template;
     this.preprocessing = preprocessing;
     this.generation = generation;
     this.sampling = sampling;
+    this.decoding = decoding;
   }
 
   @Override
@@ -46,15 +48,22 @@ final class LlavaAnswerer implements ImageAnswerer {
     long t0 = System.nanoTime();
     try (var scope = Scope.open()) {
       int[] ids = LlavaPrompt.tokenize(tokenizer, LlavaPrompt.text(template, prompt, 1), lm.config.imageTokenIndex());
-      LlavaInputs inputs = lm.prepare(ids, LlavaImages.pixels(List.of(image), preprocessing));
-      long t1 = System.nanoTime();
-      Generator.Result r = Generator.generate(lm, inputs.toInputs(), generation, Sampler.seeded(sampling, seed), tokenizer, null);
+      Tensor pixels = LlavaImages.pixels(List.of(image), preprocessing);
+      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, generation, sampling, seed, tokenizer, null);
+      Generator.Result r = a.generation();
       Map<String, Double> ms = new LinkedHashMap<>();
-      ms.put("image", VicropCommand.millis(t1 - t0));
       ms.put("prefill", VicropCommand.millis(r.prefillNanos()));
       ms.put("decode", VicropCommand.millis(r.decodeNanos()));
+      ms.put("median_step", Math.round(r.medianStepMillis() * 100) / 100.0);
       ms.put("total", VicropCommand.millis(System.nanoTime() - t0));
-      return new Answer(r.text(), ms, Map.of("tokens", r.tokens().length));
+      Map<String, Object> extra = new LinkedHashMap<>();
+      extra.put("tokens", r.tokens().length);
+      a.report().forEach((k, v) -> {
+        if (k.equals("layers") || k.startsWith("blind_")) {
+          extra.put(k, v);
+        }
+      });
+      return new Answer(r.text(), ms, extra);
     }
   }
 }

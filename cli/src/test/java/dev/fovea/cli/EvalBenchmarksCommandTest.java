@@ -130,6 +130,44 @@ class EvalBenchmarksCommandTest {
     assertTrue(table.out().contains("0 answered, 3 resumed") && table.out().contains("sample_pope") && table.out().contains("yes-ratio"), table.out());
   }
 
+  /**
+   * eval pope with VCD and AVC: each record holds the answer {@code ask --decode} gives for the same
+   * prompt and seed (AVC's blind tokens too), the method's parameters are in the results file's
+   * settings, and a resume with another alpha is refused.
+   */
+  @Test
+  void evalPopeWithContrastiveDecodingRecordsWhatAskAnswers() throws Exception {
+    for (String method : new String[] {"vcd", "avc"}) {
+      Path out = tmp.resolve(method + ".jsonl");
+      var r = run(pope(out, "--decode", method, "--alpha", "2"));
+      assertEquals(0, r.code(), r.err());
+      List<JsonNode> lines = records(out);
+      assertEquals(4, lines.size());
+      JsonNode settings = lines.get(0).get("settings");
+      assertEquals(method, lines.get(0).get("method").asText());
+      assertEquals("2.0", settings.get("alpha").asText());
+      assertEquals("0.1", settings.get("beta").asText());
+      assertEquals(method.equals("vcd") ? "500" : "1.0", settings.get(method.equals("vcd") ? "noise_step" : "lambda").asText());
+      String[][] items = {{"000000039769.png", "Is there a cat in the image?"}, {"000000039769.png", "Is there a dog in the image?"},
+          {"coffee.png", "Is there a cup in the image?"}};
+      for (int i = 0; i < 3; i++) {
+        JsonNode rec = lines.get(i + 1);
+        assertEquals(method, rec.get("method").asText());
+        var a = run("ask", "--model", MODEL.toString(), "--image", ClipClassifyCommandTest.sharedImage(items[i][0]).toString(), "--question",
+            items[i][1] + SUFFIX, "--max-new-tokens", "3", "--decode", method, "--alpha", "2", "--json", "--no-progress");
+        assertEquals(0, a.code(), a.err());
+        JsonNode ask = JSON.readTree(a.out());
+        assertEquals(ask.get("text").asText().strip(), rec.get("answer").asText(), method + " item " + (i + 1));
+        if (method.equals("avc")) {
+          assertEquals(ask.get("blind_tokens"), rec.get("blind_tokens"), rec.toString());
+        }
+      }
+      var other = run(pope(out, "--decode", method, "--alpha", "3"));
+      assertEquals(1, other.code());
+      assertTrue(other.err().contains("setting alpha is \"2.0\" there, \"3.0\" here"), other.err());
+    }
+  }
+
   @Test
   void badInputIsOneLineAndLeavesNoResultsFile() throws Exception {
     Path images = Files.createDirectories(tmp.resolve("images"));
@@ -155,9 +193,9 @@ class EvalBenchmarksCommandTest {
     }
     Files.writeString(data, good + "\n");
     String[][] usage = {
-        {"--decode", "vcd", "fovea eval pope: --decode vcd is not available in this build (only none, plain decoding, is)"},
-        {"--decode", "avc", "fovea eval pope: --decode avc is not available in this build"},
-        {"--decode", "greedy", "fovea eval pope: --decode must be none, vcd or avc, got greedy"},
+        {"--lambda", "2", "fovea eval pope: --lambda needs --decode avc (got --decode none)"},
+        {"--noise-step", "1000", "fovea eval pope: --noise-step must be within [0, 999], got 1000"},
+        {"--decode", "greedy", "fovea eval pope: Invalid value for option '--decode': --decode must be none, vcd or avc, got \"greedy\""},
         {"--prompt", "short", "fovea eval pope: --prompt: unknown prompt variant \"short\"; known: vcd, raw, llava"},
         {"--parser", "mme", "fovea eval pope: --parser must be pope, vcd or avisc for POPE, got mme"},
         {"--limit", "0", "fovea eval pope: --limit must be at least 1, got 0"},
