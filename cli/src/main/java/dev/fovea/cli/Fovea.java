@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       ClassifyCommand.class,
       VicropCommand.class,
       EvalCommand.class,
+      ScenesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Fovea implements Callable<Integer> {
