@@ -5,7 +5,6 @@ import dev.fovea.methods.scenes.SceneDataset;
 import dev.fovea.methods.scenes.SceneGenerator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -99,20 +98,7 @@ final class ScenesCommand implements Callable<Integer> {
     m.put("out", s.out().toString());
     m.put("size", s.size());
     m.put("seconds", seconds);
-    List<Map<String, Object>> splits = new ArrayList<>();
-    for (SceneDataset.SplitSummary p : s.splits()) {
-      Map<String, Object> e = new LinkedHashMap<>();
-      e.put("name", p.name());
-      e.put("seed", p.seed());
-      e.put("scenes", p.scenes());
-      e.put("questions", p.questions());
-      e.put("yes", p.yes());
-      e.put("no", p.no());
-      e.put("by_type", p.byType());
-      e.put("by_size", p.bySize());
-      e.put("png_bytes", p.pngBytes());
-      splits.add(e);
-    }
+    List<Map<String, Object>> splits = s.splits().stream().map(SceneDataset.SplitSummary::toJson).toList();
     m.put("splits", splits);
     return m;
   }

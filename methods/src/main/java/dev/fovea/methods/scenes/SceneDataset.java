@@ -129,7 +129,22 @@ public final class SceneDataset {
 
   /** What one split holds once written. */
   public record SplitSummary(String name, long seed, int scenes, int questions, int yes, int no, Map<String, Integer> byType,
-      Map<String, Integer> bySize, long pngBytes) {}
+      Map<String, Integer> bySize, long pngBytes) {
+    /** The fields as JSON names them ({@code by_type}, {@code png_bytes}...), in this order. */
+    public Map<String, Object> toJson() {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("name", name);
+      e.put("seed", seed);
+      e.put("scenes", scenes);
+      e.put("questions", questions);
+      e.put("yes", yes);
+      e.put("no", no);
+      e.put("by_type", byType);
+      e.put("by_size", bySize);
+      e.put("png_bytes", pngBytes);
+      return e;
+    }
+  }
 
   /** What was written. */
   public record Summary(Path out, int size, List<SplitSummary> splits) {}
@@ -333,15 +348,7 @@ public final class SceneDataset {
     m.put("size", generator.size());
     List<Map<String, Object>> list = new ArrayList<>();
     for (SplitSummary s : splits) {
-      Map<String, Object> e = new LinkedHashMap<>();
-      e.put("name", s.name());
-      e.put("seed", s.seed());
-      e.put("scenes", s.scenes());
-      e.put("questions", s.questions());
-      e.put("yes", s.yes());
-      e.put("no", s.no());
-      e.put("by_type", s.byType());
-      e.put("by_size", s.bySize());
+      Map<String, Object> e = s.toJson();
       e.put("images", s.name() + "/" + IMAGES);
       e.put("questions_file", s.name() + "/" + QUESTIONS);
       e.put("pope_file", s.name() + "/" + POPE);
