@@ -47,6 +47,25 @@ class ScenesCommandTest {
     assertFalse(Files.exists(out.resolve("heldout")));
   }
 
+  /** The real evaluation commands run on a generated split (the tiny random LLaVA answers nonsense; the path is what is tested). */
+  @Test
+  void evalVqaAndEvalPopeRunOnTheFiles() throws Exception {
+    Path out = tmp.resolve("data");
+    assertEquals(0, LlamaAskCommandTest.run("scenes", "--out", out.toString(), "--count", "1", "--held-out", "0", "--size", "128",
+        "--no-progress").code());
+    Path images = out.resolve("train/images");
+    var vqa = LlamaAskCommandTest.run("eval", "vqa", "--model", VicropCommandTest.MODEL.toString(), "--data",
+        out.resolve("train/questions.jsonl").toString(), "--images", images.toString(), "--method", "none", "--max-new-tokens", "1",
+        "--limit", "2", "--out", tmp.resolve("vqa.jsonl").toString(), "--json", "--no-progress");
+    assertEquals(0, vqa.code(), vqa.err());
+    assertEquals(2, new ObjectMapper().readTree(vqa.out()).get("answered").asInt());
+    var pope = LlamaAskCommandTest.run("eval", "pope", "--model", VicropCommandTest.MODEL.toString(), "--data",
+        out.resolve("train/pope.jsonl").toString(), "--images", images.toString(), "--max-new-tokens", "1",
+        "--limit", "2", "--out", tmp.resolve("pope.jsonl").toString(), "--json", "--no-progress");
+    assertEquals(0, pope.code(), pope.err());
+    assertEquals(2, new ObjectMapper().readTree(pope.out()).get("answered").asInt());
+  }
+
   @Test
   void badOptionsAreUsageErrors() {
     String out = tmp.resolve("data").toString();
