@@ -8,6 +8,8 @@ import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.cpu.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +44,10 @@ import org.openjdk.jmh.runner.IterationType;
  * are little moved by this VM's shifting memory speed (see {@link GemvStreamBench}); the absolute
  * times of separate runs are. JMH's own score is the time of one call (all four m's). Shapes are k
  * x n: TinyLlama-1.1B's gate/up ({@code 2048x5632}), down ({@code 5632x2048}) and q/o ({@code
- * 2048x2048}).
+ * 2048x2048}). With {@code -p threads=1} the line also gives {@code cpuM_ms} and {@code cpu_rM}:
+ * the median CPU time of the calling thread (which then runs every chunk), which other processes
+ * on a shared machine move much less than wall time; it is the cost of the kernel's work, not of
+ * its waits for memory, so compare it between kernels rather than with the wall times.
  *
  * <pre>
  * java -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main GemvRowsBench
@@ -76,8 +81,9 @@ public class GemvRowsBench {
   private final Tensor[] xs = new Tensor[MAX_ROWS];
   private boolean measuring;
   private long calls;
-  /** Per m, the nanoseconds of each measured pass. */
-  private final List<List<Long>> nanos = new ArrayList<>();
+  /** Per m, the nanoseconds of each measured pass, and the calling thread's CPU nanoseconds in it. */
+  private final List<List<Long>> nanos = new ArrayList<>(), cpuNanos = new ArrayList<>();
+  private final ThreadMXBean bean = ManagementFactory.getThreadMXBean();
 
   @Setup(Level.Trial)
   public void setup() {
@@ -96,6 +102,7 @@ public class GemvRowsBench {
     for (int m = 1; m <= MAX_ROWS; m++) {
       xs[m - 1] = new Tensor(Storage.wrap(x, DType.F32, (long) MAX_ROWS * k), new int[] {m, k}, new long[] {k, 1}, 0);
       nanos.add(new ArrayList<>());
+      cpuNanos.add(new ArrayList<>());
     }
     Parallel.setThreads(threads);
   }
@@ -111,13 +118,16 @@ public class GemvRowsBench {
     for (int r = 0; r < MAX_ROWS; r++) {
       int m = (int) ((calls + r) % MAX_ROWS) + 1;
       try (Scope s = Scope.open()) {
+        long c0 = bean.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         for (Tensor w : weights) {
           sink += Ops.linear(xs[m - 1], w, null).numel();
         }
         long dt = System.nanoTime() - t0;
+        long dc = bean.getCurrentThreadCpuTime() - c0;
         if (measuring) {
           nanos.get(m - 1).add(dt);
+          cpuNanos.get(m - 1).add(dc);
         }
       }
     }
@@ -125,13 +135,19 @@ public class GemvRowsBench {
     return sink;
   }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
+  /** Median per linear, in ms, of each m's passes. */
+  private double[] medians(List<List<Long>> passes) {
     double[] ms = new double[MAX_ROWS];
     for (int m = 0; m < MAX_ROWS; m++) {
-      long[] t = nanos.get(m).stream().mapToLong(Long::longValue).sorted().toArray();
+      long[] t = passes.get(m).stream().mapToLong(Long::longValue).sorted().toArray();
       ms[m] = t.length == 0 ? Double.NaN : t[t.length / 2] / 1e6 / weights.size();
     }
+    return ms;
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    double[] ms = medians(nanos);
     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%nfovea-gemv-rows dtype=%s shape=%s threads=%d weights=%d passes=%d",
         dtype, shape, threads, weights.size(), nanos.get(0).size()));
     for (int m = 0; m < MAX_ROWS; m++) {
@@ -139,6 +155,15 @@ public class GemvRowsBench {
     }
     for (int m = 1; m < MAX_ROWS; m++) {
       line.append(String.format(Locale.ROOT, " r%d=%.3f", m + 1, ms[m] / ms[0]));
+    }
+    if (threads == 1) {
+      double[] cpu = medians(cpuNanos);
+      for (int m = 0; m < MAX_ROWS; m++) {
+        line.append(String.format(Locale.ROOT, " cpu%d_ms=%.3f", m + 1, cpu[m]));
+      }
+      for (int m = 1; m < MAX_ROWS; m++) {
+        line.append(String.format(Locale.ROOT, " cpu_r%d=%.3f", m + 1, cpu[m] / cpu[0]));
+      }
     }
     System.out.println(line);
     arena.close();
