@@ -721,10 +721,13 @@ public final class CpuBackend implements Backend {
     }
   }
 
-  /** One row against several row-major weights of one dtype: {@link Gemv#gemvMany}, one parallel pass. */
+  /**
+   * One to {@link Gemv#MAX_ROWS} rows against several row-major weights of one dtype: {@link
+   * Gemv#gemvMany}, one parallel pass, each weight row read once for all rows.
+   */
   @Override
   public void linearShared(Tensor x, Tensor[] weights, Tensor[] outs) {
-    boolean many = x.size(0) == 1 && weights.length > 1;
+    boolean many = x.size(0) >= 1 && x.size(0) <= Gemv.MAX_ROWS && weights.length > 1;
     for (Tensor w : weights) {
       many &= w.dtype() == weights[0].dtype() && w.stride(1) == 1;
     }
@@ -735,9 +738,10 @@ public final class CpuBackend implements Backend {
     Gemv.Rows[] rows = new Gemv.Rows[weights.length];
     for (int i = 0; i < weights.length; i++) {
       Tensor w = weights[i];
-      rows[i] = new Gemv.Rows(w.size(0), w.storage().segment(), w.offset(), w.stride(0), outs[i].storage().segment(), outs[i].offset());
+      rows[i] = new Gemv.Rows(w.size(0), w.storage().segment(), w.offset(), w.stride(0), outs[i].storage().segment(),
+          outs[i].offset(), outs[i].stride(0));
     }
-    Gemv.gemvMany(x.size(1), x.storage().segment(), x.offset(), x.stride(1), weights[0].dtype(), rows);
+    Gemv.gemvMany(x.size(0), x.size(1), x.storage().segment(), x.offset(), x.stride(0), x.stride(1), weights[0].dtype(), rows);
   }
 
   // ------------------------------------------------------------------ fused row kernels

@@ -41,8 +41,11 @@ import jdk.incubator.vector.VectorSpecies;
  * it from packing A with copies instead of element by element (p-major); the transposes cut
  * packing B from 0.20 to 0.08 ms. The kernel alone runs at ~270 GFLOP/s there, the call at ~225.
  *
- * <p>One row against a weight stored [n, k] (m == 1, bRs == 1: the decode step) goes to {@link
- * Gemv}, which streams the weight once instead of packing it; so does one F32 column against a
+ * <p>Up to {@link Gemv#MAX_ROWS} (4) rows against a weight stored [n, k] (bRs == 1: a decode step,
+ * or contrastive decoding's branches stepped as one batch) go to {@link Gemv}, which streams the
+ * weight once for all rows instead of packing it (at TinyLlama's shapes, 2 rows through the packed
+ * path took 1.6-2.8x one row's GEMV for F32, 3.6-6.4x for BF16/F16 and 5-15x for Q8_0/Q4_0: it
+ * converts the whole weight into panels for them; GemvRowsBench); so does one F32 column against a
  * row-major A (n == 1), with A as the weight.
  *
  * <p>Determinism: chunk boundaries depend on m, n and k only, and every C element is summed in the
@@ -200,9 +203,10 @@ public final class Gemm {
       }
       return;
     }
-    if (m == 1 && bRs == 1) {
-      // One row against a weight stored [n, k]: the bandwidth-bound GEMV.
-      Gemv.gemvSimd(n, k, a, aOff, aCs, b, bType, bOff, bCs, c, cOff, accumulate);
+    if (m <= Gemv.MAX_ROWS && bRs == 1) {
+      // One to four rows against a weight stored [n, k] (a decode step; contrastive branches
+      // stepped as one batch): the bandwidth-bound GEMV, each weight row read once for every row.
+      Gemv.gemvRowsSimd(m, n, k, a, aOff, aRs, aCs, b, bType, bOff, bCs, c, cOff, cRs, accumulate);
       return;
     }
     if (n == 1 && bType == DType.F32 && aCs == 1 && cRs == 1) {

@@ -35,11 +35,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemv {
   static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd", "true"));
 
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+  static final int L = S.length();
   /** Bytes as L lanes, for the quantized kernels (they need L >= 8 and 32 % L == 0). */
-  private static final VectorSpecies<Byte> BS =
+  static final VectorSpecies<Byte> BS =
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
   private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
@@ -92,7 +92,7 @@ public final class Gemv {
    */
   static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
   /** Bytes per Q8_0 / Q4_0 block (constants to C2: the block loops step by them). */
-  private static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
+  static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
   /**
    * Weight bytes per parallel chunk, about (see {@link #chunks}; the scalar twin uses it as is).
    * Long chunks matter at two threads: each chunk is a fresh stream for the prefetchers plus a
@@ -100,6 +100,12 @@ public final class Gemv {
    * gave F32 0.91x sgemv and BF16 1.32x F32 rows/s; 2 MiB chunks 0.94-1.12x and 1.7-2.0x.
    */
   private static final long CHUNK_BYTES = Long.getLong("fovea.gemv.chunkBytes", 1L << 21);
+  /**
+   * Rows of x that {@link #gemvRows} takes at once, and so the most rows {@link Gemm} and {@code
+   * CpuBackend.linearShared} send here instead of to the packed GEMM (1 to 4, default 4; {@code
+   * -Dfovea.gemv.maxRows=1} restores the GEMM for every m >= 2, for comparisons).
+   */
+  public static final int MAX_ROWS = Math.clamp(Integer.getInteger("fovea.gemv.maxRows", 4), 1, 4);
 
   private Gemv() {}
 
@@ -176,7 +182,7 @@ public final class Gemv {
       gemvScalar(n, k, x, xOff, xStride, w, wType, wOff, wRowStride, y, yOff, accumulate);
       return;
     }
-    MemorySegment xv = prepareX(k, x, xOff, xStride, wType);
+    MemorySegment xv = prepareX(1, k, x, xOff, 0, xStride, wType);
     int chunks = chunks(n, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       long j0 = (long) n * c / chunks;
@@ -202,8 +208,74 @@ public final class Gemv {
     return (int) Math.max(1, Math.min(n, c));
   }
 
-  /** One weight of {@link #gemvMany}: W [n, k] from element wOff with row stride wRowStride (elements), y from element yOff. */
-  public record Rows(int n, MemorySegment w, long wOff, long wRowStride, MemorySegment y, long yOff) {}
+  /**
+   * Y[r, j] = (accumulate ? Y[r, j] : 0) + sum_k X[r, k] * W[j, k] for m rows of x (1 <= m <=
+   * {@link #MAX_ROWS}) against the same W: X[r, i] is x[xOff + r * xRs + i * xCs] and Y[r, j] is
+   * y[yOff + r * yRs + j]; W as in {@link #gemv(int, int, MemorySegment, long, long, MemorySegment,
+   * DType, long, long, MemorySegment, long, boolean)}. Each weight row is read once for all m rows
+   * (contrastive decoding's branches stepped as one batch read the weights once, not once per
+   * branch). Row r's result is bit-identical to a one-row gemv of X[r] (same operations in the same
+   * order; see {@link GemvRows}).
+   */
+  public static void gemvRows(int m, int n, int k, MemorySegment x, long xOff, long xRs, long xCs, MemorySegment w,
+      DType wType, long wOff, long wRowStride, MemorySegment y, long yOff, long yRs, boolean accumulate) {
+    if (SIMD) {
+      gemvRowsSimd(m, n, k, x, xOff, xRs, xCs, w, wType, wOff, wRowStride, y, yOff, yRs, accumulate);
+    } else {
+      gemvRowsScalar(m, n, k, x, xOff, xRs, xCs, w, wType, wOff, wRowStride, y, yOff, yRs, accumulate);
+    }
+  }
+
+  private static void checkRows(int m) {
+    if (m < 1 || m > MAX_ROWS) {
+      throw new IllegalArgumentException("gemvRows: m=" + m + " rows of x; it takes 1 to " + MAX_ROWS
+          + " (fovea.gemv.maxRows), larger batches go through Gemm's packed path");
+    }
+  }
+
+  /** The scalar twin of {@link #gemvRows}: one {@link #gemvScalar} per row of x. */
+  static void gemvRowsScalar(int m, int n, int k, MemorySegment x, long xOff, long xRs, long xCs, MemorySegment w,
+      DType wType, long wOff, long wRowStride, MemorySegment y, long yOff, long yRs, boolean accumulate) {
+    checkRows(m);
+    for (int r = 0; r < m; r++) {
+      gemvScalar(n, k, x, xOff + r * xRs, xCs, w, wType, wOff, wRowStride, y, yOff + r * yRs, accumulate);
+    }
+  }
+
+  static void gemvRowsSimd(int m, int n, int k, MemorySegment x, long xOff, long xRs, long xCs, MemorySegment w,
+      DType wType, long wOff, long wRowStride, MemorySegment y, long yOff, long yRs, boolean accumulate) {
+    checkRows(m);
+    check(n, k, wType, wOff, wRowStride);
+    if (m == 1) {
+      gemvSimd(n, k, x, xOff, xCs, w, wType, wOff, wRowStride, y, yOff, accumulate);
+      return;
+    }
+    if (n == 0) {
+      return;
+    }
+    if (wType.isQuantized() && BS == null) {
+      gemvRowsScalar(m, n, k, x, xOff, xRs, xCs, w, wType, wOff, wRowStride, y, yOff, yRs, accumulate);
+      return;
+    }
+    MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
+    int chunks = chunks(n, k, wType);
+    Parallel.forChunks(chunks, (c, worker) -> {
+      long j0 = (long) n * c / chunks;
+      long j1 = (long) n * (c + 1) / chunks;
+      GemvRows.rows(m, wType, w, wOff, wRowStride, xv, xRowBytes(k), k, j0, j1, y, yOff, yRs, accumulate);
+    });
+  }
+
+  /**
+   * One weight of {@link #gemvMany}: W [n, k] from element wOff with row stride wRowStride
+   * (elements); y row r (of x's rows) from element yOff + r * yRowStride.
+   */
+  public record Rows(int n, MemorySegment w, long wOff, long wRowStride, MemorySegment y, long yOff, long yRowStride) {
+    /** For one row of x (yRowStride n, unused). */
+    public Rows(int n, MemorySegment w, long wOff, long wRowStride, MemorySegment y, long yOff) {
+      this(n, w, wOff, wRowStride, y, yOff, n);
+    }
+  }
 
   /**
    * y_i = x W_i^T for several weights of one dtype that share x (a layer's q/k/v or gate/up
@@ -215,12 +287,22 @@ public final class Gemv {
    * noise on 2 threads; the point is more threads).
    */
   public static void gemvMany(int k, MemorySegment x, long xOff, long xStride, DType wType, Rows... weights) {
+    gemvMany(1, k, x, xOff, 0, xStride, wType, weights);
+  }
+
+  /**
+   * {@link #gemvMany(int, MemorySegment, long, long, DType, Rows...)} for m rows of x (1 <= m <=
+   * {@link #MAX_ROWS}; row r at element xOff + r * xRs, strided by xCs along k): each weight row is
+   * read once for all m rows, and each y row is bit-identical to a one-row gemv of that x row.
+   */
+  public static void gemvMany(int m, int k, MemorySegment x, long xOff, long xRs, long xCs, DType wType, Rows... weights) {
+    checkRows(m);
     for (Rows r : weights) {
       check(r.n(), k, wType, r.wOff(), r.wRowStride());
     }
     if (!SIMD || (wType.isQuantized() && BS == null)) {
       for (Rows r : weights) {
-        gemv(r.n(), k, x, xOff, xStride, r.w(), wType, r.wOff(), r.wRowStride(), r.y(), r.yOff(), false);
+        gemvRows(m, r.n(), k, x, xOff, xRs, xCs, r.w(), wType, r.wOff(), r.wRowStride(), r.y(), r.yOff(), r.yRowStride(), false);
       }
       return;
     }
@@ -232,7 +314,8 @@ public final class Gemv {
     if (total == 0) {
       return;
     }
-    MemorySegment xv = prepareX(k, x, xOff, xStride, wType);
+    MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
+    long xRowBytes = xRowBytes(k);
     int chunks = chunks(total, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       // the chunk's share [lo, hi) of the weights' rows laid end to end
@@ -242,36 +325,54 @@ public final class Gemv {
         if (lo < first[i + 1]) {
           Rows r = weights[i];
           long end = Math.min(hi, first[i + 1]);
-          rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
+          if (m == 1) {
+            rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
+          } else {
+            GemvRows.rows(m, wType, r.w(), r.wOff(), r.wRowStride(), xv, xRowBytes, k, lo - first[i], end - first[i], r.y(),
+                r.yOff(), r.yRowStride(), false);
+          }
           lo = end;
         }
       }
     });
   }
 
-  /** x copied into this thread's aligned buffer (even/odd order for the 16-bit kernels); valid until this thread's next GEMV. */
-  private static MemorySegment prepareX(int k, MemorySegment x, long xOff, long xStride, DType wType) {
+  /** Bytes from one prepared row of x to the next: k floats rounded up to whole 64-byte lines. */
+  static long xRowBytes(int k) {
+    return 4L * ((k + 15) & ~15);
+  }
+
+  /**
+   * x's m rows (row r from element xOff + r * xRs, element i at + i * xCs) copied into this
+   * thread's aligned buffer, row r from byte r * {@link #xRowBytes} (each in even/odd order for
+   * the 16-bit kernels); valid until this thread's next GEMV.
+   */
+  private static MemorySegment prepareX(int m, int k, MemorySegment x, long xOff, long xRs, long xCs, DType wType) {
     float[] xs = XBUF.get();
     if (xs.length < k) {
       xs = new float[k];
       XBUF.set(xs);
     }
-    if (xStride == 1) {
-      MemorySegment.copy(x, F32, xOff * 4, xs, 0, k);
-    } else {
-      for (int i = 0; i < k; i++) {
-        xs[i] = x.get(F32, (xOff + i * xStride) * 4);
-      }
-    }
-    if (wType == DType.BF16 || wType == DType.F16) {
-      deinterleave(xs, k);
-    }
+    long rowBytes = xRowBytes(k);
     MemorySegment xseg = XSEG.get();
-    if (xseg.byteSize() < 4L * k) {
-      xseg = Arena.ofAuto().allocate(4L * k, 64);
+    if (xseg.byteSize() < m * rowBytes) {
+      xseg = Arena.ofAuto().allocate(MAX_ROWS * rowBytes, 64);
       XSEG.set(xseg);
     }
-    MemorySegment.copy(xs, 0, xseg, F32, 0, k);
+    for (int r = 0; r < m; r++) {
+      long o = xOff + r * xRs;
+      if (xCs == 1) {
+        MemorySegment.copy(x, F32, o * 4, xs, 0, k);
+      } else {
+        for (int i = 0; i < k; i++) {
+          xs[i] = x.get(F32, (o + i * xCs) * 4);
+        }
+      }
+      if (wType == DType.BF16 || wType == DType.F16) {
+        deinterleave(xs, k);
+      }
+      MemorySegment.copy(xs, 0, xseg, F32, r * rowBytes, k);
+    }
     return xseg;
   }
 
@@ -288,16 +389,16 @@ public final class Gemv {
     }
   }
 
-  private static void store(MemorySegment y, long j, float s, boolean accumulate) {
+  static void store(MemorySegment y, long j, float s, boolean accumulate) {
     long yo = j * 4;
     y.set(F32, yo, accumulate ? y.get(F32, yo) + s : s);
   }
 
-  private static FloatVector f32(MemorySegment w, long o) {
+  static FloatVector f32(MemorySegment w, long o) {
     return FloatVector.fromMemorySegment(S, w, o, ByteOrder.LITTLE_ENDIAN);
   }
 
-  private static IntVector i32(MemorySegment w, long o) {
+  static IntVector i32(MemorySegment w, long o) {
     return IntVector.fromMemorySegment(IS, w, o, ByteOrder.LITTLE_ENDIAN);
   }
 
@@ -337,12 +438,13 @@ public final class Gemv {
     for (; d <= kb - 4L * L; d += 4L * L) {
       a0 = f32(w, o0 + d).fma(f32(x, d), a0);
     }
-    return tailF32(CpuMath.hsum(a0), w, o0, x, (int) (d / 4), k);
+    return tailF32(CpuMath.hsum(a0), w, o0, x, 0, (int) (d / 4), k);
   }
 
-  private static float tailF32(float s, MemorySegment w, long o, MemorySegment x, int i, int k) {
+  /** s plus the scalar fmas of elements [i, k) of the row at byte o of w and the x row at byte xo. */
+  static float tailF32(float s, MemorySegment w, long o, MemorySegment x, long xo, int i, int k) {
     for (; i < k; i++) {
-      s = Math.fma(w.get(F32, o + (long) i * 4), x.get(F32, (long) i * 4), s);
+      s = Math.fma(w.get(F32, o + (long) i * 4), x.get(F32, xo + (long) i * 4), s);
     }
     return s;
   }
@@ -395,7 +497,7 @@ public final class Gemv {
       a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(f32(x, 2 * d), a0);
       b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(f32(x, 2 * d + 4L * L), b0);
     }
-    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, false);
+    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, 0, (int) (d / 2), k, false);
   }
 
   /**
@@ -436,14 +538,15 @@ public final class Gemv {
     // left un-intrinsified and boxed an Int512Vector (96 bytes) per call (KernelAllocationTest,
     // BF16 and Q4_0 pairs, 2026-11-24). The Q8_0 / Q4_0 pair kernels do the same.
     for (int r = 0; r < 2; r++) {
-      store(y, r == 0 ? j0 : j1, tail16(CpuMath.hsum(r == 0 ? s0 : s1), w, r == 0 ? o0 : o1, x, i, k, false), accumulate);
+      store(y, r == 0 ? j0 : j1, tail16(CpuMath.hsum(r == 0 ? s0 : s1), w, r == 0 ? o0 : o1, x, 0, i, k, false), accumulate);
     }
   }
 
-  private static float tail16(float s, MemorySegment w, long o, MemorySegment x, int i, int k, boolean f16) {
+  /** As {@link #tailF32} for a BF16 (or, f16, F16) row. */
+  static float tail16(float s, MemorySegment w, long o, MemorySegment x, long xo, int i, int k, boolean f16) {
     for (; i < k; i++) {
       short h = w.get(I16, o + (long) i * 2);
-      s = Math.fma(f16 ? BlockDecode.f16ToFloat(h) : BlockDecode.bf16ToFloat(h), x.get(F32, (long) i * 4), s);
+      s = Math.fma(f16 ? BlockDecode.f16ToFloat(h) : BlockDecode.bf16ToFloat(h), x.get(F32, xo + (long) i * 4), s);
     }
     return s;
   }
@@ -467,7 +570,7 @@ public final class Gemv {
         .reinterpretAsFloats();
   }
 
-  private static FloatVector f16Hi(IntVector v) {
+  static FloatVector f16Hi(IntVector v) {
     IntVector m = v.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.AND, F16_MAG);
     m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, F16_INF));
     IntVector sign = v.lanewise(VectorOperators.AND, SIGN);
@@ -484,7 +587,7 @@ public final class Gemv {
       a0 = f16Lo(v0).fma(f32(x, 2 * d), a0);
       b0 = f16Hi(v0).fma(f32(x, 2 * d + 4L * L), b0);
     }
-    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, (int) (d / 2), k, true);
+    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, 0, (int) (d / 2), k, true);
   }
 
   /*
@@ -531,7 +634,7 @@ public final class Gemv {
   }
 
   /** L int8 from byte o of w, as f32 (one vector load and a widening conversion of its part 0). */
-  private static FloatVector q8(MemorySegment w, long o) {
+  static FloatVector q8(MemorySegment w, long o) {
     return (FloatVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN)
         .convertShape(VectorOperators.B2F, S, 0);
   }
@@ -578,7 +681,7 @@ public final class Gemv {
   }
 
   /** L bytes from byte o of w, each widened to an int lane (sign-extended; {@link #q4} masks it). */
-  private static IntVector q4Bytes(MemorySegment w, long o) {
+  static IntVector q4Bytes(MemorySegment w, long o) {
     return (IntVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, IS, 0);
   }
 
@@ -589,7 +692,7 @@ public final class Gemv {
    * 22 GB/s; nibbles in int lanes 25; and each block loaded once for both halves (the kernels
    * below) 26-26.6.
    */
-  private static FloatVector q4(IntVector q, boolean hi) {
+  static FloatVector q4(IntVector q, boolean hi) {
     return (FloatVector) (hi ? q.lanewise(VectorOperators.LSHR, 4).and(0xF) : q.and(0xF)).sub(8).convert(VectorOperators.I2F, 0);
   }
 

@@ -103,8 +103,9 @@ public final class Matmul {
   /**
    * x W_i^T for several weights [n_i, in] sharing the input x [..., in] (no biases): the same
    * values as one {@link #linear} per weight. Without autograd, on one device and with weights of
-   * one dtype, the backend runs them together (on the CPU one GEMV pass for a single row: a layer's
-   * q/k/v or gate/up at a decode step); otherwise it is one linear per weight.
+   * one dtype, the backend runs them together (on the CPU one GEMV pass for up to four rows: a
+   * layer's q/k/v or gate/up at a decode step, or at the step of a batch of contrastive branches);
+   * otherwise it is one linear per weight.
    */
   public static Tensor[] linearShared(Tensor x, Tensor... weights) {
     for (Tensor w : weights) {

@@ -89,7 +89,10 @@ class KernelAllocationTest {
     }
   }
 
-  /** GEMV for every weight dtype: a boxed vector in a row kernel would cost tens of bytes per row and k-step. */
+  /**
+   * GEMV for every weight dtype, one row of x and (gemvRows) 2 to 4: a boxed vector in a row kernel
+   * would cost tens of bytes per row and k-step.
+   */
   @Test
   void gemvAllocatesNoHeapPerRow() {
     int before = Parallel.threads();
@@ -98,8 +101,8 @@ class KernelAllocationTest {
     int k = 1024;
     try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
       Random rnd = new Random(5);
-      java.lang.foreign.MemorySegment x = KernelRef.randomF32(k, rnd, arena).seg();
-      java.lang.foreign.MemorySegment y = arena.allocate(4L * n, 64);
+      java.lang.foreign.MemorySegment x = KernelRef.randomF32((long) Gemv.MAX_ROWS * k, rnd, arena).seg();
+      java.lang.foreign.MemorySegment y = arena.allocate(4L * Gemv.MAX_ROWS * n, 64);
       StringBuilder report = new StringBuilder();
       long worst = 0;
       for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
@@ -110,9 +113,16 @@ class KernelAllocationTest {
             () -> Gemv.gemv(64, k, x, 0, w, t, 0, k, y, 0, false));
         report.append(t).append('=').append(bytes).append(' ');
         worst = Math.max(worst, bytes);
+        for (int m = 2; m <= Gemv.MAX_ROWS; m++) {
+          int rows = m;
+          bytes = steadyBytes(() -> Gemv.gemvRows(rows, n, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false),
+              () -> Gemv.gemvRows(rows, 64, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false));
+          report.append(t).append(" m=").append(m).append('=').append(bytes).append(' ');
+          worst = Math.max(worst, bytes);
+        }
       }
       // 2M weights: boxing would cost megabytes; the bound allows the call's few small objects.
-      assertTrue(worst < BOUND, "heap bytes per 2048 x 1024 gemv: " + report);
+      assertTrue(worst < BOUND, "heap bytes per 2048 x 1024 gemv (m rows of x): " + report);
     } finally {
       Parallel.setThreads(before);
     }

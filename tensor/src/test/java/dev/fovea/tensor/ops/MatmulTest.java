@@ -100,6 +100,38 @@ class MatmulTest {
     }
   }
 
+  /**
+   * A linear of 2 to 4 rows (contrastive decoding's branches stepped as one batch) gives each row,
+   * bit for bit, the linear of that row alone, for every weight dtype, with x contiguous and
+   * transposed; so does linearShared of those rows (one pass over two weights).
+   */
+  @Tag("kernel")
+  @Test
+  void linearRowsEqualOneRowLinearsBitForBit() {
+    Random rng = new Random(29);
+    for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32, dev.fovea.tensor.DType.BF16,
+        dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.Q8_0, dev.fovea.tensor.DType.Q4_0}) {
+      for (int m = 2; m <= 4; m++) {
+        try (var s = Scope.open()) {
+          int in = t.isQuantized() ? 32 * (1 + rng.nextInt(40)) : 1 + rng.nextInt(600);
+          Tensor x = rng.nextBoolean() ? Tensor.randn(rng, m, in) : Tensor.randn(rng, in, m).transpose(0, 1);
+          Tensor w0 = Tensor.randn(rng, 1 + rng.nextInt(300), in).to(t);
+          Tensor w1 = Tensor.randn(rng, 1 + rng.nextInt(300), in).to(t);
+          Tensor y = Ops.linear(x, w0, null);
+          Tensor[] shared = Ops.linearShared(x, w0, w1);
+          for (int r = 0; r < m; r++) {
+            Tensor row = x.narrow(0, r, 1);
+            String what = t + " m=" + m + " in=" + in + " row " + r;
+            Naive.Arr want0 = Naive.Arr.of(Ops.linear(row, w0, null));
+            Check.close("linear " + what, y.narrow(0, r, 1), want0, 0, 0);
+            Check.close("linearShared weight 0 " + what, shared[0].narrow(0, r, 1), want0, 0, 0);
+            Check.close("linearShared weight 1 " + what, shared[1].narrow(0, r, 1), Naive.Arr.of(Ops.linear(row, w1, null)), 0, 0);
+          }
+        }
+      }
+    }
+  }
+
   static int[] concat(int[] a, int... b) {
     int[] o = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, o, a.length, b.length);

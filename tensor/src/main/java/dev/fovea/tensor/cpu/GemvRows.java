@@ -1,0 +1,374 @@
+package dev.fovea.tensor.cpu;
+
+import static dev.fovea.tensor.cpu.BlockDecode.I16;
+import static dev.fovea.tensor.cpu.BlockDecode.QK;
+import static dev.fovea.tensor.cpu.Gemv.L;
+import static dev.fovea.tensor.cpu.Gemv.Q4_BYTES;
+import static dev.fovea.tensor.cpu.Gemv.Q8_BYTES;
+import static dev.fovea.tensor.cpu.Gemv.S;
+import static dev.fovea.tensor.cpu.Gemv.f32;
+import static dev.fovea.tensor.cpu.Gemv.i32;
+import static dev.fovea.tensor.cpu.Gemv.q4;
+import static dev.fovea.tensor.cpu.Gemv.q4Bytes;
+import static dev.fovea.tensor.cpu.Gemv.q8;
+import static dev.fovea.tensor.cpu.Gemv.store;
+
+import dev.fovea.tensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The row kernels of {@link Gemv#gemvRows}: one weight row against m = 2 to 4 rows of x, so each
+ * weight row is read once for all of them (contrastive decoding steps its branches as one batch of
+ * rows; a decode step reads the weights at the memory's bandwidth, so two rows cost about one).
+ *
+ * <pre>
+ * Y[r, j] = (accumulate ? Y[r, j] : 0) + sum_k X[r, k] * W[j, k]      r in [0, m), j in [j0, j1)
+ * </pre>
+ *
+ * <p>Bit-identity: for each row of x a kernel keeps the accumulators of the one-row kernel of
+ * {@link Gemv} (F32: one; BF16/F16: the even and odd pair; Q8_0/Q4_0: one per block and one across
+ * blocks) and feeds them exactly its sequence of fmas, then reduces them with the same {@link
+ * CpuMath#hsum} and scalar tail. The weight vector (converted once) is shared; only x differs. So
+ * Y[r] equals a one-row gemv of X[r] bit for bit, and every row of a contrastive batch equals its
+ * branch stepped alone.
+ *
+ * <p>Shape: each family has a two-row kernel (m = 2) and a four-row one (m = 3 and 4; for m = 3 row
+ * 3 reads row 2's x again and is not stored), with no test of m inside a loop. Measured on this
+ * project's 2-core Zen 5 VM, TinyLlama gate/up (2048 x 5632), one thread, CPU time per call (the VM
+ * was shared with other builds, so wall times moved 2x): the four-row kernel at m = 2 (rows 2 and 3
+ * reading row 1) took 1.41-1.52x one row's time for F32 and 1.85-3.1x for Q8_0, two rows alone
+ * 1.15-1.19x and 1.55-1.66x. One kernel with rows 2 and 3 behind the tests m > 2 and m > 3 (which
+ * C2 unswitches) ran as fast, but boxed a vector per loop step now and then (12 MB per 2048 x 1024
+ * call, KernelAllocationTest, a different dtype in each of 3 runs): its first compile, profiled at
+ * m = 2 only, has uncommon traps for rows 2 and 3, and one of the recompiles after them went wrong.
+ * Each kernel is one small method whose vectors never cross a call (Gemv's notes on C2's inlining
+ * budget).
+ *
+ * <p>What limits m = 3 and 4 is x: four rows of k = 2048 are 32 KB of L1 (48 KB on Zen 5) beside
+ * the weight stream, and are read again for every weight row. With every row reading row 0's x
+ * (wrong sums, for the measurement only) Q8_0 at m = 4 took 1.11-1.21 ms instead of 1.84-1.91.
+ *
+ * <p>Offsets are in bytes: o0 is the weight row's, x1..x3 those of x rows 1..3 in the prepared x
+ * (row 0 at 0), xs from one prepared row to the next.
+ */
+final class GemvRows {
+  private GemvRows() {}
+
+  /** Rows [j0, j1) of one weight against the m prepared rows of x (row r from byte r * xs of xv). */
+  static void rows(int m, DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, long xs, int k,
+      long j0, long j1, MemorySegment y, long yOff, long yRs, boolean accumulate) {
+    boolean two = m == 2;
+    long x2 = 2 * xs, x3 = (m - 1) * xs; // m = 3: row 3 reads row 2 again
+    switch (wType) {
+      case F32 -> {
+        for (long j = j0; j < j1; j++) {
+          long o = (wOff + j * wRowStride) * 4;
+          if (two) {
+            dotF32x2(w, o, xv, xs, k, y, yOff + j, yRs, accumulate);
+          } else {
+            dotF32x4(m, w, o, xv, xs, x2, x3, k, y, yOff + j, yRs, accumulate);
+          }
+        }
+      }
+      case BF16, F16 -> {
+        boolean f16 = wType == DType.F16;
+        MemorySegment row = rowBuffer(k);
+        for (long j = j0; j < j1; j++) {
+          long o = (wOff + j * wRowStride) * 2;
+          if (f16) {
+            f16Row(w, o, k, row);
+          } else {
+            bf16Row(w, o, k, row);
+          }
+          if (two) {
+            dot16x2(row, w, o, f16, xv, xs, k, y, yOff + j, yRs, accumulate);
+          } else {
+            dot16x4(m, row, w, o, f16, xv, xs, x2, x3, k, y, yOff + j, yRs, accumulate);
+          }
+        }
+      }
+      case Q8_0 -> {
+        long o = wType.byteOffset(wOff), rs = wType.byteOffset(wRowStride);
+        for (long j = j0; j < j1; j++) {
+          if (two) {
+            dotQ8_0x2(w, o + j * rs, xv, xs, k, y, yOff + j, yRs, accumulate);
+          } else {
+            dotQ8_0x4(m, w, o + j * rs, xv, xs, x2, x3, k, y, yOff + j, yRs, accumulate);
+          }
+        }
+      }
+      case Q4_0 -> {
+        long o = wType.byteOffset(wOff), rs = wType.byteOffset(wRowStride);
+        for (long j = j0; j < j1; j++) {
+          if (two) {
+            dotQ4_0x2(w, o + j * rs, xv, xs, k, y, yOff + j, yRs, accumulate);
+          } else {
+            dotQ4_0x4(m, w, o + j * rs, xv, xs, x2, x3, k, y, yOff + j, yRs, accumulate);
+          }
+        }
+      }
+      case I32, I64 -> throw new IllegalStateException("unreachable: checked by Gemv");
+    }
+  }
+
+  /*
+   * F32: a_r = fma(w[i, i+L), x_r[i, i+L), a_r), then hsum(a_r) and the scalar tail, as Gemv's
+   * dotF32. The results are stored from one hsum call site (see Gemv.dotBf16Pair).
+   */
+
+  private static void dotF32x2(MemorySegment w, long o0, MemorySegment x, long x1, int k, MemorySegment y, long yj,
+      long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    long kb = 4L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      FloatVector v = f32(w, o0 + d);
+      a0 = v.fma(f32(x, d), a0);
+      a1 = v.fma(f32(x, x1 + d), a1);
+    }
+    int i = (int) (d / 4);
+    for (int r = 0; r < 2; r++) {
+      store(y, yj + r * yRs, Gemv.tailF32(CpuMath.hsum(r == 0 ? a0 : a1), w, o0, x, r * x1, i, k), accumulate);
+    }
+  }
+
+  private static void dotF32x4(int m, MemorySegment w, long o0, MemorySegment x, long x1, long x2, long x3, int k,
+      MemorySegment y, long yj, long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long kb = 4L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      FloatVector v = f32(w, o0 + d);
+      a0 = v.fma(f32(x, d), a0);
+      a1 = v.fma(f32(x, x1 + d), a1);
+      a2 = v.fma(f32(x, x2 + d), a2);
+      a3 = v.fma(f32(x, x3 + d), a3);
+    }
+    int i = (int) (d / 4);
+    for (int r = 0; r < m; r++) {
+      FloatVector a = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      store(y, yj + r * yRs, Gemv.tailF32(CpuMath.hsum(a), w, o0, x, r * x1, i, k), accumulate);
+    }
+  }
+
+  /** Per thread: the vector part of one 16-bit weight row converted to f32 ({@link #f16Row}, {@link #bf16Row}). */
+  private static final ThreadLocal<MemorySegment> ROW = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+
+  private static MemorySegment rowBuffer(int k) {
+    MemorySegment row = ROW.get();
+    if (row.byteSize() < 4L * k) {
+      row = Arena.ofAuto().allocate(Gemv.xRowBytes(k), 64);
+      ROW.set(row);
+    }
+    return row;
+  }
+
+  /*
+   * 16-bit rows are converted to f32 first, one pass into L1 per row, exactly as Gemv's dotBf16 and
+   * dotF16 convert them in registers: per L ints, the even elements (the low halves) at float d / 2
+   * and the odd ones (the high halves) at d / 2 + L, the order of the prepared x; a tail under 2L
+   * elements is left to the scalar tail. F16 must: its multi-row kernel once converted in its own
+   * loop, beside four rows of fmas, which crossed C2's inlining budget and boxed a vector per step
+   * (7 MB per 2048 x 1024 call, KernelAllocationTest). BF16 may: converting in registers measured
+   * the same (1.68-1.73 against 1.72-1.75 ms per call at m = 2, conditions as above), and so both
+   * dtypes share dot16x2 / dot16x4: the even elements fma into a_r and the odd ones into b_r
+   * against the deinterleaved x, then hsum(a_r + b_r) and the scalar tail from the 16-bit row at
+   * byte o0 of w, as Gemv's dotBf16 and dotF16 (whose wide and narrow loops give each accumulator
+   * the same fmas).
+   */
+
+  private static void bf16Row(MemorySegment w, long o0, int k, MemorySegment row) {
+    long kb = 2L * k;
+    for (long d = 0; d <= kb - 4L * L; d += 4L * L) {
+      IntVector v = i32(w, o0 + d);
+      v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(row, 2 * d, ByteOrder.LITTLE_ENDIAN);
+      v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+          .intoMemorySegment(row, 2 * d + 4L * L, ByteOrder.LITTLE_ENDIAN);
+    }
+  }
+
+  private static void f16Row(MemorySegment w, long o0, int k, MemorySegment row) {
+    long kb = 2L * k;
+    for (long d = 0; d <= kb - 4L * L; d += 4L * L) {
+      IntVector v = i32(w, o0 + d);
+      Gemv.f16Lo(v).intoMemorySegment(row, 2 * d, ByteOrder.LITTLE_ENDIAN);
+      Gemv.f16Hi(v).intoMemorySegment(row, 2 * d + 4L * L, ByteOrder.LITTLE_ENDIAN);
+    }
+  }
+
+  private static void dot16x2(MemorySegment row, MemorySegment w, long o0, boolean f16, MemorySegment x, long x1, int k,
+      MemorySegment y, long yj, long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      long e = 2 * d, f = 2 * d + 4L * L;
+      FloatVector lo = f32(row, e), hi = f32(row, f);
+      a0 = lo.fma(f32(x, e), a0);
+      b0 = hi.fma(f32(x, f), b0);
+      a1 = lo.fma(f32(x, x1 + e), a1);
+      b1 = hi.fma(f32(x, x1 + f), b1);
+    }
+    int i = (int) (d / 2);
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1);
+    for (int r = 0; r < 2; r++) {
+      store(y, yj + r * yRs, Gemv.tail16(CpuMath.hsum(r == 0 ? s0 : s1), w, o0, x, r * x1, i, k, f16), accumulate);
+    }
+  }
+
+  private static void dot16x4(int m, MemorySegment row, MemorySegment w, long o0, boolean f16, MemorySegment x, long x1,
+      long x2, long x3, int k, MemorySegment y, long yj, long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      long e = 2 * d, f = 2 * d + 4L * L;
+      FloatVector lo = f32(row, e), hi = f32(row, f);
+      a0 = lo.fma(f32(x, e), a0);
+      b0 = hi.fma(f32(x, f), b0);
+      a1 = lo.fma(f32(x, x1 + e), a1);
+      b1 = hi.fma(f32(x, x1 + f), b1);
+      a2 = lo.fma(f32(x, x2 + e), a2);
+      b2 = hi.fma(f32(x, x2 + f), b2);
+      a3 = lo.fma(f32(x, x3 + e), a3);
+      b3 = hi.fma(f32(x, x3 + f), b3);
+    }
+    int i = (int) (d / 2);
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3);
+    for (int r = 0; r < m; r++) {
+      FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
+      store(y, yj + r * yRs, Gemv.tail16(CpuMath.hsum(s), w, o0, x, r * x1, i, k, f16), accumulate);
+    }
+  }
+
+  /*
+   * Q8_0: per block, s_r = q[0, L) * x_r then s_r = fma(q[p, p + L), x_r, s_r), then a_r =
+   * fma(s_r, d, a_r); the result is hsum(a_r), as Gemv's dotQ8_0.
+   */
+
+  private static void dotQ8_0x2(MemorySegment w, long off, MemorySegment x, long x1, int k, MemorySegment y, long yj,
+      long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    long end = off + (long) (k / QK) * Q8_BYTES;
+    long xo = 0;
+    for (long o = off; o < end; o += Q8_BYTES, xo += 4L * QK) {
+      FloatVector q = q8(w, o + 2);
+      FloatVector s0 = q.mul(f32(x, xo)), s1 = q.mul(f32(x, x1 + xo));
+      for (int p = L; p < QK; p += L) {
+        q = q8(w, o + 2 + p);
+        long e = xo + 4L * p;
+        s0 = q.fma(f32(x, e), s0);
+        s1 = q.fma(f32(x, x1 + e), s1);
+      }
+      FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
+      a0 = s0.fma(dv, a0);
+      a1 = s1.fma(dv, a1);
+    }
+    for (int r = 0; r < 2; r++) {
+      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    }
+  }
+
+  private static void dotQ8_0x4(int m, MemorySegment w, long off, MemorySegment x, long x1, long x2, long x3, int k,
+      MemorySegment y, long yj, long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long end = off + (long) (k / QK) * Q8_BYTES;
+    long xo = 0;
+    for (long o = off; o < end; o += Q8_BYTES, xo += 4L * QK) {
+      FloatVector q = q8(w, o + 2);
+      FloatVector s0 = q.mul(f32(x, xo)), s1 = q.mul(f32(x, x1 + xo));
+      FloatVector s2 = q.mul(f32(x, x2 + xo)), s3 = q.mul(f32(x, x3 + xo));
+      for (int p = L; p < QK; p += L) {
+        q = q8(w, o + 2 + p);
+        long e = xo + 4L * p;
+        s0 = q.fma(f32(x, e), s0);
+        s1 = q.fma(f32(x, x1 + e), s1);
+        s2 = q.fma(f32(x, x2 + e), s2);
+        s3 = q.fma(f32(x, x3 + e), s3);
+      }
+      FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
+      a0 = s0.fma(dv, a0);
+      a1 = s1.fma(dv, a1);
+      a2 = s2.fma(dv, a2);
+      a3 = s3.fma(dv, a3);
+    }
+    for (int r = 0; r < m; r++) {
+      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3), accumulate);
+    }
+  }
+
+  /*
+   * Q4_0: per block and L bytes, the low nibbles fma against x_r[p, p + L) and then the high ones
+   * against x_r[16 + p, 16 + p + L) into s_r (the first a mul), then a_r = fma(s_r, d, a_r); the
+   * result is hsum(a_r), as Gemv's dotQ4_0.
+   */
+
+  private static void dotQ4_0x2(MemorySegment w, long off, MemorySegment x, long x1, int k, MemorySegment y, long yj,
+      long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    long end = off + (long) (k / QK) * Q4_BYTES;
+    long xo = 0;
+    for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
+      IntVector q = q4Bytes(w, o + 2);
+      FloatVector lo = q4(q, false), hi = q4(q, true);
+      long e = xo, f = xo + 4L * (QK / 2);
+      FloatVector s0 = hi.fma(f32(x, f), lo.mul(f32(x, e)));
+      FloatVector s1 = hi.fma(f32(x, x1 + f), lo.mul(f32(x, x1 + e)));
+      for (int p = L; p < QK / 2; p += L) {
+        q = q4Bytes(w, o + 2 + p);
+        lo = q4(q, false);
+        hi = q4(q, true);
+        e = xo + 4L * p;
+        f = xo + 4L * (QK / 2 + p);
+        s0 = hi.fma(f32(x, f), lo.fma(f32(x, e), s0));
+        s1 = hi.fma(f32(x, x1 + f), lo.fma(f32(x, x1 + e), s1));
+      }
+      FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
+      a0 = s0.fma(dv, a0);
+      a1 = s1.fma(dv, a1);
+    }
+    for (int r = 0; r < 2; r++) {
+      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    }
+  }
+
+  private static void dotQ4_0x4(int m, MemorySegment w, long off, MemorySegment x, long x1, long x2, long x3, int k,
+      MemorySegment y, long yj, long yRs, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long end = off + (long) (k / QK) * Q4_BYTES;
+    long xo = 0;
+    for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
+      IntVector q = q4Bytes(w, o + 2);
+      FloatVector lo = q4(q, false), hi = q4(q, true);
+      long e = xo, f = xo + 4L * (QK / 2);
+      FloatVector s0 = hi.fma(f32(x, f), lo.mul(f32(x, e)));
+      FloatVector s1 = hi.fma(f32(x, x1 + f), lo.mul(f32(x, x1 + e)));
+      FloatVector s2 = hi.fma(f32(x, x2 + f), lo.mul(f32(x, x2 + e)));
+      FloatVector s3 = hi.fma(f32(x, x3 + f), lo.mul(f32(x, x3 + e)));
+      for (int p = L; p < QK / 2; p += L) {
+        q = q4Bytes(w, o + 2 + p);
+        lo = q4(q, false);
+        hi = q4(q, true);
+        e = xo + 4L * p;
+        f = xo + 4L * (QK / 2 + p);
+        s0 = hi.fma(f32(x, f), lo.fma(f32(x, e), s0));
+        s1 = hi.fma(f32(x, x1 + f), lo.fma(f32(x, x1 + e), s1));
+        s2 = hi.fma(f32(x, x2 + f), lo.fma(f32(x, x2 + e), s2));
+        s3 = hi.fma(f32(x, x3 + f), lo.fma(f32(x, x3 + e), s3));
+      }
+      FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
+      a0 = s0.fma(dv, a0);
+      a1 = s1.fma(dv, a1);
+      a2 = s2.fma(dv, a2);
+      a3 = s3.fma(dv, a3);
+    }
+    for (int r = 0; r < m; r++) {
+      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3), accumulate);
+    }
+  }
+}
