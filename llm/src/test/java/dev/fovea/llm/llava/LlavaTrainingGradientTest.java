@@ -26,10 +26,13 @@ import org.junit.jupiter.api.Test;
  * <p>For each of 17 parameters spread over the vision tower (patch, class and position embeddings,
  * pre_layrnorm, attention and MLP weights of both layers that feed the features), the projector, the
  * decoder (token embeddings, attention, MLP, norms) and the head: the directional derivative along a
- * random ±1 direction, (L(p + h d) - L(p - h d)) / 2h with h = 1e-3, against &lt;grad, d&gt;, and the
- * same for the element with the largest |grad| alone (h = 1e-2). The quotient is formed in double;
- * the loss is float32, so its rounding (~1e-7 relative) limits the numeric side.
- * Tolerance: |analytic - numeric| &lt;= 2e-4 + 1e-2 |numeric| (measured worst: printed).
+ * random unit direction d (±1/sqrt(n) each), (L(p + h d) - L(p - h d)) / 2h with h = 1e-2, against
+ * &lt;grad, d&gt;. With {@code -Plong}: every parameter that gets a gradient (62), and also the element with the largest
+ * |grad| of each alone (h = 1e-2). The quotient is formed in double; the loss is float32, so its
+ * rounding (~1e-7 relative) limits the numeric side. Tolerance: |analytic - numeric| &lt;= 2e-4 +
+ * 1e-2 |numeric|; measured worst 0.13 of it (default) and 0.12 (-Plong), typical agreement 1e-3
+ * relative along a direction and 1e-4 for a single element. The key biases get gradients of ~1e-9
+ * (zero in exact arithmetic: a bias added to every key shifts a query's logits by a constant).
  * The vision tower's last layer and post_layernorm do not reach the features (vision_feature_layer
  * -2) and must get no gradient.
  */
@@ -82,23 +85,42 @@ class LlavaTrainingGradientTest {
           assertTrue(params.hasGradient(i), names.get(i) + " got no gradient");
         }
       }
+      boolean thorough = Boolean.getBoolean("fovea.long");
+      List<String> sample = new ArrayList<>(List.of(SAMPLE));
+      if (thorough) {
+        sample.clear();
+        for (int i = 0; i < params.size(); i++) {
+          if (params.hasGradient(i)) {
+            sample.add(names.get(i));
+          }
+        }
+      }
       Random rng = new Random(3);
       double worst = 0;
       String worstAt = "";
       List<String> lines = new ArrayList<>();
-      for (String name : SAMPLE) {
+      for (String name : sample) {
         int i = names.indexOf(name);
         assertTrue(i >= 0, name);
         float[] grad = params.gradient(i).toFloatArray();
-        // directional derivative along d in {-1, +1}^n
+        // directional derivative along a random unit vector d in {-1, +1}^n / sqrt(n)
         float[] d = new float[grad.length];
         double analytic = 0;
+        float unit = (float) (1 / Math.sqrt(d.length));
         for (int j = 0; j < d.length; j++) {
-          d[j] = rng.nextBoolean() ? 1f : -1f;
+          d[j] = rng.nextBoolean() ? unit : -unit;
           analytic += (double) grad[j] * d[j];
         }
-        double numeric = centralDifference(model, pixels, params.value(i), d, 1e-3);
+        double numeric = centralDifference(model, pixels, params.value(i), d, 1e-2);
         double err = Math.abs(analytic - numeric) / (2e-4 + 1e-2 * Math.abs(numeric));
+        if (!thorough) {
+          lines.add(String.format("  %-66s d: %+.6e vs %+.6e", name, analytic, numeric));
+          if (err > worst) {
+            worst = err;
+            worstAt = name;
+          }
+          continue;
+        }
         // the element with the largest |grad|
         int top = 0;
         for (int j = 1; j < grad.length; j++) {
@@ -114,7 +136,7 @@ class LlavaTrainingGradientTest {
           worstAt = name;
         }
       }
-      System.out.printf("llava answer-loss gradient vs central differences (loss %.5f); worst |err| / tolerance %.3f at %s%n%s%n", l0, worst, worstAt,
+      System.out.printf("llava answer-loss gradient vs central differences (loss %.5f, %d parameters); worst |err| / tolerance %.3f at %s%n%s%n", l0, sample.size(), worst, worstAt,
           String.join("\n", lines));
       assertTrue(worst <= 1, "worst error " + worst + " of the tolerance at " + worstAt + "\n" + String.join("\n", lines));
     }
