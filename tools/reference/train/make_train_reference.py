@@ -43,13 +43,16 @@ The hyperparameters and the series (float64, exact as JSON numbers) go to refere
 """
 import json
 import math
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "llama"))
+from make_llama_reference import write_safetensors  # noqa: E402  (F32/I32 safetensors writer)
 
 torch.set_num_threads(1)
 
@@ -59,27 +62,6 @@ N_MLP = 30
 MLP = dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, warmup=3, total=30, min_lr_rate=0.0, max_norm=1.0,
            vocab=12, dim=8, hidden=16, batch=4, seq=6, accumulation=2, layer_norm_eps=1e-5)
 SCHED = dict(warmup=5, total=20, min_lr_rate=0.1)
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    blobs = []
-    offset = 0
-    codes = {np.float32: "F32", np.int32: "I32", np.int64: "I64", np.float64: "F64"}
-    for name, arr in tensors.items():
-        arr = np.ascontiguousarray(arr)
-        code = codes[arr.dtype.type]
-        b = arr.tobytes()
-        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def cosine_with_warmup(warmup, total, min_lr_rate=0.0, num_cycles=0.5):
@@ -138,7 +120,7 @@ def optimizer_case(out, series, prefix="optim", clip=True):
         st = opt.state[p]
         out[prefix + ".exp_avg." + n] = st["exp_avg"].numpy().copy()
         out[prefix + ".exp_avg_sq." + n] = st["exp_avg_sq"].numpy().copy()
-        out[prefix + ".step." + n] = np.array([int(st["step"].item())], dtype=np.int64)
+        out[prefix + ".step." + n] = np.array([int(st["step"].item())], dtype=np.int32)
     series[prefix + ".lr"] = lrs
     if clip:
         series[prefix + ".norm"] = norms

@@ -39,12 +39,14 @@ import java.util.function.ToLongFunction;
  * }</pre>
  *
  * One step: for each of the {@code accumulation} micro-batches, in a scope of its own with grad
- * mode on, the loss function builds the graph and returns a scalar; {@code (loss / accumulation)}
- * is back-propagated and the leaves' gradients are added into {@link Trainable}'s buffers (so the
- * micro-batch's activations are freed before the next one). Then the global gradient norm is
- * clipped, the optimizer steps at {@code factor(step)} of its learning rates, the listeners hear
- * about it, the loss curve gets a line, and every {@code checkpointEvery} steps a checkpoint is
- * written ({@link Checkpoints}).
+ * mode on, the batch is fetched (so tensors it makes die with the scope), the loss function builds
+ * the graph and returns a scalar, {@code (loss / accumulation)} is back-propagated, and the leaves'
+ * gradients are added into {@link Trainable}'s buffers, so a micro-batch's activations are freed
+ * before the next one. Then the global gradient norm is clipped, the optimizer steps at {@code
+ * factor(step)} of its learning rates, the listeners hear about it, {@code loss.csv} gets a line,
+ * and every {@code checkpointEvery} steps (and after the last) a checkpoint is written ({@link
+ * Checkpoints}). A loss function may turn on activation checkpointing ({@code
+ * autograd.Checkpoint.enable()}) around its forward to hold one layer's graph at a time.
  *
  * <p>Determinism: the data come from the source by (batch index, seed), and the {@link Random}
  * handed to the loss function (for augmentation or dropout) is seeded from (seed, batch index);
