@@ -3,7 +3,6 @@ package dev.fovea.nn.train;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -90,6 +89,7 @@ public final class Checkpoints {
     Path dst = runDir.resolve(folderName(step));
     long pid = ProcessHandle.current().pid();
     Path tmp = runDir.resolve("." + folderName(step) + ".tmp-" + pid);
+    boolean renamed = false;
     try {
       Files.createDirectories(runDir);
       removeStale(runDir);
@@ -112,15 +112,19 @@ public final class Checkpoints {
       } else {
         Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
       }
+      renamed = true;
       force(runDir);
       return dst;
     } catch (IOException e) {
-      try {
-        deleteTree(tmp);
-      } catch (IOException ignored) {
-        // the original error matters more
-      }
       throw new TrainException("cannot write checkpoint " + dst + ": " + e, e);
+    } finally {
+      if (!renamed) {
+        try {
+          deleteTree(tmp);
+        } catch (IOException ignored) {
+          // the original error matters more; a later write removes the folder
+        }
+      }
     }
   }
 
@@ -163,12 +167,11 @@ public final class Checkpoints {
     }
   }
 
+  /** Forces a file, or a folder's entries, to disk (some file systems cannot sync a folder: the rename stays atomic there). */
   private static void force(Path p) throws IOException {
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       ch.force(true);
-    } catch (FileAlreadyExistsException | UnsupportedOperationException e) {
-      // some file systems cannot sync a directory; the rename stays atomic
-    } catch (IOException e) {
+    } catch (IOException | UnsupportedOperationException e) {
       if (!Files.isDirectory(p)) {
         throw e;
       }

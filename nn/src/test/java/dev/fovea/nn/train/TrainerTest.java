@@ -253,6 +253,23 @@ class TrainerTest {
     assertEquals(tmp.resolve("checkpoint-5"), Checkpoints.latest(tmp).orElseThrow());
   }
 
+  /** A checkpoint whose writing fails half way leaves nothing behind: no checkpoint-N, no temporary folder. */
+  @Test
+  void aFailedCheckpointLeavesNothing(@TempDir Path tmp) throws Exception {
+    TrainException e = assertThrows(TrainException.class, () -> Checkpoints.write(tmp, 3, folder -> {
+      Files.writeString(folder.resolve("model.safetensors"), "half");
+      throw new java.io.IOException("disk full");
+    }));
+    assertTrue(e.getMessage().contains("disk full"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> Checkpoints.write(tmp, 3, folder -> {
+      Files.writeString(folder.resolve("model.safetensors"), "half");
+      throw new IllegalStateException("killed");
+    }));
+    try (var files = Files.list(tmp)) {
+      assertEquals(List.of(), files.toList());
+    }
+  }
+
   @Test
   void extraFilesGoIntoEveryCheckpoint(@TempDir Path tmp) throws Exception {
     train(12, 8, 8, Trainer.Config.steps(2).withCheckpoints(tmp, 1, 0).withExtraFiles(Map.of("config.json", "{}".getBytes())), false, null);
