@@ -41,7 +41,7 @@ public final class GradClip {
       throw new TrainException("clipGradNorm: max_norm must be positive, got " + maxNorm);
     }
     float total = (float) totalNorm(grads);
-    float coef = (1f / (total + 1e-6f)) * (float) maxNorm;
+    float coef = coefficient(total, maxNorm);
     if (coef < 1f) {
       for (Tensor g : grads) {
         MemorySegment s = segment(g);
@@ -52,6 +52,11 @@ public final class GradClip {
       }
     }
     return total;
+  }
+
+  /** The factor clipping applies at total norm {@code total} (only when it is below 1), in torch's float arithmetic. */
+  public static float coefficient(double total, double maxNorm) {
+    return (1f / ((float) total + 1e-6f)) * (float) maxNorm;
   }
 
   private static double sumOfSquares(Tensor g) {

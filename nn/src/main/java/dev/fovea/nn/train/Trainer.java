@@ -247,7 +247,7 @@ public final class Trainer<B> {
       List<Tensor> grads = params.presentGradients();
       if (config.maxGradNorm() > 0) {
         norm = GradClip.clipGradNorm(grads, config.maxGradNorm());
-        clipped = (float) ((1f / ((float) norm + 1e-6f)) * (float) config.maxGradNorm()) < 1f;
+        clipped = GradClip.coefficient(norm, config.maxGradNorm()) < 1f;
       } else {
         norm = GradClip.totalNorm(grads);
         clipped = false;
