@@ -49,33 +49,34 @@ public final class Trainable implements AutoCloseable {
 
   private Trainable(Module root, Predicate<String> trained) {
     this.root = root;
+    List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Parameter> e : root.namedParameters().entrySet()) {
       if (!trained.test(e.getKey())) {
         continue;
       }
-      Parameter p = e.getValue();
-      Tensor w = p.get();
-      if (w.dtype() != DType.F32 && !w.dtype().isFloatingPoint()) {
-        throw new TrainException("parameter '" + e.getKey() + "' is " + w.dtype() + ": only F32/F16/BF16 weights can be trained (convert the model first)");
+      Tensor w = e.getValue().get();
+      if (!w.dtype().isFloatingPoint() || w.dtype().isQuantized()) {
+        problems.add(e.getKey() + " is " + w.dtype());
       }
-      if (w.dtype().isQuantized()) {
-        throw new TrainException("parameter '" + e.getKey() + "' is " + w.dtype() + " (block-quantized): convert the model to f32 to train it");
-      }
-      Tensor owned = allocate(p.shape());
-      try (Scope tmp = Scope.open()) {
-        Tensor src = w.dtype() == DType.F32 ? w.detach() : w.detach().to(DType.F32);
-        copy(src, owned);
-      }
-      owned.requiresGrad(true);
-      p.set(owned);
       names.add(e.getKey());
-      params.add(p);
-      values.add(owned);
-      grads.add(allocate(p.shape()));
+      params.add(e.getValue());
+    }
+    if (!problems.isEmpty()) {
+      throw new TrainException("only F32/F16/BF16 weights can be trained (convert the model with --dtype f32 first):\n  " + String.join("\n  ", problems));
     }
     if (names.isEmpty()) {
       throw new TrainException("no parameter of " + root.getClass().getSimpleName() + " is trained (the predicate accepted none of "
           + root.namedParameters().size() + ")");
+    }
+    for (Parameter p : params) {
+      Tensor owned = allocate(p.shape());
+      try (Scope tmp = Scope.open()) {
+        copy(p.get(), owned);
+      }
+      owned.requiresGrad(true);
+      p.set(owned);
+      values.add(owned);
+      grads.add(allocate(p.shape()));
     }
     hasGrad = new boolean[names.size()];
   }
