@@ -6,6 +6,7 @@ import dev.fovea.tensor.ops.Elementwise;
 import dev.fovea.tensor.ops.Embedding;
 import dev.fovea.tensor.ops.Interpolate;
 import dev.fovea.tensor.ops.Joins;
+import dev.fovea.tensor.ops.Losses;
 import dev.fovea.tensor.ops.Matmul;
 import dev.fovea.tensor.ops.Norms;
 import dev.fovea.tensor.ops.Reductions;
@@ -272,6 +273,20 @@ public final class Ops {
 
   public static Tensor interpolate(Tensor x, int outH, int outW, Interpolate.Mode mode, boolean alignCorners) {
     return Interpolate.interpolate(x, outH, outW, mode, alignCorners);
+  }
+
+  // ---------------------------------------------------------------- losses
+  /**
+   * Mean cross-entropy of logits [..., V] against integer targets [...], rows whose target is
+   * {@link Losses#IGNORE_INDEX} (-100, Hugging Face's label for untrained positions) left out.
+   */
+  public static Tensor crossEntropy(Tensor logits, Tensor targets) {
+    return Losses.crossEntropy(logits, targets, Losses.IGNORE_INDEX, Losses.Reduction.MEAN);
+  }
+
+  /** Cross-entropy with another ignore index or reduction (torch.nn.functional.cross_entropy). */
+  public static Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Losses.Reduction reduction) {
+    return Losses.crossEntropy(logits, targets, ignoreIndex, reduction);
   }
 
   // ---------------------------------------------------------------- joining and indexing
