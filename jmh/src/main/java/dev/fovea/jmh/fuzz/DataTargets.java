@@ -1,0 +1,66 @@
+package dev.fovea.jmh.fuzz;
+
+import static dev.fovea.jmh.fuzz.Target.bytes;
+import static dev.fovea.jmh.fuzz.Target.lines;
+
+import dev.fovea.jmh.fuzz.Target.Input;
+import dev.fovea.methods.eval.VqaDataset;
+import dev.fovea.tensor.io.HostileJson;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Evaluation data: the VQA question files of {@link VqaDataset}. A JSONL input names images that lie
+ * beside it (small PNG fixtures under the names of the shared test pictures), so a line with a box and
+ * no size has its image header read.
+ */
+final class DataTargets {
+  private DataTargets() {}
+
+  /** The shared pictures methods' sample.jsonl names, each a small PNG here. */
+  static final List<String> IMAGES = List.of("astronaut.png", "000000039769.png", "chelsea.png", "coffee.png");
+
+  static Target vqaJsonl(Seeds s) {
+    // the sample's lines with image sizes (its pictures are not here), and lines with the optional fields it
+    // lacks: a box read against an image's header, xywh boxes, the jrzhang layout, a null box, a blank line
+    String sample = new String(s.read("methods/src/test/resources/vqa/sample.jsonl"), StandardCharsets.UTF_8);
+    sample = sample.replace("\"question\":", "\"image_width\": 640, \"image_height\": 512, \"question\":");
+    byte[] orig = (sample.strip() + "\n"
+        + "{\"question_id\": 8, \"image\": \"chelsea.png\", \"question\": \"q?\", \"answers\": [\"a\"], \"bbox\": [1, 2, 3, 4]}\n"
+        + "{\"dataset_id\": \"9\", \"image\": \"coffee.png\", \"question\": \"q?\", \"answer\": [\"b\"], \"bbox\": [0, 0, 5, 5], \"bbox_format\": \"xywh\"}\n"
+        + "\n{\"image\": \"astronaut.png\", \"question\": \"q?\", \"answers\": [\"c\", \"d\"], \"bbox\": null}\n").getBytes(StandardCharsets.UTF_8);
+    List<String> hostile = new ArrayList<>(TokenizerTargets.HOSTILE_LINES);
+    hostile.addAll(List.of("{}", "[]", "null", "{\"image\": {\"bytes\": \"AAAA\"}, \"question\": \"q\", \"answers\": [\"a\"]}", "{\"image\": \"x.png\""));
+    Path png = s.path(ImageTargets.FIXTURES + "rgb_33x17.png");
+    Map<String, Path> side = new java.util.LinkedHashMap<>();
+    IMAGES.forEach(n -> side.put(n, png));
+    String f = "questions.jsonl";
+    return new Target("vqa-jsonl", side, r -> switch (r.nextInt(10)) {
+      case 0, 1, 2 -> lines(r, f, orig, hostile);
+      case 3, 4, 5, 6 -> { // one line's JSON edited
+        List<String> l = new ArrayList<>(Arrays.asList(new String(orig, StandardCharsets.UTF_8).split("\n", -1)));
+        int i = r.nextInt(l.size());
+        l.set(i, new String(HostileJson.mutate(l.get(i).getBytes(StandardCharsets.UTF_8), r.nextLong()), StandardCharsets.UTF_8));
+        yield Input.of(f, String.join("\n", l).getBytes(StandardCharsets.UTF_8), "line " + (i + 1) + " json");
+      }
+      default -> bytes(r, f, orig, orig.length, orig);
+    }, dir -> VqaDataset.readJsonl(dir.resolve(f), VqaDataset.JsonlOptions.defaults().withImagesDir(dir)));
+  }
+
+  /** The official TextVQA layout ({@link VqaDataset#readTextVqa}): a "data" list of question objects. */
+  static Target textVqa() {
+    StringBuilder sb = new StringBuilder("{\"dataset_name\": \"textvqa\", \"dataset_version\": \"0.5.1\", \"data\": [");
+    for (int i = 0; i < 4; i++) {
+      sb.append(i == 0 ? "" : ", ").append("{\"question_id\": ").append(i).append(", \"image_id\": \"img").append(i)
+          .append("\", \"question\": \"what is written?\", \"answers\": [\"a\", \"b\", \"a\", \"a\", \"c\", \"a\", \"a\", \"a\", \"a\", \"a\"], ")
+          .append("\"image_width\": 1024, \"image_height\": 768, \"image_classes\": [\"Sign\"], \"set_name\": \"val\"}");
+    }
+    byte[] orig = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    String f = "TextVQA_0.5.1_val.json";
+    return new Target("vqa-textvqa", Map.of(), r -> Target.jsonOrBytes(r, f, orig), dir -> VqaDataset.readTextVqa(dir.resolve(f)));
+  }
+}
