@@ -69,7 +69,7 @@ final class HfAddedTokens {
       Set<String> known = new HashSet<>();
       byId.values().forEach(t -> known.add(t.content()));
       for (Map.Entry<String, JsonNode> e : added.properties()) {
-        if (!e.getValue().isIntegralNumber() || e.getValue().asInt() < 0 || e.getKey().isEmpty()) {
+        if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getKey().isEmpty()) {
           throw new TokenizerFileException(addedJson, "\"" + e.getKey() + "\": " + e.getValue() + " is not a token id");
         }
         int id = e.getValue().asInt();
