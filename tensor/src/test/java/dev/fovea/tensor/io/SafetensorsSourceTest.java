@@ -64,6 +64,15 @@ class SafetensorsSourceTest {
     }
   }
 
+  /** Found by bench/fuzz.sh: a NUL in a shard name was an InvalidPathException from Path.resolve. */
+  @Test
+  void aShardNameWithANulIsAFormatErrorOfTheIndex() throws IOException {
+    Path index = tmp.resolve("model.safetensors.index.json");
+    Files.writeString(index, "{\"weight_map\": {\"w\": \"model-1.safe\\u0000tensors\"}}");
+    var e = assertThrows(FormatException.class, () -> WeightFiles.open(index));
+    assertEquals(index + ": weight_map['w']: shard 'model-1.safe?tensors' must be a plain file name next to the index", e.getMessage());
+  }
+
   @Test
   void javaWrittenFileRoundTrips() throws IOException {
     Path p = tmp.resolve("t.safetensors");
