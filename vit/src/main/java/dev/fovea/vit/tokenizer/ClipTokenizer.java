@@ -176,6 +176,16 @@ public final class ClipTokenizer implements TextTokenizer {
     } catch (IOException e) {
       throw new TokenizerFileException(mergesTxt, "cannot read merges", e);
     }
+    // every word starts as byte symbols (its last one with </w>) and ends as merges of them: with
+    // all 512 and every merge result in the vocabulary, no text can produce a symbol without an id
+    for (String b : ByteLevel.byteSymbolsInOrder()) {
+      for (String symbol : new String[] {b, b + END_OF_WORD}) {
+        if (!ids.containsKey(symbol)) {
+          throw new TokenizerFileException(vocabJson, "has no entry \"" + symbol + "\": CLIP's BPE starts each word from the 256 byte symbols,"
+              + " alone and with " + END_OF_WORD + ", so the vocabulary needs all 512");
+        }
+      }
+    }
     return new ClipTokenizer(pieces, ids, ranks(merges), vocabJson);
   }
 
