@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.BufferedReader;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -174,6 +175,8 @@ public final class VqaDataset {
       }
     } catch (JsonProcessingException e) {
       throw new VqaDataException(file, where(e.getLocation()), null, "bad JSON: " + e.getOriginalMessage(), e);
+    } catch (CharConversionException e) { // Jackson reads UTF-16 and UTF-32 too, and reports their errors this way
+      throw new VqaDataException(file, null, null, "not UTF-8, UTF-16 or UTF-32 text: " + e.getMessage(), e);
     }
     if (!sawData) {
       throw new VqaDataException(file, null, "data", "missing: the TextVQA layout keeps the questions in a \"data\" list");

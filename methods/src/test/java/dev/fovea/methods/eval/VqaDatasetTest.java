@@ -192,6 +192,16 @@ class VqaDatasetTest {
     assertEquals(SizeSplit.UNSPLIT, SizeSplit.of(items.get(0)));
   }
 
+  /** Found by bench/fuzz.sh: text that Jackson takes for UTF-32 and cannot decode was a raw CharConversionException. */
+  @Test
+  void textVqaThatIsNotTextIsAVqaDataException() throws IOException {
+    // 00 00 00 7B reads as UTF-32BE "{", then 0x302F3001 is beyond Unicode
+    Path p = dir.resolve("utf32.json");
+    Files.write(p, new byte[] {0, 0, 0, '{', 0x30, 0x2f, 0x30, 0x01});
+    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(p));
+    contains(e, p + ": not UTF-8, UTF-16 or UTF-32 text: Invalid UTF-32 character");
+  }
+
   @Test
   void textVqaMalformed() throws IOException {
     Path p = write("val.json", "{\"data\": [" + textVqaEntry(1, "a", TEN) + ",\n"
