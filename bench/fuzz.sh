@@ -16,8 +16,9 @@
 # Input i of parser p is made from (seed, p, i) alone: runs are reproducible whatever the thread count.
 #
 # Prints a table (per parser: inputs tried, read fine, rejected with a typed error naming the file,
-# anything else, hangs, time, peak heap (sum of the heap pools' peaks), live heap (largest heap in use
-# after a collection) and the most one input allocated), then one `name: value` line per figure:
+# anything else, hangs, time, peak heap (the most in use, sampled every ms and before each collection,
+# garbage included), heap after GC (the most in use right after a collection) and the most one input
+# allocated), then one `name: value` line per figure:
 # fuzz_inputs, fuzz_read, fuzz_typed, fuzz_untyped, fuzz_hangs (both must be 0), fuzz_peak_heap_mb,
 # fuzz_peak_live_heap_mb, fuzz_wall_s. Each untyped failure or hang is saved under the findings folder
 # with its input files, stack trace and the command that reproduces it; report.txt there lists the

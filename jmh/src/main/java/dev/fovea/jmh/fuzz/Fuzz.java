@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
@@ -75,9 +76,11 @@ public final class Fuzz {
       for (Target t : chosen) {
         Target staged = stage(t, Files.createDirectories(work.resolve("side-" + t.name())));
         long fds = openFiles();
+        System.gc(); // the previous parser's garbage is not this one's peak
         heap.reset();
         Runner.Stats st = runner.run(staged, from, to, threads);
-        st.liveHeap = heap.max();
+        st.peakHeap = heap.peak();
+        st.liveHeap = heap.live();
         st.fdGrowth = openFiles() - fds;
         results.add(st);
         System.err.println(row(st));
@@ -160,7 +163,7 @@ public final class Fuzz {
 
   private static void report(List<Runner.Stats> results, PrintStream out, double wall) {
     out.printf("%-24s %8s %8s %8s %6s %6s %10s %10s %10s %12s%n", "parser", "tried", "read", "typed", "other", "hangs", "time", "peak heap",
-        "live heap", "alloc/input");
+        "after GC", "alloc/input");
     results.forEach(s -> out.println(row(s)));
     long tried = results.stream().mapToLong(s -> s.tried.sum()).sum();
     out.println("fuzz_parsers: " + results.size());
@@ -185,9 +188,13 @@ public final class Fuzz {
     }
   }
 
-  /** The largest heap in use right after a collection, since the last reset: the live set, garbage excluded. */
+  /**
+   * Heap figures since the last reset: the peak in use (sampled every millisecond, garbage
+   * included), and the largest in use right after a collection (closer to what was live).
+   */
   static final class HeapWatch {
-    private final AtomicLong max = new AtomicLong();
+    private final AtomicLong live = new AtomicLong();
+    private final AtomicLong peak = new AtomicLong();
 
     HeapWatch() {
       Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
@@ -198,18 +205,37 @@ public final class Fuzz {
             var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
             long used = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream().filter(e -> heapPools.contains(e.getKey()))
                 .mapToLong(e -> e.getValue().getUsed()).sum();
-            max.accumulateAndGet(used, Math::max);
+            live.accumulateAndGet(used, Math::max);
+            long before = info.getGcInfo().getMemoryUsageBeforeGc().entrySet().stream().filter(e -> heapPools.contains(e.getKey()))
+                .mapToLong(e -> e.getValue().getUsed()).sum();
+            peak.accumulateAndGet(before, Math::max);
           }
         }, null, null);
       }
+      MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+      Thread.ofPlatform().daemon().name("fuzz-heap-sampler").start(() -> {
+        while (true) {
+          peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+          try {
+            Thread.sleep(1);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
     }
 
     void reset() {
-      max.set(0);
+      live.set(0);
+      peak.set(0);
     }
 
-    long max() {
-      return max.get();
+    long live() {
+      return live.get();
+    }
+
+    long peak() {
+      return peak.get();
     }
   }
 }

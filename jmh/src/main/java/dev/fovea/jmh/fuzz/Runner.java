@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,8 +93,6 @@ final class Runner {
   /** Runs inputs [from, to) of {@code t} on {@code threads} threads. */
   Stats run(Target t, long from, long to, int threads) throws InterruptedException {
     Stats st = new Stats(t.name());
-    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
-    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
     AtomicLong next = new AtomicLong(from);
     long t0 = System.nanoTime();
     Thread[] drivers = new Thread[threads];
@@ -118,7 +114,6 @@ final class Runner {
       throw new IllegalStateException("the campaign itself failed on " + t.name(), driverFailure.get());
     }
     st.seconds = (System.nanoTime() - t0) / 1e9;
-    st.peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     return st;
   }
 
