@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -337,6 +338,9 @@ public final class ResultsJournal implements AutoCloseable {
         node = VqaDataset.JSON.readTree(line.toByteArray());
       } catch (JsonProcessingException e) {
         bad = new BadLine(number, "not valid JSON: " + e.getOriginalMessage());
+        continue;
+      } catch (CharConversionException e) { // Jackson took the bytes for UTF-16 or UTF-32 and could not decode them
+        bad = new BadLine(number, "not valid JSON: " + e.getMessage());
         continue;
       }
       if (node == null || !node.isObject()) {
