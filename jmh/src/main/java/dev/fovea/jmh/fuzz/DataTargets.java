@@ -4,9 +4,15 @@ import static dev.fovea.jmh.fuzz.Target.bytes;
 import static dev.fovea.jmh.fuzz.Target.lines;
 
 import dev.fovea.jmh.fuzz.Target.Input;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.methods.eval.ResultsJournal;
+import dev.fovea.methods.eval.SizeSplit;
 import dev.fovea.methods.eval.VqaDataset;
 import dev.fovea.tensor.io.HostileJson;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,6 +55,38 @@ final class DataTargets {
       }
       default -> bytes(r, f, orig, orig.length, orig);
     }, dir -> VqaDataset.readJsonl(dir.resolve(f), VqaDataset.JsonlOptions.defaults().withImagesDir(dir)));
+  }
+
+  /**
+   * An evaluation's resumable results journal ({@link ResultsJournal#open}, which reads what an
+   * earlier run wrote, repairs a torn last line and refuses a journal of another run).
+   */
+  static Target resultsJournal(Path scratch) throws IOException {
+    Path seed = scratch.resolve("results.jsonl");
+    ResultsJournal.Run run = new ResultsJournal.Run("rel-att", "llava-tiny", Map.of("layer", "14"));
+    try (ResultsJournal j = ResultsJournal.open(seed, run)) {
+      ObjectNode box = JsonNodeFactory.instance.objectNode();
+      box.putArray("box").add(1).add(2).add(30).add(40);
+      j.append(new ResultsJournal.Entry("q1", "nokia", 1.0, SizeSplit.SMALL, box));
+      j.append(new ResultsJournal.Entry("q2", "two cats", 0.3, SizeSplit.LARGE, null));
+      j.append(new ResultsJournal.Entry("3", "", 0.0, SizeSplit.UNSPLIT, null));
+    }
+    byte[] orig = Files.readAllBytes(seed);
+    String f = "results.jsonl";
+    return new Target("results-journal", Map.of(), r -> switch (r.nextInt(10)) {
+      case 0, 1, 2 -> lines(r, f, orig, TokenizerTargets.HOSTILE_LINES);
+      case 3, 4, 5, 6 -> { // one line's JSON edited
+        List<String> l = new ArrayList<>(Arrays.asList(new String(orig, StandardCharsets.UTF_8).split("\n", -1)));
+        int i = r.nextInt(l.size());
+        l.set(i, new String(HostileJson.mutate(l.get(i).getBytes(StandardCharsets.UTF_8), r.nextLong()), StandardCharsets.UTF_8));
+        yield Input.of(f, String.join("\n", l).getBytes(StandardCharsets.UTF_8), "line " + (i + 1) + " json");
+      }
+      default -> bytes(r, f, orig, orig.length, orig);
+    }, dir -> {
+      try (ResultsJournal j = ResultsJournal.open(dir.resolve(f), run)) {
+        j.entries().forEach(e -> e.extra());
+      }
+    });
   }
 
   /** The official TextVQA layout ({@link VqaDataset#readTextVqa}): a "data" list of question objects. */

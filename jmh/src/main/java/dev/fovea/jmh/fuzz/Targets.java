@@ -70,8 +70,9 @@ final class Targets {
         ImageTargets.png(s),
         ImageTargets.jpeg(s),
         DataTargets.vqaJsonl(s),
-        DataTargets.textVqa());
-        // POPE: its reader's entry goes here, e.g. DataTargets.pope(s), once that branch is merged
+        // POPE (being written on another branch): add its reader's entry on this line, e.g. DataTargets.pope(s),
+        DataTargets.textVqa(),
+        DataTargets.resultsJournal(scratch));
   }
 
   // ---------------------------------------------------------------- weight files
