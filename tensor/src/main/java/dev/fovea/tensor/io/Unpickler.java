@@ -27,7 +27,13 @@ import java.util.Set;
  * too), and values are turned to text only by {@link #show}, which stops at a depth and a length.
  */
 final class Unpickler {
-  static final long MAX_OBJECTS = 1 << 22;
+  /**
+   * A torch.save pickle pushes about 20 objects per tensor, so a million allows 50,000 tensors (a
+   * LLaMA-7B shard has a few hundred). Each object costs 50 to 250 bytes of heap: 4M (the limit
+   * before bench/fuzz.sh measured a 1.8 MB pickle of nested dicts taking 100 MB) let an 18 MB pickle
+   * fill about a gigabyte.
+   */
+  static final long MAX_OBJECTS = 1 << 20;
 
   record Global(String module, String name) {
     String qualified() {

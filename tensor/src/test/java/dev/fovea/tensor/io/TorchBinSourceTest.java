@@ -75,6 +75,29 @@ class TorchBinSourceTest {
     }
   }
 
+  /** 600,000 dicts nested in each other: 1.2 M objects from a 3 MB pickle (about 150 MB of heap) pass the object limit. */
+  @Test
+  void aPickleOfMoreThanAMillionObjectsIsRefused(@TempDir Path dir) throws IOException {
+    int levels = 600_000;
+    byte[] nest = new byte[3 + 4 * levels + 2 + levels];
+    int p = 0;
+    nest[p++] = (byte) 0x8c;
+    nest[p++] = 1;
+    nest[p++] = 'n';
+    for (int i = 0; i < levels; i++) { // dict, key, dict, key, ...
+      nest[p++] = '}';
+      nest[p++] = (byte) 0x8c;
+      nest[p++] = 1;
+      nest[p++] = 'a';
+    }
+    nest[p++] = 'K'; // the innermost value
+    nest[p++] = 0;
+    Arrays.fill(nest, p, nest.length, (byte) 's'); // each SETITEM stores the top into the dict below
+    Path f = withEntry(dir, nest);
+    var e = assertThrows(FormatException.class, () -> TorchBinSource.open(f));
+    assertTrue(e.getMessage().contains("pickle creates more than 1048576 objects"), e.getMessage());
+  }
+
   @Test
   void aListAsADictKeyIsRefusedBeforeItIsHashed(@TempDir Path dir) throws IOException {
     // key L = [L] (hashing it recursed forever), value 1
