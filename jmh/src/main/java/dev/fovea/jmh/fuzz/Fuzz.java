@@ -182,7 +182,8 @@ public final class Fuzz {
   /** Per parser: the commonest typed rejections, and every distinct failure. */
   private static void details(List<Runner.Stats> results, PrintStream out) {
     for (Runner.Stats s : results) {
-      out.println("== " + s.name + ": longest typed message " + s.maxMessage.get() + " chars, open files grew by " + s.fdGrowth);
+      out.println("== " + s.name + ": longest typed message " + s.maxMessage.get() + " chars, open files grew by " + s.fdGrowth
+          + ", most allocated by one input " + (s.maxAllocated.get() >> 20) + " MB: " + s.maxAllocatedBy);
       s.topReasons(12).forEach(e -> out.printf("  %7d  %s%n", e.getValue().sum(), e.getKey()));
       s.failures.forEach((k, v) -> out.printf("  FAILED %7d  %s%n", v.sum(), k));
     }

@@ -64,6 +64,7 @@ final class Runner {
     final LongAdder hangs = new LongAdder();
     final AtomicLong done = new AtomicLong();
     final AtomicLong maxAllocated = new AtomicLong();
+    volatile String maxAllocatedBy = "";
     final AtomicLong maxMessage = new AtomicLong();
     final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
     final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
@@ -160,7 +161,9 @@ final class Runner {
           continue; // the abandoned thread may still use dir: it is left behind
         }
         st.tried.increment();
-        st.maxAllocated.accumulateAndGet(o.allocated(), Math::max);
+        if (st.maxAllocated.accumulateAndGet(o.allocated(), Math::max) == o.allocated()) {
+          st.maxAllocatedBy = "input " + i + " (" + in.how() + ")";
+        }
         if (verbose) {
           System.err.println(t.name() + " input " + i + " (" + in.how() + "): " + (o.error() == null ? "read fine" : (o.typed() ? "typed: " : "OTHER: ")
               + stackTrace(o.error())));
