@@ -69,7 +69,7 @@ final class HfTokenizerJson {
       int id = a.path("id").canConvertToInt() && a.path("id").isIntegralNumber() ? a.path("id").asInt() : -1;
       String content = a.path("content").asText(null);
       if (id < 0 || content == null || content.isEmpty()) {
-        throw new TokenizerFileException(file, "added_tokens entry without id or content: " + a);
+        throw new TokenizerFileException(file, "added_tokens entry without id or content: " + ErrorList.abbreviate(a.toString(), 80));
       }
       byId.put(id, content);
       boolean special = a.path("special").asBoolean(false);
@@ -110,7 +110,7 @@ final class HfTokenizerJson {
       } else if (merge.isTextual() && merge.asText().indexOf(' ') > 0) {
         key = merge.asText();
       } else {
-        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: " + merge);
+        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: " + ErrorList.abbreviate(merge.toString(), 80));
       }
       ranks.putIfAbsent(key, rank++);
     }

@@ -49,6 +49,20 @@ class HostileTokenizerFilesTest {
     refused(config, () -> TokenizerLoader.load(dir), "id 2 without an entry");
   }
 
+  /** Found by bench/fuzz.sh: hostile entries were echoed whole, in messages of 200 KB. */
+  @Test
+  void hostileEntriesAreCutInMessages() throws IOException {
+    String longText = "x".repeat(100_000);
+    Path f = Files.writeString(dir.resolve("tokenizer.json"),
+        "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"<unk>\": 0}, \"merges\": [\"" + longText + "\"]}}");
+    assertTrue(refused(f, () -> TokenizerLoader.fromTokenizerJson(f), "model.merges[0] is neither").getMessage().length() < 500);
+    Files.writeString(f, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"<unk>\": 0}}, \"added_tokens\": [{\"content\": \"" + longText + "\"}]}");
+    assertTrue(refused(f, () -> TokenizerLoader.fromTokenizerJson(f), "added_tokens entry without id").getMessage().length() < 500);
+    Files.writeString(f, "{\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"vocab\": {\"<unk>\": 0, \"a\": 1}}}");
+    Path added = Files.writeString(dir.resolve("added_tokens.json"), "{\"" + "y".repeat(40_000) + "\": \"2\"}"); // Jackson: names up to 50,000
+    assertTrue(refused(added, () -> TokenizerLoader.load(dir), "is not a token id").getMessage().length() < 500);
+  }
+
   // ---------------------------------------------------------------- tokenizer.model
 
   /** A protobuf ModelProto: pieces (text, type) with score 0, then a trainer spec of (field, value) varints. */

@@ -3,6 +3,7 @@ package dev.fovea.methods.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.tensor.ErrorList;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
@@ -369,7 +370,7 @@ public final class ResultsJournal implements AutoCloseable {
           + "\" field); use another results file");
     }
     if (!version.isInt() || version.asInt() != VERSION) {
-      throw new ResultsJournalException(at + ": results format version " + version + ", this build reads version " + VERSION);
+      throw new ResultsJournalException(at + ": results format version " + ErrorList.abbreviate(version.toString(), 40) + ", this build reads version " + VERSION);
     }
     String method = headerText(node, "method", at);
     String model = headerText(node, "model", at);
@@ -418,7 +419,7 @@ public final class ResultsJournal implements AutoCloseable {
     try {
       s = SizeSplit.parse(split == null || !split.isTextual() ? String.valueOf(split) : split.asText());
     } catch (IllegalArgumentException e) {
-      throw new ResultsJournalException(at + ", field \"split\": " + (split == null ? "missing" : e.getMessage()));
+      throw new ResultsJournalException(at + ", field \"split\": " + (split == null ? "missing" : ErrorList.abbreviate(e.getMessage(), 200)));
     }
     ObjectNode extra = ((ObjectNode) node).deepCopy();
     extra.remove(RESERVED);

@@ -223,6 +223,11 @@ class ResultsJournalTest {
     Files.writeString(future, "{\"fovea_vqa_results\":2,\"method\":\"m\",\"model\":\"x\"}\n");
     e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
     assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+
+    // found by bench/fuzz.sh: a hostile version or split was echoed whole (messages of 100 KB)
+    Files.writeString(future, "{\"fovea_vqa_results\":\"" + "9".repeat(100_000) + "\",\"method\":\"m\",\"model\":\"x\"}\n");
+    e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
+    assertTrue(e.getMessage().contains("results format version \"999") && e.getMessage().length() < 500, e.getMessage().length() + " chars");
   }
 
   @Test

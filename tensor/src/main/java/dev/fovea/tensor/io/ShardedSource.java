@@ -85,7 +85,7 @@ public final class ShardedSource implements WeightSource {
         if (src == null) {
           Path p = dir.resolve(shard);
           if (!Files.isRegularFile(p)) {
-            throw new FormatException(f, field, "shard file " + p + " does not exist");
+            throw new FormatException(f, field, "shard file " + ErrorList.abbreviate(p.toString(), dir.toString().length() + 80) + " does not exist");
           }
           src = openShard.apply(p);
           byFile.put(shard, src);

@@ -1,5 +1,6 @@
 package dev.fovea.vit.image;
 
+import dev.fovea.tensor.ErrorList;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
@@ -133,10 +134,12 @@ public final class ImageDecoder {
       try {
         img = reader.read(0, rawColourParam(reader));
       } catch (IOException | RuntimeException e) {
-        throw new ImageException(name, format + " data is corrupt or truncated: " + e.getMessage(), e);
+        throw new ImageException(name, format + " data is corrupt or truncated: " + ErrorList.abbreviate(String.valueOf(e.getMessage()), 300), e);
       }
       if (!warnings.isEmpty()) {
-        throw new ImageException(name, format + " data is corrupt or truncated: " + String.join("; ", warnings));
+        // a damaged file can warn thousands of times (a 600 KB message): the first few and a count
+        throw new ImageException(name, format + " data is corrupt or truncated: " + ErrorList.abbreviate(String.join("; ", warnings.subList(0,
+            Math.min(3, warnings.size()))), 300) + (warnings.size() > 3 ? "; and " + (warnings.size() - 3) + " more warnings" : ""));
       }
       if (img.getWidth() != w || img.getHeight() != h) {
         throw new ImageException(name, format + " header says " + w + "x" + h + " but the decoded image is "

@@ -3,6 +3,7 @@ package dev.fovea.vit.tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.ErrorList;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -192,7 +193,7 @@ public final class ClipTokenizer implements TextTokenizer {
   private static String[] splitMerge(Path file, String line, int lineNo) {
     int sp = line.indexOf(' ');
     if (sp <= 0 || sp == line.length() - 1 || line.indexOf(' ', sp + 1) >= 0) {
-      throw new TokenizerFileException(file, "line " + lineNo + ": expected a merge \"left right\", found \"" + line + "\"");
+      throw new TokenizerFileException(file, "line " + lineNo + ": expected a merge \"left right\", found \"" + ErrorList.abbreviate(line, 80) + "\"");
     }
     return new String[] {line.substring(0, sp), line.substring(sp + 1)};
   }

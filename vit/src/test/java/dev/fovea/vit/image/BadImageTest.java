@@ -130,6 +130,23 @@ class BadImageTest {
     assertTrue(bytes < 10 << 20, bytes + " bytes allocated");
   }
 
+  /**
+   * Found by bench/fuzz.sh: an APP2 marker (FF E2) written into the scan data makes the decoder warn
+   * "Missing EOI marker" thousands of times; joined, the message was 280 KB. It keeps the first
+   * warnings and a count.
+   */
+  @Test
+  void thousandsOfDecoderWarningsMakeAShortMessage() throws IOException {
+    byte[] jpeg = Files.readAllBytes(Reference.ROOT.resolve("fixtures/smooth_80x60.jpg"));
+    jpeg[2009] = (byte) 0xFF; // 86 bytes before the end, inside the scan
+    jpeg[2010] = (byte) 0xE2;
+    Path tall = dir.resolve("marker.jpg");
+    Files.write(tall, jpeg);
+    ImageException e = fails(tall, "JPEG data is corrupt or truncated: ");
+    assertTrue(e.getMessage().length() < 1000 && e.getMessage().endsWith(" more warnings"), e.getMessage().length() + " chars: "
+        + e.getMessage().substring(0, Math.min(2000, e.getMessage().length())));
+  }
+
   /** The offset of the first SOF0/SOF2 marker (FF C0 or FF C2) of a JPEG. */
   static int indexOfSof(byte[] b) {
     for (int i = 2; i + 1 < b.length; i++) {

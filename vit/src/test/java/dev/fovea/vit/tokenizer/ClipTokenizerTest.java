@@ -122,6 +122,16 @@ class ClipTokenizerTest {
     assertTrue(e.getMessage().contains("has no entry \"e</w>\""), e.getMessage());
   }
 
+  /** Found by bench/fuzz.sh: a bad merges line was echoed whole (messages of 70 KB). */
+  @Test
+  void aLongBadMergesLineIsCutInTheMessage(@TempDir Path dir) throws IOException {
+    Path tiny = Path.of("src/test/resources/clip-reference/tiny-p32");
+    Path merges = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\n" + "x".repeat(70_000) + "\n");
+    TokenizerFileException e = assertThrows(TokenizerFileException.class, () -> ClipTokenizer.loadHf(tiny.resolve("vocab.json"), merges));
+    assertTrue(e.getMessage().contains("line 2: expected a merge \"left right\", found \"xxx") && e.getMessage().length() < 500,
+        e.getMessage().length() + " chars");
+  }
+
   @Test
   void contextPaddingAndTruncation() {
     ClipTokenizer t = openAi();
