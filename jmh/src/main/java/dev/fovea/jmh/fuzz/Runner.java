@@ -30,8 +30,9 @@ import java.util.stream.Stream;
  * of its own beside the target's side files, then parsed on a worker thread under a time limit.
  *
  * <p>Outcomes: read fine; rejected with a typed error (an exception of ours, a {@code dev.fovea} type
- * that is not an {@link Error}, whose message names the input's folder, so the file); anything else
- * (untyped exceptions and errors, a typed error that names no file); a hang (the time limit passed:
+ * that is not an {@link Error}, whose message names the input's folder, so the file, in at most
+ * {@link #MAX_MESSAGE} characters); anything else (untyped exceptions and errors, a typed error that
+ * names no file or whose message is longer); a hang (the time limit passed:
  * the worker is abandoned and a new one takes over). Anything else and hangs are saved with their
  * input, stack trace and the command that reproduces them.
  */
@@ -222,10 +223,16 @@ final class Runner {
     return new Outcome(error, allocated, error != null && typed(error, dir));
   }
 
-  /** An exception of ours (not an Error) whose message names the input's folder, so its file. */
+  /** The longest message a typed error may have: it names a file and a field, and a value cut short. */
+  static final int MAX_MESSAGE = 4096;
+
+  /**
+   * An exception of ours (not an Error) whose message names the input's folder, so its file, in at
+   * most {@link #MAX_MESSAGE} characters (a hostile value echoed whole made messages of 600 KB).
+   */
   static boolean typed(Throwable e, Path dir) {
     return !(e instanceof Error) && e.getClass().getName().startsWith("dev.fovea.") && e.getMessage() != null
-        && e.getMessage().contains(dir.toString());
+        && e.getMessage().contains(dir.toString()) && e.getMessage().length() <= MAX_MESSAGE;
   }
 
   /** A typed rejection's message as a reason: the folder, numbers and quoted text taken out, cut to 100 characters. */
@@ -237,11 +244,12 @@ final class Runner {
   /** A failure's kind: its type, and the top frames (ours first) that say where. */
   static String signature(Throwable e) {
     StackTraceElement[] st = e.getStackTrace();
-    StackTraceElement ours = Arrays.stream(st).filter(f -> f.getClassName().startsWith("dev.fovea.") && !f.getClassName().startsWith("dev.fovea.jmh."))
+    StackTraceElement top = Arrays.stream(st).filter(f -> f.getClassName().startsWith("dev.fovea.") && !f.getClassName().startsWith("dev.fovea.jmh."))
         .findFirst().orElse(st.length > 0 ? st[0] : null);
-    String where = ours == null ? "?" : ours.getClassName().substring(ours.getClassName().lastIndexOf('.') + 1) + "." + ours.getMethodName() + ":"
-        + ours.getLineNumber();
-    String kind = !(e instanceof Error) && e.getClass().getName().startsWith("dev.fovea.") ? "unnamed-file " : "";
+    String where = top == null ? "?" : top.getClassName().substring(top.getClassName().lastIndexOf('.') + 1) + "." + top.getMethodName() + ":"
+        + top.getLineNumber();
+    boolean ours = !(e instanceof Error) && e.getClass().getName().startsWith("dev.fovea.");
+    String kind = !ours ? "" : String.valueOf(e.getMessage()).length() > MAX_MESSAGE ? "long-message " : "unnamed-file ";
     return kind + e.getClass().getSimpleName() + " at " + where;
   }
 
