@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.fovea.tensor.ErrorList;
 import java.io.BufferedReader;
 import java.io.CharConversionException;
 import java.io.IOException;
@@ -189,7 +190,7 @@ public final class VqaDataset {
       throw at.fail(null, "must be a JSON object, found " + kind(entry));
     }
     String id = id(entry, "question_id", at).orElseThrow(() -> at.fail("question_id", "missing"));
-    String imageId = text(entry, "image_id", at);
+    String imageId = fileName(entry, "image_id", at);
     String question = text(entry, "question", at);
     if (!entry.has("answers")) {
       throw at.fail("answers", "missing (the TextVQA test split has no answers; evaluate on val)");
@@ -237,7 +238,7 @@ public final class VqaDataset {
     if (imageNode != null && imageNode.isObject()) {
       throw at.fail("image", "is embedded image data; write the image to a file and give its file name");
     }
-    String image = text(node, "image", at);
+    String image = fileName(node, "image", at);
     String question = text(node, "question", at);
     List<String> answers;
     if (node.has("answers") && node.has("answer")) {
@@ -261,7 +262,8 @@ public final class VqaDataset {
         try {
           read = ImageSize.read(path);
         } catch (IOException e) {
-          throw new VqaDataException(at.file(), at.location(), "image", "cannot read the image size: " + e.getMessage(), e);
+          throw new VqaDataException(at.file(), at.location(), "image", "cannot read the image size: "
+              + ErrorList.abbreviate(String.valueOf(e.getMessage()), 300), e);
         }
         sizes.put(path, read);
       }
@@ -398,6 +400,23 @@ public final class VqaDataset {
         handler.accept(lineNo, node);
       }
     }
+  }
+
+  /** The longest image file name taken (Linux allows 255 bytes a name and 4096 a path). */
+  static final int MAX_FILE_NAME = 4096;
+
+  /**
+   * A string that names an image file: no NUL character (no file system takes one; {@code
+   * Path.resolve} throws InvalidPathException, which bench/fuzz.sh found escaping), at most {@link
+   * #MAX_FILE_NAME} characters.
+   */
+  private static String fileName(JsonNode node, String field, Where at) {
+    String name = text(node, field, at);
+    if (name.indexOf('\0') >= 0 || name.length() > MAX_FILE_NAME) {
+      throw at.fail(field, "\"" + ErrorList.abbreviate(name, 60).replace('\0', '?') + "\" is not a file name"
+          + (name.length() > MAX_FILE_NAME ? " (" + name.length() + " characters)" : " (it holds a NUL character)"));
+    }
+    return name;
   }
 
   private static String text(JsonNode node, String field, Where at) {

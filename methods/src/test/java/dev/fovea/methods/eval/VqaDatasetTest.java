@@ -178,6 +178,27 @@ class VqaDatasetTest {
         + "\"question_id\": " + id + ", \"set_name\": \"val\"}";
   }
 
+  /**
+   * Found by bench/fuzz.sh: an image name with a NUL was an InvalidPathException where its header was
+   * read, and was accepted otherwise (to fail later in Path.resolve); a 100,000-character name was
+   * echoed whole.
+   */
+  @Test
+  void imageNamesMustBeFileNames() throws IOException {
+    Path nul = write("nul.jsonl", "{\"image\": \"a\\u0000.png\", \"question\": \"q\", \"answers\": [\"x\"]}\n");
+    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readJsonl(nul)),
+        nul + ", line 1, field \"image\": \"a?.png\" is not a file name (it holds a NUL character)");
+    Path boxed = write("boxed.jsonl", "{\"image\": \"a\\u0000.png\", \"question\": \"q\", \"answers\": [\"x\"], \"bbox\": [1, 1, 2, 2]}\n");
+    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readJsonl(boxed, VqaDataset.JsonlOptions.defaults().withImagesDir(dir))),
+        "is not a file name");
+    Path longName = write("long.jsonl", "{\"image\": \"" + "x".repeat(100_000) + "\", \"question\": \"q\", \"answers\": [\"x\"]}\n");
+    VqaDataException e = assertThrows(VqaDataException.class, () -> VqaDataset.readJsonl(longName));
+    contains(e, "is not a file name (100000 characters)");
+    assertTrue(e.getMessage().length() < 500, e.getMessage().length() + " chars");
+    Path textVqa = write("nul.json", "{\"data\": [" + textVqaEntry(1, "a\\u0000b", TEN) + "]}");
+    contains(assertThrows(VqaDataException.class, () -> VqaDataset.readTextVqa(textVqa)), "field \"image_id\": \"a?b\" is not a file name");
+  }
+
   @Test
   void textVqaReadsTheOfficialLayout() throws IOException {
     Path p = write("TextVQA_0.5.1_val.json", "{\"dataset_type\": \"val\", \"dataset_name\": \"textvqa\", \"dataset_version\": \"0.5.1\", "
