@@ -429,10 +429,10 @@ public final class ResultsJournal implements AutoCloseable {
   private static String differences(Run there, Run here) {
     List<String> diffs = new ArrayList<>();
     if (!there.method().equals(here.method())) {
-      diffs.add("method is \"" + there.method() + "\" there, \"" + here.method() + "\" here");
+      diffs.add("method is \"" + ErrorList.abbreviate(there.method(), 60) + "\" there, \"" + here.method() + "\" here");
     }
     if (!there.model().equals(here.model())) {
-      diffs.add("model is \"" + there.model() + "\" there, \"" + here.model() + "\" here");
+      diffs.add("model is \"" + ErrorList.abbreviate(there.model(), 60) + "\" there, \"" + here.model() + "\" here");
     }
     Set<String> keys = new TreeSet<>(there.settings().keySet());
     keys.addAll(here.settings().keySet());
@@ -440,10 +440,10 @@ public final class ResultsJournal implements AutoCloseable {
       String a = there.settings().get(k);
       String b = here.settings().get(k);
       if (!Objects.equals(a, b)) {
-        diffs.add("setting " + k + " is " + (a == null ? "absent" : "\"" + a + "\"") + " there, "
+        diffs.add("setting " + ErrorList.abbreviate(k, 60) + " is " + (a == null ? "absent" : "\"" + ErrorList.abbreviate(a, 60) + "\"") + " there, "
             + (b == null ? "absent" : "\"" + b + "\"") + " here");
       }
     }
-    return String.join("; ", diffs);
+    return diffs.size() > 5 ? String.join("; ", diffs.subList(0, 5)) + "; and " + (diffs.size() - 5) + " more differences" : String.join("; ", diffs);
   }
 }

@@ -228,6 +228,10 @@ class ResultsJournalTest {
     Files.writeString(future, "{\"fovea_vqa_results\":\"" + "9".repeat(100_000) + "\",\"method\":\"m\",\"model\":\"x\"}\n");
     e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
     assertTrue(e.getMessage().contains("results format version \"999") && e.getMessage().length() < 500, e.getMessage().length() + " chars");
+    Files.writeString(future, "{\"fovea_vqa_results\":1,\"method\":\"m\",\"model\":\"" + "x".repeat(100_000) + "\"}\n");
+    e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
+    assertTrue(e.getMessage().contains("written by a different run (method is \"m\" there") && e.getMessage().length() < 500,
+        e.getMessage().length() + " chars");
   }
 
   @Test
