@@ -36,4 +36,4 @@ fi
 # -Xss1m: parsing threads get the JVM's default stack, as a caller's thread would
 exec nice -n 10 "$JAVA_HOME/bin/java" -Xmx"${HEAP:-1g}" -Xss1m --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -Djava.awt.headless=true \
-  -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" dev.fovea.jmh.fuzz.Fuzz "$@" 2> >(grep -v 'WARNING: Using incubator modules' >&2)
+  -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" dev.fovea.jmh.fuzz.Fuzz "$@" 2> >(grep --line-buffered -v 'WARNING: Using incubator modules' >&2)

@@ -5,11 +5,17 @@ import static dev.fovea.jmh.fuzz.Target.fields;
 import static dev.fovea.jmh.fuzz.Target.jsonOrBytes;
 
 import dev.fovea.jmh.fuzz.Target.Input;
+import dev.fovea.llm.llama.LlamaConfig;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.archive.ArchiveReader;
 import dev.fovea.tensor.archive.ArchiveSample;
+import dev.fovea.tensor.io.GgmlType;
+import dev.fovea.tensor.io.GgufLlamaNames;
 import dev.fovea.tensor.io.GgufSource;
+import dev.fovea.tensor.io.GgufWriter;
 import dev.fovea.tensor.io.HostileJson;
 import dev.fovea.tensor.io.Mutations;
 import dev.fovea.tensor.io.SafetensorsSource;
@@ -54,6 +60,7 @@ final class Targets {
         binPickle(s),
         archive(scratch),
         llamaConfig(s),
+        llamaGgufConfig(s, scratch),
         llavaConfig(s),
         llavaOriginalConfig(s),
         clipConfig(s),
@@ -231,6 +238,46 @@ final class Targets {
     return new Target("config-llama", Map.of("model.safetensors", s.path(LLAMA + "tiny/model.safetensors")),
         r -> r.nextInt(4) == 0 ? bytes(r, "config.json", orig, orig.length, donor) : Target.json(r, "config.json", orig),
         dir -> LlamaForCausalLM.load(dir).close());
+  }
+
+  /**
+   * A llama GGUF's {@code llama.*} metadata, the config of a GGUF model ({@link
+   * dev.fovea.llm.llama.LlamaConfig#fromGguf}): the tiny checkpoint written as GGUF (q/k rows in
+   * llama.cpp's order), its header fields set to hostile values (metadata values three times in
+   * four), then loaded.
+   */
+  static Target llamaGgufConfig(Seeds s, Path scratch) {
+    Path gguf = scratch.resolve("tiny-llama.gguf");
+    LlamaConfig c = LlamaConfig.fromJson(s.path(LLAMA + "tiny/config.json"));
+    GgufWriter w = new GgufWriter().putString("general.architecture", "llama").putUInt32("llama.context_length", c.maxPositionEmbeddings())
+        .putUInt32("llama.embedding_length", c.hiddenSize()).putUInt32("llama.block_count", c.numHiddenLayers())
+        .putUInt32("llama.feed_forward_length", c.intermediateSize()).putUInt32("llama.rope.dimension_count", c.headDim())
+        .putUInt32("llama.attention.head_count", c.numAttentionHeads()).putUInt32("llama.attention.head_count_kv", c.numKeyValueHeads())
+        .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps()).putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
+        .putUInt32("tokenizer.ggml.bos_token_id", 1).putUInt32("tokenizer.ggml.eos_token_id", 2);
+    try (var src = WeightFiles.open(s.path(LLAMA + "tiny/model.safetensors")); var scope = Scope.open()) {
+      for (String n : src.names()) {
+        Tensor t = src.get(n);
+        if (n.endsWith("q_proj.weight")) {
+          t = GgufLlamaNames.permuteRows(t, c.numAttentionHeads());
+        } else if (n.endsWith("k_proj.weight")) {
+          t = GgufLlamaNames.permuteRows(t, c.numKeyValueHeads());
+        }
+        w.addTensor(GgufLlamaNames.toGguf(n), t, GgmlType.F32);
+      }
+      w.write(gguf);
+    }
+    byte[] orig;
+    try {
+      orig = java.nio.file.Files.readAllBytes(gguf);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    List<Mutations.Field> all = Mutations.ggufFields(orig);
+    List<Mutations.Field> values = all.stream().filter(x -> x.name().endsWith(" value")).toList();
+    String f = "model.gguf";
+    return new Target("config-llama-gguf", Map.of(), r -> fields(r, f, orig, r.nextInt(4) == 0 ? all : values),
+        dir -> LlamaForCausalLM.load(dir.resolve(f)).close());
   }
 
   static Target llavaConfig(Seeds s) {
