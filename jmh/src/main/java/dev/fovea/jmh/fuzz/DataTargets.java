@@ -47,12 +47,7 @@ final class DataTargets {
     String f = "questions.jsonl";
     return new Target("vqa-jsonl", side, r -> switch (r.nextInt(10)) {
       case 0, 1, 2 -> lines(r, f, orig, hostile);
-      case 3, 4, 5, 6 -> { // one line's JSON edited
-        List<String> l = new ArrayList<>(Arrays.asList(new String(orig, StandardCharsets.UTF_8).split("\n", -1)));
-        int i = r.nextInt(l.size());
-        l.set(i, new String(HostileJson.mutate(l.get(i).getBytes(StandardCharsets.UTF_8), r.nextLong()), StandardCharsets.UTF_8));
-        yield Input.of(f, String.join("\n", l).getBytes(StandardCharsets.UTF_8), "line " + (i + 1) + " json");
-      }
+      case 3, 4, 5, 6 -> jsonLine(r, f, orig);
       default -> bytes(r, f, orig, orig.length, orig);
     }, dir -> VqaDataset.readJsonl(dir.resolve(f), VqaDataset.JsonlOptions.defaults().withImagesDir(dir)));
   }
@@ -75,18 +70,21 @@ final class DataTargets {
     String f = "results.jsonl";
     return new Target("results-journal", Map.of(), r -> switch (r.nextInt(10)) {
       case 0, 1, 2 -> lines(r, f, orig, TokenizerTargets.HOSTILE_LINES);
-      case 3, 4, 5, 6 -> { // one line's JSON edited
-        List<String> l = new ArrayList<>(Arrays.asList(new String(orig, StandardCharsets.UTF_8).split("\n", -1)));
-        int i = r.nextInt(l.size());
-        l.set(i, new String(HostileJson.mutate(l.get(i).getBytes(StandardCharsets.UTF_8), r.nextLong()), StandardCharsets.UTF_8));
-        yield Input.of(f, String.join("\n", l).getBytes(StandardCharsets.UTF_8), "line " + (i + 1) + " json");
-      }
+      case 3, 4, 5, 6 -> jsonLine(r, f, orig);
       default -> bytes(r, f, orig, orig.length, orig);
     }, dir -> {
       try (ResultsJournal j = ResultsJournal.open(dir.resolve(f), run)) {
         j.entries().forEach(e -> e.extra());
       }
     });
+  }
+
+  /** One line of a JSONL file with hostile edits of its JSON ({@link HostileJson}). */
+  static Input jsonLine(java.util.Random r, String f, byte[] orig) {
+    List<String> l = new ArrayList<>(Arrays.asList(new String(orig, StandardCharsets.UTF_8).split("\n", -1)));
+    int i = r.nextInt(l.size());
+    l.set(i, new String(HostileJson.mutate(l.get(i).getBytes(StandardCharsets.UTF_8), r.nextLong()), StandardCharsets.UTF_8));
+    return Input.of(f, String.join("\n", l).getBytes(StandardCharsets.UTF_8), "line " + (i + 1) + " json");
   }
 
   /** The official TextVQA layout ({@link VqaDataset#readTextVqa}): a "data" list of question objects. */

@@ -257,13 +257,7 @@ final class Targets {
         .putUInt32("tokenizer.ggml.bos_token_id", 1).putUInt32("tokenizer.ggml.eos_token_id", 2);
     try (var src = WeightFiles.open(s.path(LLAMA + "tiny/model.safetensors")); var scope = Scope.open()) {
       for (String n : src.names()) {
-        Tensor t = src.get(n);
-        if (n.endsWith("q_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numAttentionHeads());
-        } else if (n.endsWith("k_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numKeyValueHeads());
-        }
-        w.addTensor(GgufLlamaNames.toGguf(n), t, GgmlType.F32);
+        w.addTensor(GgufLlamaNames.toGguf(n), GgufLlamaNames.ggufRows(n, src.get(n), c.numAttentionHeads(), c.numKeyValueHeads()), GgmlType.F32);
       }
       w.write(gguf);
     }
