@@ -298,12 +298,16 @@ public final class TokenizerLoader {
     }
   }
 
-  /** An id, or {@code fallback} when the key is absent; {@link SentencePieceModel#checked} then checks it against the vocabulary. */
+  /**
+   * An id, or {@code fallback} when the key is absent; {@link SentencePieceModel#checked} then checks
+   * it against the vocabulary. 0xFFFFFFFF is -1, none: llama.cpp writes its null token that way in a
+   * UINT32 (stories260K's {@code tokenizer.ggml.padding_token_id}).
+   */
   private static int intKey(Path file, Map<String, Object> kv, String key, int fallback) {
     if (!(kv.get(key) instanceof Number n)) {
       return fallback;
     }
-    long v = n.longValue();
+    long v = n.longValue() == 0xFFFFFFFFL ? -1 : n.longValue();
     if (v < -1 || v > Integer.MAX_VALUE) {
       throw new TokenizerFileException(file, key + " " + v + " is not a token id");
     }

@@ -143,5 +143,8 @@ class HostileTokenizerFilesTest {
       Path f = ggufJson(c.extra());
       refused(f, () -> TokenizerLoader.fromGgufJson(f), c.expected());
     }
+    // llama.cpp's null token is -1 written as a UINT32: none, as before
+    String ok = ", \"tokens\": [\"<unk>\", \"<s>\", \"</s>\", \"a\"], \"padding_token_id\": 4294967295";
+    assertEquals(4, TokenizerLoader.fromGgufJson(ggufJson(ok)).vocabSize());
   }
 }
