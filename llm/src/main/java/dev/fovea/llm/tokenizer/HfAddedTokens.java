@@ -2,6 +2,7 @@ package dev.fovea.llm.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,12 +49,12 @@ final class HfAddedTokens {
         try {
           id = Integer.parseInt(e.getKey());
         } catch (NumberFormatException x) {
-          throw new TokenizerFileException(config, "added_tokens_decoder: key \"" + e.getKey() + "\" is not a token id");
+          throw new TokenizerFileException(config, "added_tokens_decoder: key \"" + ErrorList.abbreviate(e.getKey(), 40) + "\" is not a token id");
         }
         JsonNode t = e.getValue();
         String content = t.isTextual() ? t.asText() : t.path("content").asText("");
         if (id < 0 || content.isEmpty()) {
-          throw new TokenizerFileException(config, "added_tokens_decoder[\"" + e.getKey() + "\"] has a negative id or no content: " + t);
+          throw new TokenizerFileException(config, "added_tokens_decoder[\"" + e.getKey() + "\"] has a negative id or no content: " + ErrorList.abbreviate(t.toString(), 80));
         }
         boolean special = t.path("special").asBoolean(false);
         byId.put(id, HfTokenizerJson.addedToken(id, content, special, t));
@@ -69,8 +70,8 @@ final class HfAddedTokens {
       Set<String> known = new HashSet<>();
       byId.values().forEach(t -> known.add(t.content()));
       for (Map.Entry<String, JsonNode> e : added.properties()) {
-        if (!e.getValue().isIntegralNumber() || e.getValue().asInt() < 0 || e.getKey().isEmpty()) {
-          throw new TokenizerFileException(addedJson, "\"" + e.getKey() + "\": " + e.getValue() + " is not a token id");
+        if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getKey().isEmpty()) {
+          throw new TokenizerFileException(addedJson, "\"" + ErrorList.abbreviate(e.getKey(), 40) + "\": " + ErrorList.abbreviate(e.getValue().toString(), 40) + " is not a token id");
         }
         int id = e.getValue().asInt();
         if (!byId.containsKey(id) && !known.contains(e.getKey())) {

@@ -3,6 +3,7 @@ package dev.fovea.llm.tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,15 +57,19 @@ final class HfTokenizerJson {
     }
     Map<Integer, String> byId = new HashMap<>();
     for (Map.Entry<String, JsonNode> e : vocab.properties()) {
+      if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
+        throw new TokenizerFileException(file, "model.vocab: the id of \"" + ErrorList.abbreviate(e.getKey(), 40) + "\" is "
+            + ErrorList.abbreviate(e.getValue().toString(), 40) + ", not an int");
+      }
       byId.put(e.getValue().asInt(), e.getKey());
     }
     Map<Integer, Boolean> added = new HashMap<>(); // id -> special
     List<AddedToken> addedTokens = new ArrayList<>();
     for (JsonNode a : root.path("added_tokens")) {
-      int id = a.path("id").asInt(-1);
+      int id = a.path("id").canConvertToInt() && a.path("id").isIntegralNumber() ? a.path("id").asInt() : -1;
       String content = a.path("content").asText(null);
       if (id < 0 || content == null || content.isEmpty()) {
-        throw new TokenizerFileException(file, "added_tokens entry without id or content: " + a);
+        throw new TokenizerFileException(file, "added_tokens entry without id or content: " + ErrorList.abbreviate(a.toString(), 80));
       }
       byId.put(id, content);
       boolean special = a.path("special").asBoolean(false);
@@ -74,8 +79,8 @@ final class HfTokenizerJson {
     int size = byId.size();
     String[] pieces = new String[size];
     for (Map.Entry<Integer, String> e : byId.entrySet()) {
-      if (e.getKey() >= size) {
-        throw new TokenizerFileException(file, "ids are not contiguous: \"" + e.getValue() + "\" has id " + e.getKey()
+      if (e.getKey() < 0 || e.getKey() >= size) {
+        throw new TokenizerFileException(file, "ids are not contiguous from 0: \"" + ErrorList.abbreviate(e.getValue(), 40) + "\" has id " + e.getKey()
             + " but there are " + size + " entries");
       }
       pieces[e.getKey()] = e.getValue();
@@ -105,7 +110,7 @@ final class HfTokenizerJson {
       } else if (merge.isTextual() && merge.asText().indexOf(' ') > 0) {
         key = merge.asText();
       } else {
-        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: " + merge);
+        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: " + ErrorList.abbreviate(merge.toString(), 80));
       }
       ranks.putIfAbsent(key, rank++);
     }
@@ -148,7 +153,7 @@ final class HfTokenizerJson {
     int eos = indexOf(pieces, "</s>");
     float[] scores = new float[size];
     SentencePieceModel model = new SentencePieceModel(pieces, scores, types, SentencePieceModel.BPE, byteFallback,
-        unk, bos, eos, -1, scheme != SentencePieceTokenizer.PrependScheme.NEVER, false, escape, "identity");
+        unk, bos, eos, -1, scheme != SentencePieceTokenizer.PrependScheme.NEVER, false, escape, "identity").checked(file);
     return new SentencePieceTokenizer(model, ranks, scheme, split, addedTokens);
   }
 

@@ -47,6 +47,24 @@ public record SentencePieceModel(
     return pieces.length;
   }
 
+  /**
+   * This model, after checking what its file says against its vocabulary: the special ids
+   * ({@code unk_id}, {@code bos_id}, {@code eos_id}, {@code pad_id}) must be pieces or -1 (none), so
+   * that a hostile file is refused when it is loaded instead of failing at the first encode or decode.
+   *
+   * @throws TokenizerFileException naming {@code file} and the id
+   */
+  public SentencePieceModel checked(Path file) {
+    String[] names = {"unk_id", "bos_id", "eos_id", "pad_id"};
+    int[] ids = {unkId, bosId, eosId, padId};
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < -1 || ids[i] >= pieces.length) {
+        throw new TokenizerFileException(file, names[i] + " " + ids[i] + " is not a piece of the " + pieces.length + "-piece vocabulary (nor -1, none)");
+      }
+    }
+    return this;
+  }
+
   /** Parses a serialized {@code ModelProto} ({@code tokenizer.model}). */
   public static SentencePieceModel read(Path file) {
     byte[] bytes;
@@ -148,6 +166,6 @@ public record SentencePieceModel(
       s[i] = scores.get(i);
     }
     return new SentencePieceModel(pieces.toArray(String[]::new), s, types.toArray(PieceType[]::new),
-        modelType, byteFallback, unk, bos, eos, pad, dummyPrefix, removeExtra, escape, normalizer);
+        modelType, byteFallback, unk, bos, eos, pad, dummyPrefix, removeExtra, escape, normalizer).checked(file);
   }
 }

@@ -87,9 +87,21 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     this.prependScheme = prependScheme;
     this.splitOnSpace = splitOnSpace;
     this.addedTokens = List.copyOf(addedTokens);
+    // ids beyond the model must follow it without a gap: checked before anything is sized by them
+    // (a hostile id of 2^31 - 1 asked for arrays of 2^31 entries)
     int size = model.size();
+    java.util.TreeSet<Integer> beyond = new java.util.TreeSet<>();
     for (AddedToken a : this.addedTokens) {
-      size = Math.max(size, a.id() + 1);
+      if (a.id() >= model.size()) {
+        beyond.add(a.id());
+      }
+    }
+    for (int id : beyond) {
+      if (id != size) {
+        throw new IllegalArgumentException("added tokens leave id " + size + " without an entry: ids after the model's " + model.size()
+            + " pieces must follow each other (the largest is " + beyond.last() + ")");
+      }
+      size++;
     }
     this.pieces = java.util.Arrays.copyOf(model.pieces(), size);
     this.addedById = new AddedToken[size];
@@ -98,12 +110,6 @@ public final class SentencePieceTokenizer implements TextTokenizer {
       pieces[a.id()] = a.content();
       addedById[a.id()] = a;
       addedIds.putIfAbsent(a.content(), a.id());
-    }
-    for (int i = model.size(); i < size; i++) {
-      if (pieces[i] == null) {
-        throw new IllegalArgumentException("added tokens leave id " + i + " without an entry: ids after the model's " + model.size()
-            + " pieces must follow each other (the largest is " + (size - 1) + ")");
-      }
     }
     this.ids = new HashMap<>(model.size() * 2);
     java.util.Arrays.fill(byteIds, -1);
@@ -373,18 +379,26 @@ public final class SentencePieceTokenizer implements TextTokenizer {
       out.add(id);
       return false;
     }
-    if (model.byteFallback()) {
-      for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-        int bid = byteIds[b & 0xFF];
-        if (bid < 0) {
-          throw new IllegalStateException("byte fallback needs piece <0x" + String.format("%02X", b & 0xFF) + ">, absent from the vocabulary");
-        }
-        out.add(bid);
+    // byte fallback needs every byte's <0xNN> piece; with one missing the symbol is unknown, as in
+    // sentencepiece (PieceToId gives unk_id) and Hugging Face's BPE
+    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+    if (model.byteFallback() && allBytePieces(utf8)) {
+      for (byte b : utf8) {
+        out.add(byteIds[b & 0xFF]);
       }
       return false;
     }
-    if (!prevUnknown) {
+    if (!prevUnknown && model.unkId() >= 0) { // no unk piece (-1): nothing stands for the symbol
       out.add(model.unkId());
+    }
+    return true;
+  }
+
+  private boolean allBytePieces(byte[] utf8) {
+    for (byte b : utf8) {
+      if (byteIds[b & 0xFF] < 0) {
+        return false;
+      }
     }
     return true;
   }

@@ -3,6 +3,7 @@ package dev.fovea.llm.tokenizer;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.vit.tokenizer.ClipTokenizer;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import dev.fovea.vit.tokenizer.TokenizerFileException;
@@ -202,23 +203,23 @@ public final class TokenizerLoader {
         case "format" -> null;
         case "model" -> v.asText();
         case "tokens" -> {
-          String[] a = new String[v.size()];
+          String[] a = new String[array(file, e.getKey(), v).size()];
           for (int i = 0; i < a.length; i++) {
-            a[i] = v.get(i).asText();
+            a[i] = element(file, e.getKey(), v, i, JsonNode::isTextual, "a string").asText();
           }
           yield a;
         }
         case "scores" -> {
-          float[] a = new float[v.size()];
+          float[] a = new float[array(file, e.getKey(), v).size()];
           for (int i = 0; i < a.length; i++) {
-            a[i] = v.get(i).decimalValue().floatValue();
+            a[i] = element(file, e.getKey(), v, i, JsonNode::isNumber, "a number").decimalValue().floatValue();
           }
           yield a;
         }
         case "token_type" -> {
-          int[] a = new int[v.size()];
+          int[] a = new int[array(file, e.getKey(), v).size()];
           for (int i = 0; i < a.length; i++) {
-            a[i] = v.get(i).asInt();
+            a[i] = element(file, e.getKey(), v, i, JsonNode::canConvertToInt, "an int").asInt();
           }
           yield a;
         }
@@ -229,6 +230,21 @@ public final class TokenizerLoader {
       }
     }
     return fromGgufMetadata(file, kv);
+  }
+
+  private static JsonNode array(Path file, String key, JsonNode v) {
+    if (!v.isArray()) {
+      throw new TokenizerFileException(file, "\"" + key + "\" must be a list, found " + ErrorList.abbreviate(v.toString(), 40));
+    }
+    return v;
+  }
+
+  private static JsonNode element(Path file, String key, JsonNode list, int i, java.util.function.Predicate<JsonNode> ok, String what) {
+    JsonNode x = list.get(i);
+    if (!ok.test(x)) {
+      throw new TokenizerFileException(file, "\"" + key + "\"[" + i + "] must be " + what + ", found " + ErrorList.abbreviate(x.toString(), 40));
+    }
+    return x;
   }
 
   /**
@@ -249,15 +265,23 @@ public final class TokenizerLoader {
       case "llama" -> {
         float[] scores = kv.get("tokenizer.ggml.scores") instanceof float[] s ? s : new float[tokens.length];
         int[] typeNumbers = kv.get("tokenizer.ggml.token_type") instanceof int[] t ? t : null;
+        if (scores.length != tokens.length || (typeNumbers != null && typeNumbers.length != tokens.length)) {
+          throw new TokenizerFileException(file, "tokenizer.ggml.scores has " + scores.length + " and tokenizer.ggml.token_type "
+              + (typeNumbers == null ? "no" : typeNumbers.length) + " values for " + tokens.length + " tokens");
+        }
         PieceType[] types = new PieceType[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-          types[i] = typeNumbers == null ? PieceType.NORMAL : PieceType.of(typeNumbers[i]);
+          try {
+            types[i] = typeNumbers == null ? PieceType.NORMAL : PieceType.of(typeNumbers[i]);
+          } catch (IllegalArgumentException e) {
+            throw new TokenizerFileException(file, "tokenizer.ggml.token_type[" + i + "]: " + e.getMessage());
+          }
         }
         boolean prefix = !(kv.get("tokenizer.ggml.add_space_prefix") instanceof Boolean b) || b;
         return SentencePieceTokenizer.of(new SentencePieceModel(tokens, scores, types, SentencePieceModel.BPE, true,
-            intKey(kv, "tokenizer.ggml.unknown_token_id", 0), intKey(kv, "tokenizer.ggml.bos_token_id", 1),
-            intKey(kv, "tokenizer.ggml.eos_token_id", 2), intKey(kv, "tokenizer.ggml.padding_token_id", -1),
-            prefix, false, true, "identity"));
+            intKey(file, kv, "tokenizer.ggml.unknown_token_id", 0), intKey(file, kv, "tokenizer.ggml.bos_token_id", 1),
+            intKey(file, kv, "tokenizer.ggml.eos_token_id", 2), intKey(file, kv, "tokenizer.ggml.padding_token_id", -1),
+            prefix, false, true, "identity").checked(file));
       }
       case "bert" -> {
         String[] vocab = new String[tokens.length];
@@ -274,7 +298,19 @@ public final class TokenizerLoader {
     }
   }
 
-  private static int intKey(Map<String, Object> kv, String key, int fallback) {
-    return kv.get(key) instanceof Number n ? n.intValue() : fallback;
+  /**
+   * An id, or {@code fallback} when the key is absent; {@link SentencePieceModel#checked} then checks
+   * it against the vocabulary. 0xFFFFFFFF is -1, none: llama.cpp writes its null token that way in a
+   * UINT32 (stories260K's {@code tokenizer.ggml.padding_token_id}).
+   */
+  private static int intKey(Path file, Map<String, Object> kv, String key, int fallback) {
+    if (!(kv.get(key) instanceof Number n)) {
+      return fallback;
+    }
+    long v = n.longValue() == 0xFFFFFFFFL ? -1 : n.longValue();
+    if (v < -1 || v > Integer.MAX_VALUE) {
+      throw new TokenizerFileException(file, key + " " + v + " is not a token id");
+    }
+    return (int) v;
   }
 }

@@ -105,14 +105,8 @@ public final class LlamaFixtures {
     try (var src = WeightFiles.open(dir(name).resolve("model.safetensors")); var scope = Scope.open()) {
       GgufWriter w = header(c);
       for (String n : src.names()) {
-        Tensor t = src.get(n);
-        String g = GgufLlamaNames.toGguf(n);
-        if (n.endsWith("q_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numAttentionHeads());
-        } else if (n.endsWith("k_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numKeyValueHeads());
-        }
-        w.addTensor(g, t, t.dim() == 1 ? GgmlType.F32 : type);
+        Tensor t = GgufLlamaNames.ggufRows(n, src.get(n), c.numAttentionHeads(), c.numKeyValueHeads());
+        w.addTensor(GgufLlamaNames.toGguf(n), t, t.dim() == 1 ? GgmlType.F32 : type);
       }
       w.write(out);
     }

@@ -206,13 +206,7 @@ class LlamaHostileConfigTest {
     Path out = tmp.resolve(name);
     try (var src = WeightFiles.open(LlamaFixtures.dir("tiny").resolve("model.safetensors")); var scope = Scope.open()) {
       for (String n : src.names()) {
-        Tensor t = src.get(n);
-        if (n.endsWith("q_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numAttentionHeads());
-        } else if (n.endsWith("k_proj.weight")) {
-          t = GgufLlamaNames.permuteRows(t, c.numKeyValueHeads());
-        }
-        w.addTensor(GgufLlamaNames.toGguf(n), t, GgmlType.F32);
+        w.addTensor(GgufLlamaNames.toGguf(n), GgufLlamaNames.ggufRows(n, src.get(n), c.numAttentionHeads(), c.numKeyValueHeads()), GgmlType.F32);
       }
       w.write(out);
     }

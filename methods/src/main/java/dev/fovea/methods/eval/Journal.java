@@ -1,6 +1,8 @@
 package dev.fovea.methods.eval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.fovea.tensor.ErrorList;
+import java.io.CharConversionException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
@@ -323,6 +325,9 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
       } catch (JsonProcessingException e) {
         bad = new BadLine(number, "not valid JSON: " + e.getOriginalMessage());
         continue;
+      } catch (CharConversionException e) { // Jackson took the bytes for UTF-16 or UTF-32 and could not decode them
+        bad = new BadLine(number, "not valid JSON: " + e.getMessage());
+        continue;
       }
       if (node == null || !node.isObject()) {
         bad = new BadLine(number, "not a JSON object");
@@ -353,7 +358,7 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
           + "\" field); use another results file");
     }
     if (!version.isInt() || version.asInt() != VERSION) {
-      throw new ResultsJournalException(at + ": results format version " + version + ", this build reads version " + VERSION);
+      throw new ResultsJournalException(at + ": results format version " + ErrorList.abbreviate(version.toString(), 40) + ", this build reads version " + VERSION);
     }
     String method = text(node, "method", at);
     String model = text(node, "model", at);
@@ -385,10 +390,10 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
   private static String differences(Run there, Run here) {
     List<String> diffs = new ArrayList<>();
     if (!there.method().equals(here.method())) {
-      diffs.add("method is \"" + there.method() + "\" there, \"" + here.method() + "\" here");
+      diffs.add("method is \"" + ErrorList.abbreviate(there.method(), 60) + "\" there, \"" + here.method() + "\" here");
     }
     if (!there.model().equals(here.model())) {
-      diffs.add("model is \"" + there.model() + "\" there, \"" + here.model() + "\" here");
+      diffs.add("model is \"" + ErrorList.abbreviate(there.model(), 60) + "\" there, \"" + here.model() + "\" here");
     }
     Set<String> keys = new TreeSet<>(there.settings().keySet());
     keys.addAll(here.settings().keySet());
@@ -396,10 +401,10 @@ public abstract sealed class Journal<E> implements AutoCloseable permits Results
       String a = there.settings().get(k);
       String b = here.settings().get(k);
       if (!Objects.equals(a, b)) {
-        diffs.add("setting " + k + " is " + (a == null ? "absent" : "\"" + a + "\"") + " there, "
+        diffs.add("setting " + ErrorList.abbreviate(k, 60) + " is " + (a == null ? "absent" : "\"" + ErrorList.abbreviate(a, 60) + "\"") + " there, "
             + (b == null ? "absent" : "\"" + b + "\"") + " here");
       }
     }
-    return String.join("; ", diffs);
+    return diffs.size() > 5 ? String.join("; ", diffs.subList(0, 5)) + "; and " + (diffs.size() - 5) + " more differences" : String.join("; ", diffs);
   }
 }

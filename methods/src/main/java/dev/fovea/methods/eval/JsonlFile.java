@@ -100,6 +100,23 @@ final class JsonlFile {
     });
   }
 
+  /** The longest image file name taken (Linux allows 255 bytes a name and 4096 a path). */
+  static final int MAX_FILE_NAME = 4096;
+
+  /**
+   * A required string field that names a file: no NUL character (no file system takes one; {@code
+   * Path.resolve} throws InvalidPathException, which bench/fuzz.sh found escaping), at most {@link
+   * #MAX_FILE_NAME} characters.
+   */
+  static String fileName(JsonNode node, String field, Where at) {
+    String name = text(node, field, at);
+    if (name.indexOf('\0') >= 0 || name.length() > MAX_FILE_NAME) {
+      throw at.fail(field, "\"" + dev.fovea.tensor.ErrorList.abbreviate(name, 60).replace('\0', '?') + "\" is not a file name"
+          + (name.length() > MAX_FILE_NAME ? " (" + name.length() + " characters)" : " (it holds a NUL character)"));
+    }
+    return name;
+  }
+
   /** A required non-blank string field. */
   static String text(JsonNode node, String field, Where at) {
     JsonNode v = node.get(field);

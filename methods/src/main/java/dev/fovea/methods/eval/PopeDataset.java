@@ -1,5 +1,6 @@
 package dev.fovea.methods.eval;
 
+import static dev.fovea.methods.eval.JsonlFile.fileName;
 import static dev.fovea.methods.eval.JsonlFile.forEachLine;
 import static dev.fovea.methods.eval.JsonlFile.id;
 import static dev.fovea.methods.eval.JsonlFile.kind;
@@ -67,7 +68,8 @@ public final class PopeDataset {
         YesNoItem item = item(node, fileSplit, imagesDir, at);
         String first = seen.putIfAbsent(item.split().length() + ":" + item.split() + item.id(), file + ", line " + lineNo);
         if (first != null) {
-          throw at.fail("question_id", "duplicate question id " + item.id() + " in split " + item.split() + ", first at " + first);
+          throw at.fail("question_id", "duplicate question id " + dev.fovea.tensor.ErrorList.abbreviate(item.id(), 60) + " in split "
+              + dev.fovea.tensor.ErrorList.abbreviate(item.split(), 60) + ", first at " + first);
         }
         items.add(item);
       });
@@ -84,7 +86,7 @@ public final class PopeDataset {
 
   private static YesNoItem item(JsonNode node, String fileSplit, Path imagesDir, Where at) {
     String id = id(node, "question_id", at).orElseThrow(() -> at.fail("question_id", "missing"));
-    String image = text(node, "image", at);
+    String image = fileName(node, "image", at);
     String question = text(node, "text", at);
     JsonNode l = node.get("label");
     if (l == null || l.isNull()) {
@@ -102,7 +104,8 @@ public final class PopeDataset {
     String split = node.hasNonNull("category") ? text(node, "category", at) : fileSplit;
     Path path = imagesDir.resolve(image);
     if (!Files.isRegularFile(path)) {
-      throw at.fail("image", (Files.exists(path) ? "not a regular file: " : "no such file: ") + path);
+      throw at.fail("image", (Files.exists(path) ? "not a regular file: " : "no such file: ")
+          + dev.fovea.tensor.ErrorList.abbreviate(path.toString(), 300));
     }
     return new YesNoItem(split, id, image, path, question, label);
   }

@@ -2,6 +2,7 @@ package dev.fovea.methods.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fovea.tensor.ErrorList;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -98,7 +99,7 @@ public final class ResultsJournal extends Journal<ResultsJournal.Entry> {
       try {
         s = SizeSplit.parse(split == null || !split.isTextual() ? String.valueOf(split) : split.asText());
       } catch (IllegalArgumentException e) {
-        throw new ResultsJournalException(at + ", field \"split\": " + (split == null ? "missing" : e.getMessage()));
+        throw new ResultsJournalException(at + ", field \"split\": " + (split == null ? "missing" : ErrorList.abbreviate(e.getMessage(), 200)));
       }
       ObjectNode extra = node.deepCopy();
       extra.remove(RESERVED);

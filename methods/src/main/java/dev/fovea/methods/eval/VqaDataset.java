@@ -1,5 +1,6 @@
 package dev.fovea.methods.eval;
 
+import static dev.fovea.methods.eval.JsonlFile.fileName;
 import static dev.fovea.methods.eval.JsonlFile.forEachLine;
 import static dev.fovea.methods.eval.JsonlFile.id;
 import static dev.fovea.methods.eval.JsonlFile.kind;
@@ -13,6 +14,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.fovea.methods.eval.JsonlFile.Where;
+import dev.fovea.tensor.ErrorList;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -171,6 +174,8 @@ public final class VqaDataset {
       }
     } catch (JsonProcessingException e) {
       throw new EvalDataException(file, where(e.getLocation()), null, "bad JSON: " + e.getOriginalMessage(), e);
+    } catch (CharConversionException e) { // Jackson reads UTF-16 and UTF-32 too, and reports their errors this way
+      throw new EvalDataException(file, null, null, "not UTF-8, UTF-16 or UTF-32 text: " + e.getMessage(), e);
     }
     if (!sawData) {
       throw new EvalDataException(file, null, "data", "missing: the TextVQA layout keeps the questions in a \"data\" list");
@@ -183,7 +188,7 @@ public final class VqaDataset {
       throw at.fail(null, "must be a JSON object, found " + kind(entry));
     }
     String id = id(entry, "question_id", at).orElseThrow(() -> at.fail("question_id", "missing"));
-    String imageId = text(entry, "image_id", at);
+    String imageId = fileName(entry, "image_id", at);
     String question = text(entry, "question", at);
     if (!entry.has("answers")) {
       throw at.fail("answers", "missing (the TextVQA test split has no answers; evaluate on val)");
@@ -231,7 +236,7 @@ public final class VqaDataset {
     if (imageNode != null && imageNode.isObject()) {
       throw at.fail("image", "is embedded image data; write the image to a file and give its file name");
     }
-    String image = text(node, "image", at);
+    String image = fileName(node, "image", at);
     String question = text(node, "question", at);
     List<String> answers;
     if (node.has("answers") && node.has("answer")) {
@@ -255,7 +260,8 @@ public final class VqaDataset {
         try {
           read = ImageSize.read(path);
         } catch (IOException e) {
-          throw new EvalDataException(at.file(), at.location(), "image", "cannot read the image size: " + e.getMessage(), e);
+          throw new EvalDataException(at.file(), at.location(), "image", "cannot read the image size: "
+              + ErrorList.abbreviate(String.valueOf(e.getMessage()), 300), e);
         }
         sizes.put(path, read);
       }

@@ -26,7 +26,7 @@ public enum YesNo {
     return switch (s.strip().toLowerCase(Locale.ROOT)) {
       case "yes" -> YES;
       case "no" -> NO;
-      default -> throw new IllegalArgumentException("unknown label \"" + s + "\"; a label is yes or no");
+      default -> throw new IllegalArgumentException("unknown label \"" + dev.fovea.tensor.ErrorList.abbreviate(s, 60) + "\"; a label is yes or no");
     };
   }
 

@@ -2,6 +2,7 @@ package dev.fovea.methods.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +70,20 @@ class PopeDatasetTest {
     fails(", line 2, field \"image\": no such file: " + images.resolve("COCO_val2014_000000000099.jpg"), GOOD1,
         GOOD2.replace("73", "99"));
     fails(", line 1: must be a JSON object, found a list", "[1, 2]");
+  }
+
+  /** Found by bench/fuzz.sh: a hostile label, category or image name was echoed whole in the error (a 100,000-character line). */
+  @Test
+  void hostileValuesAreCutShortInErrors() throws Exception {
+    String x = "x".repeat(100_000);
+    fails(", line 1, field \"label\": unknown label \"" + "x".repeat(57) + "...\"; a label is yes or no", GOOD1.replace("\"yes\"", "\"" + x + "\""));
+    Path f = file("coco_pope_random.json", GOOD1.replace("}", ", \"category\": \"" + x + "\"}"), GOOD1.replace("}", ", \"category\": \"" + x + "\"}"));
+    EvalDataException e = assertThrows(EvalDataException.class, () -> PopeDataset.read(f, images));
+    assertTrue(e.getMessage().contains("duplicate question id 1 in split " + "x".repeat(57) + "..."), e.getMessage());
+    assertTrue(e.getMessage().length() < 600, e.getMessage().length() + " characters");
+    Path g = file("coco_pope_random.json", GOOD1.replace("COCO_val2014_000000000042.jpg", "y".repeat(4000)));
+    EvalDataException missing = assertThrows(EvalDataException.class, () -> PopeDataset.read(g, images));
+    assertTrue(missing.getMessage().contains("no such file: ") && missing.getMessage().length() < 800, missing.getMessage().length() + " characters");
   }
 
   @Test

@@ -142,6 +142,32 @@ class ResultsJournalTest {
     assertTrue(e.getMessage().startsWith(file + ", line 3: not valid JSON"), e.getMessage());
   }
 
+  /**
+   * Found by bench/fuzz.sh: a line whose first bytes Jackson takes for UTF-32 (00 00 00 7B) and cannot
+   * decode was a raw CharConversionException; it is a bad line like any other.
+   */
+  @Test
+  void aLineThatIsNotTextIsABadLine() throws IOException {
+    Path file = journalWith(3);
+    byte[] utf32 = {0, 0, 0, '{', 0x30, 0x2f, 0x30, 0x01, '\n'};
+    byte[] all = Files.readAllBytes(file);
+    int secondLine = new String(all, StandardCharsets.UTF_8).indexOf('\n') + 1;
+    byte[] damaged = new byte[all.length + utf32.length];
+    System.arraycopy(all, 0, damaged, 0, secondLine);
+    System.arraycopy(utf32, 0, damaged, secondLine, utf32.length);
+    System.arraycopy(all, secondLine, damaged, secondLine + utf32.length, all.length - secondLine);
+    Files.write(file, damaged);
+    ResultsJournalException e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(file, REL_ATT));
+    assertTrue(e.getMessage().startsWith(file + ", line 2: not valid JSON: Invalid UTF-32 character"), e.getMessage());
+    // as the last line it is a torn write, dropped
+    Path last = journalWith("last.jsonl", 2);
+    Files.write(last, utf32, StandardOpenOption.APPEND);
+    try (ResultsJournal j = ResultsJournal.open(last, REL_ATT)) {
+      assertEquals(2, j.size());
+      assertTrue(j.droppedTail());
+    }
+  }
+
   @Test
   void aRecordWithABadFieldIsAnErrorNamingLineAndField() throws IOException {
     Path file = journalWith(1);
@@ -197,6 +223,15 @@ class ResultsJournalTest {
     Files.writeString(future, "{\"fovea_vqa_results\":2,\"method\":\"m\",\"model\":\"x\"}\n");
     e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
     assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+
+    // found by bench/fuzz.sh: a hostile version or split was echoed whole (messages of 100 KB)
+    Files.writeString(future, "{\"fovea_vqa_results\":\"" + "9".repeat(100_000) + "\",\"method\":\"m\",\"model\":\"x\"}\n");
+    e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
+    assertTrue(e.getMessage().contains("results format version \"999") && e.getMessage().length() < 500, e.getMessage().length() + " chars");
+    Files.writeString(future, "{\"fovea_vqa_results\":1,\"method\":\"m\",\"model\":\"" + "x".repeat(100_000) + "\"}\n");
+    e = assertThrows(ResultsJournalException.class, () -> ResultsJournal.open(future, REL_ATT));
+    assertTrue(e.getMessage().contains("written by a different run (method is \"m\" there") && e.getMessage().length() < 500,
+        e.getMessage().length() + " chars");
   }
 
   @Test

@@ -178,6 +178,27 @@ class VqaDatasetTest {
         + "\"question_id\": " + id + ", \"set_name\": \"val\"}";
   }
 
+  /**
+   * Found by bench/fuzz.sh: an image name with a NUL was an InvalidPathException where its header was
+   * read, and was accepted otherwise (to fail later in Path.resolve); a 100,000-character name was
+   * echoed whole.
+   */
+  @Test
+  void imageNamesMustBeFileNames() throws IOException {
+    Path nul = write("nul.jsonl", "{\"image\": \"a\\u0000.png\", \"question\": \"q\", \"answers\": [\"x\"]}\n");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readJsonl(nul)),
+        nul + ", line 1, field \"image\": \"a?.png\" is not a file name (it holds a NUL character)");
+    Path boxed = write("boxed.jsonl", "{\"image\": \"a\\u0000.png\", \"question\": \"q\", \"answers\": [\"x\"], \"bbox\": [1, 1, 2, 2]}\n");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readJsonl(boxed, VqaDataset.JsonlOptions.defaults().withImagesDir(dir))),
+        "is not a file name");
+    Path longName = write("long.jsonl", "{\"image\": \"" + "x".repeat(100_000) + "\", \"question\": \"q\", \"answers\": [\"x\"]}\n");
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.readJsonl(longName));
+    contains(e, "is not a file name (100000 characters)");
+    assertTrue(e.getMessage().length() < 500, e.getMessage().length() + " chars");
+    Path textVqa = write("nul.json", "{\"data\": [" + textVqaEntry(1, "a\\u0000b", TEN) + "]}");
+    contains(assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(textVqa)), "field \"image_id\": \"a?b\" is not a file name");
+  }
+
   @Test
   void textVqaReadsTheOfficialLayout() throws IOException {
     Path p = write("TextVQA_0.5.1_val.json", "{\"dataset_type\": \"val\", \"dataset_name\": \"textvqa\", \"dataset_version\": \"0.5.1\", "
@@ -190,6 +211,16 @@ class VqaDatasetTest {
     assertEquals(10, items.get(0).answers().size());
     assertEquals(Optional.of(new ImageSize(1024, 730)), items.get(0).imageSize());
     assertEquals(SizeSplit.UNSPLIT, SizeSplit.of(items.get(0)));
+  }
+
+  /** Found by bench/fuzz.sh: text that Jackson takes for UTF-32 and cannot decode was a raw CharConversionException. */
+  @Test
+  void textVqaThatIsNotTextIsAnEvalDataException() throws IOException {
+    // 00 00 00 7B reads as UTF-32BE "{", then 0x302F3001 is beyond Unicode
+    Path p = dir.resolve("utf32.json");
+    Files.write(p, new byte[] {0, 0, 0, '{', 0x30, 0x2f, 0x30, 0x01});
+    EvalDataException e = assertThrows(EvalDataException.class, () -> VqaDataset.readTextVqa(p));
+    contains(e, p + ": not UTF-8, UTF-16 or UTF-32 text: Invalid UTF-32 character");
   }
 
   @Test

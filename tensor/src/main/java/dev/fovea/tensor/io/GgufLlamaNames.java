@@ -212,6 +212,17 @@ public final class GgufLlamaNames {
   }
 
   /**
+   * The HF tensor {@code hfName} as a llama GGUF stores it: q/k projections in GGUF row order
+   * ({@link #permuteRows}, with {@code heads} and {@code kvHeads}), anything else as it is.
+   */
+  public static Tensor ggufRows(String hfName, Tensor t, int heads, int kvHeads) {
+    if (hfName.endsWith("q_proj.weight")) {
+      return permuteRows(t, heads);
+    }
+    return hfName.endsWith("k_proj.weight") ? permuteRows(t, kvHeads) : t;
+  }
+
+  /**
    * Reorders the rows of {@code w [rows, cols]} within each of {@code nHead} heads of {@code hd}
    * rows: toGguf moves HF row {@code c*hd/2 + i} to {@code 2i + c}; otherwise the inverse.
    */

@@ -1,6 +1,7 @@
 package dev.fovea.tensor.io;
 
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.Storage;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
@@ -288,7 +289,7 @@ public final class GgufSource extends MappedSource {
       Map<String, GgufType> types = new LinkedHashMap<>();
       for (long i = 0; i < nKv; i++) {
         String key = string("metadata key #" + i, MAX_KEY);
-        String field = "metadata '" + key + "'";
+        String field = "metadata '" + ErrorList.abbreviate(key, 80) + "'";
         GgufType t = type(c.u32(field + " type"), field);
         if (metadata.containsKey(key)) {
           throw new FormatException(f, field, "duplicate key");
@@ -313,7 +314,7 @@ public final class GgufSource extends MappedSource {
       Map<String, Info> byName = new LinkedHashMap<>();
       for (long i = 0; i < nTensors; i++) {
         String name = string("tensor info #" + i + " name", 1024);
-        String field = "tensor '" + name + "'";
+        String field = "tensor '" + ErrorList.abbreviate(name, 80) + "'";
         long nDims = c.u32(field + " n_dims");
         if (nDims > MAX_DIMS) {
           throw new FormatException(f, field, "n_dims " + nDims + " is more than " + MAX_DIMS);
@@ -358,7 +359,7 @@ public final class GgufSource extends MappedSource {
       sorted.sort(Comparator.comparingLong(Info::offset));
       long end = 0;
       for (Info in : sorted) {
-        String field = "tensor '" + in.name + "'";
+        String field = "tensor '" + ErrorList.abbreviate(in.name, 80) + "'";
         if (in.offset < end) {
           throw new FormatException(f, field, "data at offset " + in.offset + " overlaps the previous tensor (which ends at " + end + ")");
         }

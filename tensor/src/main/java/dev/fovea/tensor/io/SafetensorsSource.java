@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.Storage;
 import dev.fovea.tensor.Tensor;
@@ -159,7 +160,7 @@ public final class SafetensorsSource extends MappedSource {
     sorted.sort(Comparator.comparingLong(Raw::begin).thenComparingLong(Raw::end));
     long expected = 0;
     for (Raw r : sorted) {
-      String field = "tensor '" + r.name + "'";
+      String field = "tensor '" + ErrorList.abbreviate(r.name, 80) + "'";
       if (r.begin != expected) {
         throw new FormatException(
             f, field, "data_offsets [" + r.begin + ", " + r.end + "] " + (r.begin < expected ? "overlap the previous tensor" : "leave a gap")
@@ -187,7 +188,7 @@ public final class SafetensorsSource extends MappedSource {
   }
 
   private static Raw tensor(String f, String name, JsonNode v) {
-    String field = "tensor '" + name + "'";
+    String field = "tensor '" + ErrorList.abbreviate(name, 80) + "'";
     if (!v.isObject()) {
       throw new FormatException(f, field, "entry must be an object with dtype, shape and data_offsets");
     }
@@ -199,7 +200,7 @@ public final class SafetensorsSource extends MappedSource {
     try {
       dtype = FileDType.valueOf(dt.textValue());
     } catch (IllegalArgumentException e) {
-      throw new FormatException(f, field, "unsupported dtype '" + dt.textValue() + "' (supported: " + java.util.Arrays.toString(FileDType.values()) + ")");
+      throw new FormatException(f, field, "unsupported dtype '" + ErrorList.abbreviate(dt.textValue(), 40) + "' (supported: " + java.util.Arrays.toString(FileDType.values()) + ")");
     }
     long[] shape = longs(f, field + " shape", v.get("shape"), 16);
     long[] offsets = longs(f, field + " data_offsets", v.get("data_offsets"), 2);
@@ -227,7 +228,7 @@ public final class SafetensorsSource extends MappedSource {
     for (int i = 0; i < out.length; i++) {
       JsonNode e = v.get(i);
       if (!e.isIntegralNumber() || !e.canConvertToLong() || e.longValue() < 0) {
-        throw new FormatException(f, field, "entry " + i + " (" + e + ") is not a non-negative 64-bit integer");
+        throw new FormatException(f, field, "entry " + i + " (" + ErrorList.abbreviate(e.toString(), 40) + ") is not a non-negative 64-bit integer");
       }
       out[i] = e.longValue();
     }

@@ -2,6 +2,7 @@ package dev.fovea.tensor.io;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
@@ -72,19 +73,19 @@ public final class ShardedSource implements WeightSource {
       for (Map.Entry<String, JsonNode> e : root.get("weight_map").properties()) {
         String name = e.getKey();
         JsonNode shardNode = e.getValue();
-        String field = "weight_map['" + name + "']";
+        String field = "weight_map['" + ErrorList.abbreviate(name, 80) + "']";
         if (!shardNode.isTextual()) {
           throw new FormatException(f, field, "shard must be a file name string");
         }
         String shard = shardNode.textValue();
-        if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals(".") || shard.equals("..")) {
-          throw new FormatException(f, field, "shard '" + shard + "' must be a plain file name next to the index");
+        if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.indexOf('\0') >= 0 || shard.equals(".") || shard.equals("..")) {
+          throw new FormatException(f, field, "shard '" + ErrorList.abbreviate(shard, 80).replace('\0', '?') + "' must be a plain file name next to the index");
         }
         WeightSource src = byFile.get(shard);
         if (src == null) {
           Path p = dir.resolve(shard);
           if (!Files.isRegularFile(p)) {
-            throw new FormatException(f, field, "shard file " + p + " does not exist");
+            throw new FormatException(f, field, "shard file " + ErrorList.abbreviate(p.toString(), dir.toString().length() + 80) + " does not exist");
           }
           src = openShard.apply(p);
           byFile.put(shard, src);

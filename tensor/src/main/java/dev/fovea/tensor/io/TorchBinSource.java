@@ -165,7 +165,7 @@ public final class TorchBinSource extends MappedSource {
       throw new FormatException(file.name, "data.pkl", "dicts nested deeper than " + MAX_NESTING + " (or a cycle) at '" + path + "'");
     }
     for (Map.Entry<?, ?> kv : m.entrySet()) {
-      String key = path + String.valueOf(kv.getKey());
+      String key = path + (kv.getKey() instanceof String k ? k : Unpickler.show(kv.getKey()));
       Object v = kv.getValue();
       if (v instanceof Unpickler.TensorRef t) {
         if (entries.containsKey(key)) {
@@ -175,7 +175,7 @@ public final class TorchBinSource extends MappedSource {
       } else if (v instanceof Map<?, ?> sub) {
         flatten(file, zip, prefix, key + ".", sub, entries, metadata, depth + 1);
       } else {
-        metadata.put(key, v == null || v instanceof String || v instanceof Number || v instanceof Boolean ? v : String.valueOf(v));
+        metadata.put(key, v == null || v instanceof String || v instanceof Number || v instanceof Boolean ? v : Unpickler.show(v));
       }
     }
   }

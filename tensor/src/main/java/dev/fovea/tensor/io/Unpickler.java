@@ -22,9 +22,18 @@ import java.util.Set;
  * <p>Values: str → String, int → Long, float → Double, bool → Boolean, None → null, tuple →
  * {@link Tup}, list → ArrayList, dict/OrderedDict → LinkedHashMap, tensors → {@link TensorRef}.
  * Limits: at most {@link #MAX_OBJECTS} objects and memo entries, so a hostile pickle cannot exhaust memory.
+ * Lists and dicts can hold themselves (through the memo) and nest hundreds of thousands deep: dict
+ * keys are therefore only scalars or flat tuples of them (a list or dict key is unhashable in Python
+ * too), and values are turned to text only by {@link #show}, which stops at a depth and a length.
  */
 final class Unpickler {
-  static final long MAX_OBJECTS = 1 << 22;
+  /**
+   * A torch.save pickle pushes about 20 objects per tensor, so a million allows 50,000 tensors (a
+   * LLaMA-7B shard has a few hundred). Each object costs 50 to 250 bytes of heap: 4M (the limit
+   * before bench/fuzz.sh measured a 1.8 MB pickle of nested dicts taking 100 MB) let an 18 MB pickle
+   * fill about a gigabyte.
+   */
+  static final long MAX_OBJECTS = 1 << 20;
 
   record Global(String module, String name) {
     String qualified() {
@@ -167,6 +176,74 @@ final class Unpickler {
     throw error(at, "APPEND(S) on a " + describe(o) + ", not a list");
   }
 
+  /** Text of a value longer than this is cut, with "...". */
+  static final int SHOW_CHARS = 200;
+  /** Containers nested deeper than this print as "...". */
+  static final int SHOW_DEPTH = 8;
+
+  /**
+   * A value as one short line, as Python would print it (lists in [], tuples in (), dicts in {}),
+   * at most {@link #SHOW_CHARS} characters and {@link #SHOW_DEPTH} levels deep: a list that holds
+   * itself, or a nest 200,000 deep, prints its first levels and "..." instead of recursing without end.
+   */
+  static String show(Object o) {
+    StringBuilder sb = new StringBuilder();
+    show(o, sb, 0);
+    return sb.length() > SHOW_CHARS ? sb.substring(0, SHOW_CHARS) + "..." : sb.toString();
+  }
+
+  private static void show(Object o, StringBuilder sb, int depth) {
+    if (sb.length() > SHOW_CHARS) {
+      return;
+    }
+    boolean container = o instanceof List<?> || o instanceof Tup || o instanceof Map<?, ?>;
+    if (container && depth >= SHOW_DEPTH) {
+      sb.append("...");
+    } else if (o instanceof List<?> || o instanceof Tup) {
+      List<?> items = o instanceof Tup t ? t.items() : (List<?>) o;
+      sb.append(o instanceof Tup ? '(' : '[');
+      for (int i = 0; i < items.size() && sb.length() <= SHOW_CHARS; i++) {
+        sb.append(i == 0 ? "" : ", ");
+        show(items.get(i), sb, depth + 1);
+      }
+      sb.append(o instanceof Tup && items.size() == 1 ? ",)" : o instanceof Tup ? ")" : "]");
+    } else if (o instanceof Map<?, ?> m) {
+      sb.append('{');
+      String sep = "";
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (sb.length() > SHOW_CHARS) {
+          break;
+        }
+        sb.append(sep);
+        show(e.getKey(), sb, depth + 1);
+        sb.append(": ");
+        show(e.getValue(), sb, depth + 1);
+        sep = ", ";
+      }
+      sb.append('}');
+    } else if (o instanceof String str) {
+      sb.append('\'').append(str, 0, Math.min(str.length(), SHOW_CHARS)).append('\'');
+    } else if (o == null || o instanceof Number || o instanceof Boolean) {
+      sb.append(o == null ? "None" : o);
+    } else {
+      sb.append(describe(o));
+    }
+  }
+
+  /** A dict key: a scalar, or a tuple of scalars; anything else is refused before it is hashed. */
+  private Object key(Object k, int at) {
+    boolean ok = scalar(k) || (k instanceof Tup t && t.items().stream().allMatch(Unpickler::scalar));
+    if (!ok) {
+      throw error(at, "dict key is a " + describe(k) + " (" + show(k) + "); only str, int, float, bool, None or a tuple of them are read"
+          + " (a list or dict key is unhashable in Python too)");
+    }
+    return k;
+  }
+
+  private static boolean scalar(Object o) {
+    return o == null || o instanceof String || o instanceof Long || o instanceof Double || o instanceof Boolean;
+  }
+
   static String describe(Object o) {
     return o == null ? "None" : o instanceof Global g ? "global " + g.qualified() : o.getClass().getSimpleName();
   }
@@ -276,7 +353,7 @@ final class Unpickler {
         }
         case 's' -> { // SETITEM
           Object v = pop(at);
-          Object k = pop(at);
+          Object k = key(pop(at), at);
           dict(peek(at), at).put(k, v);
         }
         case 'u' -> { // SETITEMS
@@ -317,7 +394,7 @@ final class Unpickler {
       throw error(at, "SETITEMS with an odd number of items");
     }
     for (int i = 0; i < kv.size(); i += 2) {
-      m.put(kv.get(i), kv.get(i + 1));
+      m.put(key(kv.get(i), at), kv.get(i + 1));
     }
   }
 
@@ -333,14 +410,14 @@ final class Unpickler {
 
   private Object persistentLoad(Object pid, int at) {
     if (!(pid instanceof Tup t) || t.items().size() != 5 || !"storage".equals(t.items().get(0))) {
-      throw error(at, "persistent id " + pid + " is not ('storage', type, key, location, numel)");
+      throw error(at, "persistent id " + show(pid) + " is not ('storage', type, key, location, numel)");
     }
     List<Object> it = t.items();
     if (!(it.get(1) instanceof Global g) || !STORAGES.contains(g.name())) {
       throw error(at, "persistent id names " + describe(it.get(1)) + ", not a torch storage class");
     }
     if (!(it.get(2) instanceof String key) || !(it.get(4) instanceof Long numel) || numel < 0) {
-      throw error(at, "persistent id " + pid + " needs a string key and a non-negative element count");
+      throw error(at, "persistent id " + show(pid) + " needs a string key and a non-negative element count");
     }
     return new StorageRef(g.name(), key, numel);
   }

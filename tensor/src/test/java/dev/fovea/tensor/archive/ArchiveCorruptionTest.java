@@ -38,7 +38,7 @@ class ArchiveCorruptionTest {
   @BeforeEach
   void makeSample() throws Exception {
     Path f = dir.resolve("good.fovea");
-    ArchiveRoundTripTest.sample(f);
+    ArchiveSample.write(f);
     good = Files.readAllBytes(f);
     try (ArchiveReader r = ArchiveReader.open(f)) {
       dataStart = r.dataStart();

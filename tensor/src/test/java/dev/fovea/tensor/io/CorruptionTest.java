@@ -4,30 +4,22 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.WeightSource;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,9 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CorruptionTest {
   static final int EXAMPLES = Integer.getInteger("fovea.examples", 200);
   static final long SEED = Long.getLong("fovea.seed", 20250101L);
-  static final long[] INTERESTING = {
-    -1L, 0L, 1L, 7L, 0x7FFFFFFFL, 0x80000000L, 0xFFFFFFFFL, 1L << 32, 1_000_000_000_000L, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 40, 100_000_001L,
-  };
 
   @TempDir Path tmp;
   final AtomicInteger fileNo = new AtomicInteger();
@@ -77,15 +66,10 @@ class CorruptionTest {
     }
     st.total++;
     try (WeightSource src = open.apply(p)) {
-      for (String n : src.names()) {
-        WeightSource.TensorInfo info = src.info(n);
-        var t = src.get(n);
-        if (!Arrays.equals(info.shape(), t.shape()) || info.dtype() != t.dtype()) {
-          throw new AssertionError(st.label + " " + what + ": info of '" + n + "' disagrees with get");
-        }
-        if (t.numel() <= 1 << 16) {
-          t.toFloatArray();
-        }
+      try {
+        Mutations.readAll(src);
+      } catch (AssertionError e) {
+        throw new AssertionError(st.label + " " + what + ": " + e.getMessage(), e);
       }
       st.read++;
     } catch (TensorException e) {
@@ -104,53 +88,6 @@ class CorruptionTest {
         // best effort
       }
     }
-  }
-
-  // ---------------------------------------------------------------- generic mutations
-
-  /** Strategies 0-4 apply to every format: truncation, bit flips in the header, byte flips anywhere, length fields overwritten. */
-  static byte[] generic(int strategy, long seed, byte[] orig, int headerEnd) {
-    Random r = new Random(seed);
-    byte[] b = orig.clone();
-    int hdr = Math.max(1, Math.min(headerEnd, b.length));
-    switch (strategy) {
-      case 0 -> b = Arrays.copyOf(orig, r.nextInt(orig.length));
-      case 1 -> {
-        for (int i = 0, n = 1 + r.nextInt(4); i < n; i++) {
-          b[r.nextInt(hdr)] ^= (byte) (1 << r.nextInt(8));
-        }
-      }
-      case 2 -> {
-        for (int i = 0, n = 1 + r.nextInt(8); i < n; i++) {
-          b[r.nextInt(b.length)] = (byte) r.nextInt(256);
-        }
-      }
-      case 3, 4 -> {
-        // Overwrite a small little-endian integer of the header (a likely length, count, offset or
-        // dimension) with an interesting value.
-        int width = strategy == 3 ? 8 : 4;
-        List<Integer> at = new ArrayList<>();
-        ByteBuffer bb = ByteBuffer.wrap(orig).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i + width <= hdr; i++) {
-          long v = width == 8 ? bb.getLong(i) : bb.getInt(i) & 0xFFFFFFFFL;
-          if (v > 0 && v < (1 << 20)) {
-            at.add(i);
-          }
-        }
-        int pos = at.isEmpty() ? r.nextInt(Math.max(1, hdr - width)) : at.get(r.nextInt(at.size()));
-        long v = r.nextInt(4) == 0 ? r.nextLong() : INTERESTING[r.nextInt(INTERESTING.length)] + (r.nextBoolean() ? 0 : r.nextInt(64) - 32);
-        ByteBuffer w = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        if (pos + width <= b.length) {
-          if (width == 8) {
-            w.putLong(pos, v);
-          } else {
-            w.putInt(pos, (int) v);
-          }
-        }
-      }
-      default -> throw new IllegalArgumentException("strategy " + strategy);
-    }
-    return b;
   }
 
   static byte[] read(Path p) {
@@ -176,62 +113,10 @@ class CorruptionTest {
         .forAll(integers().between(0, 6), longs().all())
         .checkAssert(
             (s, seed) -> {
-              byte[] b = s < 5 ? generic(s, seed, orig, 8 + n) : structuredSafetensors(s, seed, header, data);
+              byte[] b = s < 5 ? Mutations.generic(s, seed, orig, 8 + n) : Mutations.structuredSafetensors(s, seed, header, data);
               check(st, "strategy " + s + " seed " + seed, b, ".safetensors", SafetensorsSource::open);
             });
     System.out.println(st.report() + " " + st.reasons);
-  }
-
-  /** Strategy 5: one field of the JSON header set to a hostile value; 6: raw text damage (invalid UTF-8, cut JSON, padding). */
-  static byte[] structuredSafetensors(int s, long seed, String header, byte[] data) {
-    Random r = new Random(seed);
-    byte[] h;
-    if (s == 5) {
-      ObjectNode root;
-      try {
-        root = (ObjectNode) SafetensorsSource.JSON.readTree(header);
-      } catch (IOException e) {
-        throw new AssertionError(e);
-      }
-      List<String> names = new ArrayList<>();
-      for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-        String k = it.next();
-        if (!k.equals("__metadata__")) {
-          names.add(k);
-        }
-      }
-      ObjectNode t = (ObjectNode) root.get(names.get(r.nextInt(names.size())));
-      long v = INTERESTING[r.nextInt(INTERESTING.length)];
-      switch (r.nextInt(7)) {
-        case 0 -> ((ArrayNode) t.get("data_offsets")).set(r.nextInt(2), v);
-        case 1 -> ((ArrayNode) t.get("data_offsets")).set(r.nextInt(2), ((ArrayNode) t.get("data_offsets")).get(0).longValue() - 4 + r.nextInt(8));
-        case 2 -> {
-          ArrayNode shape = (ArrayNode) t.get("shape");
-          if (shape.isEmpty()) {
-            shape.add(v);
-          } else {
-            shape.set(r.nextInt(shape.size()), r.nextBoolean() ? v : -r.nextInt(5));
-          }
-        }
-        case 3 -> t.put("dtype", List.of("F8_E4M3", "Q4_0", "", "f32", "C64", "F4", "U64").get(r.nextInt(7)));
-        case 4 -> t.putArray("shape").add(1_000_000).add(1_000_000);
-        case 5 -> t.put("data_offsets", "0,4");
-        default -> root.putObject("__metadata__").put("x", r.nextInt());
-      }
-      h = root.toString().getBytes(StandardCharsets.UTF_8);
-    } else {
-      h = header.getBytes(StandardCharsets.UTF_8);
-      switch (r.nextInt(4)) {
-        case 0 -> {
-          int at = 2 + r.nextInt(h.length - 4);
-          h[at] = (byte) (0x80 + r.nextInt(0x40)); // a lone continuation byte: invalid UTF-8
-        }
-        case 1 -> h = Arrays.copyOf(h, r.nextInt(h.length));
-        case 2 -> h[r.nextInt(h.length)] = (byte) "{}[],:\"0".charAt(r.nextInt(8));
-        default -> h = (header + "x").getBytes(StandardCharsets.UTF_8);
-      }
-    }
-    return SafetensorsWriter.frame(h, data);
   }
 
   // ---------------------------------------------------------------- sharded safetensors (the index)
@@ -259,7 +144,7 @@ class CorruptionTest {
               byte[] b =
                   switch (s) {
                     case 0 -> Arrays.copyOf(orig, r.nextInt(orig.length));
-                    case 1, 2 -> generic(2, seed, orig, orig.length);
+                    case 1, 2 -> Mutations.generic(2, seed, orig, orig.length);
                     default -> new String(orig, StandardCharsets.UTF_8)
                         .replaceFirst("model-0000" + (1 + r.nextInt(3)) + "-of-00003.safetensors", List.of("../x", "/etc/passwd", "", "missing.safetensors").get(r.nextInt(4)))
                         .getBytes(StandardCharsets.UTF_8);
@@ -302,25 +187,10 @@ class CorruptionTest {
         .forAll(integers().between(0, 5), longs().all())
         .checkAssert(
             (s, seed) -> {
-              byte[] b = s < 5 ? generic(s, seed, orig, dataStart) : structuredGguf(seed, orig);
+              byte[] b = s < 5 ? Mutations.generic(s, seed, orig, dataStart) : Mutations.structuredGguf(seed, orig);
               check(st, "strategy " + s + " seed " + seed, b, ".gguf", GgufSource::open);
             });
     System.out.println(st.report() + " " + st.reasons);
-  }
-
-  /** Strategy 5: a hostile count right at the top (tensor_count, metadata_kv_count) or a bad version/magic. */
-  static byte[] structuredGguf(long seed, byte[] orig) {
-    Random r = new Random(seed);
-    byte[] b = orig.clone();
-    ByteBuffer w = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-    long v = INTERESTING[r.nextInt(INTERESTING.length)];
-    switch (r.nextInt(4)) {
-      case 0 -> w.putLong(8, v);
-      case 1 -> w.putLong(16, v);
-      case 2 -> w.putInt(4, List.of(0, 1, 4, 0x03000000).get(r.nextInt(4)));
-      default -> w.putInt(0, Integer.reverseBytes(GgufSource.MAGIC));
-    }
-    return b;
   }
 
   // ---------------------------------------------------------------- PyTorch .bin
@@ -350,20 +220,20 @@ class CorruptionTest {
                 boolean back = new Random(seed).nextBoolean() && s != 0;
                 if (back) {
                   byte[] tail = Arrays.copyOfRange(orig, cdStart, orig.length);
-                  byte[] mt = generic(s, seed, tail, tail.length);
+                  byte[] mt = Mutations.generic(s, seed, tail, tail.length);
                   b = Arrays.copyOf(orig, cdStart + mt.length);
                   System.arraycopy(mt, 0, b, cdStart, mt.length);
                 } else {
-                  b = generic(s, seed, orig, finalPklEnd);
+                  b = Mutations.generic(s, seed, orig, finalPklEnd);
                 }
                 check(st, "strategy " + s + " seed " + seed, b, ".bin", TorchBinSource::open);
               } else if (s < 7) {
-                b = rezip(seed, pkl -> mutatePickle(seed, pkl));
+                b = Mutations.rezip(Fixtures.path("basic.bin"), pkl -> Mutations.mutatePickle(seed, pkl));
                 check(st, "pickle mutation seed " + seed, b, ".bin", TorchBinSource::open);
               } else {
                 String[] g = {"os\nsystem", "builtins\neval", "subprocess\nPopen", "__builtin__\nexec", "torch\nload", "numpy.core.multiarray\n_reconstruct"};
                 String pick = g[new Random(seed).nextInt(g.length)];
-                b = rezip(seed, pkl -> replace(pkl, "collections\nOrderedDict", pick));
+                b = Mutations.rezip(Fixtures.path("basic.bin"), pkl -> Mutations.replace(pkl, "collections\nOrderedDict", pick));
                 foreign.total++;
                 Path p = tmp.resolve("foreign" + fileNo.incrementAndGet() + ".bin");
                 try {
@@ -384,61 +254,4 @@ class CorruptionTest {
     System.out.println(st.report() + " " + st.reasons);
     System.out.println(foreign.report());
   }
-
-  static byte[] replace(byte[] hay, String from, String to) {
-    String s = new String(hay, StandardCharsets.ISO_8859_1);
-    return s.replace(from, to).getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  /** Damages the pickle itself: random opcode bytes, truncation, or a dropped byte. */
-  static byte[] mutatePickle(long seed, byte[] pkl) {
-    Random r = new Random(seed);
-    byte[] b = pkl.clone();
-    switch (r.nextInt(3)) {
-      case 0 -> {
-        for (int i = 0, n = 1 + r.nextInt(3); i < n; i++) {
-          b[r.nextInt(b.length)] = (byte) r.nextInt(256);
-        }
-      }
-      case 1 -> b = Arrays.copyOf(pkl, r.nextInt(pkl.length));
-      default -> {
-        int at = r.nextInt(pkl.length);
-        b = new byte[pkl.length - 1];
-        System.arraycopy(pkl, 0, b, 0, at);
-        System.arraycopy(pkl, at + 1, b, at, pkl.length - at - 1);
-      }
-    }
-    return b;
-  }
-
-  /** The fixture re-zipped (STORED, as torch does) with its data.pkl transformed. */
-  static byte[] rezip(long seed, Function<byte[], byte[]> pickle) {
-    try (ZipFile z = new ZipFile(Fixtures.path("basic.bin").toFile())) {
-      ByteArrayOutputStream bos = new ByteArrayOutputStream();
-      try (ZipOutputStream out = new ZipOutputStream(bos)) {
-        for (ZipEntry e : z.stream().toList()) {
-          byte[] data;
-          try (InputStream in = z.getInputStream(e)) {
-            data = in.readAllBytes();
-          }
-          if (e.getName().endsWith("data.pkl")) {
-            data = pickle.apply(data);
-          }
-          ZipEntry ne = new ZipEntry(e.getName());
-          ne.setMethod(ZipEntry.STORED);
-          ne.setSize(data.length);
-          CRC32 crc = new CRC32();
-          crc.update(data);
-          ne.setCrc(crc.getValue());
-          out.putNextEntry(ne);
-          out.write(data);
-          out.closeEntry();
-        }
-      }
-      return bos.toByteArray();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
-
 }

@@ -39,6 +39,20 @@ class GgufSourceTest {
   }
 
   /** The tensors converted on first use are listed by {@link GgufSource#convertedTensors()}, in file order, not logged. */
+  /** Found by bench/fuzz.sh: a metadata key of thousands of characters was echoed whole in the error about its value. */
+  @Test
+  void aLongKeyIsCutInTheMessage() throws IOException {
+    String key = "k".repeat(60_000);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(24 + 8 + key.length() + 4 + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.putInt(GgufSource.MAGIC).putInt(3).putLong(0).putLong(1); // v3, no tensors, one key
+    b.putLong(key.length()).put(key.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(99); // value type 99
+    Path f = Files.write(tmp.resolve("long-key.gguf"), b.array());
+    FormatException e = assertThrows(FormatException.class, () -> GgufSource.open(f));
+    assertTrue(e.getMessage().startsWith(f + ": metadata 'kkk") && e.getMessage().endsWith("...': unknown metadata value type 99"),
+        e.getMessage().substring(0, Math.min(300, e.getMessage().length())));
+    assertTrue(e.getMessage().length() < 500, e.getMessage().length() + " chars");
+  }
+
   @Test
   void convertedTensorsAreListedWithTheirStoredTypes() {
     try (var src = GgufSource.open(Fixtures.path("tiny.gguf"))) {

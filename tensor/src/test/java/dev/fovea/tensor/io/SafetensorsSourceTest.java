@@ -64,6 +64,31 @@ class SafetensorsSourceTest {
     }
   }
 
+  /** Found by bench/fuzz.sh: a NUL in a shard name was an InvalidPathException from Path.resolve. */
+  @Test
+  void aShardNameWithANulIsAFormatErrorOfTheIndex() throws IOException {
+    Path index = tmp.resolve("model.safetensors.index.json");
+    Files.writeString(index, "{\"weight_map\": {\"w\": \"model-1.safe\\u0000tensors\"}}");
+    var e = assertThrows(FormatException.class, () -> WeightFiles.open(index));
+    assertEquals(index + ": weight_map['w']: shard 'model-1.safe?tensors' must be a plain file name next to the index", e.getMessage());
+  }
+
+  /** Found by bench/fuzz.sh: hostile header values were echoed whole, in messages of 200 KB. */
+  @Test
+  void hostileHeaderValuesAreCutInMessages() throws IOException {
+    String longText = "x".repeat(100_000);
+    for (String tensor : List.of("{\"dtype\": \"" + longText + "\", \"shape\": [1], \"data_offsets\": [0, 4]}",
+        "{\"dtype\": \"F32\", \"shape\": [\"" + longText + "\"], \"data_offsets\": [0, 4]}")) {
+      for (String name : List.of("w", "y".repeat(40_000))) { // Jackson refuses names over 50,000 characters
+        Path p = tmp.resolve("long.safetensors");
+        byte[] header = ("{\"" + name + "\": " + tensor + "}").getBytes(StandardCharsets.UTF_8);
+        Files.write(p, SafetensorsWriter.frame(header, new byte[4]));
+        var e = assertThrows(FormatException.class, () -> SafetensorsSource.open(p));
+        assertTrue(e.getMessage().startsWith(p + ": tensor '") && e.getMessage().length() < 1000, e.getMessage().length() + " chars: " + e.getMessage().substring(0, Math.min(300, e.getMessage().length())));
+      }
+    }
+  }
+
   @Test
   void javaWrittenFileRoundTrips() throws IOException {
     Path p = tmp.resolve("t.safetensors");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.fovea.nn.StateDict;
+import dev.fovea.tensor.ErrorList;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.io.JsonConfig;
 import java.nio.file.Path;
@@ -96,9 +97,9 @@ public record ClipConfig(
     boolean clipClass = architectures.stream().anyMatch(a -> a.startsWith("CLIP"));
     boolean visionOnly = "clip_vision_model".equals(type); // refused below with its own message
     if ((type != null && !type.equals("clip") && !visionOnly) || (type == null && !architectures.isEmpty() && !clipClass)) {
-      String family = type != null ? type : architectures.get(0);
-      throw new ClipConfigException(source + ": this is a " + family + " model (model_type " + (type == null ? "absent" : "\"" + type + "\"")
-          + (architectures.isEmpty() ? "" : ", architectures " + String.join(", ", architectures)) + "), not CLIP: a CLIP model"
+      String family = ErrorList.abbreviate(type != null ? type : architectures.get(0), 40);
+      throw new ClipConfigException(source + ": this is a " + family + " model (model_type " + (type == null ? "absent" : "\"" + ErrorList.abbreviate(type, 40) + "\"")
+          + (architectures.isEmpty() ? "" : ", architectures " + ErrorList.abbreviate(String.join(", ", architectures), 120)) + "), not CLIP: a CLIP model"
           + " (zero-shot classification, text and image embeddings) needs a CLIP checkpoint (model_type \"clip\", architectures CLIPModel)");
     }
     JsonConfig c = JsonConfig.of(root, source, ClipConfigException::new);

@@ -1,5 +1,6 @@
 package dev.fovea.vit.image;
 
+import dev.fovea.tensor.ErrorList;
 import java.awt.color.ColorSpace;
 import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
@@ -39,8 +40,9 @@ import javax.imageio.stream.ImageInputStream;
  * gray (linear) colour space with the sRGB curve. No EXIF orientation is applied (neither does the HF
  * processor; HF's {@code load_image} does, see {@link Exif}).
  *
- * <p>The size is read from the header before any pixel is decoded, so a hostile header cannot cause an
- * OutOfMemoryError; a truncated or corrupt file (any ImageIO warning, e.g. "Premature end of JPEG
+ * <p>The size is read from the header before any pixel is decoded, and checked against the limits and
+ * against what the file's size can encode ({@link #MAX_PIXELS_PER_BYTE}), so a hostile header cannot
+ * cause an OutOfMemoryError; a truncated or corrupt file (any ImageIO warning, e.g. "Premature end of JPEG
  * file", which PIL reports as "image file is truncated") is an {@link ImageException}.
  */
 public final class ImageDecoder {
@@ -56,6 +58,18 @@ public final class ImageDecoder {
   static {
     ImageIO.setUseCache(false); // decode in memory, no temporary files
   }
+
+  /**
+   * The most pixels one byte of a file can encode, per format: a header claiming more describes
+   * data the file cannot hold (ImageIO would allocate the whole raster, up to the limits' 537 MB,
+   * before finding out; bench/fuzz.sh found 2 KB files doing so, and JPEG then decoding for seconds).
+   * PNG: deflate expands at most 1032 times and a pixel takes at least one bit, 8 x 1032. JPEG: each
+   * 8x8 block costs at least one bit of Huffman code, and the blocks of all components together
+   * cover at least 1/128 of the pixels' 8x8 blocks (sampling factors 4x1 and 1x4), so 1024; 2048 is
+   * used. GIF: an LZW code of at least 3 bits stands for at most 4096 pixels, under 11000; 16384 is used.
+   * BMP has no bound (its RLE skips pixels at no cost): only the limits apply.
+   */
+  static final java.util.Map<String, Long> MAX_PIXELS_PER_BYTE = java.util.Map.of("PNG", 8L * 1032, "JPEG", 2048L, "GIF", 16384L);
 
   private ImageDecoder() {}
 
@@ -73,7 +87,7 @@ public final class ImageDecoder {
       if (in == null) {
         throw new ImageException(name, "cannot open the file for reading");
       }
-      return decode(in, name, limits);
+      return decode(in, name, limits, Files.size(path));
     } catch (IOException e) {
       throw new ImageException(name, "cannot read: " + e.getMessage(), e);
     }
@@ -82,13 +96,13 @@ public final class ImageDecoder {
   /** Decodes in-memory file contents; {@code label} names the data in error messages. */
   public static RgbImage decode(byte[] bytes, String label) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-      return decode(in, label, Limits.DEFAULT);
+      return decode(in, label, Limits.DEFAULT, bytes.length);
     } catch (IOException e) {
       throw new ImageException(label, "cannot read: " + e.getMessage(), e);
     }
   }
 
-  private static RgbImage decode(ImageInputStream in, String name, Limits limits) {
+  private static RgbImage decode(ImageInputStream in, String name, Limits limits, long fileBytes) {
     Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
     if (!readers.hasNext()) {
       throw new ImageException(name, "not an image this decoder reads (PNG, JPEG, BMP, GIF): no ImageIO reader"
@@ -108,6 +122,11 @@ public final class ImageDecoder {
         throw new ImageException(name, format + " header is unreadable (corrupt or truncated file): " + e.getMessage(), e);
       }
       checkSize(name, format, w, h, limits);
+      Long densest = MAX_PIXELS_PER_BYTE.get(format);
+      if (densest != null && (long) w * h > densest * fileBytes) {
+        throw new ImageException(name, format + " header says " + w + "x" + h + " = " + (long) w * h + " pixels, more than a file of "
+            + fileBytes + " bytes can encode (" + format + " holds at most " + densest + " pixels per byte): corrupt or truncated");
+      }
       // 2. the pixels; any warning means corrupt or truncated data
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
@@ -115,10 +134,12 @@ public final class ImageDecoder {
       try {
         img = reader.read(0, rawColourParam(reader));
       } catch (IOException | RuntimeException e) {
-        throw new ImageException(name, format + " data is corrupt or truncated: " + e.getMessage(), e);
+        throw new ImageException(name, format + " data is corrupt or truncated: " + ErrorList.abbreviate(String.valueOf(e.getMessage()), 300), e);
       }
       if (!warnings.isEmpty()) {
-        throw new ImageException(name, format + " data is corrupt or truncated: " + String.join("; ", warnings));
+        // a damaged file can warn thousands of times (a 600 KB message): the first few and a count
+        throw new ImageException(name, format + " data is corrupt or truncated: " + ErrorList.abbreviate(String.join("; ", warnings.subList(0,
+            Math.min(3, warnings.size()))), 300) + (warnings.size() > 3 ? "; and " + (warnings.size() - 3) + " more warnings" : ""));
       }
       if (img.getWidth() != w || img.getHeight() != h) {
         throw new ImageException(name, format + " header says " + w + "x" + h + " but the decoded image is "

@@ -3,6 +3,7 @@ package dev.fovea.vit.tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.ErrorList;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -176,13 +177,23 @@ public final class ClipTokenizer implements TextTokenizer {
     } catch (IOException e) {
       throw new TokenizerFileException(mergesTxt, "cannot read merges", e);
     }
+    // every word starts as byte symbols (its last one with </w>) and ends as merges of them: with
+    // all 512 and every merge result in the vocabulary, no text can produce a symbol without an id
+    for (String b : ByteLevel.byteSymbolsInOrder()) {
+      for (String symbol : new String[] {b, b + END_OF_WORD}) {
+        if (!ids.containsKey(symbol)) {
+          throw new TokenizerFileException(vocabJson, "has no entry \"" + symbol + "\": CLIP's BPE starts each word from the 256 byte symbols,"
+              + " alone and with " + END_OF_WORD + ", so the vocabulary needs all 512");
+        }
+      }
+    }
     return new ClipTokenizer(pieces, ids, ranks(merges), vocabJson);
   }
 
   private static String[] splitMerge(Path file, String line, int lineNo) {
     int sp = line.indexOf(' ');
     if (sp <= 0 || sp == line.length() - 1 || line.indexOf(' ', sp + 1) >= 0) {
-      throw new TokenizerFileException(file, "line " + lineNo + ": expected a merge \"left right\", found \"" + line + "\"");
+      throw new TokenizerFileException(file, "line " + lineNo + ": expected a merge \"left right\", found \"" + ErrorList.abbreviate(line, 80) + "\"");
     }
     return new String[] {line.substring(0, sp), line.substring(sp + 1)};
   }

@@ -71,6 +71,16 @@ class ClipConfigTest {
     assertEquals(512, parse("{}").projectionDim());
   }
 
+  /** Found by bench/fuzz.sh: a hostile model_type or architectures list was echoed whole (a 200 KB message). */
+  @Test
+  void aLongModelTypeIsCutInTheMessage() {
+    String longText = "x".repeat(100_000);
+    ClipConfigException e = assertThrows(ClipConfigException.class, () -> parse("{\"model_type\": \"" + longText + "\"}"));
+    assertTrue(e.getMessage().startsWith("test/config.json: this is a xxx") && e.getMessage().length() < 1000, e.getMessage().length() + " chars");
+    e = assertThrows(ClipConfigException.class, () -> parse("{\"architectures\": [\"Llama\", \"" + longText + "\"]}"));
+    assertTrue(e.getMessage().startsWith("test/config.json: this is a Llama model") && e.getMessage().length() < 1000, e.getMessage().length() + " chars");
+  }
+
   @Test
   void visionConfigFromAVisionOnlyFileOrANestedOne() {
     String vision = "{\"model_type\": \"clip_vision_model\", \"image_size\": 336, \"patch_size\": 14, \"hidden_size\": 1024, \"num_attention_heads\": 16}";

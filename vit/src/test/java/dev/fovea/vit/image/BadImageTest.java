@@ -95,6 +95,68 @@ class BadImageTest {
     fails(f, "100000x100000 = 10000000000 pixels");
   }
 
+  /** Bytes the current thread allocates while {@code run} runs. */
+  static long allocated(Runnable run) {
+    var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = mx.getCurrentThreadAllocatedBytes();
+    run.run();
+    return mx.getCurrentThreadAllocatedBytes() - before;
+  }
+
+  /**
+   * Found by bench/fuzz.sh: a header within the limits but claiming more pixels than the file can
+   * encode made ImageIO allocate the whole raster before reading the data (432 MB for this 1.7 KB
+   * PNG; a 2 KB JPEG then decoded gray for seconds).
+   */
+  @Test
+  void aHeaderClaimingMorePixelsThanTheFileCanHoldIsRefusedBeforeAllocating() throws IOException {
+    // a real PNG whose IHDR (CRC made right) says 12000 x 12000: 144 M pixels, under the limit of 179 M
+    byte[] png = Files.readAllBytes(Reference.ROOT.resolve("fixtures/rgb_33x17.png"));
+    ByteBuffer.wrap(png).putInt(16, 12_000).putInt(20, 12_000);
+    CRC32 crc = new CRC32();
+    crc.update(png, 12, 17);
+    ByteBuffer.wrap(png).putInt(29, (int) crc.getValue());
+    Path big = dir.resolve("big.png");
+    Files.write(big, png);
+    long bytes = allocated(() -> fails(big, "12000x12000 = 144000000 pixels, more than a file of " + png.length + " bytes can encode"));
+    assertTrue(bytes < 10 << 20, bytes + " bytes allocated");
+
+    byte[] jpeg = Files.readAllBytes(Reference.ROOT.resolve("fixtures/smooth_80x60.jpg"));
+    int sof = indexOfSof(jpeg);
+    ByteBuffer.wrap(jpeg).putShort(sof + 5, (short) 13_000).putShort(sof + 7, (short) 13_000); // height, width
+    Path bigJpeg = dir.resolve("big.jpg");
+    Files.write(bigJpeg, jpeg);
+    bytes = allocated(() -> fails(bigJpeg, "13000x13000 = 169000000 pixels, more than a file of " + jpeg.length + " bytes can encode"));
+    assertTrue(bytes < 10 << 20, bytes + " bytes allocated");
+  }
+
+  /**
+   * Found by bench/fuzz.sh: an APP2 marker (FF E2) written into the scan data makes the decoder warn
+   * "Missing EOI marker" thousands of times; joined, the message was 280 KB. It keeps the first
+   * warnings and a count.
+   */
+  @Test
+  void thousandsOfDecoderWarningsMakeAShortMessage() throws IOException {
+    byte[] jpeg = Files.readAllBytes(Reference.ROOT.resolve("fixtures/smooth_80x60.jpg"));
+    jpeg[2009] = (byte) 0xFF; // 86 bytes before the end, inside the scan
+    jpeg[2010] = (byte) 0xE2;
+    Path tall = dir.resolve("marker.jpg");
+    Files.write(tall, jpeg);
+    ImageException e = fails(tall, "JPEG data is corrupt or truncated: ");
+    assertTrue(e.getMessage().length() < 1000 && e.getMessage().endsWith(" more warnings"), e.getMessage().length() + " chars: "
+        + e.getMessage().substring(0, Math.min(2000, e.getMessage().length())));
+  }
+
+  /** The offset of the first SOF0/SOF2 marker (FF C0 or FF C2) of a JPEG. */
+  static int indexOfSof(byte[] b) {
+    for (int i = 2; i + 1 < b.length; i++) {
+      if ((b[i] & 0xFF) == 0xFF && ((b[i + 1] & 0xFF) == 0xC0 || (b[i + 1] & 0xFF) == 0xC2)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no SOF marker");
+  }
+
   @Test
   void zeroHeightBmp() throws IOException {
     Path f = dir.resolve("flat.bmp");

@@ -8,6 +8,7 @@ import static org.quicktheories.QuickTheory.qt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,6 +101,35 @@ class ClipTokenizerTest {
     for (ClipCase c : cases()) {
       assertArrayEquals(c.ids(), hf.encode(c.text(), c.special()), c.text());
     }
+  }
+
+  /**
+   * Found by bench/fuzz.sh: a vocab.json without one of the 512 byte symbols loaded, and encoding a
+   * word that needs it was an IllegalStateException ("BPE produced ..."); it is refused at load.
+   */
+  @Test
+  void aVocabularyWithoutEveryByteSymbolIsRefusedAtLoad(@TempDir Path dir) throws IOException {
+    Path tiny = Path.of("src/test/resources/clip-reference/tiny-p32");
+    ObjectNode vocab = (ObjectNode) new ObjectMapper().readTree(tiny.resolve("vocab.json").toFile());
+    Path merges = tiny.resolve("merges.txt");
+    ClipTokenizer.loadHf(tiny.resolve("vocab.json"), merges).encode("e"); // the fixture has all 512
+    int id = vocab.remove("e</w>").asInt();
+    vocab.put("unused", id);
+    Path vocabJson = dir.resolve("vocab.json");
+    new ObjectMapper().writeValue(vocabJson.toFile(), vocab);
+    TokenizerFileException e = assertThrows(TokenizerFileException.class, () -> ClipTokenizer.loadHf(vocabJson, merges));
+    assertEquals(vocabJson, e.file());
+    assertTrue(e.getMessage().contains("has no entry \"e</w>\""), e.getMessage());
+  }
+
+  /** Found by bench/fuzz.sh: a bad merges line was echoed whole (messages of 70 KB). */
+  @Test
+  void aLongBadMergesLineIsCutInTheMessage(@TempDir Path dir) throws IOException {
+    Path tiny = Path.of("src/test/resources/clip-reference/tiny-p32");
+    Path merges = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\n" + "x".repeat(70_000) + "\n");
+    TokenizerFileException e = assertThrows(TokenizerFileException.class, () -> ClipTokenizer.loadHf(tiny.resolve("vocab.json"), merges));
+    assertTrue(e.getMessage().contains("line 2: expected a merge \"left right\", found \"xxx") && e.getMessage().length() < 500,
+        e.getMessage().length() + " chars");
   }
 
   @Test
