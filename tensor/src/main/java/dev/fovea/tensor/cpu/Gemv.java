@@ -26,7 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * its (memory-mapped) storage, and F16/BF16/Q8_0/Q4_0 are converted to f32 inside the dot product;
  * nothing is dequantized into a buffer. x is first copied into a per-thread, 64-byte aligned native
  * buffer (for BF16 and F16 in the even/odd order that the kernels' shift trick needs). Each row is
- * one contiguous weight stream read with long byte offsets.
+ * one contiguous weight stream read with long byte offsets. {@link #gemvRows} (and {@link
+ * #gemvMany} with m rows) runs up to four rows of x against one weight, each weight row read once
+ * for all of them and each row's result bit-identical to this one-row GEMV's ({@link GemvRows}).
  *
  * <p>Determinism: each row's dot product runs in a fixed order (fixed lane accumulators, then
  * {@link CpuMath#hsum}'s fixed tree over the lanes), and a row's result never depends on the chunk

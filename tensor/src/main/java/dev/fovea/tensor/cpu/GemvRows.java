@@ -180,6 +180,13 @@ final class GemvRows {
    * against the deinterleaved x, then hsum(a_r + b_r) and the scalar tail from the 16-bit row at
    * byte o0 of w, as Gemv's dotBf16 and dotF16 (whose wide and narrow loops give each accumulator
    * the same fmas).
+   *
+   * These are the slowest of the multi-row kernels: m = 2 took 1.7-2.8x one row's CPU time where
+   * F32 took 1.0-1.2x (GemvRowsBench, one thread). A 16-bit weight byte holds twice the elements of
+   * an F32 one, so two rows of x are read at twice the bytes per weight byte, and the one-row
+   * kernels already found x's reads to be their limit (Gemv's notes on BF16_PAIR_K). Tried and
+   * dropped: weight rows j and j + 1 converted into two rows and run against both rows of x at once
+   * (x loads shared by two weight rows, as dotBf16Pair does): 2.0-2.4x against 1.9-2.1x.
    */
 
   private static void bf16Row(MemorySegment w, long o0, int k, MemorySegment row) {
