@@ -51,7 +51,15 @@ import org.openjdk.jmh.runner.IterationType;
  *
  * <pre>
  * java -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main GemvRowsBench
+ * java ... GemvRowsBench -p threads=1                                      (with CPU times)
+ * java ... GemvRowsBench -jvmArgsPrepend -Dfovea.gemv.maxRows=1           (m >= 2 through the packed GEMM)
  * </pre>
+ *
+ * Measured 2026-12 on this project's 2-core VM while other builds loaded it (load average 3-11),
+ * medians of 2 runs: 2 rows over 1 row on one thread by CPU time 1.0-1.23x for F32, 1.7-2.8x for
+ * BF16/F16, 1.2-1.8x for Q8_0/Q4_0 (through the packed GEMM before the multi-row GEMV: 2.0-2.5x,
+ * 4.2-8.1x, 6.8-17x); on two threads by wall time 0.9-1.1x, 1.3-2.9x, 1.2-1.9x (1.8-2.4x,
+ * 2.7-4.8x, 7.8-10.8x). Tables in the commits of the multi-row GEMV.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
