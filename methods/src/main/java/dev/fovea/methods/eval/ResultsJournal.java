@@ -370,7 +370,8 @@ public final class ResultsJournal implements AutoCloseable {
           + "\" field); use another results file");
     }
     if (!version.isInt() || version.asInt() != VERSION) {
-      throw new ResultsJournalException(at + ": results format version " + ErrorList.abbreviate(version.toString(), 40) + ", this build reads version " + VERSION);
+      throw new ResultsJournalException(at + ": results format version " + ErrorList.abbreviate(version.toString(), 40)
+          + ", this build reads version " + VERSION);
     }
     String method = headerText(node, "method", at);
     String model = headerText(node, "model", at);
