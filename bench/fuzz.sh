@@ -31,9 +31,12 @@ if [[ -z "$JAVA_HOME" || ! -x "$JAVA_HOME/bin/java" ]]; then
   exit 1
 fi
 if [[ -z "${SKIP_BUILD:-}" ]]; then
+  # the campaign lives in jmh's test sources (it reuses tensor's test generators): package builds
+  # jmh/target/test-classes and tensor's test jar too (-DskipTests skips running tests, not compiling them)
   nice -n 10 mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true
 fi
 # -Xss1m: parsing threads get the JVM's default stack, as a caller's thread would
 exec nice -n 10 "$JAVA_HOME/bin/java" -Xmx"${HEAP:-1g}" -Xss1m --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -Djava.awt.headless=true \
-  -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" dev.fovea.jmh.fuzz.Fuzz "$@" 2> >(grep --line-buffered -v 'WARNING: Using incubator modules' >&2)
+  -cp "jmh/target/test-classes:jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*:tensor/target/fovea-tensor-0.1.0-SNAPSHOT-tests.jar" \
+  dev.fovea.jmh.fuzz.Fuzz "$@" 2> >(grep --line-buffered -v 'WARNING: Using incubator modules' >&2)

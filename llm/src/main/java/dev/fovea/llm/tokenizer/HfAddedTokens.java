@@ -54,7 +54,8 @@ final class HfAddedTokens {
         JsonNode t = e.getValue();
         String content = t.isTextual() ? t.asText() : t.path("content").asText("");
         if (id < 0 || content.isEmpty()) {
-          throw new TokenizerFileException(config, "added_tokens_decoder[\"" + e.getKey() + "\"] has a negative id or no content: " + ErrorList.abbreviate(t.toString(), 80));
+          throw new TokenizerFileException(config, "added_tokens_decoder[\"" + e.getKey() + "\"] has a negative id or no content: "
+              + ErrorList.abbreviate(t.toString(), 80));
         }
         boolean special = t.path("special").asBoolean(false);
         byId.put(id, HfTokenizerJson.addedToken(id, content, special, t));
@@ -71,7 +72,8 @@ final class HfAddedTokens {
       byId.values().forEach(t -> known.add(t.content()));
       for (Map.Entry<String, JsonNode> e : added.properties()) {
         if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getKey().isEmpty()) {
-          throw new TokenizerFileException(addedJson, "\"" + ErrorList.abbreviate(e.getKey(), 40) + "\": " + ErrorList.abbreviate(e.getValue().toString(), 40) + " is not a token id");
+          throw new TokenizerFileException(addedJson, "\"" + ErrorList.abbreviate(e.getKey(), 40) + "\": "
+              + ErrorList.abbreviate(e.getValue().toString(), 40) + " is not a token id");
         }
         int id = e.getValue().asInt();
         if (!byId.containsKey(id) && !known.contains(e.getKey())) {

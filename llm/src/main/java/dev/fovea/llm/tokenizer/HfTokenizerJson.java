@@ -110,7 +110,8 @@ final class HfTokenizerJson {
       } else if (merge.isTextual() && merge.asText().indexOf(' ') > 0) {
         key = merge.asText();
       } else {
-        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: " + ErrorList.abbreviate(merge.toString(), 80));
+        throw new TokenizerFileException(file, "model.merges[" + rank + "] is neither \"a b\" nor [\"a\", \"b\"]: "
+            + ErrorList.abbreviate(merge.toString(), 80));
       }
       ranks.putIfAbsent(key, rank++);
     }

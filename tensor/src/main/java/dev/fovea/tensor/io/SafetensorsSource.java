@@ -200,7 +200,8 @@ public final class SafetensorsSource extends MappedSource {
     try {
       dtype = FileDType.valueOf(dt.textValue());
     } catch (IllegalArgumentException e) {
-      throw new FormatException(f, field, "unsupported dtype '" + ErrorList.abbreviate(dt.textValue(), 40) + "' (supported: " + java.util.Arrays.toString(FileDType.values()) + ")");
+      throw new FormatException(f, field, "unsupported dtype '" + ErrorList.abbreviate(dt.textValue(), 40) + "' (supported: "
+          + java.util.Arrays.toString(FileDType.values()) + ")");
     }
     long[] shape = longs(f, field + " shape", v.get("shape"), 16);
     long[] offsets = longs(f, field + " data_offsets", v.get("data_offsets"), 2);

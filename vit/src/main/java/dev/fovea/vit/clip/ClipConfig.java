@@ -98,7 +98,8 @@ public record ClipConfig(
     boolean visionOnly = "clip_vision_model".equals(type); // refused below with its own message
     if ((type != null && !type.equals("clip") && !visionOnly) || (type == null && !architectures.isEmpty() && !clipClass)) {
       String family = ErrorList.abbreviate(type != null ? type : architectures.get(0), 40);
-      throw new ClipConfigException(source + ": this is a " + family + " model (model_type " + (type == null ? "absent" : "\"" + ErrorList.abbreviate(type, 40) + "\"")
+      throw new ClipConfigException(source + ": this is a " + family + " model (model_type " + (type == null ? "absent" : "\""
+          + ErrorList.abbreviate(type, 40) + "\"")
           + (architectures.isEmpty() ? "" : ", architectures " + ErrorList.abbreviate(String.join(", ", architectures), 120)) + "), not CLIP: a CLIP model"
           + " (zero-shot classification, text and image embeddings) needs a CLIP checkpoint (model_type \"clip\", architectures CLIPModel)");
     }
