@@ -206,14 +206,14 @@ final class AskCommand implements Callable<Integer> {
       m.put("tokens", r.tokens());
       m.put("text", r.text());
       m.put("stop_reason", r.stopReason().name().toLowerCase());
-      m.put("prefill_ms", DecodeOptions.millis(r.prefillNanos()));
+      m.put("prefill_ms", VicropCommand.millis(r.prefillNanos()));
       m.put("decode_tokens_per_s", Math.round(r.decodeTokensPerSecond() * 10) / 10.0);
       if (!method.isEmpty()) {
         m.put("branches_batched", r.batched());
         m.put("median_step_ms", Math.round(r.medianStepMillis() * 100) / 100.0);
         double[] steps = new double[r.stepNanos().length];
         for (int i = 0; i < steps.length; i++) {
-          steps[i] = DecodeOptions.millis(r.stepNanos()[i]);
+          steps[i] = VicropCommand.millis(r.stepNanos()[i]);
         }
         m.put("step_ms", steps);
       }

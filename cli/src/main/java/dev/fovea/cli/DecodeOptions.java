@@ -92,18 +92,23 @@ final class DecodeOptions {
     if (decode == Decode.NONE) {
       return m;
     }
-    m.put("alpha", Float.toString(alpha != null ? alpha : ContrastiveConfig.DEFAULT.alpha()));
-    m.put("beta", Float.toString(beta != null ? beta : ContrastiveConfig.DEFAULT.beta()));
+    // the sampling and the seed are settings of their own; the method's parameters come from the config it runs with
+    ContrastiveConfig c = contrast(ContrastiveConfig.REFERENCE_SAMPLING, 0);
+    m.put("alpha", Float.toString(c.alpha()));
+    m.put("beta", Float.toString(c.beta()));
     if (decode == Decode.VCD) {
-      m.put("noise_step", Integer.toString(noiseStep != null ? noiseStep : VcdConfig.DEFAULT.noiseStep()));
-      m.put("reference_cache_reuse", Boolean.toString(referenceCache));
+      VcdConfig v = vcdConfig(c);
+      m.put("noise_step", Integer.toString(v.noiseStep()));
+      m.put("reference_cache_reuse", Boolean.toString(v.referenceCacheReuse()));
     } else {
-      m.put("lambda", Float.toString(lambda != null ? lambda : AvcConfig.DEFAULT.lambda()));
-      m.put("layer_p", Float.toString(layerP != null ? layerP : AvcConfig.DEFAULT.layerP()));
-      m.put("fill", fill != null ? fill.toLowerCase(Locale.ROOT) : "zeros");
+      AvcConfig v = avcConfig(c);
+      m.put("lambda", Float.toString(v.lambda()));
+      m.put("layer_p", Float.toString(v.layerP()));
+      m.put("fill", v.fill().name().toLowerCase(Locale.ROOT));
     }
     return m;
   }
+
 
   /** Ranges, and parameters given without the method that reads them. */
   void check(CommandSpec spec) {
@@ -165,6 +170,26 @@ final class DecodeOptions {
     return c;
   }
 
+  /** VCD's configuration: the defaults with the options given. */
+  VcdConfig vcdConfig(ContrastiveConfig contrast) {
+    return new VcdConfig(contrast, noiseStep == null ? VcdConfig.DEFAULT.noiseStep() : noiseStep, referenceCache);
+  }
+
+  /** AVC's configuration: the defaults with the options given. */
+  AvcConfig avcConfig(ContrastiveConfig contrast) {
+    AvcConfig config = AvcConfig.DEFAULT.withContrast(contrast);
+    if (lambda != null) {
+      config = config.withLambda(lambda);
+    }
+    if (layerP != null) {
+      config = config.withLayerP(layerP);
+    }
+    if (fill != null) {
+      config = config.withFill(AvcConfig.Fill.named(fill));
+    }
+    return config;
+  }
+
   /** An answer and what the method reports beside it (parameters, blind tokens, per-step times). */
   record Answer(Generator.Result generation, Map<String, Object> report) {}
 
@@ -183,25 +208,16 @@ final class DecodeOptions {
         return new Answer(Generator.generate(lm, prepared, generation, Sampler.seeded(sampling, seed), tokenizer, onText), report);
       }
       case VCD -> {
-        VcdConfig config = new VcdConfig(contrast(sampling, seed), noiseStep == null ? VcdConfig.DEFAULT.noiseStep() : noiseStep, referenceCache);
+        VcdConfig config = vcdConfig(contrast(sampling, seed));
         Vcd.Result r = new Vcd(lm, config).run(ids, pixels, g, tokenizer, onText);
         putContrast(report, config.contrast());
         report.put("noise_step", config.noiseStep());
         report.put("reference_cache_reuse", config.referenceCacheReuse());
-        report.put("distort_ms", millis(r.distortNanos()));
+        report.put("distort_ms", VicropCommand.millis(r.distortNanos()));
         return new Answer(r.generation(), report);
       }
       case AVC -> {
-        AvcConfig config = AvcConfig.DEFAULT.withContrast(contrast(sampling, seed));
-        if (lambda != null) {
-          config = config.withLambda(lambda);
-        }
-        if (layerP != null) {
-          config = config.withLayerP(layerP);
-        }
-        if (fill != null) {
-          config = config.withFill(AvcConfig.Fill.named(fill));
-        }
+        AvcConfig config = avcConfig(contrast(sampling, seed));
         Avc.Result r = new Avc(lm, config).run(ids, pixels, g, tokenizer, onText);
         putContrast(report, config.contrast());
         report.put("layer_p", config.layerP());
@@ -225,7 +241,4 @@ final class DecodeOptions {
     report.put("seed", c.seed());
   }
 
-  static double millis(long nanos) {
-    return Math.round(nanos / 1e4) / 100.0;
-  }
 }

@@ -43,6 +43,11 @@ public final class Generator {
       return tokens.length <= 1 || decodeNanos == 0 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
     }
 
+    /** This result with the prompt length and the prefill time of the caller's prefill ({@link #decode} leaves them 0). */
+    public Result withPrefill(int promptLength, long prefillNanos) {
+      return new Result(tokens, text, stopReason, promptLength, prefillNanos, decodeNanos, stepNanos, batched);
+    }
+
     /** Median time of one decode step in milliseconds (0 without steps). */
     public double medianStepMillis() {
       if (stepNanos.length == 0) {
@@ -78,8 +83,7 @@ public final class Generator {
     try (Lockstep lockstep = Lockstep.prefill(branches, config.maxNewTokens(), config.batchBranches())) {
       long prefill = System.nanoTime() - t0;
       Result r = decode(lockstep, combiner, config, sampler, tokenizer, onText);
-      return new Result(r.tokens(), r.text(), r.stopReason(), branches.get(0).inputs().length(), prefill, r.decodeNanos(), r.stepNanos(),
-          r.batched());
+      return r.withPrefill(branches.get(0).inputs().length(), prefill);
     }
   }
 

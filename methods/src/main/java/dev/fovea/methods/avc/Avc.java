@@ -114,8 +114,7 @@ public final class Avc {
           first = null;
           second = null;
           Generator.Result r = Generator.decode(lockstep, listener.observing(sampler.combiner()), generation, sampler.sampler(), tokenizer, onText);
-          Generator.Result whole = new Generator.Result(r.tokens(), r.text(), r.stopReason(), t, t1 - t0, r.decodeNanos(), r.stepNanos(),
-              r.batched());
+          Generator.Result whole = r.withPrefill(t, t1 - t0);
           return new Result(whole, blind, t1 - t0);
         }
       } finally {
