@@ -1,157 +1,169 @@
 package dev.fovea.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.fovea.nn.Linear;
-import dev.fovea.nn.Module;
-import dev.fovea.nn.train.AdamW;
-import dev.fovea.nn.train.LrSchedule;
-import dev.fovea.nn.train.Trainable;
-import dev.fovea.nn.train.Trainer;
-import dev.fovea.tensor.Ops;
-import dev.fovea.tensor.Scope;
-import dev.fovea.tensor.Tensor;
-import dev.fovea.tensor.cpu.Parallel;
+import dev.fovea.llm.llava.LlavaImages;
+import dev.fovea.methods.minillava.SceneExamples;
+import dev.fovea.methods.scenes.Png;
+import dev.fovea.methods.scenes.Question;
+import dev.fovea.methods.scenes.SceneGenerator;
+import dev.fovea.methods.vicrop.Heatmap;
+import dev.fovea.methods.vicrop.Method;
+import dev.fovea.methods.vicrop.ViCrop;
+import dev.fovea.methods.vicrop.ViCropConfig;
+import dev.fovea.vit.image.ImageDecoder;
+import dev.fovea.vit.image.RgbImage;
 import java.io.PrintWriter;
-import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
- * A small end-to-end exercise of the engine and its training library: a two-layer MLP (fc1, GELU,
- * fc2) learns to classify points of two interleaved spirals, trained by {@link Trainer} with AdamW,
- * a warm-up + cosine learning-rate schedule and gradient clipping on gradients from our autograd,
- * every step in its own {@link Scope}.
+ * The main job out of the box: fovea's own mini LLaVA (shipped in {@code models/scenes-llava})
+ * answers a question about a synthetic scene, first from the whole picture, then with ViCrop (where
+ * the model looks, a crop there, the answer from both); prints both answers, the crop box and the
+ * timings, and writes the heatmap.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Train a tiny MLP on two spirals with fovea's autograd and training library (AdamW) and print the loss.")
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"The main job on the shipped mini LLaVA: a synthetic scene (or --image), a question, the answer from the whole picture and",
+        "the answer with ViCrop's zoomed crop, the crop box, the timings; writes the scene and the heatmap as PNGs."})
 final class DemoCommand implements Callable<Integer> {
-  /** Bounds the run time (the default is 300 steps). */
-  static final int MAX_STEPS = 100_000;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  /** Bounds time and memory; 256 two-dimensional points need nothing near as wide (the default is 64). */
-  static final int MAX_HIDDEN = 4096;
+  @CommandLine.Mixin VicropOptions opts;
 
-  /** Leaves room to experiment (the default is 0.05) and keeps out slips such as 50 for 0.50. */
-  static final String MAX_LR = "10";
+  @Option(names = "--image", paramLabel = "FILE", description = "ask about this image instead of a generated scene (needs --question)")
+  Path image;
 
-  @Spec CommandSpec spec;
+  @Option(names = "--question", paramLabel = "TEXT", description = "the question (default: a question about a small detail of the generated scene)")
+  String question;
 
-  @Option(names = "--steps", paramLabel = "N", description = "AdamW steps, 1 to " + MAX_STEPS + " (default: ${DEFAULT-VALUE})")
-  int steps = 300;
+  @Option(names = "--scene", paramLabel = "N", description = "which held-out scene to generate, 0 to 1000000 (default: ${DEFAULT-VALUE})")
+  long scene = 3;
 
-  @Option(names = "--hidden", paramLabel = "H", description = "hidden width, 1 to " + MAX_HIDDEN + " (default: ${DEFAULT-VALUE})")
-  int hidden = 64;
+  @Option(names = "--method", paramLabel = "NAME", description = "rel-att (default), grad-att or pure-grad")
+  String method = "rel-att";
 
-  @Option(names = "--lr", paramLabel = "LR", description = "peak learning rate, in (0, " + MAX_LR + "] (default: ${DEFAULT-VALUE})")
-  float lr = 0.05f;
-
-  @Option(names = "--seed", paramLabel = "S", description = "random seed, any 64-bit integer (default: ${DEFAULT-VALUE})")
-  long seed = 7;
+  @Option(names = "--out", paramLabel = "DIR", description = "folder for scene.png and heatmap.png (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("demo-out");
 
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
 
-  /** fc1 [H, 2] + bias, GELU, fc2 [2, H] + bias. */
-  static final class SpiralMlp extends Module {
-    final Linear fc1;
-    final Linear fc2;
-
-    SpiralMlp(int hidden) {
-      fc1 = register("fc1", new Linear(2, hidden, true));
-      fc2 = register("fc2", new Linear(hidden, 2, true));
-    }
-
-    Tensor forward(Tensor x) {
-      return fc2.forward(Ops.gelu(fc1.forward(x)));
-    }
-  }
-
   @Override
   public Integer call() throws Exception {
-    OptionRange.check(spec, "--steps", steps, 1, MAX_STEPS);
-    OptionRange.check(spec, "--hidden", hidden, 1, MAX_HIDDEN);
-    OptionRange.check(spec, "--lr", lr, 0f, true, Float.parseFloat(MAX_LR));
-    PrintWriter out = spec.commandLine().getOut();
-    Random rng = new Random(seed);
-    int n = 256;
-    float[] xs = new float[n * 2];
-    int[] classes = new int[n];
-    for (int i = 0; i < n; i++) {
-      int cls = i % 2;
-      double t = 0.5 + 3.0 * (i / 2) / (n / 2.0);
-      double r = t;
-      double a = t * 2.2 + cls * Math.PI;
-      xs[2 * i] = (float) (r * Math.cos(a) / 3.5 + rng.nextGaussian() * 0.02);
-      xs[2 * i + 1] = (float) (r * Math.sin(a) / 3.5 + rng.nextGaussian() * 0.02);
-      classes[i] = cls;
+    Method m = Method.named(method);
+    if (m == Method.NONE) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--method must be rel-att, grad-att or pure-grad (the demo compares with none itself)");
     }
-    Tensor x = Tensor.of(xs, n, 2);
-    Tensor y = Tensor.ofInts(classes, n);
-    SpiralMlp model = new SpiralMlp(hidden);
-    model.fc1.weight.set(Ops.mulScalar(Tensor.randn(rng, hidden, 2), (float) Math.sqrt(2.0)));
-    model.fc1.bias.set(Tensor.zeros(hidden));
-    model.fc2.weight.set(Ops.mulScalar(Tensor.randn(rng, 2, hidden), (float) Math.sqrt(1.0 / hidden)));
-    model.fc2.bias.set(Tensor.zeros(2));
-    long warmup = Math.max(1, steps / 10);
-    LrSchedule schedule = LrSchedule.cosineWithWarmup(Math.min(warmup, steps), steps, 0.1);
-    List<Double> losses = new ArrayList<>();
-    double[] accuracy = {0};
-    long start = System.nanoTime();
-    if (!json) {
-      out.printf("two spirals, %d points; MLP 2-%d-2 (GELU), AdamW lr %.3g (warm-up %d, cosine to %.3g), clip 1.0, %d threads%n", n, hidden, lr,
-          Math.min(warmup, steps), lr * 0.1, Parallel.threads());
+    if (image != null && question == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--image needs --question");
     }
-    try (Trainable params = Trainable.of(model);
-        AdamW optimizer = new AdamW(params, AdamW.Config.defaults().withLr(lr), AdamW.DECAY_MATRICES)) {
-      Trainer<Tensor[]> trainer = new Trainer<>(params, optimizer, schedule, (index, s) -> new Tensor[] {x, y},
-          (batch, r) -> Ops.crossEntropy(model.forward(batch[0]), batch[1]), Trainer.Config.steps(steps).withSeed(seed).withMaxGradNorm(1.0));
-      trainer.counting(b -> n, b -> 0);
-      trainer.addListener(report -> {
-        losses.add(report.loss());
-        long step = report.step();
-        if (step == steps || step % Math.max(1, steps / 10) == 0) {
-          try (Scope scope = Scope.open()) {
-            accuracy[0] = accuracy(model.forward(x), classes);
-          }
-          if (!json) {
-            out.printf("step %4d  loss %.4f  accuracy %.3f  lr %.4f  grad norm %.3f%n", step, report.loss(), accuracy[0], report.lr(),
-                report.gradNorm());
-          }
-        }
-      });
-      trainer.run();
+    OptionRange.check(spec, "--scene", scene, 0, 1_000_000);
+    opts.checkRanges(spec);
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " is a file, not a folder");
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    if (json) {
-      Map<String, Object> result = new LinkedHashMap<>();
-      result.put("steps", steps);
-      result.put("hidden", hidden);
-      result.put("optimizer", "adamw");
-      result.put("initial_loss", losses.get(0));
-      result.put("final_loss", losses.get(losses.size() - 1));
-      result.put("accuracy", accuracy[0]);
-      result.put("seconds", seconds);
-      out.println(new ObjectMapper().writeValueAsString(result));
+    PrintWriter stdout = spec.commandLine().getOut();
+    long t0 = System.nanoTime();
+    RgbImage img;
+    String q = question;
+    String truth = null;
+    String size = null;
+    if (image != null) {
+      img = ImageDecoder.read(image);
     } else {
-      out.printf("loss %.4f -> %.4f in %.2f s%n", losses.get(0), losses.get(losses.size() - 1), seconds);
+      SceneGenerator.Generated g = new SceneGenerator(SceneGenerator.DEFAULT_SIZE).generate(dev.fovea.methods.scenes.SceneDataset.heldOutSeed(1), scene);
+      img = SceneExamples.render(g.scene());
+      Question pick = null;
+      for (Question c : g.questions()) {
+        if (q != null ? c.text().equals(q) : c.box().isPresent() && c.split(g.scene().size()) == dev.fovea.methods.eval.SizeSplit.SMALL
+            && !c.isYesNo() && pick == null) {
+          pick = c;
+        }
+      }
+      if (pick == null && q == null) {
+        pick = g.questions().get(0);
+      }
+      if (pick != null) {
+        q = pick.text();
+        truth = pick.answer();
+        size = pick.split(g.scene().size()).label();
+      }
     }
-    out.flush();
+    opts.checkTiles(spec, img);
+    Files.createDirectories(out);
+    Path scenePng = out.resolve("scene.png");
+    Path heatmapPng = out.resolve("heatmap.png");
+    if (image == null) {
+      writeAtomically(scenePng, Png.encodeRgb(img.width(), img.height(), rgb(img)));
+    }
+    ViCropConfig config = opts.config();
+    try (LlavaBundle bundle = opts.files.open(opts.model())) {
+      opts.checkRanges(spec, bundle.model(), m);
+      LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+      ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
+      ViCrop.Result r = vicrop.run(img, q, m, ViCrop.Options.DEFAULT.withBaseline(true));
+      Heatmap.write(heatmapPng, img, r.map(), r.box());
+      ViCrop.Timings t = r.timings();
+      double total = VicropCommand.millis(System.nanoTime() - t0);
+      if (json) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("model", opts.model().toString());
+        j.put("image", image != null ? image.toString() : scenePng.toString());
+        j.put("question", q);
+        if (truth != null) {
+          j.put("truth", truth);
+          j.put("size", size);
+        }
+        j.put("answer_without_crop", r.baseline().text());
+        j.put("answer_with_vicrop", r.answer().text());
+        j.put("method", m.cliName);
+        j.put("layer", opts.layer());
+        j.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
+        j.put("heatmap", heatmapPng.toString());
+        j.put("timings_ms", Map.of("map", VicropCommand.millis(t.mapNanos()), "answer", VicropCommand.millis(t.answerNanos()), "baseline",
+            VicropCommand.millis(t.baselineNanos()), "total", total));
+        stdout.println(new ObjectMapper().writeValueAsString(j));
+      } else {
+        stdout.printf(Locale.ROOT, "model:     %s (fovea's mini LLaVA, %s)%n", opts.model(), "CLIP ViT 64 px + stories260K decoder");
+        stdout.printf(Locale.ROOT, "image:     %s (%d x %d)%n", image != null ? image : scenePng + ", held-out scene " + scene, img.width(), img.height());
+        stdout.printf(Locale.ROOT, "question:  %s%n", q);
+        if (truth != null) {
+          stdout.printf(Locale.ROOT, "truth:     %s (answer region: %s)%n", truth, size);
+        }
+        stdout.printf(Locale.ROOT, "without crop (whole picture at 64 x 64 px): %s%n", r.baseline().text());
+        stdout.printf(Locale.ROOT, "with ViCrop (%s, layer %d): %s%n", m.cliName, opts.layer(), r.answer().text());
+        stdout.printf(Locale.ROOT, "crop box:  %s%n", r.box());
+        stdout.printf(Locale.ROOT, "heatmap:   %s%n", heatmapPng);
+        stdout.printf(Locale.ROOT, "timings:   map %.0f ms, answer with crop %.0f ms, answer without %.0f ms; %.1f s in all%n", VicropCommand.millis(t.mapNanos()),
+            VicropCommand.millis(t.answerNanos()), VicropCommand.millis(t.baselineNanos()), total / 1000);
+      }
+      stdout.flush();
+    }
     return 0;
   }
 
-  private static double accuracy(Tensor logits, int[] classes) {
-    long[] pred = Ops.argmax(logits.detach(), -1, false).toLongArray();
-    int ok = 0;
-    for (int i = 0; i < classes.length; i++) {
-      ok += pred[i] == classes[i] ? 1 : 0;
+  private static int[] rgb(RgbImage img) {
+    int[] px = new int[img.width() * img.height()];
+    for (int y = 0; y < img.height(); y++) {
+      for (int x = 0; x < img.width(); x++) {
+        px[y * img.width() + x] = img.get(x, y, 0) << 16 | img.get(x, y, 1) << 8 | img.get(x, y, 2);
+      }
     }
-    return ok / (double) classes.length;
+    return px;
+  }
+
+  static void writeAtomically(Path file, byte[] bytes) throws java.io.IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.write(tmp, bytes);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

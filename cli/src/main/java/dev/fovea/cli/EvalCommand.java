@@ -58,7 +58,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--images", required = true, paramLabel = "DIR", description = "folder the items' image names are resolved against")
     Path images;
 
-    @Option(names = "--method", paramLabel = "NAME", description = "none (default), rel-att, grad-att or pure-grad")
+    @Option(names = "--method", paramLabel = "NAME",
+        description = "none (default), rel-att, grad-att or pure-grad; or a control: oracle (the crop centred on the item's answer box, of the"
+            + " base size or the box's side if larger; items without a box are answered from the image alone) or random (a crop of one of"
+            + " ViCrop's window sizes at a place drawn from the question id)")
     String method = "none";
 
     @Option(names = "--box-format", paramLabel = "xyxy|xywh", description = "how the JSONL's bbox is written (default: ${DEFAULT-VALUE})")
@@ -68,8 +71,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      Method m = Method.named(method);
-      if (m == Method.NONE && opts.highRes) {
+      Control control = Control.named(method);
+      Method m = control != null ? Method.NONE : Method.named(method);
+      if ((m == Method.NONE || control != null) && opts.highRes) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--high-res needs a method other than none");
       }
       opts.checkRanges(spec);
@@ -92,10 +96,11 @@ final class EvalCommand implements Callable<Integer> {
       settings.put("high_res", opts.highRes ? Integer.toString(opts.tileSize) : "off");
       settings.put("max_new_tokens", Integer.toString(opts.maxNewTokens));
       settings.put("prompt", config.promptTemplate());
-      ResultsJournal.Run run = new ResultsJournal.Run(m.cliName, opts.model.toAbsolutePath().normalize().toString(), settings);
+      String methodName = control != null ? control.cliName : m.cliName;
+      ResultsJournal.Run run = new ResultsJournal.Run(methodName, opts.model().toAbsolutePath().normalize().toString(), settings);
       long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
       PrintWriter stdout = spec.commandLine().getOut();
-      try (LlavaBundle bundle = opts.files.open(opts.model)) {
+      try (LlavaBundle bundle = opts.files.open(opts.model())) {
         // the model's ranges before the results file is created: a refused setting leaves no file
         // (whose header would then refuse the corrected run)
         opts.checkRanges(spec, bundle.model(), m);
@@ -103,7 +108,7 @@ final class EvalCommand implements Callable<Integer> {
           LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
           ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
           ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
-          VqaEvaluation.Answerer answerer = item -> {
+          VqaEvaluation.Answerer answerer = control != null ? item -> control.answer(vicrop, item, ImageDecoder.read(item.imagePath(images))) : item -> {
             ViCrop.Result r = vicrop.run(ImageDecoder.read(item.imagePath(images)), item.question(), m, options);
             Map<String, Object> extra = new LinkedHashMap<>();
             if (r.box() != null) {
@@ -118,7 +123,7 @@ final class EvalCommand implements Callable<Integer> {
             return new VqaEvaluation.Answer(r.answer().text(), extra);
           };
           VqaEvaluation.Summary summary;
-          try (Progress.Questions bar = new Progress.Questions("vqa " + m.cliName, total, !opts.noProgress, spec.commandLine().getErr())) {
+          try (Progress.Questions bar = new Progress.Questions("vqa " + methodName, total, !opts.noProgress, spec.commandLine().getErr())) {
             VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
             if (results.limit != null) {
               eval.limit(results.limit);
@@ -128,7 +133,7 @@ final class EvalCommand implements Callable<Integer> {
           if (results.json) {
             stdout.println(summary.toJsonString());
           } else {
-            stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model.getFileName(), data.getFileName(), m.cliName,
+            stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model().getFileName(), data.getFileName(), methodName,
                 summary.answered(), summary.resumed(), results.out);
             stdout.print(summary.toTable());
           }
@@ -136,6 +141,71 @@ final class EvalCommand implements Callable<Integer> {
         }
       }
       return 0;
+    }
+  }
+
+  /**
+   * The crop controls of {@code eval vqa}: what ViCrop's maps are measured against. {@code oracle}
+   * crops around the answer's ground-truth box (the most a crop can give); {@code random} crops a
+   * window of ViCrop's sizes at a place that does not depend on the image (what a map that does not
+   * localize gives). Both answer from the prompt ViCrop answers from: the image and the crop.
+   */
+  enum Control {
+    ORACLE("oracle"),
+    RANDOM("random");
+
+    final String cliName;
+
+    Control(String cliName) {
+      this.cliName = cliName;
+    }
+
+    static Control named(String name) {
+      for (Control c : values()) {
+        if (c.cliName.equals(name)) {
+          return c;
+        }
+      }
+      return null;
+    }
+
+    VqaEvaluation.Answer answer(ViCrop vicrop, VqaItem item, dev.fovea.vit.image.RgbImage image) {
+      dev.fovea.methods.vicrop.Box box = box(item, image.width(), image.height(), vicrop.baseSize(), vicrop.config().ratios());
+      long t = System.nanoTime();
+      ViCrop.Answer a = box == null ? vicrop.answer(List.of(image), item.question())
+          : vicrop.answer(List.of(image, dev.fovea.methods.vicrop.Tiling.crop(image, box)), item.question());
+      Map<String, Object> extra = new LinkedHashMap<>();
+      if (box != null) {
+        extra.put("box", List.of(box.x1(), box.y1(), box.x2(), box.y2()));
+      }
+      extra.put("ms", Map.of("answer", VicropCommand.millis(System.nanoTime() - t)));
+      return new VqaEvaluation.Answer(a.text(), extra);
+    }
+
+    /** The control's crop box for {@code item} on a {@code w} x {@code h} image (null: no crop). */
+    dev.fovea.methods.vicrop.Box box(VqaItem item, int w, int h, int base, double[] ratios) {
+      int side;
+      double cx;
+      double cy;
+      if (this == ORACLE) {
+        if (item.bbox().isEmpty()) {
+          return null;
+        }
+        BoundingBox b = item.bbox().get();
+        side = (int) Math.max(base, Math.ceil(Math.max(b.x2() - b.x1(), b.y2() - b.y1())));
+        cx = (b.x1() + b.x2()) / 2;
+        cy = (b.y1() + b.y2()) / 2;
+      } else {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(item.questionId().hashCode() * 0x9E3779B97F4A7C15L);
+        side = (int) Math.round(base * ratios[r.nextInt(ratios.length)]);
+        side = Math.min(side, Math.min(w, h));
+        cx = side / 2.0 + r.nextDouble() * (w - side);
+        cy = side / 2.0 + r.nextDouble() * (h - side);
+      }
+      side = Math.min(side, Math.min(w, h));
+      int x0 = (int) Math.max(0, Math.min(w - side, Math.round(cx - side / 2.0)));
+      int y0 = (int) Math.max(0, Math.min(h - side, Math.round(cy - side / 2.0)));
+      return new dev.fovea.methods.vicrop.Box(x0, y0, x0 + side, y0 + side);
     }
   }
 }

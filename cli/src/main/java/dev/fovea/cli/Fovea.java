@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       AskCommand.class,
       DemoCommand.class,
+      TrainCommand.class,
+      SpiralsCommand.class,
       ConvertCommand.class,
       InspectCommand.class,
       TokenizeCommand.class,

@@ -61,7 +61,7 @@ final class VicropCommand implements Callable<Integer> {
     RgbImage img = ImageDecoder.read(image);
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
-    try (LlavaBundle bundle = opts.files.open(opts.model)) {
+    try (LlavaBundle bundle = opts.files.open(opts.model())) {
       opts.checkRanges(spec, bundle.model(), m);
       LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);

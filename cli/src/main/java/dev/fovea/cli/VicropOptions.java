@@ -22,8 +22,17 @@ final class VicropOptions {
   /** The paper's layer for LLaVA-1.5-7B (14 of 32). */
   static final int DEFAULT_LAYER = 14;
 
-  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj)")
+  @Option(names = "--model", paramLabel = "PATH",
+      description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj) (default: the shipped mini LLaVA, models/scenes-llava)")
   Path model;
+
+  /** The model: {@code --model}, or the shipped mini LLaVA. */
+  Path model() {
+    if (model == null) {
+      model = DefaultModels.scenesLlava();
+    }
+    return model;
+  }
 
   @Mixin LlavaFileOptions files;
 
@@ -35,7 +44,8 @@ final class VicropOptions {
           + ViCropConfig.MAX_SIDE + " px; at most " + Tiling.MAX_TILES + " tiles per image (default: ${DEFAULT-VALUE})")
   int tileSize = Tiling.DEFAULT_THRESHOLD;
 
-  @Option(names = "--layer", paramLabel = "L", description = "decoder layer of the attention maps, 0 to the language model's layers - 1 (default: " + DEFAULT_LAYER + ")")
+  @Option(names = "--layer", paramLabel = "L", description = "decoder layer of the attention maps, 0 to the language model's layers - 1 (default: the"
+      + " model folder's fovea.json \"vicrop_layer\" when it has one, as the shipped model does, else " + DEFAULT_LAYER + ")")
   Integer layer;
 
   @Option(names = "--base-size", paramLabel = "PX",
@@ -48,9 +58,12 @@ final class VicropOptions {
   @Option(names = "--no-progress", description = "no progress bar on standard error")
   boolean noProgress;
 
-  /** The layer the maps use. */
+  /** The layer the maps use: {@code --layer}, else the model folder's hint, else the paper's. */
   int layer() {
-    return layer == null ? DEFAULT_LAYER : layer;
+    if (layer == null) {
+      layer = DefaultModels.vicropLayer(model()).orElse(DEFAULT_LAYER);
+    }
+    return layer;
   }
 
   /** The ranges that need no model. */

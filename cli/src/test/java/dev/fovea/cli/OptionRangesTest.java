@@ -139,11 +139,11 @@ class OptionRangesTest {
 
   @Test
   void demoStepsHiddenAndLearningRate() {
-    usageError("--steps must be within [1, 100000], got 0", "demo", "--steps", "0");
-    usageError("--steps must be within [1, 100000], got 2000000000", "demo", "--steps", "2000000000");
-    usageError("--hidden must be within [1, 4096], got 100000", "demo", "--steps", "1", "--hidden", "100000");
-    usageError("--lr must be within (0, 10], got 0", "demo", "--lr", "0");
-    usageError("--lr must be within (0, 10], got 100", "demo", "--steps", "1", "--lr", "100");
+    usageError("--steps must be within [1, 100000], got 0", "spirals", "--steps", "0");
+    usageError("--steps must be within [1, 100000], got 2000000000", "spirals", "--steps", "2000000000");
+    usageError("--hidden must be within [1, 4096], got 100000", "spirals", "--steps", "1", "--hidden", "100000");
+    usageError("--lr must be within (0, 10], got 0", "spirals", "--lr", "0");
+    usageError("--lr must be within (0, 10], got 100", "spirals", "--steps", "1", "--lr", "100");
   }
 
   @Test

@@ -270,7 +270,15 @@ public final class VqaDataset {
     if (box.isPresent() && !box.get().inside(size.get())) {
       throw at.fail("bbox", "box " + box.get() + " lies outside the " + size.get() + " image");
     }
-    return new VqaItem(id, image, question, answers, box, size);
+    Optional<String> type = Optional.empty();
+    JsonNode t = node.get("type");
+    if (t != null && !t.isNull()) {
+      if (!t.isTextual() || t.asText().isBlank() || t.asText().length() > 64) {
+        throw at.fail("type", "must be a non-empty string of at most 64 characters");
+      }
+      type = Optional.of(t.asText());
+    }
+    return new VqaItem(id, image, question, answers, box, size, type);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ public final class VqaEvaluation {
     long known = items instanceof Collection<?> c ? c.size() : total;
     long expected = known < 0 ? -1 : Math.min(known, limit);
     VqaAccuracy.Tally tally = new VqaAccuracy.Tally();
+    java.util.TreeMap<String, double[]> byType = new java.util.TreeMap<>();
     Set<String> seen = new HashSet<>();
     long answered = 0;
     long resumed = 0;
@@ -155,10 +156,15 @@ public final class VqaEvaluation {
         answered++;
       }
       tally.add(split, entry.accuracy());
+      if (item.type().isPresent()) {
+        double[] t = byType.computeIfAbsent(item.type().get(), k -> new double[2]);
+        t[0]++;
+        t[1] += entry.accuracy();
+      }
       listener.onItem(new Progress(answered + resumed, expected, answered, resumed, tally.accuracyPercent(), item,
           entry, fromJournal));
     }
-    return Summary.of(tally, answered, resumed);
+    return Summary.of(tally, byType, answered, resumed);
   }
 
   /** {@link #run(Iterable)} over a stream (consumed once; its size is unknown unless {@link #total} says). */
@@ -209,18 +215,26 @@ public final class VqaEvaluation {
    *
    * @param answered items answered in this run
    * @param resumed items taken from the journal
+   * @param types accuracy per question type, by type name, for datasets whose items name one (else empty)
    */
-  public record Summary(long answered, long resumed, Row all, List<Row> splits) {
+  public record Summary(long answered, long resumed, Row all, List<Row> splits, List<Row> types) {
     public Summary {
       splits = List.copyOf(splits);
+      types = List.copyOf(types);
     }
 
-    static Summary of(VqaAccuracy.Tally tally, long answered, long resumed) {
+    public Summary(long answered, long resumed, Row all, List<Row> splits) {
+      this(answered, resumed, all, splits, List.of());
+    }
+
+    static Summary of(VqaAccuracy.Tally tally, Map<String, double[]> byType, long answered, long resumed) {
       List<Row> rows = new ArrayList<>();
       for (SizeSplit s : SizeSplit.values()) {
         rows.add(new Row(s.label(), tally.count(s), tally.accuracyPercent(s)));
       }
-      return new Summary(answered, resumed, new Row("all", tally.count(), tally.accuracyPercent()), rows);
+      List<Row> types = new ArrayList<>();
+      byType.forEach((name, t) -> types.add(new Row(name, (long) t[0], 100 * t[1] / t[0])));
+      return new Summary(answered, resumed, new Row("all", tally.count(), tally.accuracyPercent()), rows, types);
     }
 
     /** The row of one split. */
@@ -237,10 +251,13 @@ public final class VqaEvaluation {
      * ...
      * all          7     70.00
      * </pre>
+     *
+     * With question types, their rows follow under a {@code type} header.
      */
     public String toTable() {
       List<Row> rows = new ArrayList<>(splits);
       rows.add(all);
+      rows.addAll(types);
       int nameWidth = "split".length();
       int countWidth = "count".length();
       for (Row r : rows) {
@@ -250,7 +267,11 @@ public final class VqaEvaluation {
       String format = "%-" + nameWidth + "s  %" + countWidth + "s  %8s\n";
       StringBuilder sb = new StringBuilder();
       sb.append(String.format(Locale.ROOT, format, "split", "count", "accuracy"));
-      for (Row r : rows) {
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = rows.get(i);
+        if (i == splits.size() + 1) {
+          sb.append(String.format(Locale.ROOT, format, "type", "count", "accuracy"));
+        }
         String acc = Double.isNaN(r.accuracyPercent()) ? "-" : String.format(Locale.ROOT, "%.2f", r.accuracyPercent());
         sb.append(String.format(Locale.ROOT, format, r.name(), r.count(), acc));
       }
@@ -269,6 +290,12 @@ public final class VqaEvaluation {
       ObjectNode s = o.putObject("splits");
       for (Row r : splits) {
         s.set(r.name(), rowJson(r));
+      }
+      if (!types.isEmpty()) {
+        ObjectNode t = o.putObject("types");
+        for (Row r : types) {
+          t.set(r.name(), rowJson(r));
+        }
       }
       return o;
     }

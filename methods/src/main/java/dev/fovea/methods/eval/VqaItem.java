@@ -14,9 +14,11 @@ import java.util.Optional;
  * @param answers the human answers, raw (not normalized); at least one, usually 10
  * @param bbox the ground-truth answer box in image pixels, when the dataset has one
  * @param imageSize the image's size, when known; always present when there is a box, which lies inside it
+ * @param type the question's type, when the dataset names one (the synthetic scenes' {@code "type"}:
+ *     colour, glyph, count, exists); evaluations report accuracy per type beside the size splits
  */
 public record VqaItem(String questionId, String image, String question, List<String> answers,
-    Optional<BoundingBox> bbox, Optional<ImageSize> imageSize) {
+    Optional<BoundingBox> bbox, Optional<ImageSize> imageSize, Optional<String> type) {
   public VqaItem {
     Objects.requireNonNull(questionId, "questionId");
     Objects.requireNonNull(image, "image");
@@ -33,6 +35,7 @@ public record VqaItem(String questionId, String image, String question, List<Str
     }
     bbox = bbox == null ? Optional.empty() : bbox;
     imageSize = imageSize == null ? Optional.empty() : imageSize;
+    type = type == null ? Optional.empty() : type;
     if (bbox.isPresent()) {
       if (imageSize.isEmpty()) {
         throw new IllegalArgumentException("question " + questionId + " has a box but no image size");
@@ -44,6 +47,11 @@ public record VqaItem(String questionId, String image, String question, List<Str
     }
   }
 
+  /** An item without a type. */
+  public VqaItem(String questionId, String image, String question, List<String> answers, Optional<BoundingBox> bbox, Optional<ImageSize> imageSize) {
+    this(questionId, image, question, answers, bbox, imageSize, Optional.empty());
+  }
+
   /** An item without box or image size. */
   public static VqaItem of(String questionId, String image, String question, List<String> answers) {
     return new VqaItem(questionId, image, question, answers, Optional.empty(), Optional.empty());
@@ -51,7 +59,7 @@ public record VqaItem(String questionId, String image, String question, List<Str
 
   /** This item with a box on an image of the given size. */
   public VqaItem withBox(BoundingBox box, ImageSize size) {
-    return new VqaItem(questionId, image, question, answers, Optional.of(box), Optional.of(size));
+    return new VqaItem(questionId, image, question, answers, Optional.of(box), Optional.of(size), type);
   }
 
   /** The image file under {@code imagesDir} (an absolute {@link #image()} is returned as it is). */

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
  * a shorter schedule, 60 steps at lr 0.2 (measured: loss 0.078, accuracy 0.969), and asserts loss
  * &lt; 0.15 and accuracy &gt;= 0.95.
  */
-class DemoCommandTest {
+class SpiralsCommandTest {
 
   @Test
   void learnsTheSpirals() throws Exception {
-    var r = LlamaAskCommandTest.run("demo", "--steps", "60", "--lr", "0.2", "--json");
+    var r = LlamaAskCommandTest.run("spirals", "--steps", "60", "--lr", "0.2", "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertEquals("adamw", j.get("optimizer").asText());
@@ -29,7 +29,7 @@ class DemoCommandTest {
 
   @Test
   void printsProgressLines() {
-    var r = LlamaAskCommandTest.run("demo", "--steps", "10");
+    var r = LlamaAskCommandTest.run("spirals", "--steps", "10");
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().split("\n");
     assertTrue(lines[0].startsWith("two spirals, 256 points; MLP 2-64-2 (GELU), AdamW lr 0.0500 (warm-up 1, cosine to 0.00500), clip 1.0"), lines[0]);
