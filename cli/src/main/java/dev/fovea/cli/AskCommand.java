@@ -59,7 +59,8 @@ final class AskCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "PATH", description = "HF model folder (config.json + weights + tokenizer), a llama .gguf, or a .fovea archive")
+  @Option(names = "--model", paramLabel = "PATH", description = "HF model folder (config.json + weights + tokenizer), a llama .gguf, or a .fovea archive"
+      + " (default: the shipped models: the mini LLaVA models/scenes-llava with --question, stories260K with --prompt)")
   Path model;
 
   @Option(names = "--prompt", paramLabel = "TEXT", description = "raw prompt text (BOS is added; no chat template)")
@@ -157,6 +158,12 @@ final class AskCommand implements Callable<Integer> {
     SamplingConfig sampling = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, repetitionPenalty);
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens).withStopStrings(stops);
     PrintWriter out = spec.commandLine().getOut();
+    if (model == null) {
+      if (files.mmproj != null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--mmproj goes with --model (the GGUF model it pairs with)");
+      }
+      model = llava ? DefaultModels.scenesLlava() : DefaultModels.storiesGguf();
+    }
     if (llava) {
       askLlava(generation, sampling, out);
       return 0;

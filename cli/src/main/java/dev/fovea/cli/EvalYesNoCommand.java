@@ -42,7 +42,8 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "PATH", description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj)")
+  @Option(names = "--model", paramLabel = "PATH",
+      description = "llava-hf or original LLaVA folder, a .fovea archive, or a GGUF model (with --mmproj) (default: the shipped mini LLaVA, models/scenes-llava)")
   Path model;
 
   @CommandLine.Mixin LlavaFileOptions files;
@@ -129,6 +130,12 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens);
     long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
     PrintWriter stdout = spec.commandLine().getOut();
+    if (model == null) {
+      if (files.mmproj != null) {
+        throw usage("--mmproj goes with --model (the GGUF model it pairs with)");
+      }
+      model = DefaultModels.scenesLlava();
+    }
     try (LlavaBundle bundle = files.open(model)) {
       // the model's ranges before the results file is created: a refused setting leaves no file
       OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");

@@ -62,6 +62,10 @@ final class TrainCommand implements Callable<Integer> {
       description = "weight of the term that teaches layer " + MiniLlava.ATTENTION_LAYER + "'s attention to look at the answer, 0 to 100 (default: ${DEFAULT-VALUE})")
   float attentionWeight = (float) SceneTraining.Config.defaults().attentionWeight();
 
+  @Option(names = "--patch-weight", paramLabel = "W",
+      description = "weight of the term that teaches the decoder, at each image token, the colour of what its patch shows, 0 to 100 (default: ${DEFAULT-VALUE})")
+  float patchWeight = (float) SceneTraining.Config.defaults().patchWeight();
+
   @Option(names = "--seed", paramLabel = "S", description = "seeds the initialization, the scenes and every draw, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = SceneTraining.Config.defaults().seed();
 
@@ -84,13 +88,14 @@ final class TrainCommand implements Callable<Integer> {
     OptionRange.check(spec, "--lr", lr, 0f, true, 1f);
     warmup = warmupOption != null ? OptionRange.check(spec, "--warmup", warmupOption, 0, steps) : Math.min(SceneTraining.Config.DEFAULT_WARMUP, steps / 10);
     OptionRange.check(spec, "--attention-weight", attentionWeight, 0f, false, 100f);
+    OptionRange.check(spec, "--patch-weight", patchWeight, 0f, false, 100f);
     OptionRange.check(spec, "--checkpoint-every", checkpointEvery, 0, steps);
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path gguf = init != null ? init : DefaultModels.storiesGguf();
     Path tokenizerBin = DefaultModels.storiesTokenizer();
     SceneTraining.Config config = SceneTraining.Config.defaults().withSteps(steps).withBatch(batch).withLr(lr).withWarmup(warmup)
-        .withAttentionWeight(attentionWeight).withSeed(seed);
+        .withAttentionWeight(attentionWeight).withPatchWeight(patchWeight).withSeed(seed);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
     }

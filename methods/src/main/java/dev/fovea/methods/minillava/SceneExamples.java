@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  */
 public final class SceneExamples {
   /** One example: prompt and answer ids, the images (scene first), and the attention target over the scene's patches (or null). */
-  public record Example(int[] ids, int promptLength, List<RgbImage> images, float[] attentionTarget, String kind) {}
+  public record Example(int[] ids, int promptLength, List<RgbImage> images, float[] attentionTarget, int[] patchWords, String kind) {}
 
   /** Shares of the three prompt forms. */
   public static final double ONE_IMAGE = 0.45;
@@ -106,7 +106,55 @@ public final class SceneExamples {
     System.arraycopy(answer, 0, ids, prompt.length, answer.length);
     ids[ids.length - 1] = 2; // EOS: the answer ends there
     float[] target = q.box().map(b -> coverage(b, scene.width(), scene.height())).orElse(null);
-    return new Example(ids, prompt.length, images, target, kind);
+    return new Example(ids, prompt.length, images, target, patchWords(scene), kind);
+  }
+
+  /**
+   * What the scene shows in each of the 8 x 8 patches of the tower's view, as the first token of a
+   * word: the colour of the object that covers most of the patch (a shape, or a glyph's ink), {@code
+   * "box"} for a boxed glyph, or -1 (no word: background, or an object that covers less than a tenth of
+   * the patch and less than half of itself there).
+   */
+  int[] patchWords(Scene scene) {
+    int[] words = new int[grid * grid];
+    double cw = (double) scene.width() / grid;
+    double ch = (double) scene.height() / grid;
+    for (int row = 0; row < grid; row++) {
+      for (int col = 0; col < grid; col++) {
+        double best = 0;
+        String word = null;
+        for (var s : scene.shapes()) {
+          double o = overlap(s.box(), col * cw, row * ch, cw, ch);
+          double area = (s.box().x2() - s.box().x1()) * (s.box().y2() - s.box().y1());
+          if (o > best && (o >= 0.1 * cw * ch || o >= 0.5 * area)) {
+            best = o;
+            word = s.colour().label();
+          }
+        }
+        for (var g : scene.glyphs()) {
+          double o = overlap(g.box(), col * cw, row * ch, cw, ch);
+          double area = (g.box().x2() - g.box().x1()) * (g.box().y2() - g.box().y1());
+          if (o > best && (o >= 0.1 * cw * ch || o >= 0.5 * area)) {
+            best = o;
+            word = g.ink().map(c -> c.label()).orElse("box");
+          }
+        }
+        words[row * grid + col] = word == null ? -1 : firstToken(word);
+      }
+    }
+    return words;
+  }
+
+  private final java.util.Map<String, Integer> wordTokens = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private int firstToken(String word) {
+    return wordTokens.computeIfAbsent(word, w -> tokenizer.encode(w, false)[0]);
+  }
+
+  private static double overlap(BoundingBox b, double x, double y, double w, double h) {
+    double ox = Math.max(0, Math.min(b.x2(), x + w) - Math.max(b.x1(), x));
+    double oy = Math.max(0, Math.min(b.y2(), y + h) - Math.max(b.y1(), y));
+    return ox * oy;
   }
 
   /** The scene's pixels as an image. */

@@ -52,43 +52,59 @@ public final class SceneTraining {
    * @param minLrRatio the cosine's floor as a share of the peak
    * @param maxGradNorm global gradient clipping
    * @param attentionWeight weight of the localization term (0: none)
+   * @param patchWeight weight of the patch-word term (0: none)
    * @param seed seeds the model's initialization, the scenes and every draw
    */
   public record Config(long steps, int batch, int accumulation, double lr, double weightDecay, long warmup, double minLrRatio, double maxGradNorm,
-      double attentionWeight, long seed) {
+      double attentionWeight, double patchWeight, long seed) {
     public static final long DEFAULT_WARMUP = 100;
 
     public static Config defaults() {
-      return new Config(3000, 16, 1, 2e-3, 0.05, DEFAULT_WARMUP, 0.05, 1.0, 0.5, 1);
+      return new Config(3000, 16, 1, 2e-3, 0.05, DEFAULT_WARMUP, 0.05, 1.0, 1.0, 0.3, 1);
     }
 
     public Config withSteps(long v) {
-      return new Config(v, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, seed);
+      return new Config(v, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
     }
 
     public Config withBatch(int v) {
-      return new Config(steps, v, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, seed);
+      return new Config(steps, v, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
     }
 
     public Config withLr(double v) {
-      return new Config(steps, batch, accumulation, v, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, seed);
+      return new Config(steps, batch, accumulation, v, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
     }
 
     public Config withAttentionWeight(double v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, v, seed);
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, v, patchWeight, seed);
     }
 
     public Config withSeed(long v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, v);
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, v);
+    }
+
+    public Config withPatchWeight(double v) {
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, v, seed);
     }
 
     public Config withWarmup(long v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, v, minLrRatio, maxGradNorm, attentionWeight, seed);
+      return new Config(steps, batch, accumulation, lr, weightDecay, v, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
     }
 
     public Map<String, Object> toJson() {
-      return Map.of("steps", steps, "batch", batch, "accumulation", accumulation, "lr", lr, "weight_decay", weightDecay, "warmup", warmup,
-          "min_lr_ratio", minLrRatio, "max_grad_norm", maxGradNorm, "attention_weight", attentionWeight, "seed", seed);
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("steps", steps);
+      m.put("batch", batch);
+      m.put("accumulation", accumulation);
+      m.put("lr", lr);
+      m.put("weight_decay", weightDecay);
+      m.put("warmup", warmup);
+      m.put("min_lr_ratio", minLrRatio);
+      m.put("max_grad_norm", maxGradNorm);
+      m.put("attention_weight", attentionWeight);
+      m.put("patch_weight", patchWeight);
+      m.put("seed", seed);
+      return m;
     }
   }
 
@@ -130,7 +146,7 @@ public final class SceneTraining {
     return losses(batch)[0];
   }
 
-  /** {total, answer cross-entropy, localization term} of a micro-batch. */
+  /** {total, answer cross-entropy, localization term (or null), patch-word term (or null)} of a micro-batch. */
   public Tensor[] losses(List<SceneExamples.Example> batch) {
     List<RgbImage> images = new ArrayList<>();
     java.util.IdentityHashMap<RgbImage, Integer> slot = new java.util.IdentityHashMap<>(); // a scene shared by several examples runs once
@@ -179,6 +195,25 @@ public final class SceneTraining {
       logits = model.languageModel.forward(Ops.concat(rows, 0), state, true);
     }
     Tensor ce = CausalLmLoss.loss(logits, labels);
+    Tensor patch = null;
+    if (config.patchWeight() > 0) {
+      int[][] words = new int[batch.size()][longest];
+      int count = 0;
+      for (int b = 0; b < batch.size(); b++) {
+        java.util.Arrays.fill(words[b], CausalLmLoss.IGNORE);
+        int span = inputs.get(b).imageSpans().get(0).start();
+        int[] w = batch.get(b).patchWords();
+        for (int i = 0; i < w.length; i++) {
+          if (w[i] >= 0) {
+            words[b][span + i + 1] = w[i]; // position span + i predicts the word of its patch
+            count++;
+          }
+        }
+      }
+      if (count > 0) {
+        patch = CausalLmLoss.loss(logits, words);
+      }
+    }
     Tensor att = null;
     int counted = 0;
     if (config.attentionWeight() > 0) {
@@ -198,11 +233,15 @@ public final class SceneTraining {
         counted++;
       }
     }
-    if (att == null) {
-      return new Tensor[] {ce, ce, null};
+    Tensor total = ce;
+    if (att != null) {
+      att = Ops.mulScalar(att, 1f / counted);
+      total = Ops.add(total, Ops.mulScalar(att, (float) config.attentionWeight()));
     }
-    att = Ops.mulScalar(att, 1f / counted);
-    return new Tensor[] {Ops.add(ce, Ops.mulScalar(att, (float) config.attentionWeight())), ce, att};
+    if (patch != null) {
+      total = Ops.add(total, Ops.mulScalar(patch, (float) config.patchWeight()));
+    }
+    return new Tensor[] {total, ce, att, patch};
   }
 
   /** A trainer over {@code params} with this run's optimizer, schedule and data. */
