@@ -129,7 +129,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens);
     long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
     PrintWriter stdout = spec.commandLine().getOut();
-    try (LlavaBundle bundle = files.open(model)) {
+    try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding) {
       // the model's ranges before the results file is created: a refused setting leaves no file
       OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
       OptionRange.check(spec, "--top-k", topK, 0, bundle.model().vocabSize(), "the model's vocabulary");
@@ -147,7 +147,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
       try (EvalJournal journal = EvalJournal.open(results.out, run)) {
         LlavaBundle.warm(bundle.model(), !noProgress, spec.commandLine().getErr());
-        ImageAnswerer answerer = answerer(bundle, template, generation, sampling);
+        ImageAnswerer answerer = answerer(bundle, template, generation, sampling, variant.suffix);
         YesNoEvaluation.Outcome outcome;
         try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
           YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
@@ -173,9 +173,10 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
    * bundle with the chosen decoding ({@link DecodeOptions#answer}); the loop, the results file and
    * the scores are the same for every method.
    */
-  private ImageAnswerer answerer(LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling) {
+  private ImageAnswerer answerer(LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling,
+      String promptSuffix) {
     return new LlavaAnswerer(bundle.model(), bundle.tokenizer(), template, bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), generation,
-        sampling, decoding);
+        sampling, decoding, promptSuffix);
   }
 
   private PromptVariant promptOption() {

@@ -14,7 +14,8 @@ import dev.fovea.tensor.io.JsonConfig;
  */
 public record BlipConfig(Vision vision, Text text, int embedDim) {
   static final int MAX_HIDDEN = 16384;
-  static final int MAX_LAYERS = 1024;
+  /** The most layers a tower may have (fovea's limit). */
+  public static final int MAX_LAYERS = 1024;
   static final int MAX_HEADS = 1024;
   static final int MAX_IMAGE = 8192;
   static final int MAX_VOCAB = 1 << 22;
