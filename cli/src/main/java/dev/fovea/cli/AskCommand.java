@@ -185,6 +185,7 @@ final class AskCommand implements Callable<Integer> {
     try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
+      decoding.load();
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);

@@ -241,6 +241,16 @@ final class DecodeOptions implements AutoCloseable {
     return blipModel.model();
   }
 
+  /**
+   * Opens what the method needs beside the LLaVA (AGLA's BLIP) and checks the ranges it sets
+   * ({@code --blip-layer}), so that a refused setting stops a run before it writes anything.
+   */
+  void load() {
+    if (decode == Decode.AGLA) {
+      openBlip(aglaConfig(ContrastiveConfig.REFERENCE_SAMPLING, 0));
+    }
+  }
+
   /** The masked images of the last AGLA answer (for {@code ask --mask-out}). */
   List<RgbImage> lastMasked() {
     return lastMasked;

@@ -133,6 +133,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       // the model's ranges before the results file is created: a refused setting leaves no file
       OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
       OptionRange.check(spec, "--top-k", topK, 0, bundle.model().vocabSize(), "the model's vocabulary");
+      decoding.load(); // AGLA's BLIP, and the ranges it sets
       LlavaPrompt.Template template = bundle.template(system);
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("benchmark", benchmark());

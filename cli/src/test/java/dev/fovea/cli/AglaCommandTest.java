@@ -114,4 +114,16 @@ class AglaCommandTest {
     double sim = JSON.readTree(REF.resolve("reference.json").toFile()).get("cases").get("cats").get("sim").asDouble();
     assertEquals(sim, first.get("itc").get(0).asDouble(), 1e-5, first.toString());
   }
+
+  @Test
+  void evalRefusesABlipLayerOutOfRangeBeforeWritingResults() throws Exception {
+    Path images = ClipClassifyCommandTest.sharedImage("000000039769.png").getParent();
+    Path out = tmp.resolve("agla.jsonl");
+    var r = LlamaAskCommandTest.run("eval", "pope", "--model", MODEL.toString(), "--data",
+        Path.of("../methods/src/test/resources/pope/sample_pope.jsonl").toString(), "--images", images.toString(), "--out", out.toString(),
+        "--no-progress", "--decode", "agla", "--blip", BLIP.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().startsWith("fovea eval pope: --blip-layer must be within [0, 2] (the BLIP text layers), got 6"), r.err());
+    assertFalse(Files.exists(out), "no results file");
+  }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fovea.nn.AttentionHook;
+import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.autograd.GradMode;
@@ -16,6 +17,7 @@ import dev.fovea.vit.image.ImageProcessor;
 import dev.fovea.vit.image.PreprocessorConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,6 +155,47 @@ class BlipReferenceTest {
         assertEquals(1, kept.size());
         assertClose(c + " cross_attention layer " + layer(), kept.get(0), ref.get(c, "cross_attention"), 1e-4, 1e-6);
         assertClose(c + " d match / d cross_attention", kept.get(0).grad(), ref.get(c, "cross_attention_grad"), 1e-3, 1e-6);
+      }
+    }
+  }
+
+  /**
+   * d match / d P against central differences (spec B.12): P of layer L is perturbed through a
+   * replacing hook at a few entries, eps 1e-2, float32 forwards. Tolerance |fd - grad| &lt;= 1e-4 +
+   * 1e-3 |grad| (float32 rounding of s over 2 eps is about 1e-5; measured at most 9e-6).
+   */
+  @Test
+  void crossAttentionGradientMatchesFiniteDifferences() {
+    BlipForImageTextRetrieval m = hf.model();
+    String c = "cats";
+    String path = "text_encoder.encoder.layer." + layer() + ".crossattention";
+    int[][] ids = {text.itmIds(ref.caseMeta(c).get("question").asText(), BlipText.Convention.ORIGINAL)};
+    try (Scope s = Scope.open()) {
+      Tensor v;
+      try (var ng = GradMode.disable()) {
+        v = m.imageEmbeds(ref.get(c, "pixels"));
+      }
+      float[] grad = ref.get(c, "cross_attention_grad").toFloatArray();
+      int[] shape = ref.get(c, "cross_attention_grad").shape(); // [1, H, T, N]
+      int keys = shape[3];
+      int t = shape[2];
+      int[][] entries = {{0, 1, 5}, {1, 3, 0}, {0, t - 1, keys - 1}, {1, 2, 17}, {0, 0, 9}};
+      float eps = 1e-2f;
+      for (int[] e : entries) {
+        int flat = (e[0] * t + e[1]) * keys + e[2];
+        double[] sPm = new double[2];
+        for (int sign = 0; sign < 2; sign++) {
+          float[] bump = new float[shape[1] * t * keys];
+          bump[flat] = sign == 0 ? eps : -eps;
+          Tensor bumpT = Tensor.of(bump, shape);
+          try (var ng = GradMode.disable(); var h = m.addAttentionHook(path, AttentionHook.replacing((ctx, p) -> Ops.add(p, bumpT)))) {
+            sPm[sign] = m.itmLogits(ids, null, v).get(0, 1);
+          }
+        }
+        double fd = (sPm[0] - sPm[1]) / (2 * eps);
+        double g = grad[flat];
+        System.out.printf("d match / d P[h %d, t %d, k %d]: finite difference %.6f, reference autograd %.6f%n", e[0], e[1], e[2], fd, g);
+        assertTrue(Math.abs(fd - g) <= 1e-4 + 1e-3 * Math.abs(g), "entry " + Arrays.toString(e) + ": " + fd + " vs " + g);
       }
     }
   }
