@@ -126,4 +126,26 @@ class AglaCommandTest {
     assertTrue(r.err().startsWith("fovea eval pope: --blip-layer must be within [0, 2] (the BLIP text layers), got 6"), r.err());
     assertFalse(Files.exists(out), "no results file");
   }
+
+  /** ViCrop's crop answered with AGLA's assembly: both images (original, crop) masked by BLIP; without --decode the answer stays greedy. */
+  @Test
+  void vicropComposesWithAgla() throws Exception {
+    Path image = ClipClassifyCommandTest.sharedImage("000000039769.png");
+    var r = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question", "Is there a cat in the image?",
+        "--layer", "1", "--max-new-tokens", "4", "--json", "--no-progress", "--decode", "agla", "--blip", BLIP.toString(), "--blip-layer", "1",
+        "--baseline");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = JSON.readTree(r.out());
+    JsonNode reports = j.get("decoding");
+    assertEquals(2, reports.size(), j.toString()); // the baseline (original only), then original + crop
+    assertEquals("agla", reports.get(0).get("decode").asText());
+    assertEquals(1, reports.get(0).get("itc").size());
+    assertEquals(2, reports.get(1).get("itc").size());
+    double sim = JSON.readTree(REF.resolve("reference.json").toFile()).get("cases").get("cats").get("sim").asDouble();
+    assertEquals(sim, reports.get(1).get("itc").get(0).asDouble(), 1e-5, "the original image's match");
+    var plain = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question",
+        "Is there a cat in the image?", "--layer", "1", "--max-new-tokens", "4", "--json", "--no-progress");
+    assertEquals(0, plain.code(), plain.err());
+    assertEquals(null, JSON.readTree(plain.out()).get("decoding"));
+  }
 }
