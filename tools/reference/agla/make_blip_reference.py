@@ -15,7 +15,8 @@ vit/src/test/resources/blip-reference/:
                  vocab 30524; embed 8), model.safetensors (HF names), preprocessor_config.json (BlipImageProcessor
                  at 96), vocab.txt (bert-base-uncased from ../shared).
   tiny-lavis/    the same tensors under the LAVIS / original BLIP names plus momentum copies and queues that a
-                 loader must skip (visual_encoder_m.*, text_queue, temp, ...), and the same config.json.
+                 loader must skip (visual_encoder_m.*, text_queue, temp, ...), and the same config.json (no vocab.txt:
+                 one copy in tiny/).
   blip.ref.safetensors  per case c: c.pixels, c.ids, c.image_embeds, c.itm_logits ([ENC] at 0), c.itm_logits_hf
                  (first token kept, as HF's class does), c.itc, c.cross_attention and c.cross_attention_grad
                  (layer LAYER, [1, H, T, 37]), c.mask (I32 0/1, 96x96), c.augmented (U8 [96, 96, 3]).
@@ -69,12 +70,13 @@ def preprocessor(S):
             "do_convert_rgb": True, "image_processor_type": "BlipImageProcessor", "processor_class": "BlipProcessor"}
 
 
-def write_folder(folder, tensors):
+def write_folder(folder, tensors, vocab=True):
     folder.mkdir(parents=True, exist_ok=True)
     br.write_safetensors(folder / "model.safetensors", tensors)
     (folder / "config.json").write_text(json.dumps(config(), indent=2) + "\n")
     (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor(VISION["image_size"]), indent=2) + "\n")
-    shutil.copyfile(SHARED / "tokenizers" / "bert" / "bert-base-uncased-vocab.txt", folder / "vocab.txt")
+    if vocab:
+        shutil.copyfile(SHARED / "tokenizers" / "bert" / "bert-base-uncased-vocab.txt", folder / "vocab.txt")
 
 
 def run_case(p, tok, name, file, question):
@@ -116,7 +118,7 @@ def main():
              "image_queue": torch.randn(EMBED, 4, generator=g), "text_queue": torch.randn(EMBED, 4, generator=g),
              "idx_queue": torch.zeros(1, 4, dtype=torch.int64), "ptr_queue": torch.zeros(1, dtype=torch.int64),
              "temp": torch.tensor(0.07)}
-    write_folder(OUT / "tiny-lavis", {**lavis, **extra})
+    write_folder(OUT / "tiny-lavis", {**lavis, **extra}, vocab=False)  # the tests read the vocabulary from tiny/
     tok = br.WordPiece(SHARED / "tokenizers" / "bert" / "bert-base-uncased-vocab.txt")
     tensors, stages, meta = {}, {}, {"layer": LAYER, "torch": torch.__version__, "cases": {}}
     for name, file, question in CASES:
