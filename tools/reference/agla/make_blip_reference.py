@@ -14,7 +14,8 @@ vit/src/test/resources/blip-reference/:
                  patch 16 = 6x6 grid; text 16 wide x 3 layers x 2 heads, cross-attention over width 32,
                  vocab 30524; embed 8), model.safetensors (HF names), preprocessor_config.json (BlipImageProcessor
                  at 96), vocab.txt (bert-base-uncased from ../shared).
-  tiny-lavis/    the same tensors under the LAVIS / original BLIP names plus momentum copies and queues that a
+  tiny-lavis/    model_base_retrieval_coco.pth, LAVIS's layout (torch.save of {"model": state_dict}): the same tensors
+                 under the LAVIS / original BLIP names plus momentum copies and queues that a
                  loader must skip (visual_encoder_m.*, text_queue, temp, ...), and the same config.json (no vocab.txt:
                  one copy in tiny/).
   blip.ref.safetensors  per case c: c.pixels, c.ids, c.image_embeds, c.itm_logits ([ENC] at 0), c.itm_logits_hf
@@ -70,9 +71,12 @@ def preprocessor(S):
             "do_convert_rgb": True, "image_processor_type": "BlipImageProcessor", "processor_class": "BlipProcessor"}
 
 
-def write_folder(folder, tensors, vocab=True):
+def write_folder(folder, tensors, vocab=True, pth=None):
     folder.mkdir(parents=True, exist_ok=True)
-    br.write_safetensors(folder / "model.safetensors", tensors)
+    if pth is None:
+        br.write_safetensors(folder / "model.safetensors", tensors)
+    else:  # LAVIS's layout: torch.save({"model": state_dict}) (zip format)
+        torch.save({"model": {k: v.contiguous() for k, v in tensors.items()}}, folder / pth)
     (folder / "config.json").write_text(json.dumps(config(), indent=2) + "\n")
     (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor(VISION["image_size"]), indent=2) + "\n")
     if vocab:
@@ -118,7 +122,8 @@ def main():
              "image_queue": torch.randn(EMBED, 4, generator=g), "text_queue": torch.randn(EMBED, 4, generator=g),
              "idx_queue": torch.zeros(1, 4, dtype=torch.int64), "ptr_queue": torch.zeros(1, dtype=torch.int64),
              "temp": torch.tensor(0.07)}
-    write_folder(OUT / "tiny-lavis", {**lavis, **extra}, vocab=False)  # the tests read the vocabulary from tiny/
+    # the tests read the vocabulary from tiny/
+    write_folder(OUT / "tiny-lavis", {**lavis, **extra}, vocab=False, pth="model_base_retrieval_coco.pth")
     tok = br.WordPiece(SHARED / "tokenizers" / "bert" / "bert-base-uncased-vocab.txt")
     tensors, stages, meta = {}, {}, {"layer": LAYER, "torch": torch.__version__, "cases": {}}
     for name, file, question in CASES:

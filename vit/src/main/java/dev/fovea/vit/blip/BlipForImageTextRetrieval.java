@@ -83,9 +83,9 @@ public final class BlipForImageTextRetrieval extends Module {
 
   /**
    * Opens a folder with {@code config.json} and weights ({@code model.safetensors}, {@code
-   * pytorch_model.bin}, sharded or not, or a flat LAVIS {@code .pth} saved as one of those) under
-   * either naming ({@link BlipNames}); the LAVIS momentum tensors and queues are skipped. Loading is
-   * strict: every missing, unexpected or mis-shaped tensor is reported together.
+   * pytorch_model.bin}, sharded or not, or LAVIS's one {@code .pth}) under either naming ({@link
+   * BlipNames}); the LAVIS momentum tensors and queues are skipped. Loading is strict: every
+   * missing, unexpected or mis-shaped tensor is reported together.
    */
   public static Loaded open(Path folder) {
     if (!Files.isDirectory(folder)) {
@@ -97,7 +97,7 @@ public final class BlipForImageTextRetrieval extends Module {
           + " matching Salesforce/blip-itm-* config.json beside it)");
     }
     BlipConfig config = BlipConfig.parse(JsonConfig.readBytes(cfgFile, BlipConfigException::new), cfgFile.toString());
-    WeightSource raw = WeightFiles.open(folder);
+    WeightSource raw = WeightFiles.open(weightsOf(folder));
     WeightSource named = null;
     try {
       boolean lavis = BlipNames.isLavis(raw);
@@ -118,6 +118,31 @@ public final class BlipForImageTextRetrieval extends Module {
       }
       throw e;
     }
+  }
+
+  /**
+   * The folder itself when it holds HF's weight files ({@code model.safetensors}, {@code
+   * pytorch_model.bin}, sharded or not), else its one {@code .pth} (LAVIS's {@code
+   * model_large_retrieval_coco.pth}, a zip of {@code {"model": state_dict}}).
+   */
+  static Path weightsOf(Path folder) {
+    for (String n : new String[] {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+      if (Files.isRegularFile(folder.resolve(n))) {
+        return folder;
+      }
+    }
+    try (var files = Files.list(folder)) {
+      var pth = files.filter(f -> f.getFileName().toString().endsWith(".pth") && Files.isRegularFile(f)).sorted().toList();
+      if (pth.size() == 1) {
+        return pth.get(0);
+      }
+      if (pth.size() > 1) {
+        throw new BlipConfigException(folder + ": " + pth.size() + " .pth files and no model.safetensors or pytorch_model.bin; keep one checkpoint");
+      }
+    } catch (java.io.IOException e) {
+      throw new BlipConfigException(folder + ": cannot list: " + e.getMessage(), e);
+    }
+    return folder; // the reader's own error names what it looked for
   }
 
   /** A model with the mapped weights it uses; close when done. */

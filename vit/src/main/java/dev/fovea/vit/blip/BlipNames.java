@@ -20,14 +20,27 @@ public final class BlipNames {
 
   private BlipNames() {}
 
-  /** Whether {@code w} uses the LAVIS naming (any {@code visual_encoder.} key). */
+  /** LAVIS saves {@code {"model": state_dict}}; the reader flattens it to {@code model.<key>}. */
+  static final String LAVIS_WRAPPER = "model.";
+
+  /** Whether {@code w} uses the LAVIS naming (any {@code visual_encoder.} key, bare or under LAVIS's {@code model.}). */
   public static boolean isLavis(WeightSource w) {
     for (String n : w.names()) {
-      if (n.startsWith("visual_encoder.")) {
+      if (n.startsWith("visual_encoder.") || n.startsWith(LAVIS_WRAPPER + "visual_encoder.")) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Whether every name sits under LAVIS's {@code model.} wrapper. */
+  static boolean wrapped(WeightSource w) {
+    for (String n : w.names()) {
+      if (!n.startsWith(LAVIS_WRAPPER)) {
+        return false;
+      }
+    }
+    return !w.names().isEmpty();
   }
 
   /** Tensors of the original checkpoint that the retrieval model does not use (momentum encoders, queues). */
@@ -76,8 +89,9 @@ public final class BlipNames {
   /** A view of a LAVIS-named source under HF names, unused tensors left out; closing it closes {@code lavis}. */
   public static WeightSource hfView(WeightSource lavis) {
     Map<String, WeightSource.Ref> refs = new LinkedHashMap<>();
+    boolean wrapped = wrapped(lavis);
     for (String n : lavis.names()) {
-      String hf = toHf(n);
+      String hf = toHf(wrapped ? n.substring(LAVIS_WRAPPER.length()) : n);
       if (hf != null) {
         WeightSource.Ref prev = refs.put(hf, new WeightSource.Ref(lavis, n));
         if (prev != null) {
