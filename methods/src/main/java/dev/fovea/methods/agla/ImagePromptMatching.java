@@ -82,6 +82,9 @@ public final class ImagePromptMatching {
         v = blip.imageEmbeds(pixels); // constants for the backward
       }
       int[][] itmIds = {text.itmIds(prompt, config.convention())};
+      if (itmIds[0].length < 3) {
+        throw new AglaException("the prompt \"" + prompt + "\" has no words left after BLIP's cleaning; AGLA's map averages over the prompt's words");
+      }
       int[][] itcIds = {text.itcIds(prompt)};
       Tensor[] leaf = new Tensor[1];
       String path = "text_encoder.encoder.layer." + config.layer() + ".crossattention";

@@ -156,6 +156,15 @@ class AglaReferenceTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void aPromptWithoutWordsAndALayerBeyondTheModelAreRefused() {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(AglaException.class,
+        () -> new ImagePromptMatching(blip.model(), text, config()).match(RgbImage.filled(8, 8, 1, 2, 3), " !.() "));
+    assertTrue(e.getMessage().contains("no words"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(AglaException.class, () -> new ImagePromptMatching(blip.model(), text, AglaConfig.DEFAULT));
+    assertTrue(e.getMessage().contains("layer 6 is not a text layer of this BLIP (it has 3"), e.getMessage());
+  }
+
   static void assertSteps(String what, float[] want, int vocab, List<float[]> got) {
     int steps = want.length / vocab;
     assertEquals(steps, got.size(), what + ": steps");

@@ -33,6 +33,7 @@ class BlipInputsTest {
     assertArrayEquals(new int[] {101, 1037, 3861, 1997, 102}, text.itcIds("a picture of"));
     assertArrayEquals(new int[] {30523, 1037, 3861, 1997, 102}, text.itmIds("A picture of.", BlipText.Convention.ORIGINAL));
     assertArrayEquals(new int[] {101, 1037, 3861, 1997, 102}, text.itmIds("A picture of.", BlipText.Convention.HF));
+    assertArrayEquals(new int[] {101, 1037, 2450, 3564, 2006, 1996, 3509, 2007, 2014, 3899, 102}, text.itcIds("a woman sitting on the beach with her dog"));
     int[] long40 = text.itcIds("cat ".repeat(40));
     assertEquals(BlipText.MAX_TOKENS, long40.length);
     assertEquals(102, long40[34]);

@@ -199,4 +199,43 @@ class BlipReferenceTest {
       }
     }
   }
+
+  /**
+   * Padding and batching change nothing (BERT's -10000 key bias underflows to 0 after the softmax):
+   * a batch of two questions, the shorter padded with id 0 to 35 tokens as LAVIS's retrieval does,
+   * gives each row's unpadded ITM logits and ITC cosine within 1e-6.
+   */
+  @Test
+  void paddedBatchesGiveTheRowsOwnOutputs() {
+    BlipForImageTextRetrieval m = hf.model();
+    try (Scope s = Scope.open(); var g = GradMode.disable()) {
+      String[] cs = {"cats", "coffee"};
+      int[][] ids = new int[2][35];
+      int[][] mask = new int[2][35];
+      float[][] itm = new float[2][];
+      float[] itc = new float[2];
+      List<Tensor> pixels = new ArrayList<>();
+      for (int r = 0; r < 2; r++) {
+        String q = ref.caseMeta(cs[r]).get("question").asText();
+        int[] one = text.itmIds(q, BlipText.Convention.ORIGINAL);
+        System.arraycopy(one, 0, ids[r], 0, one.length);
+        java.util.Arrays.fill(mask[r], 0, one.length, 1);
+        Tensor v = m.imageEmbeds(ref.get(cs[r], "pixels"));
+        itm[r] = m.itmLogits(new int[][] {one}, null, v).toFloatArray();
+        itc[r] = m.itcCosine(new int[][] {text.itcIds(q)}, null, v).item();
+        pixels.add(ref.get(cs[r], "pixels"));
+      }
+      Tensor v = m.imageEmbeds(Ops.concat(pixels, 0));
+      float[] batch = m.itmLogits(ids, mask, v).toFloatArray();
+      int[][] cls = {ids[0].clone(), ids[1].clone()};
+      cls[0][0] = 101;
+      cls[1][0] = 101;
+      float[] batchItc = m.itcCosine(cls, mask, v).toFloatArray();
+      for (int r = 0; r < 2; r++) {
+        assertEquals(itm[r][0], batch[2 * r], 1e-6, cs[r] + " itm 0");
+        assertEquals(itm[r][1], batch[2 * r + 1], 1e-6, cs[r] + " itm 1");
+        assertEquals(itc[r], batchItc[r], 1e-6, cs[r] + " itc");
+      }
+    }
+  }
 }
