@@ -148,4 +148,24 @@ class AglaCommandTest {
     assertEquals(0, plain.code(), plain.err());
     assertEquals(null, JSON.readTree(plain.out()).get("decoding"));
   }
+
+  @Test
+  void evalMmeWithAgla() throws Exception {
+    Path out = tmp.resolve("mme.jsonl");
+    var r = LlamaAskCommandTest.run("eval", "mme", "--model", MODEL.toString(), "--data", Path.of("../methods/src/test/resources/mme").toString(),
+        "--subtasks", "existence", "--max-new-tokens", "2", "--out", out.toString(), "--json", "--no-progress", "--decode", "agla", "--blip",
+        BLIP.toString(), "--blip-layer", "2", "--alpha", "1");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(4, JSON.readTree(r.out()).get("answered").asInt());
+    List<String> lines = Files.readAllLines(out);
+    assertEquals("agla", JSON.readTree(lines.get(0)).get("method").asText());
+    assertEquals("2", JSON.readTree(lines.get(0)).get("settings").get("blip_layer").asText());
+    assertEquals("1.0", JSON.readTree(lines.get(0)).get("settings").get("alpha").asText());
+    for (int i = 1; i < lines.size(); i++) {
+      JsonNode rec = JSON.readTree(lines.get(i));
+      double itc = rec.get("itc").get(0).asDouble();
+      double kept = rec.get("kept_share").get(0).asDouble();
+      assertTrue(itc >= -1 && itc <= 1 && kept > 0 && kept <= 1, rec.toString());
+    }
+  }
 }

@@ -33,6 +33,11 @@ import java.util.Arrays;
  *
  * Only the layers from L on and the ITM head carry gradient: the probabilities are made a leaf of the
  * graph by a replacing attention hook; the vision tower runs without grad.
+ *
+ * <p>A constant map (a uniform image gives the same relevance to every patch) keeps every pixel:
+ * both min-max steps leave an all-zero map as it is. The released code divides 0 by 0 in the
+ * second one, its threshold becomes NaN and the whole image is painted black; fovea does not
+ * reproduce that.
  */
 public final class ImagePromptMatching {
   private final BlipForImageTextRetrieval blip;
@@ -149,14 +154,14 @@ public final class ImagePromptMatching {
 
   /** B [S * S]: min-max, cubic spline G -&gt; S, blur sigma 0.02 S, min-max (LAVIS getAttMap, blur on, no overlay). */
   public static double[] relevanceMap(double[] r, int g, int s) {
-    double[] a = minMax(r, false);
+    double[] a = minMax(r);
     double[] u = SplineZoom.resize(a, g, g, s, s);
     double[] bl = GaussianBlur.blur(u, s, s, 0.02 * s);
-    return minMax(bl, true);
+    return minMax(bl);
   }
 
-  /** x - min, then / max when it is positive ({@code always}: divide even by zero, as the second normalization of getAttMap). */
-  static double[] minMax(double[] x, boolean always) {
+  /** x - min, then / max when that is positive (a constant map stays all zero; see the class comment). */
+  static double[] minMax(double[] x) {
     double lo = Double.POSITIVE_INFINITY;
     for (double v : x) {
       lo = Math.min(lo, v);
@@ -167,7 +172,7 @@ public final class ImagePromptMatching {
       out[i] = x[i] - lo;
       hi = Math.max(hi, out[i]);
     }
-    if (hi > 0 || always) {
+    if (hi > 0) {
       for (int i = 0; i < out.length; i++) {
         out[i] /= hi;
       }

@@ -93,6 +93,21 @@ class AglaUnitTest {
   }
 
   @Test
+  void aConstantMapKeepsEveryPixel() {
+    // no patch more relevant than another: both min-max steps leave zeros (the released code divides 0 by 0 and blacks out everything)
+    double[] r = new double[36];
+    java.util.Arrays.fill(r, 0.25);
+    double[] b = ImagePromptMatching.relevanceMap(r, 6, 96);
+    for (double v : b) {
+      assertEquals(0.0, v);
+    }
+    double theta = ImagePromptMatching.threshold(b, 0.7);
+    for (double v : b) {
+      assertTrue(v >= theta);
+    }
+  }
+
+  @Test
   void maskPaintsDroppedPixelsBlackAndKeepsTheOthersTo8Bits() {
     byte[] px = new byte[4 * 3];
     for (int i = 0; i < px.length; i++) {
