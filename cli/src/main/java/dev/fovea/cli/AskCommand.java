@@ -19,6 +19,8 @@ import dev.fovea.tensor.Scope;
 import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.archive.ArchiveReader;
+import dev.fovea.vit.image.ImageDecoder;
+import dev.fovea.vit.image.RgbImage;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -78,6 +80,9 @@ final class AskCommand implements Callable<Integer> {
 
   @Option(names = "--system", paramLabel = "NAME", description = "LLaVA conversation template: llava_hf (\"USER: <image>\\n... ASSISTANT:\"), vicuna_v1 or llava_v1 (system sentence first); default: vicuna_v1 for an original haotian-liu checkpoint, as its evaluations use, else llava_hf")
   String system;
+
+  @Option(names = "--mask-out", paramLabel = "FILE", description = "agla: write the masked image (the first, with several images) as PNG to FILE")
+  Path maskOut;
 
   @Option(names = "--pad", description = "LLaVA: pad images to square with the mean colour (original LLaVA-1.5)")
   boolean pad;
@@ -152,6 +157,9 @@ final class AskCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--decode " + decoding.decode.name().toLowerCase()
           + " contrasts answers about an image: it needs --question and --image (LLaVA)");
     }
+    if (maskOut != null && decoding.decode != DecodeOptions.Decode.AGLA) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--mask-out needs --decode agla (got --decode " + decoding.name() + ")");
+    }
     if (pad && crop) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--pad and --crop exclude each other");
     }
@@ -181,9 +189,10 @@ final class AskCommand implements Callable<Integer> {
 
   /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    try (LlavaBundle bundle = files.open(model); var scope = Scope.open()) {
+    try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
+      decoding.load();
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);
@@ -191,8 +200,31 @@ final class AskCommand implements Callable<Integer> {
       int[] ids = LlavaPrompt.tokenize(bundle.tokenizer(), text, lm.config.imageTokenIndex());
       Tensor pixels = images.isEmpty() ? null : LlavaImages.pixels(images, preprocessing);
       SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
-      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, generation, s, seed, bundle.tokenizer(), stream(out));
+      DecodeOptions.AglaInput agla = null;
+      if (decoding.decode == DecodeOptions.Decode.AGLA) {
+        List<RgbImage> raw = new ArrayList<>();
+        for (Path f : images) {
+          raw.add(ImageDecoder.read(f));
+        }
+        agla = new DecodeOptions.AglaInput(raw, question.replace("<image>", " ").strip(), preprocessing);
+      }
+      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, agla, generation, s, seed, bundle.tokenizer(), stream(out));
+      if (maskOut != null) {
+        writePng(decoding.lastMasked().get(0), maskOut);
+        a.report().put("mask_out", maskOut.toString());
+      }
       report(a.generation(), a.report(), out);
+    }
+  }
+
+  /** Writes an image as PNG; a failure names the file. */
+  static void writePng(RgbImage image, Path file) {
+    try {
+      if (!javax.imageio.ImageIO.write(image.toBufferedImage(), "png", file.toFile())) {
+        throw new IOException("no PNG writer");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("--mask-out " + file + ": cannot write: " + e.getMessage(), e);
     }
   }
 

@@ -6,6 +6,9 @@ import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.methods.agla.Agla;
+import dev.fovea.methods.agla.AglaConfig;
+import dev.fovea.methods.agla.ImagePromptMatching;
 import dev.fovea.methods.avc.Avc;
 import dev.fovea.methods.avc.AvcConfig;
 import dev.fovea.methods.avc.BlindTokens;
@@ -14,8 +17,17 @@ import dev.fovea.methods.vcd.DiffusionNoise;
 import dev.fovea.methods.vcd.Vcd;
 import dev.fovea.methods.vcd.VcdConfig;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.vit.blip.BlipConfig;
+import dev.fovea.vit.blip.BlipForImageTextRetrieval;
+import dev.fovea.vit.blip.BlipText;
+import dev.fovea.vit.image.ImageProcessor;
+import dev.fovea.vit.image.PreprocessorConfig;
+import dev.fovea.vit.image.RgbImage;
 import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -24,25 +36,42 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --decode none|vcd|avc} and the contrastive methods' parameters, shared by {@code ask} and
- * {@code eval pope}: one place turns them into a VCD or AVC run over a prepared LLaVA prompt.
+ * {@code --decode none|vcd|avc|agla} and the two-branch methods' parameters, shared by {@code ask}
+ * and {@code eval pope|mme}: one place turns them into a VCD, AVC or AGLA run over a prepared LLaVA
+ * prompt. AGLA's BLIP model is opened on first use and closed by {@link #close}.
  */
-final class DecodeOptions {
+final class DecodeOptions implements AutoCloseable {
   enum Decode {
     NONE,
     VCD,
-    AVC
+    AVC,
+    AGLA
   }
 
+  /** The environment variable naming AGLA's BLIP folder when {@code --blip} is not given. */
+  static final String BLIP_ENV = "FOVEA_BLIP";
+
   @Option(names = "--decode", paramLabel = "METHOD", converter = DecodeConverter.class,
-      description = "LLaVA decoding: none (plain), vcd (visual contrastive decoding, a diffusion-noised image as second branch) or avc (attentional vision calibration, blind image tokens only as second branch); vcd and avc sample at temperature 1 unless --temperature is given (default: none)")
+      description = "LLaVA decoding: none (plain), vcd (visual contrastive decoding, a diffusion-noised image as second branch), avc (attentional vision calibration, blind image tokens only as second branch) or agla (assembly with the image masked where BLIP finds it irrelevant to the question; needs --blip); vcd, avc and agla sample at temperature 1 unless --temperature is given (default: none)")
   Decode decode = Decode.NONE;
 
-  @Option(names = "--alpha", paramLabel = "A", description = "vcd/avc: contrast weight in (1+A) z - A z', 0 to " + ContrastiveConfig.MAX_ALPHA + " (default: 1)")
+  @Option(names = "--alpha", paramLabel = "A", description = "vcd/avc: contrast weight in (1+A) z - A z' (default: 1); agla: weight of the masked branch in z + A z' (default: 2); 0 to " + ContrastiveConfig.MAX_ALPHA)
   Float alpha;
 
-  @Option(names = "--beta", paramLabel = "B", description = "vcd/avc: plausibility cut, tokens below B times the top probability are never drawn, in (0, 1] (default: 0.1)")
+  @Option(names = "--beta", paramLabel = "B", description = "vcd/avc/agla: plausibility cut, tokens below B times the top probability of the first branch are never drawn, in (0, 1] (default: 0.1; agla 0.5)")
   Float beta;
+
+  @Option(names = "--blip", paramLabel = "DIR", description = "agla: BLIP image-text-matching folder (config.json, weights under HF or LAVIS names, vocab.txt), e.g. Salesforce/blip-itm-large-coco (default: $" + BLIP_ENV + ")")
+  Path blip;
+
+  @Option(names = "--blip-layer", paramLabel = "L", description = "agla: the BLIP text layer whose cross-attention the GradCAM reads, 0 to its layers - 1 (default: 6)")
+  Integer blipLayer;
+
+  @Option(names = "--blip-cls", description = "agla: keep [CLS] at the start of the ITM text as Hugging Face's BlipForImageTextRetrieval does (default: [ENC], as the original BLIP and AGLA)")
+  boolean blipCls;
+
+  @Option(names = "--agla-reference-cache", description = "agla: reproduce the released AGLA code's cache sharing (only the first token sees the masked image); for comparing with its numbers")
+  boolean aglaReferenceCache;
 
   @Option(names = "--noise-step", paramLabel = "T", description = "vcd: diffusion step of the distorted image, 0 to 999 (default: 500)")
   Integer noiseStep;
@@ -70,7 +99,7 @@ final class DecodeOptions {
           return d;
         }
       }
-      throw new CommandLine.TypeConversionException("--decode must be none, vcd or avc, got \"" + value + "\"");
+      throw new CommandLine.TypeConversionException("--decode must be none, vcd, avc or agla, got \"" + value + "\"");
     }
   }
 
@@ -90,6 +119,16 @@ final class DecodeOptions {
   Map<String, String> settings() {
     Map<String, String> m = new LinkedHashMap<>();
     if (decode == Decode.NONE) {
+      return m;
+    }
+    if (decode == Decode.AGLA) {
+      AglaConfig a = aglaConfig(ContrastiveConfig.REFERENCE_SAMPLING, 0);
+      m.put("alpha", Float.toString(a.alpha()));
+      m.put("beta", Float.toString(a.beta()));
+      m.put("blip", blipFolder().toAbsolutePath().normalize().toString());
+      m.put("blip_layer", Integer.toString(a.layer()));
+      m.put("itm_first_token", a.convention() == BlipText.Convention.ORIGINAL ? "[ENC]" : "[CLS]");
+      m.put("reference_cache_reuse", Boolean.toString(a.referenceCacheReuse()));
       return m;
     }
     // the sampling and the seed are settings of their own; the method's parameters come from the config it runs with
@@ -134,14 +173,95 @@ final class DecodeOptions {
         throw new CommandLine.ParameterException(spec.commandLine(), "--fill must be zeros, ones or noise, got \"" + fill + "\"");
       }
     }
-    requireMethod(spec, alpha != null, "--alpha", decode != Decode.NONE, "vcd or avc");
-    requireMethod(spec, beta != null, "--beta", decode != Decode.NONE, "vcd or avc");
-    requireMethod(spec, sequential, "--sequential-branches", decode != Decode.NONE, "vcd or avc");
+    requireMethod(spec, alpha != null, "--alpha", decode != Decode.NONE, "vcd, avc or agla");
+    requireMethod(spec, beta != null, "--beta", decode != Decode.NONE, "vcd, avc or agla");
+    requireMethod(spec, sequential, "--sequential-branches", decode != Decode.NONE, "vcd, avc or agla");
+    requireMethod(spec, blip != null, "--blip", decode == Decode.AGLA, "agla");
+    requireMethod(spec, blipLayer != null, "--blip-layer", decode == Decode.AGLA, "agla");
+    requireMethod(spec, blipCls, "--blip-cls", decode == Decode.AGLA, "agla");
+    requireMethod(spec, aglaReferenceCache, "--agla-reference-cache", decode == Decode.AGLA, "agla");
+    if (blipLayer != null) {
+      OptionRange.check(spec, "--blip-layer", blipLayer, 0, BlipConfig.MAX_LAYERS - 1);
+    }
+    if (decode == Decode.AGLA) {
+      Path folder = blipFolder();
+      if (folder == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--decode agla needs --blip DIR (a BLIP image-text-matching folder such as"
+            + " Salesforce/blip-itm-large-coco) or the environment variable " + BLIP_ENV);
+      }
+      EvalResultsOptions.requireFolder(spec, blip != null ? "--blip" : "$" + BLIP_ENV, folder);
+    }
+    this.spec = spec;
     requireMethod(spec, noiseStep != null, "--noise-step", decode == Decode.VCD, "vcd");
     requireMethod(spec, referenceCache, "--vcd-reference-cache", decode == Decode.VCD, "vcd");
     requireMethod(spec, lambda != null, "--lambda", decode == Decode.AVC, "avc");
     requireMethod(spec, layerP != null, "--layer-p", decode == Decode.AVC, "avc");
     requireMethod(spec, fill != null, "--fill", decode == Decode.AVC, "avc");
+  }
+
+  private CommandSpec spec;
+  private BlipForImageTextRetrieval.Loaded blipModel;
+  private BlipText blipText;
+  private List<RgbImage> lastMasked = List.of();
+
+  /** --blip, else $FOVEA_BLIP, else null. */
+  Path blipFolder() {
+    if (blip != null) {
+      return blip;
+    }
+    String env = System.getenv(BLIP_ENV);
+    return env == null || env.isBlank() ? null : Path.of(env);
+  }
+
+  /** AGLA's configuration: the defaults with the options given. */
+  AglaConfig aglaConfig(SamplingConfig sampling, long seed) {
+    AglaConfig c = AglaConfig.DEFAULT.withSampling(sampling).withSeed(seed).withReferenceCacheReuse(aglaReferenceCache)
+        .withConvention(blipCls ? BlipText.Convention.HF : BlipText.Convention.ORIGINAL);
+    if (alpha != null) {
+      c = c.withAlpha(alpha);
+    }
+    if (beta != null) {
+      c = c.withBeta(beta);
+    }
+    if (blipLayer != null) {
+      c = c.withLayer(blipLayer);
+    }
+    return c;
+  }
+
+  /** The BLIP model, opened on first use; --blip-layer checked against its text layers. */
+  private BlipForImageTextRetrieval openBlip(AglaConfig config) {
+    if (blipModel == null) {
+      blipModel = BlipForImageTextRetrieval.open(blipFolder());
+      blipText = BlipText.load(blipFolder());
+      if (spec != null) {
+        OptionRange.check(spec, "--blip-layer", config.layer(), 0, blipModel.model().config.text().numHiddenLayers() - 1, "the BLIP text layers");
+      }
+    }
+    return blipModel.model();
+  }
+
+  /**
+   * Opens what the method needs beside the LLaVA (AGLA's BLIP) and checks the ranges it sets
+   * ({@code --blip-layer}), so that a refused setting stops a run before it writes anything.
+   */
+  void load() {
+    if (decode == Decode.AGLA) {
+      openBlip(aglaConfig(ContrastiveConfig.REFERENCE_SAMPLING, 0));
+    }
+  }
+
+  /** The masked images of the last AGLA answer (for {@code ask --mask-out}). */
+  List<RgbImage> lastMasked() {
+    return lastMasked;
+  }
+
+  @Override
+  public void close() {
+    if (blipModel != null) {
+      blipModel.close();
+      blipModel = null;
+    }
   }
 
   private void requireMethod(CommandSpec spec, boolean given, String option, boolean ok, String methods) {
@@ -199,6 +319,19 @@ final class DecodeOptions {
    */
   Answer answer(LlavaForConditionalGeneration lm, int[] ids, Tensor pixels, GenerationConfig generation, SamplingConfig sampling, long seed,
       TextTokenizer tokenizer, Consumer<String> onText) {
+    return answer(lm, ids, pixels, null, generation, sampling, seed, tokenizer, onText);
+  }
+
+  /**
+   * What AGLA reads beyond the pixels: the raw images, the question BLIP scores them against (the
+   * benchmark's question without the answer-format suffix, spec B.2), and the LLaVA pipeline that
+   * made the pixels (the masked images go through it too).
+   */
+  record AglaInput(List<RgbImage> images, String question, PreprocessorConfig preprocessing) {}
+
+  /** As {@link #answer(LlavaForConditionalGeneration, int[], Tensor, GenerationConfig, SamplingConfig, long, TextTokenizer, Consumer)}; {@code agla} is required by {@code --decode agla}. */
+  Answer answer(LlavaForConditionalGeneration lm, int[] ids, Tensor pixels, AglaInput agla, GenerationConfig generation, SamplingConfig sampling,
+      long seed, TextTokenizer tokenizer, Consumer<String> onText) {
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("decode", name());
     GenerationConfig g = generation.withBatchBranches(!sequential);
@@ -228,6 +361,39 @@ final class DecodeOptions {
         report.put("blind_tokens", b.blind());
         report.put("blind_positions", b.blindPositions());
         report.put("blind_threshold", b.threshold());
+        return new Answer(r.generation(), report);
+      }
+      case AGLA -> {
+        if (agla == null || agla.images().isEmpty()) {
+          throw new IllegalStateException("--decode agla: the caller passed no raw images");
+        }
+        AglaConfig config = aglaConfig(sampling, seed);
+        ImagePromptMatching ipm = new ImagePromptMatching(openBlip(config), blipText, config);
+        List<RgbImage> masked = new ArrayList<>();
+        List<Double> itc = new ArrayList<>();
+        List<Double> keptShare = new ArrayList<>();
+        long ipmNanos = 0;
+        for (RgbImage img : agla.images()) {
+          ImagePromptMatching.Result m = ipm.match(img, agla.question());
+          masked.add(m.augmented());
+          itc.add(m.itc());
+          keptShare.add(Math.round(1e4 * m.kept() / (double) m.keep().length) / 1e4);
+          ipmNanos += m.nanos();
+        }
+        lastMasked = List.copyOf(masked);
+        Tensor augmented = new ImageProcessor(agla.preprocessing()).processBatch(masked);
+        Agla.Result r = new Agla(lm, config).run(ids, pixels, augmented, g, tokenizer, onText);
+        report.put("alpha", config.alpha());
+        report.put("beta", config.beta());
+        report.put("temperature", config.sampling().temperature());
+        report.put("seed", config.seed());
+        report.put("blip_layer", config.layer());
+        report.put("itm_first_token", config.convention() == BlipText.Convention.ORIGINAL ? "[ENC]" : "[CLS]");
+        report.put("reference_cache_reuse", config.referenceCacheReuse());
+        report.put("itc", itc);
+        report.put("kept_share", keptShare);
+        report.put("ipm_ms", VicropCommand.millis(ipmNanos));
+        report.put("encode_ms", VicropCommand.millis(r.encodeNanos()));
         return new Answer(r.generation(), report);
       }
       default -> throw new IllegalStateException("unreachable");

@@ -136,10 +136,11 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       }
       model = DefaultModels.scenesLlava();
     }
-    try (LlavaBundle bundle = files.open(model)) {
+    try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding) {
       // the model's ranges before the results file is created: a refused setting leaves no file
       OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
       OptionRange.check(spec, "--top-k", topK, 0, bundle.model().vocabSize(), "the model's vocabulary");
+      decoding.load(); // AGLA's BLIP, and the ranges it sets
       LlavaPrompt.Template template = bundle.template(system);
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("benchmark", benchmark());
@@ -154,7 +155,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
       try (EvalJournal journal = EvalJournal.open(results.out, run)) {
         LlavaBundle.warm(bundle.model(), !noProgress, spec.commandLine().getErr());
-        ImageAnswerer answerer = answerer(bundle, template, generation, sampling);
+        ImageAnswerer answerer = answerer(bundle, template, generation, sampling, variant.suffix);
         YesNoEvaluation.Outcome outcome;
         try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
           YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
@@ -180,9 +181,10 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
    * bundle with the chosen decoding ({@link DecodeOptions#answer}); the loop, the results file and
    * the scores are the same for every method.
    */
-  private ImageAnswerer answerer(LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling) {
+  private ImageAnswerer answerer(LlavaBundle bundle, LlavaPrompt.Template template, GenerationConfig generation, SamplingConfig sampling,
+      String promptSuffix) {
     return new LlavaAnswerer(bundle.model(), bundle.tokenizer(), template, bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), generation,
-        sampling, decoding);
+        sampling, decoding, promptSuffix);
   }
 
   private PromptVariant promptOption() {

@@ -9,6 +9,7 @@ import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.methods.eval.ImageAnswerer;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.vit.image.ImageDecoder;
 import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.tokenizer.TextTokenizer;
 import java.nio.file.Path;
@@ -31,9 +32,12 @@ final class LlavaAnswerer implements ImageAnswerer {
   private final GenerationConfig generation;
   private final SamplingConfig sampling;
   private final DecodeOptions decoding;
+  private final String promptSuffix;
 
+  /** @param promptSuffix what the evaluation appended to each question (AGLA's BLIP scores the question without it) */
   LlavaAnswerer(LlavaForConditionalGeneration lm, TextTokenizer tokenizer, LlavaPrompt.Template template, PreprocessorConfig preprocessing,
-      GenerationConfig generation, SamplingConfig sampling, DecodeOptions decoding) {
+      GenerationConfig generation, SamplingConfig sampling, DecodeOptions decoding, String promptSuffix) {
+    this.promptSuffix = promptSuffix;
     this.lm = lm;
     this.tokenizer = tokenizer;
     this.template = template;
@@ -49,7 +53,12 @@ final class LlavaAnswerer implements ImageAnswerer {
     try (var scope = Scope.open()) {
       int[] ids = LlavaPrompt.tokenize(tokenizer, LlavaPrompt.text(template, prompt, 1), lm.config.imageTokenIndex());
       Tensor pixels = LlavaImages.pixels(List.of(image), preprocessing);
-      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, generation, sampling, seed, tokenizer, null);
+      DecodeOptions.AglaInput agla = null;
+      if (decoding.decode == DecodeOptions.Decode.AGLA) {
+        String question = !promptSuffix.isEmpty() && prompt.endsWith(promptSuffix) ? prompt.substring(0, prompt.length() - promptSuffix.length()) : prompt;
+        agla = new DecodeOptions.AglaInput(List.of(ImageDecoder.read(image)), question, preprocessing);
+      }
+      DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, agla, generation, sampling, seed, tokenizer, null);
       Generator.Result r = a.generation();
       Map<String, Double> ms = new LinkedHashMap<>();
       ms.put("prefill", VicropCommand.millis(r.prefillNanos()));
@@ -59,7 +68,7 @@ final class LlavaAnswerer implements ImageAnswerer {
       Map<String, Object> extra = new LinkedHashMap<>();
       extra.put("tokens", r.tokens().length);
       a.report().forEach((k, v) -> {
-        if (k.equals("layers") || k.startsWith("blind_")) {
+        if (k.equals("layers") || k.startsWith("blind_") || k.equals("itc") || k.equals("kept_share") || k.equals("ipm_ms")) {
           extra.put(k, v);
         }
       });

@@ -1,12 +1,15 @@
 package dev.fovea.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.llm.generate.GenerationConfig;
+import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.llava.LlavaImages;
 import dev.fovea.methods.vicrop.Heatmap;
 import dev.fovea.methods.vicrop.Method;
 import dev.fovea.methods.vicrop.ViCrop;
 import dev.fovea.methods.vicrop.ViCropConfig;
 import dev.fovea.vit.image.ImageDecoder;
+import dev.fovea.vit.image.ImageProcessor;
 import dev.fovea.vit.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -50,6 +53,14 @@ final class VicropCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
 
+  @CommandLine.Mixin DecodeOptions decoding;
+
+  @Option(names = "--seed", paramLabel = "S", description = "with --decode vcd|avc|agla: random seed of the draws, any 64-bit integer (default: ${DEFAULT-VALUE})")
+  long seed = 42;
+
+  /** What the --decode method reported for each answer (the crop's, then the baseline's). */
+  private final List<Map<String, Object>> reports = new java.util.ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     Method m = Method.named(method);
@@ -57,14 +68,31 @@ final class VicropCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
     }
     opts.checkRanges(spec);
+    decoding.check(spec);
     ViCropConfig config = opts.config();
     RgbImage img = ImageDecoder.read(image);
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
-    try (LlavaBundle bundle = opts.files.open(opts.model())) {
+    try (LlavaBundle bundle = opts.files.open(opts.model()); DecodeOptions d = decoding) {
       opts.checkRanges(spec, bundle.model(), m);
+      decoding.load();
       LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
-      ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
+      var preprocessing = bundle.preprocessing(LlavaImages.Mode.CHECKPOINT);
+      ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), preprocessing, config);
+      if (decoding.contrastive()) {
+        // the crop (and the baseline) answered by the --decode method instead of greedy decoding
+        GenerationConfig generation = GenerationConfig.maxNewTokens(config.maxNewTokens());
+        SamplingConfig sampling = DecodeOptions.contrastiveSampling(null, SamplingConfig.GREEDY);
+        vicrop = vicrop.answeredBy((images, q, ids) -> {
+          try (var scope = dev.fovea.tensor.Scope.open()) {
+            var pixels = new ImageProcessor(preprocessing).processBatch(images);
+            var agla = decoding.decode == DecodeOptions.Decode.AGLA ? new DecodeOptions.AglaInput(images, q, preprocessing) : null;
+            DecodeOptions.Answer a = decoding.answer(bundle.model(), ids, pixels, agla, generation, sampling, seed, bundle.tokenizer(), null);
+            reports.add(a.report());
+            return new ViCrop.Answer(a.generation().tokens(), a.generation().text().strip());
+          }
+        });
+      }
       ViCrop.Result r = vicrop.run(img, question, m, new ViCrop.Options(opts.highRes, baseline, mapQuestion));
       if (heatmap != null) {
         Heatmap.write(heatmap, img, r.map(), r.box());
@@ -82,6 +110,9 @@ final class VicropCommand implements Callable<Integer> {
       j.put("question", question);
       j.put("method", r.method().cliName);
       j.put("answer", r.answer().text());
+      if (!reports.isEmpty()) {
+        j.put("decoding", reports);
+      }
       if (r.baseline() != null) {
         j.put("baseline", r.baseline().text());
       }

@@ -70,7 +70,7 @@ class ContrastiveAskCommandTest {
     assertTrue(r.err().contains("--decode avc contrasts answers about an image: it needs --question and --image"), r.err());
     r = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--image", image.toString(), "--question", "Q?", "--decode", "icd");
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains("--decode must be none, vcd or avc, got \"icd\""), r.err());
+    assertTrue(r.err().contains("--decode must be none, vcd, avc or agla, got \"icd\""), r.err());
     r = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--image", image.toString(), "--question", "Q?", "--decode", "avc",
         "--layer-p", "0");
     assertEquals(2, r.code(), r.err());

@@ -195,7 +195,7 @@ class EvalBenchmarksCommandTest {
     String[][] usage = {
         {"--lambda", "2", "fovea eval pope: --lambda needs --decode avc (got --decode none)"},
         {"--noise-step", "1000", "fovea eval pope: --noise-step must be within [0, 999], got 1000"},
-        {"--decode", "greedy", "fovea eval pope: Invalid value for option '--decode': --decode must be none, vcd or avc, got \"greedy\""},
+        {"--decode", "greedy", "fovea eval pope: Invalid value for option '--decode': --decode must be none, vcd, avc or agla, got \"greedy\""},
         {"--prompt", "short", "fovea eval pope: --prompt: unknown prompt variant \"short\"; known: vcd, raw, llava"},
         {"--parser", "mme", "fovea eval pope: --parser must be pope, vcd or avisc for POPE, got mme"},
         {"--limit", "0", "fovea eval pope: --limit must be at least 1, got 0"},

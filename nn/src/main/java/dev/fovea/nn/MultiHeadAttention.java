@@ -34,7 +34,8 @@ public final class MultiHeadAttention extends Module {
    * @param headDim D (q/k/v projections are [H*D, C], [Hkv*D, Ckv]; out [C, H*D])
    * @param qkvBias q, k and v projections have biases
    * @param outBias the output projection has a bias
-   * @param outProjName checkpoint segment of the output projection: "out_proj" (CLIP) or "o_proj" (LLaMA)
+   * @param outProjName checkpoint segment of the output projection: "out_proj" (CLIP) or "o_proj" (LLaMA);
+   *     null for none (BERT, whose projection sits in a sibling module)
    * @param causal query i sees keys j &lt;= i + (Tk - Tq)
    */
   public record Config(int embedDim, int kvInputDim, int heads, int kvHeads, int headDim, boolean qkvBias, boolean outBias,
@@ -99,6 +100,7 @@ public final class MultiHeadAttention extends Module {
   public final Linear qProj;
   public final Linear kProj;
   public final Linear vProj;
+  /** The output projection, or null for a layer without one (BERT's self-attention module). */
   public final Linear outProj;
   private final RotaryEmbedding rotary;
   private final List<AttentionHook> hooks = new CopyOnWriteArrayList<>();
@@ -109,14 +111,28 @@ public final class MultiHeadAttention extends Module {
 
   /** With {@code rotary} applied to q and (self attention) k at the positions given to forward. */
   public MultiHeadAttention(Config config, RotaryEmbedding rotary) {
+    this(config, rotary, "q_proj", "k_proj", "v_proj");
+  }
+
+  /**
+   * With the q, k and v projections under other checkpoint segments (BERT's {@code query}, {@code
+   * key}, {@code value}), no rotary embedding, and no output projection when {@code
+   * config.outProjName()} is null (BERT keeps it in the sibling {@code output.dense}): the forward
+   * then returns the merged heads [B, Tq, H*D].
+   */
+  public MultiHeadAttention(Config config, String qName, String kName, String vName) {
+    this(config, null, qName, kName, vName);
+  }
+
+  private MultiHeadAttention(Config config, RotaryEmbedding rotary, String qName, String kName, String vName) {
     this.config = config;
     this.rotary = rotary;
     int h = config.heads() * config.headDim();
     int hkv = config.kvHeads() * config.headDim();
-    this.qProj = register("q_proj", new Linear(config.embedDim(), h, config.qkvBias()));
-    this.kProj = register("k_proj", new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.vProj = register("v_proj", new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.outProj = register(config.outProjName(), new Linear(h, config.embedDim(), config.outBias()));
+    this.qProj = register(qName, new Linear(config.embedDim(), h, config.qkvBias()));
+    this.kProj = register(kName, new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.vProj = register(vName, new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.outProj = config.outProjName() == null ? null : register(config.outProjName(), new Linear(h, config.embedDim(), config.outBias()));
   }
 
   /** The rotary embedding applied to q and k, or null. */
@@ -213,7 +229,7 @@ public final class MultiHeadAttention extends Module {
     }
     // [B, H, Tq, D] -> [B, Tq, H*D] -> out_proj
     Tensor merged = attn.transpose(1, 2).reshape(b, tq, h * d);
-    return hooked(outProj.forward(merged), x, context, attnBias, positions);
+    return hooked(outProj == null ? merged : outProj.forward(merged), x, context, attnBias, positions);
   }
 
   /** softmax(q k^T * scale + bias + hook biases, causal) with the hooks seeing the probabilities, then @ v. */

@@ -36,6 +36,8 @@ public final class ViCrop {
   private final ViCropConfig config;
   private final LlavaImportance importance;
   private final int baseSize;
+  /** Answers in place of greedy decoding, or null. */
+  private final Answerer answerer;
 
   /**
    * @param highRes tile images larger than the threshold and stitch the tiles' maps (spec 1.5)
@@ -81,6 +83,20 @@ public final class ViCrop {
   public record Answer(int[] tokens, String text) {}
 
   /**
+   * Answers a prompt about images in place of the greedy answer: another decoding method over the
+   * same prompt (AGLA's assembly, VCD, AVC), so that ViCrop's crop composes with it.
+   */
+  @FunctionalInterface
+  public interface Answerer {
+    /**
+     * @param images the images in prompt order (original, then the crop)
+     * @param question the question as given
+     * @param ids the prompt with one image marker per image, as the greedy answer uses it
+     */
+    Answer answer(List<RgbImage> images, String question, int[] ids);
+  }
+
+  /**
    * @param answer the answer with the original image and the crop (method none: with the image only)
    * @param baseline the answer with the original image only, when asked for (else null)
    * @param map the importance map (stitched for high resolution; null for method none)
@@ -102,6 +118,22 @@ public final class ViCrop {
     this.config = config;
     this.importance = new LlavaImportance(model, tokenizer, preprocessing, config);
     this.baseSize = config.baseSize() > 0 ? config.baseSize() : model.config.visionConfig().imageSize();
+    this.answerer = null;
+  }
+
+  private ViCrop(ViCrop base, Answerer answerer) {
+    this.model = base.model;
+    this.tokenizer = base.tokenizer;
+    this.processor = base.processor;
+    this.config = base.config;
+    this.importance = base.importance;
+    this.baseSize = base.baseSize;
+    this.answerer = answerer;
+  }
+
+  /** This pipeline with its answers (with the crop, and the baseline) given by {@code a} instead of greedy decoding; null: greedy. */
+  public ViCrop answeredBy(Answerer a) {
+    return new ViCrop(this, a);
   }
 
   public ViCropConfig config() {
@@ -210,7 +242,9 @@ public final class ViCrop {
         Tensor both = Ops.concat(List.of(features, model.imageFeatures(processor.process(crop).unsqueeze(0))), 0);
         LlavaInputs in = model.prepareWithFeatures(answerIds, both);
         Answer answer;
-        if (prefix.prefixes(in)) {
+        if (answerer != null) {
+          answer = answerer.answer(List.of(image, crop), question, answerIds);
+        } else if (prefix.prefixes(in)) {
           Generator.Result r = Generator.generate(prefix.asModel(), in.toInputs(), GenerationConfig.maxNewTokens(config.maxNewTokens()),
               Sampler.greedy(), null, null);
           answer = new Answer(r.tokens(), decode(r.tokens()));
@@ -241,6 +275,9 @@ public final class ViCrop {
     checkQuestion(question);
     int[] ids = importance.ids(question, images.size());
     checkContext(ids, images.size());
+    if (answerer != null) {
+      return answerer.answer(images, question, ids);
+    }
     try (Scope scope = Scope.open(); var g = GradMode.disable()) {
       LlavaInputs in = model.prepare(ids, processor.processBatch(images));
       Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(config.maxNewTokens()), Sampler.greedy(),

@@ -1,0 +1,99 @@
+package dev.fovea.methods.agla;
+
+import dev.fovea.llm.generate.GenerationConfig;
+import dev.fovea.llm.generate.Generator;
+import dev.fovea.llm.generate.LogitsCombiner;
+import dev.fovea.llm.generate.Sampler;
+import dev.fovea.llm.generate.Uniforms;
+import dev.fovea.llm.llava.LlavaForConditionalGeneration;
+import dev.fovea.llm.llava.LlavaInputs;
+import dev.fovea.methods.contrastive.StepListener;
+import dev.fovea.tensor.Ops;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.autograd.GradMode;
+import dev.fovea.vit.tokenizer.TextTokenizer;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * AGLA's decoding on LLaVA-1.5 (spec methods-abs-agla.md B.7, B.8): the original and the augmented
+ * (masked) image go through the vision tower in one batch, and the two prompts (same ids) decode as
+ * the two rows of one batched state, or as two states ({@link GenerationConfig#batchBranches}), each
+ * with its own KV cache; every step draws from {@link Assembly}. The mask itself comes from {@link
+ * ImagePromptMatching}; here both images arrive preprocessed by the LLaVA's processor.
+ *
+ * <pre>{@code
+ * Agla agla = new Agla(llava, AglaConfig.DEFAULT);
+ * Agla.Result r = agla.run(ids, pixels, augmentedPixels, GenerationConfig.maxNewTokens(64), tokenizer, null);
+ * }</pre>
+ */
+public final class Agla {
+  private final LlavaForConditionalGeneration model;
+  private final AglaConfig config;
+  private final StepListener listener;
+
+  public Agla(LlavaForConditionalGeneration model, AglaConfig config) {
+    this(model, config, StepListener.NONE);
+  }
+
+  private Agla(LlavaForConditionalGeneration model, AglaConfig config, StepListener listener) {
+    this.model = model;
+    this.config = config;
+    this.listener = listener;
+  }
+
+  /** This method with {@code l} told of every step's branch logits and assembled logits. */
+  public Agla observed(StepListener l) {
+    return new Agla(model, config, l);
+  }
+
+  public AglaConfig config() {
+    return config;
+  }
+
+  /**
+   * @param generation the answer
+   * @param encodeNanos encoding both images
+   */
+  public record Result(Generator.Result generation, long encodeNanos) {}
+
+  /** Draws from the configured seed. */
+  public Result run(int[] ids, Tensor pixels, Tensor augmented, GenerationConfig generation, TextTokenizer tokenizer, Consumer<String> onText) {
+    return run(ids, pixels, augmented, Uniforms.seeded(config.seed()), generation, tokenizer, onText);
+  }
+
+  /**
+   * @param ids the prompt with one {@code <image>} marker per image
+   * @param pixels the original images, preprocessed [n, 3, S, S]
+   * @param augmented the masked images through the same processor, [n, 3, S, S]
+   * @param uniforms the draws (a reference's recorded ones in tests)
+   */
+  public Result run(int[] ids, Tensor pixels, Tensor augmented, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
+      Consumer<String> onText) {
+    if (pixels == null || pixels.size(0) == 0) {
+      throw new AglaException("AGLA assembles the answer on the original and a masked image: the prompt needs an image");
+    }
+    if (augmented == null || !java.util.Arrays.equals(pixels.shape(), augmented.shape())) {
+      throw new AglaException("AGLA: the augmented images " + (augmented == null ? "are missing" : java.util.Arrays.toString(augmented.shape()))
+          + "; they must have the originals' shape " + java.util.Arrays.toString(pixels.shape()));
+    }
+    try (Scope scope = Scope.open()) {
+      long t0 = System.nanoTime();
+      LlavaInputs original;
+      LlavaInputs masked;
+      try (var g = GradMode.disable()) {
+        int n = pixels.size(0);
+        Tensor both = model.imageFeatures(Ops.concat(List.of(pixels, augmented), 0)); // [2n, N, C]
+        original = model.prepareWithFeatures(ids, both.narrow(0, 0, n));
+        masked = model.prepareWithFeatures(ids, both.narrow(0, n, n));
+      }
+      long t1 = System.nanoTime();
+      LogitsCombiner combiner = listener.observing(Assembly.of(config));
+      Generator.Result r = Generator.generate(
+          List.of(new Generator.Branch(model, original.toInputs()), new Generator.Branch(model, masked.toInputs())),
+          combiner, generation, new Sampler(config.sampling(), uniforms), tokenizer, onText);
+      return new Result(r, t1 - t0);
+    }
+  }
+}
