@@ -60,11 +60,16 @@ final class VicropOptions {
 
   /** The layer the maps use: {@code --layer}, else the model folder's hint, else the paper's. */
   int layer() {
-    if (layer == null) {
-      layer = DefaultModels.vicropLayer(model()).orElse(DEFAULT_LAYER);
+    if (layer != null) {
+      return layer;
     }
-    return layer;
+    if (defaultLayer == null) {
+      defaultLayer = DefaultModels.vicropLayer(model()).orElse(DEFAULT_LAYER);
+    }
+    return defaultLayer;
   }
+
+  private Integer defaultLayer;
 
   /** The ranges that need no model. */
   void checkRanges(CommandSpec spec) {
