@@ -109,14 +109,35 @@ public final class MultiHeadAttention extends Module {
 
   /** With {@code rotary} applied to q and (self attention) k at the positions given to forward. */
   public MultiHeadAttention(Config config, RotaryEmbedding rotary) {
+    this(config, rotary, Names.of(config));
+  }
+
+  /**
+   * Where the four projections sit below this module, as dotted checkpoint paths: CLIP and LLaMA
+   * keep them as direct children ({@code q_proj} ... {@code out_proj}); HF ViT nests them ({@code
+   * attention.query}, {@code attention.key}, {@code attention.value}, {@code output.dense}, with this
+   * module at the layer's {@code attention}). The arithmetic is the same.
+   */
+  public record Names(String query, String key, String value, String out) {
+    /** q_proj, k_proj, v_proj and the config's output name. */
+    public static Names of(Config config) {
+      return new Names("q_proj", "k_proj", "v_proj", config.outProjName());
+    }
+
+    /** HF ViTAttention's layout (ViTSelfAttention under "attention", ViTSelfOutput under "output"). */
+    public static final Names VIT = new Names("attention.query", "attention.key", "attention.value", "output.dense");
+  }
+
+  /** With the projections at {@code names} (see {@link Names}). */
+  public MultiHeadAttention(Config config, RotaryEmbedding rotary, Names names) {
     this.config = config;
     this.rotary = rotary;
     int h = config.heads() * config.headDim();
     int hkv = config.kvHeads() * config.headDim();
-    this.qProj = register("q_proj", new Linear(config.embedDim(), h, config.qkvBias()));
-    this.kProj = register("k_proj", new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.vProj = register("v_proj", new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.outProj = register(config.outProjName(), new Linear(h, config.embedDim(), config.outBias()));
+    this.qProj = registerAt(names.query(), new Linear(config.embedDim(), h, config.qkvBias()));
+    this.kProj = registerAt(names.key(), new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.vProj = registerAt(names.value(), new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.outProj = registerAt(names.out(), new Linear(h, config.embedDim(), config.outBias()));
   }
 
   /** The rotary embedding applied to q and k, or null. */

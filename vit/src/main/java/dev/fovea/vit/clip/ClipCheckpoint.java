@@ -120,6 +120,15 @@ public final class ClipCheckpoint implements AutoCloseable {
     }
   }
 
+  /**
+   * Strict load of a model that is not CLIP but sits in the same kind of folder or archive (DINO's
+   * ViT): source names {@code prefix + path}; names {@code ignore} accepts are never "unexpected".
+   * Problems come back as one {@link StateDictException} listing every tensor at fault.
+   */
+  public void loadOther(Module module, String prefix, java.util.function.Predicate<String> ignore) {
+    module.load(held, prefix, ignore);
+  }
+
   @Override
   public void close() {
     try {
