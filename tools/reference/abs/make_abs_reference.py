@@ -155,7 +155,19 @@ def tv_clip_pixels(img, S):
 
 
 def shared(name):
-    return Image.open(os.path.join(C.SHARED_IMAGES, name)).convert("RGB")
+    local = os.path.join(ABS_OUT, name)
+    return Image.open(local if os.path.exists(local) else os.path.join(C.SHARED_IMAGES, name)).convert("RGB")
+
+
+def synthetic_image(path, w, h):
+    """A smooth random RGB picture with a bright blob (so DINO's attention has somewhere to go)."""
+    g = torch.Generator().manual_seed(61)
+    low = torch.rand(1, 3, 5, 7, generator=g)
+    a = torch.nn.functional.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)[0]
+    yy, xx = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(), indexing="ij")
+    a = a + 0.8 * torch.exp(-((xx - 0.7 * w) ** 2 + (yy - 0.35 * h) ** 2) / (2 * 8.0 ** 2))
+    a = (a.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    Image.fromarray(a, "RGB").save(path)
 
 
 def write_dino_folder(folder, params, fmt):
@@ -236,7 +248,7 @@ DESCRIPTIONS = {
              "A comfortable couch for two people.", "A fabric sofa with armrests.", "A red sofa with a blanket."],
 }
 TEMPLATES = ["a photo of a {}.", "a blurry photo of the {}.", "a drawing of a {}."]
-ABS_IMAGES = ["000000039769.png", "chelsea.png"]
+ABS_IMAGES = ["synthetic-100x61.png", "chelsea.png"]  # the first is written into the fixture folder
 M_CAP = 5  # descriptions per class in the test (the reference's 50 scaled down to the fixture)
 NUM_CROPS = 50
 TOP_K = 20
@@ -372,6 +384,7 @@ def abs_image(name, cp, ccfg, dp, T, rec, meta):
 def make_abs_fixtures(dp):
     os.makedirs(ABS_OUT, exist_ok=True)
     write_dino_folder(os.path.join(ABS_OUT, "tiny-dino"), dp, "safetensors")
+    synthetic_image(os.path.join(ABS_OUT, ABS_IMAGES[0]), 100, 61)
     names = [c.replace("_", " ") for c in CLASSES]
     corpus = [s for n in names for s in DESCRIPTIONS[n]] + [t.format(n) for n in names for t in TEMPLATES]
     tok = C.TinyClipTokenizer(C.learn_merges(corpus))
