@@ -42,6 +42,23 @@ public final class DescriptionBank {
     this.embeddings = embeddings;
   }
 
+  /**
+   * A bank from already encoded rows (tests, benchmarks): {@code embeddings} [N, E] with class c at
+   * rows {@code offsets[c] .. offsets[c+1]-1}.
+   */
+  public static DescriptionBank of(List<String> classes, int[] offsets, Tensor embeddings) {
+    if (offsets.length != classes.size() + 1 || offsets[0] != 0 || offsets[classes.size()] != embeddings.size(0) || embeddings.dim() != 2) {
+      throw new AbsException("description bank: offsets " + java.util.Arrays.toString(offsets) + " do not fit " + classes.size()
+          + " classes and " + java.util.Arrays.toString(embeddings.shape()) + " rows");
+    }
+    for (int c = 0; c < classes.size(); c++) {
+      if (offsets[c + 1] <= offsets[c]) {
+        throw new AbsException("description bank: class '" + classes.get(c) + "' has no rows");
+      }
+    }
+    return new DescriptionBank(classes, offsets, embeddings);
+  }
+
   public List<String> classes() {
     return classes;
   }
