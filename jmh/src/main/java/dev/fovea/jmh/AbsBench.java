@@ -58,6 +58,7 @@ public class AbsBench {
   @Param({"2"})
   public int threads;
 
+  private ClipModel clipModel;
   private Abs abs;
   private DescriptionBank bank;
   private RgbImage image;
@@ -69,6 +70,7 @@ public class AbsBench {
         ClipVisionBench.config("vit_b16_224"), null, null);
     ClipModel clip = new ClipModel(cc);
     clip.initRandom(16);
+    clipModel = clip;
     VitModel dino = new VitModel(new VitConfig(768, 12, 12, 3072, "gelu", 1e-12, 224, 16, 3, true));
     dino.initRandom(17);
     abs = new Abs(clip, new ImageProcessor(PreprocessorConfig.clip(224)), dino, new ImageProcessor(PreprocessorConfig.dino(224)),
@@ -86,6 +88,22 @@ public class AbsBench {
       names.add("class " + c);
     }
     bank = DescriptionBank.of(names, offsets, Ops.contiguous(rows));
+  }
+
+  Abs absForProfile() {
+    return abs;
+  }
+
+  RgbImage imageForProfile() {
+    return image;
+  }
+
+  DescriptionBank bankForProfile() {
+    return bank;
+  }
+
+  ClipModel clipForProfile() {
+    return clipModel;
   }
 
   @Benchmark

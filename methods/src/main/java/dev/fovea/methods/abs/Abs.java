@@ -121,7 +121,7 @@ public final class Abs {
       for (int i = 0; i < n; i++) {
         int s = top.indices[rawPick[i]];
         rawCentres[i] = s;
-        boxes[i] = rawBox(s / g, s % g, g, p, w, h, draws);
+        boxes[i] = rawBox(s / g, s % g, g, p, w, h, config.cropMin(), config.cropMax(), draws);
         crops.add(image.crop(boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]));
       }
       Tensor globalPx = clipProcessor.process(image).unsqueeze(0); // [1, 3, S, S]
@@ -139,21 +139,22 @@ public final class Abs {
       }
       int[] featureCentres = new int[n];
       int[][] windows = new int[n][];
-      List<Tensor> seqs = new ArrayList<>(n + 1);
-      seqs.add(x);
+      int tokens = x.size(0);
+      int d = x.size(1);
+      float[] xs = x.contiguous().toFloatArray(); // [1 + G*G, D]
+      float[] batch = new float[Math.multiplyExact((n + 1) * tokens, d)]; // sequence 0 untouched, then the n edited ones
+      System.arraycopy(xs, 0, batch, 0, xs.length);
       for (int i = 0; i < n; i++) {
         int s = top.indices[featPick[i]];
         featureCentres[i] = s;
         // DINO index onto CLIP's grid: r * G // g (identity for 14 -> 14, halves for 7, 14 -> 16 as map_index_14_to_16)
         int row = (s / g) * gc / g;
         int col = (s % g) * gc / g;
-        int half = draws.randint(r1, r2) / 2;
-        TokenGrid.Window win = new TokenGrid.Window(Math.max(0, row - half), Math.max(0, col - half), Math.min(gc, row + half + 1),
-            Math.min(gc, col + half + 1));
+        TokenGrid.Window win = featureWindow(row, col, gc, draws.randint(r1, r2));
         windows[i] = new int[] {win.r0(), win.c0(), win.r1(), win.c1()};
-        seqs.add(TokenGrid.cropResize(x, gc, win));
+        TokenGrid.cropResize(xs, gc, d, win, batch, (i + 1) * tokens * d);
       }
-      Tensor feat = clip.encodeImageFrom(Ops.stack(seqs, 0), clipLayer); // [1 + n, E]
+      Tensor feat = clip.encodeImageFrom(Tensor.of(batch, n + 1, tokens, d), clipLayer); // [1 + n, E]
       long t3 = System.nanoTime();
 
       // 4. soft matching (A.8): feature views first, then raw views, as the reference concatenates them
@@ -188,9 +189,9 @@ public final class Abs {
    * The raw crop box around DINO cell (r, c) (A.5), with the reference's arithmetic: the cell's
    * corner {@code int(j * P * (W / (g * P)))} is a float32 tensor product in the reference (j is a
    * torch index), its size {@code int(P * (W / (g * P)))} a double one; the crop size is drawn width
-   * first, then height.
+   * first, then height, each uniform in [int(side * cropMin), int(side * cropMax)].
    */
-  static int[] rawBox(int r, int c, int g, int p, int w, int h, Draws draws) {
+  static int[] rawBox(int r, int c, int g, int p, int w, int h, double cropMin, double cropMax, Draws draws) {
     float sx = (float) ((double) w / (g * p));
     float sy = (float) ((double) h / (g * p));
     int x0 = (int) ((float) (c * p) * sx);
@@ -199,8 +200,8 @@ public final class Abs {
     int y1 = Math.min(y0 + (int) (p * ((double) h / (g * p))), h);
     int cx = (x0 + x1) / 2;
     int cy = (y0 + y1) / 2;
-    int cw = draws.randint((int) (w * 0.6), (int) (w * 0.9));
-    int ch = draws.randint((int) (h * 0.6), (int) (h * 0.9));
+    int cw = draws.randint((int) (w * cropMin), (int) (w * cropMax));
+    int ch = draws.randint((int) (h * cropMin), (int) (h * cropMax));
     int bx0 = Math.max(cx - cw / 2, 0);
     int by0 = Math.max(cy - ch / 2, 0);
     int bx1 = Math.min(cx + cw / 2, w);
@@ -212,6 +213,12 @@ public final class Abs {
       by1 = h;
     }
     return new int[] {bx0, by0, bx1, by1};
+  }
+
+  /** The window of A.6 around cell (row, col) of a G x G grid for a drawn size k: side 2 * (k / 2) + 1, clipped at the border. */
+  static TokenGrid.Window featureWindow(int row, int col, int gc, int k) {
+    int half = k / 2;
+    return new TokenGrid.Window(Math.max(0, row - half), Math.max(0, col - half), Math.min(gc, row + half + 1), Math.min(gc, col + half + 1));
   }
 
   /** Top-k of the map (largest first, ties to the lower index) and softmax(v / temperature) in float32. */

@@ -62,12 +62,35 @@ class AbsInputTest {
       Draws b = Draws.seeded(7);
       for (int r = 0; r < 14; r++) {
         for (int c = 0; c < 14; c++) {
-          int[] box = Abs.rawBox(r, c, 14, 16, w, h, a);
+          int[] box = Abs.rawBox(r, c, 14, 16, w, h, 0.6, 0.9, a);
           assertTrue(box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h && box[0] < box[2] && box[1] < box[3],
               w + "x" + h + " cell " + r + "," + c + ": box " + java.util.Arrays.toString(box));
           // not larger than 0.9 of the side (+1 for the odd halves)
           assertTrue(box[2] - box[0] <= (int) (0.9 * w) + 1 && box[3] - box[1] <= (int) (0.9 * h) + 1);
-          assertTrue(java.util.Arrays.equals(box, Abs.rawBox(r, c, 14, 16, w, h, b)), "same seed, same box");
+          assertTrue(java.util.Arrays.equals(box, Abs.rawBox(r, c, 14, 16, w, h, 0.6, 0.9, b)), "same seed, same box");
+        }
+      }
+    }
+  }
+
+  @Test
+  void featureWindowsAreOddClippedAndContainTheirCentre() {
+    int g = 14;
+    int r1 = (int) (g * 0.6);
+    int r2 = (int) (g * 0.9);
+    assertEquals(8, r1);
+    assertEquals(12, r2);
+    for (int k = r1; k <= r2; k++) {
+      for (int row = 0; row < g; row++) {
+        for (int col = 0; col < g; col++) {
+          dev.fovea.vit.clip.TokenGrid.Window w = Abs.featureWindow(row, col, g, k);
+          int side = 2 * (k / 2) + 1;
+          assertTrue(side == 9 || side == 11 || side == 13);
+          assertTrue(w.r0() <= row && row < w.r1() && w.c0() <= col && col < w.c1(), "contains its centre");
+          assertTrue(w.height() <= side && w.width() <= side && w.r0() >= 0 && w.c1() <= g);
+          if (row - k / 2 >= 0 && row + k / 2 < g) {
+            assertEquals(side, w.height(), "unclipped rows keep the odd side");
+          }
         }
       }
     }
