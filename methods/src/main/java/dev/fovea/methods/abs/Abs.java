@@ -105,8 +105,10 @@ public final class Abs {
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
       // 1. DINO attention map (A.3)
-      Tensor dpx = dinoProcessor.process(image).unsqueeze(0);
-      float[] att = dino.clsAttentionMap(dpx, dinoLayer).contiguous().toFloatArray(); // [g*g]
+      float[] att;
+      try (Scope s = Scope.open()) {
+        att = dino.clsAttentionMap(dinoProcessor.process(image).unsqueeze(0), dinoLayer).contiguous().toFloatArray(); // [g*g]
+      }
       int g = dino.config.gridSize();
       int p = dino.config.patchSize();
       TopK top = topK(att, config.topK(), config.centreTemperature());
@@ -131,7 +133,15 @@ public final class Abs {
       // 3. feature crops (A.6)
       int[] featPick = draws.multinomial(top.probs, n);
       int gc = clip.config.visionConfig().gridSize();
-      Tensor x = clip.visionModel.hiddenStateBefore(globalPx, clipLayer).select(0, 0); // [1 + G*G, D]
+      float[] xs; // the residual stream entering the last layer, [1 + G*G, D]
+      int tokens;
+      int d;
+      try (Scope s = Scope.open()) {
+        Tensor x = clip.visionModel.hiddenStateBefore(globalPx, clipLayer).select(0, 0);
+        tokens = x.size(0);
+        d = x.size(1);
+        xs = x.contiguous().toFloatArray();
+      }
       int r1 = (int) (gc * config.cropMin());
       int r2 = (int) (gc * config.cropMax());
       if (r1 == r2) {
@@ -139,9 +149,6 @@ public final class Abs {
       }
       int[] featureCentres = new int[n];
       int[][] windows = new int[n][];
-      int tokens = x.size(0);
-      int d = x.size(1);
-      float[] xs = x.contiguous().toFloatArray(); // [1 + G*G, D]
       float[] batch = new float[Math.multiplyExact((n + 1) * tokens, d)]; // sequence 0 untouched, then the n edited ones
       System.arraycopy(xs, 0, batch, 0, xs.length);
       for (int i = 0; i < n; i++) {
@@ -154,7 +161,7 @@ public final class Abs {
         windows[i] = new int[] {win.r0(), win.c0(), win.r1(), win.c1()};
         TokenGrid.cropResize(xs, gc, d, win, batch, (i + 1) * tokens * d);
       }
-      Tensor feat = clip.encodeImageFrom(Tensor.of(batch, n + 1, tokens, d), clipLayer); // [1 + n, E]
+      Tensor feat = encodeSequences(batch, n + 1, tokens, d); // [1 + n, E]
       long t3 = System.nanoTime();
 
       // 4. soft matching (A.8): feature views first, then raw views, as the reference concatenates them
@@ -176,11 +183,38 @@ public final class Abs {
     }
   }
 
-  /** Raw crops through CLIP in batches of up to 64: [n, E] unit rows. */
+  /**
+   * Images (or sequences) per CLIP pass. Each pass runs in its own {@link Scope}, so its activations
+   * go back to the scope pool before the next one: one pass of 50 crops keeps about 6 GB of
+   * activations alive at once (the arena frees at scope end), and fresh memory faults in at about
+   * 0.35 GB/s on these machines, which made a batch of 50 slower per image than batches of 4.
+   */
+  static final int BATCH = 4;
+
+  /** Raw crops through CLIP, {@link #BATCH} per pass: [n, E] unit rows in the caller's scope. */
   private Tensor encodeCrops(List<RgbImage> crops) {
+    Scope outer = Scope.current();
     List<Tensor> parts = new ArrayList<>();
-    for (int from = 0; from < crops.size(); from += 64) {
-      parts.add(clip.encodeImage(clipProcessor.processBatch(crops.subList(from, Math.min(crops.size(), from + 64)))));
+    for (int from = 0; from < crops.size(); from += BATCH) {
+      try (Scope s = Scope.open()) {
+        Tensor e = clip.encodeImage(clipProcessor.processBatch(crops.subList(from, Math.min(crops.size(), from + BATCH))));
+        parts.add(e.contiguous().copyTo(outer));
+      }
+    }
+    return parts.size() == 1 ? parts.get(0) : Ops.concat(parts, 0);
+  }
+
+  /** Sequences [B', T, D] (a row-major array) through the last layers, {@link #BATCH} per pass: [B', E]. */
+  private Tensor encodeSequences(float[] batch, int count, int tokens, int d) {
+    Scope outer = Scope.current();
+    List<Tensor> parts = new ArrayList<>();
+    int per = tokens * d;
+    for (int from = 0; from < count; from += BATCH) {
+      int to = Math.min(count, from + BATCH);
+      try (Scope s = Scope.open()) {
+        Tensor seqs = Tensor.of(Arrays.copyOfRange(batch, from * per, to * per), to - from, tokens, d);
+        parts.add(clip.encodeImageFrom(seqs, clipLayer).contiguous().copyTo(outer));
+      }
     }
     return parts.size() == 1 ? parts.get(0) : Ops.concat(parts, 0);
   }
