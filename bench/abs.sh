@@ -40,7 +40,8 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true
 OUT=${OUT:-jmh/target/abs.json}
 # shellcheck disable=SC2086
-"$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main $JMH_RUN \
+# JMH_JVM_OPTS=-Djmh.ignoreLock=true runs beside another session's JMH (both figures then share the cores)
+"$JAVA" ${JMH_JVM_OPTS:-} -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main $JMH_RUN \
   -p threads="$THREADS" -p crops="$CROPS" -p classes="$CLASSES" ${JMH_ARGS:-} -rf json -rff "$OUT" AbsBench 1>&2
 fovea_ms=$("$PY" -c "import json; print(json.load(open('$OUT'))[0]['primaryMetric']['score'])")
 best=""
