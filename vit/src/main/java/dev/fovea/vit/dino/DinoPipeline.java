@@ -25,7 +25,7 @@ public final class DinoPipeline implements AutoCloseable {
   }
 
   public static DinoPipeline open(Path path) {
-    ClipCheckpoint ckpt = ClipCheckpoint.open(path);
+    ClipCheckpoint ckpt = ClipCheckpoint.open(path, "DINO ViT", "config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json");
     try {
       VitModel model = VitModel.load(ckpt);
       byte[] json = ckpt.file("preprocessor_config.json");

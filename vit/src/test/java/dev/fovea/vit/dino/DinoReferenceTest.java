@@ -88,6 +88,11 @@ class DinoReferenceTest {
         .replace("\"hidden_act\": \"gelu\"", "\"hidden_act\": \"swishy\""));
     e = assertThrows(TensorException.class, () -> DinoPipeline.open(dir).close());
     assertTrue(e.getMessage().contains("hidden_act") && e.getMessage().contains("config.json"), e.getMessage());
+    // a lone weights file is not a DINO folder
+    e = assertThrows(TensorException.class, () -> DinoPipeline.open(dir.resolve("model.safetensors")).close());
+    assertTrue(e.getMessage().contains("not a DINO ViT checkpoint"), e.getMessage());
+    e = assertThrows(TensorException.class, () -> DinoPipeline.open(dir.resolve("absent")).close());
+    assertTrue(e.getMessage().contains("absent") && e.getMessage().contains("no such"), e.getMessage());
   }
 
   static void assertRel(String what, Tensor actual, Tensor expected) {
