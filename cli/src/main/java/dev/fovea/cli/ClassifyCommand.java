@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "classify", mixinStandardHelpOptions = true,
     description = {
         "Zero-shot image classification with a CLIP model (HF folder or fovea archive).",
-        "Each label goes into every template; the templates' text embeddings are averaged (prompt ensemble)."})
+        "Each label goes into every template; the templates' text embeddings are averaged (prompt ensemble).",
+        "With --method, ABS's harness (spec methods-abs-agla.md A): clip (\"a photo of a {}.\"), clip-e (template ensemble),",
+        "cupl (averaged --descriptions) or abs (DINO-guided raw and feature crops soft-matched against --descriptions)."})
 final class ClassifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -54,6 +56,30 @@ final class ClassifyCommand implements Callable<Integer> {
   @Option(names = "--top", paramLabel = "<k>", description = "print the k most probable labels, k >= 1 (more than there are labels prints them all) (default: ${DEFAULT-VALUE})")
   int top = 5;
 
+  @Option(names = "--method", paramLabel = "<clip|clip-e|cupl|abs>", description = "ABS's zero-shot harness: clip, clip-e, cupl or abs (default: the plain prompt ensemble above)")
+  String method;
+
+  @Option(names = "--descriptions", paramLabel = "<json>", description = "CuPL-style class descriptions (class -> sentences), for cupl and abs")
+  Path descriptions;
+
+  @Option(names = "--dino", paramLabel = "<folder|archive>", description = "DINO ViT (HF ViTModel folder, e.g. facebook/dino-vitb16), for abs")
+  Path dino;
+
+  @Option(names = "--seed", paramLabel = "<S>", description = "seed of ABS's crop draws, >= 0 (default: ${DEFAULT-VALUE})")
+  long seed = 1;
+
+  @Option(names = "--views-out", paramLabel = "<dir>", description = "abs: write the DINO map, the raw crops, the feature windows and a JSON of them there")
+  Path viewsOut;
+
+  @Option(names = "--descriptions-per-class", paramLabel = "<M>", description = "abs: first M descriptions per class, 1 to 100000 (default: ${DEFAULT-VALUE})")
+  int descriptionsPerClass = 50;
+
+  @Option(names = "--crops", paramLabel = "<n>", description = "abs: crops per space (raw and feature), 0 to 10000 (default: ${DEFAULT-VALUE})")
+  int crops = 50;
+
+  @Option(names = "--bank-cache", paramLabel = "<dir>", description = "abs: where encoded description banks are cached (default: $XDG_CACHE_HOME/fovea/abs or ~/.cache/fovea/abs)")
+  Path bankCache;
+
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
 
@@ -64,6 +90,14 @@ final class ClassifyCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     OptionRange.check(spec, "--top", top, 1, Integer.MAX_VALUE);
     List<String> labelList = readLabels();
+    if (method != null) {
+      return new AbsClassify(spec, this).run(labelList);
+    }
+    for (String opt : new String[] {"--descriptions", "--dino", "--views-out", "--bank-cache"}) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(opt)) {
+        throw new ParameterException(spec.commandLine(), opt + " needs --method (clip, clip-e, cupl or abs)");
+      }
+    }
     List<String> temps = templates.isEmpty() ? ZeroShotClassifier.DEFAULT_TEMPLATES : templates;
     for (String t : temps) {
       if (!t.contains("{}")) {
@@ -111,7 +145,7 @@ final class ClassifyCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static void step(ProgressBar bar, long to, String what) {
+  static void step(ProgressBar bar, long to, String what) {
     if (bar != null) {
       bar.stepTo(to);
       bar.setExtraMessage(what);
@@ -126,7 +160,7 @@ final class ClassifyCommand implements Callable<Integer> {
    * JSON array, else a comma-separated list; a value that looks like a file name but names no file
    * is an error, not a label. At least two labels: with one, the softmax is 1 whatever the image.
    */
-  private List<String> readLabels() throws IOException {
+  List<String> readLabels() throws IOException {
     Path f = pathOrNull(labels);
     List<String> raw;
     if (f != null && Files.isRegularFile(f)) {

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * scores existing captions ({@link EvalChairCommand}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model on a benchmark.",
-    subcommands = {EvalCommand.Vqa.class, EvalYesNoCommand.Pope.class, EvalYesNoCommand.Mme.class, EvalChairCommand.class,
+    subcommands = {EvalCommand.Vqa.class, EvalYesNoCommand.Pope.class, EvalYesNoCommand.Mme.class, EvalChairCommand.class, EvalZeroShotCommand.class,
         CommandLine.HelpCommand.class})
 final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -31,12 +31,21 @@ public final class Encoder extends Module {
    * hooks: for models that read an inner layer's output (LLaVA's feature layer).
    */
   public Tensor forwardLayers(Tensor x, Tensor attnBias, int count) {
-    if (count < 0 || count > layers.size()) {
-      throw new TensorException("Encoder: cannot run " + count + " of its " + layers.size() + " layers");
+    return forwardLayers(x, attnBias, 0, count);
+  }
+
+  /**
+   * Layers {@code from} (inclusive) to {@code to} (exclusive) on {@code x}, the residual stream
+   * entering layer {@code from} (hidden_states[from]); without this module's own forward hooks.
+   * Split execution: run the shared prefix once, then only the last layers on edited sequences.
+   */
+  public Tensor forwardLayers(Tensor x, Tensor attnBias, int from, int to) {
+    if (from < 0 || to > layers.size() || from > to) {
+      throw new TensorException("Encoder: cannot run layers " + from + ".." + (to - 1) + " of its " + layers.size() + " layers");
     }
     Tensor h = x;
     boolean checkpoint = Checkpoint.isEnabled();
-    for (int i = 0; i < count; i++) {
+    for (int i = from; i < to; i++) {
       EncoderLayer layer = layers.get(i);
       h = checkpoint ? Checkpoint.apply("encoder.layers." + i, in -> layer.forward(in[0], attnBias), h) : layer.forward(h, attnBias);
     }

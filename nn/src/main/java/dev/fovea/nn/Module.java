@@ -58,6 +58,33 @@ public abstract class Module {
     return childModule;
   }
 
+  /**
+   * Registers {@code child} at a dotted path below this module ({@code "attention.query"}), making
+   * plain {@link Group} nodes for the intermediate segments that do not exist yet: for checkpoints
+   * whose layout nests a layer's weights under containers that have no forward of their own (HF
+   * ViT's {@code attention.output.dense}). A single segment is {@link #register}.
+   */
+  protected final <M extends Module> M registerAt(String dottedPath, M childModule) {
+    int dot = dottedPath.indexOf('.');
+    if (dot < 0) {
+      return register(dottedPath, childModule);
+    }
+    String head = dottedPath.substring(0, dot);
+    Module next = children.get(head);
+    if (next == null) {
+      next = register(head, new Group());
+    } else if (!(next instanceof Group)) {
+      throw new TensorException("module '" + join(path, head) + "' is a " + next.getClass().getSimpleName()
+          + ", not a plain group; cannot register '" + dottedPath + "' under '" + path + "'");
+    }
+    return next.registerAt(dottedPath.substring(dot + 1), childModule);
+  }
+
+  /** A container with no forward of its own: a checkpoint segment that only holds children. */
+  public static final class Group extends Module {
+    Group() {}
+  }
+
   /** Declares a parameter with the checkpoint segment {@code segment}, the expected shape and the accepted dtypes. */
   protected final Parameter parameter(String segment, Set<DType> dtypes, Parameter.Init init, int... shape) {
     checkSegment(segment);

@@ -111,7 +111,7 @@ public final class MultiHeadAttention extends Module {
 
   /** With {@code rotary} applied to q and (self attention) k at the positions given to forward. */
   public MultiHeadAttention(Config config, RotaryEmbedding rotary) {
-    this(config, rotary, "q_proj", "k_proj", "v_proj");
+    this(config, rotary, Names.of(config));
   }
 
   /**
@@ -121,18 +121,36 @@ public final class MultiHeadAttention extends Module {
    * then returns the merged heads [B, Tq, H*D].
    */
   public MultiHeadAttention(Config config, String qName, String kName, String vName) {
-    this(config, null, qName, kName, vName);
+    this(config, null, new Names(qName, kName, vName, config.outProjName()));
   }
 
-  private MultiHeadAttention(Config config, RotaryEmbedding rotary, String qName, String kName, String vName) {
+  /**
+   * Where the four projections sit below this module, as dotted checkpoint paths: CLIP and LLaMA
+   * keep them as direct children ({@code q_proj} ... {@code out_proj}); HF ViT nests them ({@code
+   * attention.query}, {@code attention.key}, {@code attention.value}, {@code output.dense}, with this
+   * module at the layer's {@code attention}). The arithmetic is the same. A null {@code out} means no
+   * output projection (the forward returns the merged heads).
+   */
+  public record Names(String query, String key, String value, String out) {
+    /** q_proj, k_proj, v_proj and the config's output name. */
+    public static Names of(Config config) {
+      return new Names("q_proj", "k_proj", "v_proj", config.outProjName());
+    }
+
+    /** HF ViTAttention's layout (ViTSelfAttention under "attention", ViTSelfOutput under "output"). */
+    public static final Names VIT = new Names("attention.query", "attention.key", "attention.value", "output.dense");
+  }
+
+  /** With the projections at {@code names} (see {@link Names}). */
+  public MultiHeadAttention(Config config, RotaryEmbedding rotary, Names names) {
     this.config = config;
     this.rotary = rotary;
     int h = config.heads() * config.headDim();
     int hkv = config.kvHeads() * config.headDim();
-    this.qProj = register(qName, new Linear(config.embedDim(), h, config.qkvBias()));
-    this.kProj = register(kName, new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.vProj = register(vName, new Linear(config.kvInputDim(), hkv, config.qkvBias()));
-    this.outProj = config.outProjName() == null ? null : register(config.outProjName(), new Linear(h, config.embedDim(), config.outBias()));
+    this.qProj = registerAt(names.query(), new Linear(config.embedDim(), h, config.qkvBias()));
+    this.kProj = registerAt(names.key(), new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.vProj = registerAt(names.value(), new Linear(config.kvInputDim(), hkv, config.qkvBias()));
+    this.outProj = names.out() == null ? null : registerAt(names.out(), new Linear(h, config.embedDim(), config.outBias()));
   }
 
   /** The rotary embedding applied to q and k, or null. */

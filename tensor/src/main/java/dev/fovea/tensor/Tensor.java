@@ -272,6 +272,11 @@ public final class Tensor {
   /** All elements in row-major order as floats (a copy). */
   public float[] toFloatArray() {
     float[] out = new float[Math.toIntExact(numel())];
+    if (storage.dtype() == DType.F32 && storage.device() == Device.CPU && isContiguous()) {
+      // one bulk copy (the element loop below costs an index computation per element)
+      java.lang.foreign.MemorySegment.copy(storage.segment(), dev.fovea.tensor.cpu.Elements.F32, offset * 4, out, 0, out.length);
+      return out;
+    }
     int[] idx = new int[shape.length];
     for (int i = 0; i < out.length; i++) {
       out[i] = readFloat(Shapes.elementAt(idx, shape, strides, offset, i));

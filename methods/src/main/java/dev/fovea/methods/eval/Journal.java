@@ -59,7 +59,7 @@ import java.util.TreeSet;
  *
  * @param <E> the record type
  */
-public abstract sealed class Journal<E> implements AutoCloseable permits ResultsJournal, EvalJournal {
+public abstract sealed class Journal<E> implements AutoCloseable permits ResultsJournal, EvalJournal, ZeroShotJournal {
   /** The format version written in the header. */
   public static final int VERSION = 1;
 

@@ -38,6 +38,14 @@ public final class ClipCheckpoint implements AutoCloseable {
    * .bin file) is refused: its config and tokenizer files are not beside it in a form CLIP reads.
    */
   public static ClipCheckpoint open(Path path) {
+    return open(path, "CLIP", "config.json, weights, vocab.json, merges.txt");
+  }
+
+  /**
+   * As {@link #open(Path)} for another model kept in the same kind of folder or archive (DINO's ViT);
+   * {@code kind} and {@code files} word the error for a single weights file.
+   */
+  public static ClipCheckpoint open(Path path, String kind, String files) {
     if (!Files.exists(path)) {
       throw new ClipConfigException(path + ": no such model folder or archive");
     }
@@ -46,7 +54,7 @@ public final class ClipCheckpoint implements AutoCloseable {
       Object arch = weights.metadata().get("general.architecture");
       weights.close();
       throw new ClipConfigException(path + ": a single weights file" + (arch == null ? "" : " (general.architecture " + arch + ")")
-          + ", not a CLIP checkpoint: CLIP loads from an HF model folder (config.json, weights, vocab.json, merges.txt) or a fovea archive of one");
+          + ", not a " + kind + " checkpoint: " + kind + " loads from an HF model folder (" + files + ") or a fovea archive of one");
     }
     return new ClipCheckpoint(path, weights);
   }
@@ -118,6 +126,15 @@ public final class ClipCheckpoint implements AutoCloseable {
       throw new ClipConfigException((shapes ? "the sizes in " + describe("config.json") + " disagree with the weights in " + weights.origin() + ": "
           : "") + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Strict load of a model that is not CLIP but sits in the same kind of folder or archive (DINO's
+   * ViT): source names {@code prefix + path}; names {@code ignore} accepts are never "unexpected".
+   * Problems come back as one {@link StateDictException} listing every tensor at fault.
+   */
+  public void loadOther(Module module, String prefix, java.util.function.Predicate<String> ignore) {
+    module.load(held, prefix, ignore);
   }
 
   @Override

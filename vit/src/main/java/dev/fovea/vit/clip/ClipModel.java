@@ -73,6 +73,15 @@ public final class ClipModel extends Module {
     return normalize(imageFeatures(visionModel.forward(pixels)));
   }
 
+  /**
+   * L2-normalized image embeddings [B', E] of token sequences entering vision layer {@code layer}
+   * (split execution: {@link ClipVisionTransformer#hiddenStateBefore} once, then this on a batch of
+   * edited sequences).
+   */
+  public Tensor encodeImageFrom(Tensor hidden, int layer) {
+    return normalize(visualProjection.forward(visionModel.pooledFrom(hidden, layer)));
+  }
+
   /** L2-normalized text embeddings [B, E]. */
   public Tensor encodeText(int[][] ids, int[][] attentionMask) {
     return normalize(textFeatures(textModel.forward(ids, attentionMask)));

@@ -55,4 +55,36 @@ public final class ClipVisionTransformer extends Module {
   public TowerOutput forward(Tensor pixels) {
     return forward(pixels, ClipOutputs.NONE);
   }
+
+  /**
+   * Split execution, first part: embeddings, pre_layrnorm and encoder layers {@code 0 .. layer-1};
+   * returns hidden_states[layer] [B, T, D], the residual stream entering layer {@code layer}
+   * (spec methods-abs-agla.md A.6 step 1, with layer = L-1).
+   */
+  public Tensor hiddenStateBefore(Tensor pixels, int layer) {
+    checkLayer(layer);
+    Tensor h0 = preLayrnorm.forward(embeddings.forward(pixels));
+    return encoder.forwardLayers(h0, null, 0, layer);
+  }
+
+  /**
+   * Split execution, second part: encoder layers {@code layer .. L-1} on token sequences {@code
+   * hidden} [B', T', D] (callers may have edited them; any T' works, no position is re-added), then
+   * post_layernorm of row 0: pooled [B', D].
+   */
+  public Tensor pooledFrom(Tensor hidden, int layer) {
+    checkLayer(layer);
+    if (hidden.dim() != 3 || hidden.size(2) != config.hiddenSize()) {
+      throw new TensorException("CLIP vision: token sequences " + java.util.Arrays.toString(hidden.shape()) + " must be [B, T, "
+          + config.hiddenSize() + "]");
+    }
+    Tensor last = encoder.forwardLayers(hidden, null, layer, config.numHiddenLayers());
+    return postLayernorm.forward(last.select(1, 0));
+  }
+
+  private void checkLayer(int layer) {
+    if (layer < 0 || layer > config.numHiddenLayers()) {
+      throw new TensorException("CLIP vision: layer " + layer + " out of range 0.." + config.numHiddenLayers());
+    }
+  }
 }

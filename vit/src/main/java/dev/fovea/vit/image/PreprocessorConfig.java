@@ -14,7 +14,9 @@ import java.util.Arrays;
  *
  * <p>Missing keys take the defaults of the processor class the file names in {@code
  * image_processor_type} (or {@code feature_extractor_type}): {@code CLIPImageProcessor} (shortest edge
- * 224, centre crop 224) unless the name contains "Blip" ({@code BlipImageProcessor}: 384 x 384, no crop).
+ * 224, centre crop 224) unless the name contains "Blip" ({@code BlipImageProcessor}: 384 x 384, no crop)
+ * or starts with "ViT" ({@code ViTImageProcessor}/{@code ViTFeatureExtractor}: 224 x 224 bilinear, no
+ * crop, mean/std 0.5; an int {@code size} is a square).
  *
  * @param size the resize target; ignored when {@code doResize} is false
  * @param cropRounding how the centre-crop offset is rounded: HF floors, torchvision rounds half to even
@@ -49,6 +51,14 @@ public record PreprocessorConfig(
   public static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
 
   public static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
+
+  /** ImageNet's mean and std (HF {@code IMAGENET_DEFAULT_MEAN}/{@code _STD}; DINO's processor files). */
+  public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+
+  public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+
+  /** HF {@code IMAGENET_STANDARD_MEAN}/{@code _STD}: ViTImageProcessor's class defaults. */
+  public static final double[] HALF = {0.5, 0.5, 0.5};
 
   /** HF's default {@code rescale_factor}, Python's {@code 1 / 255}. */
   public static final double RESCALE_1_255 = 1.0 / 255;
@@ -104,6 +114,21 @@ public record PreprocessorConfig(
         true, RESCALE_1_255, true, CLIP_MEAN, CLIP_STD, true, false);
   }
 
+  /** HF ViTImageProcessor's class defaults at S: straight to S x S (bilinear), no crop, mean/std 0.5. */
+  public static PreprocessorConfig vit(int s) {
+    return new PreprocessorConfig(true, new Exact(s, s), Resample.Filter.BILINEAR, false, s, s, CropRounding.FLOOR,
+        true, RESCALE_1_255, true, HALF, HALF, true, false);
+  }
+
+  /**
+   * {@code facebook/dino-vitb16}'s processor (ViTFeatureExtractor, spec methods-abs-agla.md A.2): straight to
+   * S x S with PIL bilinear, no crop, ImageNet mean/std. Used when a DINO folder has no preprocessor_config.json.
+   */
+  public static PreprocessorConfig dino(int s) {
+    return new PreprocessorConfig(true, new Exact(s, s), Resample.Filter.BILINEAR, false, s, s, CropRounding.FLOOR,
+        true, RESCALE_1_255, true, IMAGENET_MEAN, IMAGENET_STD, true, false);
+  }
+
   public PreprocessorConfig withPadToSquare(boolean on) {
     return new PreprocessorConfig(doResize, size, resample, doCenterCrop, cropHeight, cropWidth, cropRounding,
         doRescale, rescaleFactor, doNormalize, imageMean, imageStd, doConvertRgb, on);
@@ -133,12 +158,14 @@ public record PreprocessorConfig(
   /** Resolves a parsed config; {@code source} names it in errors. */
   public static PreprocessorConfig fromJson(JsonNode root, String source) {
     String type = root.path("image_processor_type").asText(root.path("feature_extractor_type").asText(""));
-    boolean blipDefaults = type.toLowerCase(java.util.Locale.ROOT).contains("blip");
-    PreprocessorConfig d = blipDefaults ? blip(384) : clip(224);
+    String lower = type.toLowerCase(java.util.Locale.ROOT);
+    boolean blipDefaults = lower.contains("blip");
+    boolean vitDefaults = !blipDefaults && lower.startsWith("vit"); // ViTImageProcessor, ViTFeatureExtractor
+    PreprocessorConfig d = blipDefaults ? blip(384) : vitDefaults ? vit(224) : clip(224);
     // size: an int means shortest edge for CLIP (default_to_square=False) and a square for BLIP
     Size size = d.size();
     if (root.has("size")) {
-      size = parseSize(root.get("size"), "size", source, blipDefaults);
+      size = parseSize(root.get("size"), "size", source, blipDefaults || vitDefaults);
     }
     int cropH = d.cropHeight();
     int cropW = d.cropWidth();
