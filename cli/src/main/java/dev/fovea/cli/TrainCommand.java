@@ -69,8 +69,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "seeds the initialization, the scenes and every draw, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = SceneTraining.Config.defaults().seed();
 
-  @Option(names = "--checkpoint-every", paramLabel = "N", description = "steps between checkpoints, 0 (only at the end) to --steps (default: ${DEFAULT-VALUE})")
-  long checkpointEvery = 250;
+  @Option(names = "--checkpoint-every", paramLabel = "N", description = "steps between checkpoints, 0 (only at the end) to --steps (default: 250, or --steps when fewer)")
+  Long checkpointEveryOption;
+
+  long checkpointEvery;
 
   @Option(names = "--init", paramLabel = "GGUF", description = "the decoder to start from (default: the repository's models/stories260K/stories260K.gguf)")
   Path init;
@@ -89,7 +91,7 @@ final class TrainCommand implements Callable<Integer> {
     warmup = warmupOption != null ? OptionRange.check(spec, "--warmup", warmupOption, 0, steps) : Math.min(SceneTraining.Config.DEFAULT_WARMUP, steps / 10);
     OptionRange.check(spec, "--attention-weight", attentionWeight, 0f, false, 100f);
     OptionRange.check(spec, "--patch-weight", patchWeight, 0f, false, 100f);
-    OptionRange.check(spec, "--checkpoint-every", checkpointEvery, 0, steps);
+    checkpointEvery = checkpointEveryOption != null ? OptionRange.check(spec, "--checkpoint-every", checkpointEveryOption, 0, steps) : Math.min(250, steps);
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path gguf = init != null ? init : DefaultModels.storiesGguf();
