@@ -60,12 +60,12 @@ OUT = REPO / "llm" / "src" / "test" / "resources" / "instructblip-reference" / "
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
-VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 28,
+VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 56,
           "patch_size": 14, "layer_norm_eps": 1e-6, "hidden_act": "gelu", "qkv_bias": True, "model_type": "instructblip_vision_model"}
 WORDS = ["what", "is", "the", "in", "this", "image", "a", "cat", "dog", "there", "of", "color", "describe", "picture", "?", ".", ","]
 QVOCAB = (["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
           + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["##" + chr(c) for c in range(ord("a"), ord("z") + 1)])
-QFORMER = {"vocab_size": len(QVOCAB) + 1, "hidden_size": 32, "num_hidden_layers": 4, "num_attention_heads": 4,
+QFORMER = {"vocab_size": len(QVOCAB) + 1, "hidden_size": 32, "num_hidden_layers": 6, "num_attention_heads": 4,
            "intermediate_size": 64, "hidden_act": "gelu", "max_position_embeddings": 64, "layer_norm_eps": 1e-12,
            "cross_attention_frequency": 2, "encoder_hidden_size": 32, "pad_token_id": 0, "model_type": "instructblip_qformer"}
 TEXT = {"vocab_size": 576, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -73,7 +73,13 @@ TEXT = {"vocab_size": 576, "hidden_size": 64, "intermediate_size": 128, "num_hid
         "max_position_embeddings": 128, "tie_word_embeddings": False}
 QUERIES = 8
 GREEDY = 16
-SEED = 30
+SEED = 31
+# ViCrop on InstructBLIP (spec methods-vicrop-avc-vcd.md 1.3.4; the released blip_methods.py): the Q-Former map is
+# the cross-attention at index CROSS_INDEX of the tuple of cross-attending layers (HF's qformer_outputs.cross_attentions,
+# which lists only layers with i % cross_attention_frequency == 0: index 2 = Q-Former layer 4), the LLM map its
+# attention at LLM_LAYER (15 of 32 in the real model; the tiny decoder has 2 layers).
+CROSS_INDEX = 2
+LLM_LAYER = 1
 
 
 def build(seed):
@@ -192,7 +198,7 @@ def qformer_attention(x, ctx, W, p, mask, rec=None, key=None):
         scores = scores + mask
     probs = torch.softmax(scores, dim=-1)
     if rec is not None:
-        rec[key] = probs[0]
+        rec[key] = probs  # [1, H, Tq, Tk], part of the graph (grad-att differentiates with respect to it)
     c = (probs @ v).permute(0, 2, 1, 3).reshape(B, T, C)
     return ln(linear(c, W, p + "output.dense") + x, W, p + "output.LayerNorm", QFORMER["layer_norm_eps"])
 
@@ -232,6 +238,70 @@ def lm_logits(W, query_output, ids, attn=None):
     return llama.forward(lm, TEXT, x, attn)[0]
 
 
+def cross_layer(index):
+    layers = [i for i in range(QFORMER["num_hidden_layers"]) if i % QFORMER["cross_attention_frequency"] == 0]
+    return layers[index]
+
+
+def chained(W, pixels, qids, prompt, grad):
+    """ViCrop's chained map of one prompt, the intended formulation (spec 1.3.4).
+
+    C = cross-attention probabilities [H, Q, N] of the chosen cross layer, key 0 (CLS) dropped; a = LLM attention
+    probabilities of the last row at LLM_LAYER over the Q visual positions 0..Q-1 [Hl, Q]. rel-att: the head means
+    chained, abar^T . Cbar -> [N - 1]. grad-att: each attention first replaced by A * relu(dv/dA), v = log softmax
+    of the last logits at their argmax. Returns (map, the LLM row over keys 0..K-1 as the released code slices it,
+    with K = NUM_IMG_TOKENS = the number of patches)."""
+    rec = {}
+    with torch.set_grad_enabled(grad):
+        if grad:
+            pixels = pixels.clone().requires_grad_(True)  # so that a graph is recorded (the weights are plain tensors)
+        image = vision_forward(W, pixels, {})
+        hidden = qformer_forward(W, torch.tensor([qids]), image, rec)
+        qo = linear(hidden[:, :QUERIES], W, "language_projection")
+        attn = []
+        logits = lm_logits(W, qo, prompt, attn)
+        C = rec[f"qformer.cross.{cross_layer(CROSS_INDEX)}"]  # [1, H, Q, N]
+        A = attn[LLM_LAYER]  # [1, Hl, T, T]
+        if grad:
+            lp = torch.log_softmax(logits[-1], dim=-1)
+            v = lp[int(torch.argmax(lp))]
+            gC, gA = torch.autograd.grad(v, [C, A])
+            C = C * torch.relu(gC)
+            A = A * torch.relu(gA)
+        C, A = C[0], A[0]
+        C = C.detach()[:, :, 1:].mean(0)  # [Q, N - 1]
+        row = A.detach()[:, -1]  # [Hl, T]
+        a = row[:, :QUERIES].mean(0)  # [Q]: the visual positions 0..Q-1
+        released = row[:, : C.shape[1]].mean(0)  # blip_methods.py: lm_atts[...][:, -1, :NUM_IMG_TOKENS]
+        return a @ C, released, C
+
+
+def vicrop(W, pixels, rng, ref, meta):
+    Q = QUERIES
+    qq = [101] + [int(x) for x in rng.randint(104, len(QVOCAB), size=5)] + [102]
+    qg = [101] + [int(x) for x in rng.randint(104, len(QVOCAB), size=7)] + [102]
+    pq = [2] + [int(x) for x in rng.randint(3, 512, size=9)]
+    pg = [2] + [int(x) for x in rng.randint(3, 512, size=6)]
+    mq, rel_q, Cq = chained(W, pixels, qq, pq, False)
+    mg, _, _ = chained(W, pixels, qg, pg, False)
+    gq, _, _ = chained(W, pixels, qq, pq, True)
+    for k, v in {"q.qformer_ids": qq, "g.qformer_ids": qg, "q.prompt_ids": pq, "g.prompt_ids": pg}.items():
+        ref["vicrop." + k] = np.array(v, dtype=np.int32)
+    ref["vicrop.q.map"] = mq.numpy()
+    ref["vicrop.g.map"] = mg.numpy()
+    ref["vicrop.rel_att"] = (mq / mg).numpy()  # no epsilon, as the reference
+    ref["vicrop.grad_att"] = gq.numpy()
+    # the released code multiplies [1, 1, K] (K = NUM_IMG_TOKENS key positions) by [1, Q, K]: torch refuses unless K == Q
+    try:
+        torch.bmm(rel_q[None, None], Cq[None])
+        released = "ok"
+    except RuntimeError as e:
+        released = str(e).splitlines()[0]
+    meta["vicrop"] = {"cross_index": CROSS_INDEX, "qformer_layer": cross_layer(CROSS_INDEX), "llm_layer": LLM_LAYER,
+                      "grid": VISION["image_size"] // VISION["patch_size"], "released_bmm": released}
+    print("vicrop: rel-att", (mq / mg).numpy().round(3).tolist(), "released:", released)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     W = build(SEED)
@@ -258,7 +328,8 @@ def main():
             top2 = torch.topk(l, 2).values
             gaps.append(float(top2[0] - top2[1]))
             seq.append(int(torch.argmax(l)))
-    ref = {k: t.contiguous().numpy() for k, t in rec.items()}
+    ref = {k: (t[0] if k.startswith("qformer.self.") or k.startswith("qformer.cross.") else t).contiguous().numpy() for k, t in rec.items()}
+    vicrop(W, pixels, rng, ref, meta)
     ref["pixels"] = pixels.numpy()
     ref["qformer_ids"] = np.array(qids, dtype=np.int32)
     ref["prompt_ids"] = np.array(prompt, dtype=np.int32)

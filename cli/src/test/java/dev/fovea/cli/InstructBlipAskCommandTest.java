@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ask --question --image} on the llm module's tiny InstructBLIP fixture (28 px tower, 8
+ * {@code ask --question --image} on the llm module's tiny InstructBLIP fixture (56 px tower, 8
  * queries, a small WordPiece vocabulary for the Q-Former). The expected tokens are built by hand
  * from the pieces: the LLaMA prompt starts with LAVIS's {@code </s>} (2), the Q-Former reads
  * {@code [CLS] ... [SEP]}, the image goes through the folder's BlipImageProcessor.
@@ -65,7 +65,7 @@ class InstructBlipAskCommandTest {
       assertEquals(102, qids[qids.length - 1], "[SEP] last");
       assertTrue(java.util.Arrays.stream(qids).noneMatch(i -> i == 100), "every word of the question is in the tiny vocabulary");
       Tensor pixels = ImageProcessor.fromConfig(MODEL.resolve("preprocessor_config.json")).process(a).unsqueeze(0);
-      assertArrayEquals(new int[] {1, 3, 28, 28}, pixels.shape());
+      assertArrayEquals(new int[] {1, 3, 56, 56}, pixels.shape());
       var in = lm.prepare(ids, qids, pixels);
       assertEquals(8 + ids.length, n.get("prompt_tokens").asInt());
       var want = Generator.generate(lm, in.toInputs(), GenerationConfig.maxNewTokens(6), Sampler.greedy(), tok, null);

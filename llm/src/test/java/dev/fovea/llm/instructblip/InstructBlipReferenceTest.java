@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * Salesforce/instructblip-vicuna-7b, random weights) against its plain-torch reference. Tolerances:
  * vision hidden states, Q-Former output, projected queries and logits max |a - b| / max(1, |b|)
  * &lt;= 1e-4; Q-Former self/cross-attention and decoder attention probabilities max abs &lt;= 1e-5;
- * greedy tokens exact (the reference's smallest top-1/top-2 gap is 0.034).
+ * greedy tokens exact (the reference's smallest top-1/top-2 gap is 0.12).
  */
 class InstructBlipReferenceTest {
 
@@ -71,7 +71,7 @@ class InstructBlipReferenceTest {
           cross++;
         }
       }
-      assertEquals(2, cross, "cross-attention layers 0 and 2 of 4 (cross_attention_frequency 2)");
+      assertEquals(3, cross, "cross-attention layers 0, 2 and 4 of 6 (cross_attention_frequency 2)");
 
       LlavaInputs in = model.prepare(ids, qids, pixels);
       assertEquals(List.of(new ImageSpan(0, q)), in.imageSpans());
