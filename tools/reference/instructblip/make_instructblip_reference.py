@@ -25,7 +25,9 @@ Writes llm/src/test/resources/instructblip-reference/tiny/: config.json (Instruc
 qformer_config, text_config), model.safetensors (HF names of Salesforce/instructblip-vicuna-7b),
 preprocessor_config.json (BlipImageProcessor), tokenizer.bin (llama2.c stories260k tok512 from ../shared),
 qformer_tokenizer/vocab.txt (a small WordPiece vocabulary, bert-base-uncased's special ids 0, 100..103),
-and reference.safetensors:
+and reference.safetensors (below). tiny-lavis/ holds the same weights under LAVIS's names (instruct_blip_vicuna7b.pth,
+torch.save of {"model": state_dict}, q_bias/v_bias apart, with the position_ids and rotary inv_freq buffers) and the same
+config.json. reference.safetensors:
 
   pixels               F32 [1, 3, S, S]
   qformer_ids          I32 [Tq]           [CLS] ... [SEP] of the instruction (random ids)
@@ -302,6 +304,45 @@ def vicrop(W, pixels, rng, ref, meta):
     print("vicrop: rel-att", (mq / mg).numpy().round(3).tolist(), "released:", released)
 
 
+def lavis_names(W):
+    """The same tensors under LAVIS's blip2_vicuna_instruct names (convert_instructblip_original_to_pytorch.py in reverse),
+    plus buffers a LAVIS state dict carries and a loader must skip."""
+    out = {}
+    D = VISION["hidden_size"]
+    for k, t in W.items():
+        if k.startswith("vision_model."):
+            r = k[len("vision_model."):]
+            r = {"embeddings.class_embedding": "visual_encoder.cls_token", "embeddings.position_embedding": "visual_encoder.pos_embed",
+                 "embeddings.patch_embedding.weight": "visual_encoder.patch_embed.proj.weight",
+                 "embeddings.patch_embedding.bias": "visual_encoder.patch_embed.proj.bias",
+                 "post_layernorm.weight": "ln_vision.weight", "post_layernorm.bias": "ln_vision.bias"}.get(r, r)
+            if r.startswith("encoder.layers."):
+                i, rest = r[len("encoder.layers."):].split(".", 1)
+                p = f"visual_encoder.blocks.{i}."
+                if rest == "self_attn.qkv.bias":
+                    out[p + "attn.q_bias"] = t[:D].clone()
+                    out[p + "attn.v_bias"] = t[2 * D:].clone()
+                    continue
+                rest = rest.replace("layer_norm1.", "norm1.").replace("layer_norm2.", "norm2.").replace("self_attn.qkv.", "attn.qkv.")
+                rest = rest.replace("self_attn.projection.", "attn.proj.")
+                r = p + rest
+            out[r] = t
+        elif k.startswith("qformer."):
+            r = k[len("qformer."):].replace("embeddings.layernorm.", "embeddings.LayerNorm.").replace("attention.attention.", "attention.self.")
+            out["Qformer.bert." + r] = t
+        elif k.startswith("language_projection."):
+            out["llm_proj." + k[len("language_projection."):]] = t
+        elif k.startswith("language_model."):
+            out["llm_model." + k[len("language_model."):]] = t
+        else:
+            out[k] = t  # query_tokens
+    out["Qformer.bert.embeddings.position_ids"] = torch.arange(QFORMER["max_position_embeddings"])[None]
+    hd = TEXT["head_dim"]
+    for l in range(TEXT["num_hidden_layers"]):
+        out[f"llm_model.model.layers.{l}.self_attn.rotary_emb.inv_freq"] = 1.0 / (TEXT["rope_theta"] ** (torch.arange(0, hd, 2).float() / hd))
+    return out
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     W = build(SEED)
@@ -352,6 +393,10 @@ def main():
     (OUT / "qformer_tokenizer").mkdir(exist_ok=True)
     (OUT / "qformer_tokenizer" / "vocab.txt").write_text("\n".join(QVOCAB) + "\n")
     llama.write_safetensors(OUT / "model.safetensors", {k: t.contiguous().numpy() for k, t in W.items()})
+    lavis = OUT.parent / "tiny-lavis"
+    lavis.mkdir(exist_ok=True)
+    torch.save({"model": {k: t.contiguous().clone() for k, t in lavis_names(W).items()}}, lavis / "instruct_blip_vicuna7b.pth")
+    shutil.copyfile(OUT / "config.json", lavis / "config.json")
     llama.write_safetensors(OUT / "reference.safetensors", ref)
     (OUT / "reference.json").write_text(json.dumps(meta, indent=2) + "\n")
 

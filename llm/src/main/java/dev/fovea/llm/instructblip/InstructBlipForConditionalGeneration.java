@@ -68,7 +68,10 @@ public final class InstructBlipForConditionalGeneration extends Module implement
 
   // ---------------------------------------------------------------- loading
 
-  /** Loads an HF folder (config.json + safetensors/.bin, single or sharded), or a fovea archive carrying config.json. */
+  /**
+   * Loads an HF folder (config.json + safetensors/.bin, single or sharded), a LAVIS {@code .pth}
+   * (LAVIS names, with the HF config.json beside it), or a fovea archive carrying config.json.
+   */
   public static InstructBlipForConditionalGeneration load(Path path) {
     if (!Files.exists(path)) {
       throw new InstructBlipException(path + ": no such file or folder");
@@ -101,9 +104,10 @@ public final class InstructBlipForConditionalGeneration extends Module implement
     }
   }
 
-  /** Strict load of every parameter from {@code source} (HF names); the model owns and closes it. */
-  public static InstructBlipForConditionalGeneration load(WeightSource source, byte[] configJson, String origin) {
+  /** Strict load of every parameter from {@code source} (HF or LAVIS names, {@link InstructBlipNames}); the model owns and closes it. */
+  public static InstructBlipForConditionalGeneration load(WeightSource named, byte[] configJson, String origin) {
     InstructBlipConfig config = InstructBlipConfig.fromJson(configJson, origin);
+    WeightSource source = InstructBlipNames.isLavis(named) ? InstructBlipNames.hfView(named) : named;
     List<String> bad = config.disagreements(source);
     if (!bad.isEmpty()) {
       throw new InstructBlipException(origin + " disagrees with the weights in " + source.origin() + ErrorList.lines(bad));

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The tiny InstructBLIP (tools/reference/instructblip/make_instructblip_reference.py, HF names of
@@ -31,9 +33,12 @@ import org.junit.jupiter.api.Test;
  */
 class InstructBlipReferenceTest {
 
-  @Test
-  void visionQformerLogitsAndGreedyTokensMatchTorch() {
-    try (var model = InstructBlipForConditionalGeneration.load(InstructBlipFixtures.dir()); WeightSource ref = InstructBlipFixtures.reference();
+  /** The HF folder, and the same weights under LAVIS's names in a {@code {"model": state_dict}} .pth (config.json beside it). */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny", "tiny-lavis/instruct_blip_vicuna7b.pth"})
+  void visionQformerLogitsAndGreedyTokensMatchTorch(String checkpoint) {
+    try (var model = InstructBlipForConditionalGeneration.load(InstructBlipFixtures.dir().getParent().resolve(checkpoint));
+        WeightSource ref = InstructBlipFixtures.reference();
         var scope = Scope.open()) {
       Tensor pixels = ref.get("pixels");
       int[] qids = ints(ref, "qformer_ids");
@@ -89,7 +94,7 @@ class InstructBlipReferenceTest {
       for (int l = 0; l < model.config.textConfig().numHiddenLayers(); l++) {
         errA = Math.max(errA, maxAbsErr(attn.get(l), ref.get("attn." + l).toFloatArray()));
       }
-      System.out.printf("instructblip: vision rel %.3g, qformer rel %.3g, qformer attention abs %.3g, queries rel %.3g, logits rel %.3g,"
+      System.out.printf("instructblip " + checkpoint + ": vision rel %.3g, qformer rel %.3g, qformer attention abs %.3g, queries rel %.3g, logits rel %.3g,"
           + " decoder attention abs %.3g%n", errV, errQ, errQA, errP, errL, errA);
       assertTrue(errV <= 1e-4, "vision hidden states rel err " + errV);
       assertTrue(errQ <= 1e-4, "Q-Former output rel err " + errQ);
@@ -102,6 +107,31 @@ class InstructBlipReferenceTest {
       Generator.Result r = Generator.generate(model, in.toInputs(), GenerationConfig.maxNewTokens(greedy.length).withStopAtEos(false),
           Sampler.greedy(), null, null);
       assertArrayEquals(greedy, r.tokens(), "greedy continuation");
+    }
+  }
+
+  @Test
+  void lavisNamesMapAsTheConversionScriptDoes() {
+    assertEquals("vision_model.embeddings.class_embedding", InstructBlipNames.toHf("visual_encoder.cls_token"));
+    assertEquals("vision_model.encoder.layers.3.self_attn.projection.weight", InstructBlipNames.toHf("visual_encoder.blocks.3.attn.proj.weight"));
+    assertEquals("vision_model.encoder.layers.0.layer_norm2.bias", InstructBlipNames.toHf("visual_encoder.blocks.0.norm2.bias"));
+    assertEquals("vision_model.post_layernorm.weight", InstructBlipNames.toHf("ln_vision.weight"));
+    assertEquals("qformer.embeddings.layernorm.bias", InstructBlipNames.toHf("Qformer.bert.embeddings.LayerNorm.bias"));
+    assertEquals("qformer.encoder.layer.4.crossattention.attention.key.weight",
+        InstructBlipNames.toHf("Qformer.bert.encoder.layer.4.crossattention.self.key.weight"));
+    assertEquals("qformer.encoder.layer.1.attention.output.LayerNorm.weight", InstructBlipNames.toHf("Qformer.bert.encoder.layer.1.attention.output.LayerNorm.weight"));
+    assertEquals("language_projection.bias", InstructBlipNames.toHf("llm_proj.bias"));
+    assertEquals("language_model.lm_head.weight", InstructBlipNames.toHf("llm_model.lm_head.weight"));
+    assertEquals("query_tokens", InstructBlipNames.toHf("query_tokens"));
+    assertEquals(null, InstructBlipNames.toHf("Qformer.bert.embeddings.position_ids"));
+    assertEquals(null, InstructBlipNames.toHf("visual_encoder.blocks.2.attn.q_bias"));
+    try (WeightSource lavis = dev.fovea.tensor.io.WeightFiles.open(InstructBlipFixtures.dir().getParent().resolve("tiny-lavis/instruct_blip_vicuna7b.pth"));
+        WeightSource hf = dev.fovea.tensor.io.WeightFiles.open(InstructBlipFixtures.dir().resolve("model.safetensors"))) {
+      assertTrue(InstructBlipNames.isLavis(lavis));
+      WeightSource view = InstructBlipNames.hfView(lavis);
+      assertEquals(new java.util.TreeSet<>(hf.names()), new java.util.TreeSet<>(view.names()), "the view has exactly the HF names");
+      String bias = "vision_model.encoder.layers.1.self_attn.qkv.bias";
+      assertArrayEquals(hf.get(bias).toFloatArray(), view.get(bias).toFloatArray(), 0f, "[q_bias, 0, v_bias]");
     }
   }
 }
