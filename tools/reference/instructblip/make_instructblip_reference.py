@@ -304,6 +304,35 @@ def vicrop(W, pixels, rng, ref, meta):
     print("vicrop: rel-att", (mq / mg).numpy().round(3).tolist(), "released:", released)
 
 
+def two_images(W, pixels, rng, ref, meta):
+    """ViCrop's answer prompt (spec 1.6): both images through ViT + Q-Former with the same instruction, 2Q projected
+    queries (original first) before the prompt; the logits of the last position and a greedy continuation."""
+    g = torch.Generator().manual_seed(SEED + 2)
+    crop = torch.randn(1, 3, VISION["image_size"], VISION["image_size"], generator=g)
+    qids = [101] + [int(x) for x in rng.randint(104, len(QVOCAB), size=4)] + [102]
+    prompt = [2] + [int(x) for x in rng.randint(3, 512, size=5)]
+    with torch.no_grad():
+        parts = []
+        for px in (pixels, crop):
+            h = qformer_forward(W, torch.tensor([qids]), vision_forward(W, px, {}), {})
+            parts.append(linear(h[:, :QUERIES], W, "language_projection"))
+        qo = torch.cat(parts, dim=1)  # [1, 2Q, C]
+        seq, gaps = list(prompt), []
+        for i in range(8):
+            l = lm_logits(W, qo, seq)
+            if i == 0:
+                ref["crop.last_logits"] = l[-1].numpy()
+            top2 = torch.topk(l[-1], 2).values
+            gaps.append(float(top2[0] - top2[1]))
+            seq.append(int(torch.argmax(l[-1])))
+    ref["crop.pixels"] = crop.numpy()
+    ref["crop.qformer_ids"] = np.array(qids, dtype=np.int32)
+    ref["crop.prompt_ids"] = np.array(prompt, dtype=np.int32)
+    ref["crop.greedy_ids"] = np.array(seq[len(prompt):], dtype=np.int32)
+    meta["crop"] = {"min_greedy_top2_gap": min(gaps)}
+    print("two images: greedy", seq[len(prompt):], "min gap", min(gaps))
+
+
 def lavis_names(W):
     """The same tensors under LAVIS's blip2_vicuna_instruct names (convert_instructblip_original_to_pytorch.py in reverse),
     plus buffers a LAVIS state dict carries and a loader must skip."""
@@ -371,6 +400,7 @@ def main():
             seq.append(int(torch.argmax(l)))
     ref = {k: (t[0] if k.startswith("qformer.self.") or k.startswith("qformer.cross.") else t).contiguous().numpy() for k, t in rec.items()}
     vicrop(W, pixels, rng, ref, meta)
+    two_images(W, pixels, rng, ref, meta)
     ref["pixels"] = pixels.numpy()
     ref["qformer_ids"] = np.array(qids, dtype=np.int32)
     ref["prompt_ids"] = np.array(prompt, dtype=np.int32)
