@@ -333,6 +333,45 @@ def two_images(W, pixels, rng, ref, meta):
     print("two images: greedy", seq[len(prompt):], "min gap", min(gaps))
 
 
+def avc(W, pixels, qids, prompt, ref, meta, P=0.5, LAMBDA=1.0, ALPHA=1.0, BETA=0.1):
+    """AVC's first step on InstructBLIP (spec methods-vicrop-avc-vcd.md 2.2-2.5) over the Q query positions 0..Q-1,
+    for the reference prompt: layers by top-P of each layer's summed head-mean attention of the last position to the
+    queries, a = their mean over the chosen layers, blind = a >= mean + lambda * std (N - 1), V* = the input with every
+    non-blind query row zeroed, z / z* = the last logits of both inputs, d = (1 + alpha) z - alpha z* cut where
+    z < log(beta) + max z."""
+    Q = QUERIES
+    with torch.no_grad():
+        h = qformer_forward(W, torch.tensor([qids]), vision_forward(W, pixels, {}), {})
+        qo = linear(h[:, :Q], W, "language_projection")
+        lm = {k[len("language_model."):]: t for k, t in W.items() if k.startswith("language_model.")}
+        e = torch.cat([qo, lm["model.embed_tokens.weight"][torch.tensor(prompt)][None]], dim=1)
+        attn = []
+        z = llama.forward(lm, TEXT, e, attn)[0, -1]
+        hm = [a[0, :, -1, :Q].mean(dim=0) for a in attn]
+        s = torch.stack([x.sum() for x in hm])
+        p = s / s.sum()
+        csum = torch.cumsum(torch.sort(p, descending=True)[0], dim=0)
+        k = int((csum < P).sum()) + 1
+        layers = torch.topk(p, k).indices
+        a = torch.stack([hm[int(l)] for l in layers]).mean(dim=0)
+        tau = a.mean() + LAMBDA * a.std()
+        blind = torch.where(a >= tau)[0]
+        e2 = e.clone()
+        for i in range(Q):
+            if i not in blind.tolist():
+                e2[0, i] = 0
+        zs = llama.forward(lm, TEXT, e2)[0, -1]
+        d = (1 + ALPHA) * z - ALPHA * zs
+        d = d.masked_fill(z < torch.log(torch.tensor(BETA)) + z.max(), -float("inf"))
+    ref["avc.z"] = z.numpy()
+    ref["avc.z_blind"] = zs.numpy()
+    ref["avc.contrasted"] = d.numpy()
+    ref["avc.blind"] = blind.numpy().astype(np.int32)
+    meta["avc"] = {"layers": sorted(int(l) for l in layers), "layer_shares": p.tolist(), "tau": float(tau),
+                   "tau_margin": float((a - tau).abs().min() / tau), "layer_margin": float((csum - P).abs().min())}
+    print("avc: layers", meta["avc"]["layers"], "blind", blind.tolist(), "tau margin", meta["avc"]["tau_margin"])
+
+
 def lavis_names(W):
     """The same tensors under LAVIS's blip2_vicuna_instruct names (convert_instructblip_original_to_pytorch.py in reverse),
     plus buffers a LAVIS state dict carries and a loader must skip."""
@@ -401,6 +440,7 @@ def main():
     ref = {k: (t[0] if k.startswith("qformer.self.") or k.startswith("qformer.cross.") else t).contiguous().numpy() for k, t in rec.items()}
     vicrop(W, pixels, rng, ref, meta)
     two_images(W, pixels, rng, ref, meta)
+    avc(W, pixels, qids, prompt, ref, meta)
     ref["pixels"] = pixels.numpy()
     ref["qformer_ids"] = np.array(qids, dtype=np.int32)
     ref["prompt_ids"] = np.array(prompt, dtype=np.int32)
