@@ -372,6 +372,30 @@ def avc(W, pixels, qids, prompt, ref, meta, P=0.5, LAMBDA=1.0, ALPHA=1.0, BETA=0
     print("avc: layers", meta["avc"]["layers"], "blind", blind.tolist(), "tau margin", meta["avc"]["tau_margin"])
 
 
+def vcd(W, pixels, qids, prompt, ref, meta, T=500, ALPHA=1.0, BETA=0.1):
+    """VCD's first step on InstructBLIP (spec 3.1-3.2): x' = sqrt(abar_T) x + sqrt(1 - abar_T) eps (schedule in float64,
+    coefficients rounded to float32), both images through ViT + Q-Former with the same instruction, z / z' the last
+    logits, d = (1 + alpha) z - alpha z' cut where z < log(beta) + max z."""
+    g = torch.Generator().manual_seed(SEED + 3)
+    eps = torch.randn(pixels.shape, generator=g)
+    k = np.arange(1000, dtype=np.float64)
+    beta = 1 / (1 + np.exp(-(-6 + 12.0 * k / 999))) * (5e-3 - 1e-5) + 1e-5
+    abar = np.cumprod(1 - beta)[T]
+    distorted = np.float32(np.sqrt(abar)) * pixels + np.float32(np.sqrt(1 - abar)) * eps
+    out = []
+    with torch.no_grad():
+        for px in (pixels, distorted):
+            h = qformer_forward(W, torch.tensor([qids]), vision_forward(W, px, {}), {})
+            out.append(lm_logits(W, linear(h[:, :QUERIES], W, "language_projection"), prompt)[-1])
+    z, zd = out
+    d = ((1 + ALPHA) * z - ALPHA * zd).masked_fill(z < torch.log(torch.tensor(BETA)) + z.max(), -float("inf"))
+    ref["vcd.noise"] = eps.numpy()
+    ref["vcd.z"] = z.numpy()
+    ref["vcd.z_distorted"] = zd.numpy()
+    ref["vcd.contrasted"] = d.numpy()
+    meta["vcd"] = {"noise_step": T, "coefficients": [float(np.sqrt(abar)), float(np.sqrt(1 - abar))]}
+
+
 def lavis_names(W):
     """The same tensors under LAVIS's blip2_vicuna_instruct names (convert_instructblip_original_to_pytorch.py in reverse),
     plus buffers a LAVIS state dict carries and a loader must skip."""
@@ -441,6 +465,7 @@ def main():
     vicrop(W, pixels, rng, ref, meta)
     two_images(W, pixels, rng, ref, meta)
     avc(W, pixels, qids, prompt, ref, meta)
+    vcd(W, pixels, qids, prompt, ref, meta)
     ref["pixels"] = pixels.numpy()
     ref["qformer_ids"] = np.array(qids, dtype=np.int32)
     ref["prompt_ids"] = np.array(prompt, dtype=np.int32)
