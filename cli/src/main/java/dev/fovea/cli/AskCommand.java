@@ -235,11 +235,11 @@ final class AskCommand implements Callable<Integer> {
     if (images.size() != 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP answers about exactly one image: give one --image (got " + images.size() + ")");
     }
-    if (decoding.decode != DecodeOptions.Decode.NONE || files.mmproj != null || files.visionTower != null || pad || crop || system != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image with plain decoding;"
-          + " --decode, --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
+    if (decoding.decode == DecodeOptions.Decode.AGLA || files.mmproj != null || files.visionTower != null || pad || crop || system != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image, decoded plainly or"
+          + " with --decode vcd|avc; --decode agla, --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
     }
-    try (InstructBlipBundle bundle = InstructBlipBundle.open(model); var scope = Scope.open()) {
+    try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
       InstructBlipForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
@@ -247,9 +247,9 @@ final class AskCommand implements Callable<Integer> {
       int[] ids = InstructBlipPrompt.llmIds(bundle.tokenizer(), q);
       int[] qids = InstructBlipPrompt.qformerIds(bundle.qformerTokenizer(), q, lm.config);
       Tensor pixels = bundle.processor().process(images.get(0)).unsqueeze(0);
-      LlavaInputs in = lm.prepare(ids, qids, pixels);
-      Generator.Result r = Generator.generate(lm, in.toInputs(), generation, Sampler.seeded(sampling, seed), bundle.tokenizer(), stream(out));
-      report(r, Map.of(), out);
+      SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
+      DecodeOptions.Answer a = decoding.answerInstructBlip(lm, ids, qids, pixels, generation, s, seed, bundle.tokenizer(), stream(out));
+      report(a.generation(), decoding.contrastive() ? a.report() : Map.of(), out);
     }
   }
 

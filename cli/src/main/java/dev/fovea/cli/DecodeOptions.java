@@ -1,5 +1,7 @@
 package dev.fovea.cli;
 
+import dev.fovea.llm.instructblip.InstructBlipException;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Inputs;
@@ -308,6 +310,51 @@ final class DecodeOptions implements AutoCloseable {
       config = config.withFill(AvcConfig.Fill.named(fill));
     }
     return config;
+  }
+
+  /**
+   * InstructBLIP: answers one image ({@code pixels} [1, 3, S, S]) with plain decoding, VCD (the
+   * noised image through ViT + Q-Former as second branch) or AVC (over the query positions).
+   */
+  Answer answerInstructBlip(InstructBlipForConditionalGeneration lm, int[] ids, int[] qformerIds, Tensor pixels, GenerationConfig generation,
+      SamplingConfig sampling, long seed, TextTokenizer tokenizer, Consumer<String> onText) {
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("decode", name());
+    GenerationConfig g = generation.withBatchBranches(!sequential);
+    switch (decode) {
+      case NONE -> {
+        Inputs prepared = lm.prepare(ids, qformerIds, pixels).toInputs();
+        return new Answer(Generator.generate(lm, prepared, generation, Sampler.seeded(sampling, seed), tokenizer, onText), report);
+      }
+      case VCD -> {
+        VcdConfig config = vcdConfig(contrast(sampling, seed));
+        Tensor noise = dev.fovea.methods.vcd.DiffusionNoise.gaussian(config.contrast().seed(), pixels.shape());
+        Vcd.Result r = new Vcd(lm, config).run(ids, qformerIds, pixels, noise, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g,
+            tokenizer, onText);
+        putContrast(report, config.contrast());
+        report.put("noise_step", config.noiseStep());
+        report.put("reference_cache_reuse", config.referenceCacheReuse());
+        report.put("distort_ms", VicropCommand.millis(r.distortNanos()));
+        return new Answer(r.generation(), report);
+      }
+      case AVC -> {
+        AvcConfig config = avcConfig(contrast(sampling, seed));
+        var in = lm.prepare(ids, qformerIds, pixels);
+        Avc.Result r = new Avc(lm, config).run(in, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g, tokenizer, onText);
+        putContrast(report, config.contrast());
+        report.put("layer_p", config.layerP());
+        report.put("lambda", config.lambda());
+        report.put("fill", config.fill().name().toLowerCase(Locale.ROOT));
+        BlindTokens b = r.blind();
+        report.put("layers", b.layers());
+        report.put("blind_tokens", b.blind());
+        report.put("blind_positions", b.blindPositions());
+        report.put("blind_threshold", b.threshold());
+        return new Answer(r.generation(), report);
+      }
+      case AGLA -> throw new InstructBlipException("--decode agla is not wired for InstructBLIP yet (vcd and avc are)");
+      default -> throw new IllegalStateException("unreachable");
+    }
   }
 
   /** An answer and what the method reports beside it (parameters, blind tokens, per-step times). */

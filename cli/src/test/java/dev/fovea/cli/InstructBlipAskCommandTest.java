@@ -78,6 +78,22 @@ class InstructBlipAskCommandTest {
   }
 
   @Test
+  void contrastiveDecodingRuns() throws Exception {
+    Path a = image("a.png", 50, 37, 4);
+    var avc = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "What is in this image?", "--image", a.toString(),
+        "--decode", "avc", "--max-new-tokens", "4", "--json", "--no-progress");
+    assertEquals(0, avc.code(), avc.err());
+    JsonNode n = new ObjectMapper().readTree(avc.out());
+    assertEquals("avc", n.get("decode").asText());
+    assertTrue(n.get("blind_positions").size() >= 1);
+    n.get("blind_positions").forEach(p -> assertTrue(p.asInt() >= 0 && p.asInt() < 8, "blind positions are query positions 0..7: " + p));
+    var vcd = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "What is in this image?", "--image", a.toString(),
+        "--decode", "vcd", "--max-new-tokens", "4", "--json", "--no-progress");
+    assertEquals(0, vcd.code(), vcd.err());
+    assertEquals(500, new ObjectMapper().readTree(vcd.out()).get("noise_step").asInt());
+  }
+
+  @Test
   void refusesWhatInstructBlipCannotDo() throws Exception {
     Path a = image("a.png", 20, 20, 2);
     var two = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "Q", "--image", a.toString(), "--image", a.toString(),
@@ -87,5 +103,8 @@ class InstructBlipAskCommandTest {
     var vcd = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "Q", "--image", a.toString(), "--pad", "--no-progress");
     assertNotEquals(0, vcd.code());
     assertTrue(vcd.err().contains("LLaVA options"), vcd.err());
+    var agla = LlamaAskCommandTest.run("ask", "--model", MODEL.toString(), "--question", "Q", "--image", a.toString(), "--decode", "agla", "--no-progress");
+    assertNotEquals(0, agla.code());
+    assertTrue(agla.err().contains("--decode agla"), agla.err());
   }
 }
