@@ -293,6 +293,13 @@ def vicrop(W, pixels, rng, ref, meta):
     ref["vicrop.g.map"] = mg.numpy()
     ref["vicrop.rel_att"] = (mq / mg).numpy()  # no epsilon, as the reference
     ref["vicrop.grad_att"] = gq.numpy()
+    # pure-grad's pixel part (spec 1.3.3 / 1.3.4): per-pixel L2 norm over the channels of dv/dpixels, v = log softmax of
+    # the last logits at their argmax, for Pq (the edge mask and pooling are the LLaVA code's, tested there)
+    px = pixels.clone().requires_grad_(True)
+    h = qformer_forward(W, torch.tensor([qq]), vision_forward(W, px, {}), {})
+    lp = torch.log_softmax(lm_logits(W, linear(h[:, :Q], W, "language_projection"), pq)[-1], dim=-1)
+    lp[int(torch.argmax(lp))].backward()
+    ref["vicrop.q.pixel_grad_norms"] = px.grad[0].norm(dim=0).reshape(-1).numpy()
     # the released code multiplies [1, 1, K] (K = NUM_IMG_TOKENS key positions) by [1, Q, K]: torch refuses unless K == Q
     try:
         torch.bmm(rel_q[None, None], Cq[None])

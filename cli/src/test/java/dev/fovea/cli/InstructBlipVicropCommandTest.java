@@ -29,7 +29,7 @@ class InstructBlipVicropCommandTest {
     var helper = new InstructBlipAskCommandTest();
     helper.tmp = tmp;
     Path a = helper.image("scene.png", 160, 120, 7);
-    for (String method : new String[] {"rel-att", "grad-att"}) {
+    for (String method : new String[] {"rel-att", "grad-att", "pure-grad"}) {
       var r = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", a.toString(), "--question", "What is the color of the cat?",
           "--method", method, "--layer", "1", "--max-new-tokens", "4", "--baseline", "--json", "--no-progress");
       assertEquals(0, r.code(), r.err());

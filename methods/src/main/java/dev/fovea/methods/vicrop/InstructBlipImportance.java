@@ -159,6 +159,37 @@ public final class InstructBlipImportance {
     }
   }
 
+  /**
+   * pure-grad's pixel part: the per-pixel L2 norm over the 3 channels of dv/dpixels [S * S]
+   * row-major, v = log softmax(z_t*)[argmax], through the LLM, projection, Q-Former and vision
+   * tower (spec 1.3.3, at InstructBLIP's 224 px).
+   */
+  public float[] pixelGradientNorms(Tensor pixels, int[] qformerIds, int[] ids) {
+    try (Scope scope = Scope.open(); var g = GradMode.enable()) {
+      Tensor px = pixels.contiguous().detach().requiresGrad(true);
+      LlavaInputs in = model.prepare(ids, qformerIds, px);
+      try (DecodeState state = model.newState(1, in.length())) {
+        Tensor logits = model.forward(in, state, false);
+        Tensor lp = Ops.logSoftmax(logits.reshape(model.vocabSize()), -1);
+        int top = (int) Ops.argmax(lp, 0, false).getLong();
+        lp.select(0, top).backward();
+      }
+      if (px.grad() == null) {
+        throw new ViCropException("pure-grad: the pixels kept no gradient");
+      }
+      float[] gr = px.grad().toFloatArray(); // [1, 3, S, S]
+      int plane = gr.length / 3;
+      float[] n = new float[plane];
+      for (int i = 0; i < plane; i++) {
+        double r = gr[i];
+        double gg = gr[plane + i];
+        double b = gr[2 * plane + i];
+        n[i] = (float) Math.sqrt(r * r + gg * gg + b * b);
+      }
+      return n;
+    }
+  }
+
   /** A * relu(G) elementwise. */
   private static float[] weighted(float[] a, float[] g) {
     float[] w = new float[a.length];

@@ -23,7 +23,7 @@ import java.util.List;
  * InstructBlipImportance}), a square box by {@link BoxSelection} at S0 = the tower's input (224),
  * and a greedy answer from 2Q visual embeddings, the original's Q projected queries then the
  * crop's, both Q-Formers reading the same instruction, before {@code </s> Question: Q Short answer:}
- * (spec 1.6). rel-att and grad-att; pure-grad and the high-resolution tiling are not wired here.
+ * (spec 1.6). rel-att, grad-att and pure-grad; the high-resolution tiling is not wired here.
  */
 public final class InstructBlipViCrop {
   private final InstructBlipForConditionalGeneration model;
@@ -68,10 +68,27 @@ public final class InstructBlipViCrop {
         case REL_ATT -> importance.relAtt(pixels, qformerIds(question), ids(question), qformerIds(config.genericInstruction()),
             ids(config.genericInstruction()));
         case GRAD_ATT -> importance.gradAtt(pixels, qformerIds(question), ids(question));
-        case PURE_GRAD -> throw new ViCropException("pure-grad is not implemented for InstructBLIP yet (rel-att and grad-att are)");
+        case PURE_GRAD -> pureGrad(image, pixels, question);
         case NONE -> throw new ViCropException("method none computes no importance map");
       };
     }
+  }
+
+  /**
+   * pure-grad (spec 1.3.4 last item, as 1.3.3 at the tower's input S): the pixel-gradient norms of
+   * the question prompt over the generic prompt's, times the edge mask of the image at S x S, mean-
+   * pooled in patch-size blocks to the g x g grid.
+   */
+  private ImportanceMap pureGrad(RgbImage image, Tensor pixels, String question) {
+    float[] q = importance.pixelGradientNorms(pixels, qformerIds(question), ids(question));
+    float[] g = importance.pixelGradientNorms(pixels, qformerIds(config.genericInstruction()), ids(config.genericInstruction()));
+    float[] ratio = new float[q.length];
+    for (int i = 0; i < ratio.length; i++) {
+      ratio[i] = q[i] / g[i];
+    }
+    int s = model.config.visionConfig().imageSize();
+    EdgeMask.Result mask = EdgeMask.compute(image, s, config.medianKernel(), config.blurKernel());
+    return EdgeMask.pureGradMap(ratio, mask.mask(), s, model.config.visionConfig().patchSize());
   }
 
   /** ViCrop's answer to {@code question}: map, box, and the answer with the original and the crop (method none: the image alone). */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * ViCrop's chained maps on the tiny InstructBLIP (llm's fixture; 4 x 4 patch grid, 8 queries, cross
  * layers 0, 2, 4 of 6, LLM layer 1 of 2) against tools/reference/instructblip's plain-torch chain of
- * the intended formulation. Tolerances: each prompt's rel-att chain and the grad-att map within
+ * the intended formulation, and pure-grad's pixel-gradient norms. Tolerances: each prompt's rel-att chain, the grad-att map and the pixel-gradient norms within
  * 1e-4 relative to the largest reference value; the ratio within 1e-4 relative per cell (every
  * denominator is well away from 0 here). The released code's slicing fails as torch's bmm does.
  */
@@ -80,6 +80,11 @@ class InstructBlipImportanceReferenceTest {
         max = Math.max(max, v);
       }
       assertTrue(max > 0, "grad-att keeps some positive evidence");
+
+      float[] norms = imp.pixelGradientNorms(pixels, ints(ref, "vicrop.q.qformer_ids"), ints(ref, "vicrop.q.prompt_ids"));
+      double en = relToMax(norms, ref.get("vicrop.q.pixel_grad_norms").toFloatArray());
+      System.out.printf("instructblip pure-grad pixel norms %.3g%n", en);
+      assertTrue(en <= 1e-4, "pure-grad pixel gradient norms rel err " + en);
 
       // the released code's columns: 16 key positions against 8 queries cannot multiply (torch: "Expected size ... [1, 16] but got: [1, 8]")
       assertTrue(meta.get("released_bmm").asText().contains("Expected size"), meta.get("released_bmm").asText());

@@ -60,7 +60,7 @@ class InstructBlipViCropTest {
       byte[] rgb = new byte[300 * 200 * 3];
       new Random(5).nextBytes(rgb);
       RgbImage image = RgbImage.of(300, 200, rgb);
-      for (Method m : new Method[] {Method.REL_ATT, Method.GRAD_ATT}) {
+      for (Method m : new Method[] {Method.REL_ATT, Method.GRAD_ATT, Method.PURE_GRAD}) {
         ViCrop.Result res = vc.run(image, "What is the color of the cat?", m);
         assertNotNull(res.box());
         assertEquals(4, res.map().rows());
