@@ -396,6 +396,11 @@ def vcd(W, pixels, qids, prompt, ref, meta, T=500, ALPHA=1.0, BETA=0.1):
             out.append(lm_logits(W, linear(h[:, :QUERIES], W, "language_projection"), prompt)[-1])
     z, zd = out
     d = ((1 + ALPHA) * z - ALPHA * zd).masked_fill(z < torch.log(torch.tensor(BETA)) + z.max(), -float("inf"))
+    # AGLA's second branch (spec methods-abs-agla.md B.7) is the same prompt over another image: its first-step logits
+    # for crop.pixels standing in for the masked image
+    with torch.no_grad():
+        h = qformer_forward(W, torch.tensor([qids]), vision_forward(W, torch.tensor(ref["crop.pixels"]), {}), {})
+        ref["agla.z_masked"] = lm_logits(W, linear(h[:, :QUERIES], W, "language_projection"), prompt)[-1].numpy()
     ref["vcd.noise"] = eps.numpy()
     ref["vcd.z"] = z.numpy()
     ref["vcd.z_distorted"] = zd.numpy()

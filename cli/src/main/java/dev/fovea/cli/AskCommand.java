@@ -235,20 +235,27 @@ final class AskCommand implements Callable<Integer> {
     if (images.size() != 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP answers about exactly one image: give one --image (got " + images.size() + ")");
     }
-    if (decoding.decode == DecodeOptions.Decode.AGLA || files.mmproj != null || files.visionTower != null || pad || crop || system != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image, decoded plainly or"
-          + " with --decode vcd|avc; --decode agla, --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
+    if (files.mmproj != null || files.visionTower != null || pad || crop || system != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image;"
+          + " --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
     }
     try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
       InstructBlipForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
+      decoding.load();
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
       String q = question.replace("<image>", " ").strip();
       int[] ids = InstructBlipPrompt.llmIds(bundle.tokenizer(), q);
       int[] qids = InstructBlipPrompt.qformerIds(bundle.qformerTokenizer(), q, lm.config);
       Tensor pixels = bundle.processor().process(images.get(0)).unsqueeze(0);
       SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
-      DecodeOptions.Answer a = decoding.answerInstructBlip(lm, ids, qids, pixels, generation, s, seed, bundle.tokenizer(), stream(out));
+      DecodeOptions.AglaInput agla = decoding.decode != DecodeOptions.Decode.AGLA ? null
+          : new DecodeOptions.AglaInput(List.of(ImageDecoder.read(images.get(0))), q, bundle.processor().config());
+      DecodeOptions.Answer a = decoding.answerInstructBlip(lm, ids, qids, pixels, agla, generation, s, seed, bundle.tokenizer(), stream(out));
+      if (maskOut != null) {
+        writePng(decoding.lastMasked().get(0), maskOut);
+        a.report().put("mask_out", maskOut.toString());
+      }
       report(a.generation(), decoding.contrastive() ? a.report() : Map.of(), out);
     }
   }

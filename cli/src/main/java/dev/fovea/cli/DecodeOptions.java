@@ -314,10 +314,11 @@ final class DecodeOptions implements AutoCloseable {
 
   /**
    * InstructBLIP: answers one image ({@code pixels} [1, 3, S, S]) with plain decoding, VCD (the
-   * noised image through ViT + Q-Former as second branch) or AVC (over the query positions).
+   * noised image through ViT + Q-Former as second branch), AVC (over the query positions) or AGLA
+   * ({@code agla}: the raw image, BLIP's question and the InstructBLIP pipeline for the masked copy).
    */
-  Answer answerInstructBlip(InstructBlipForConditionalGeneration lm, int[] ids, int[] qformerIds, Tensor pixels, GenerationConfig generation,
-      SamplingConfig sampling, long seed, TextTokenizer tokenizer, Consumer<String> onText) {
+  Answer answerInstructBlip(InstructBlipForConditionalGeneration lm, int[] ids, int[] qformerIds, Tensor pixels, AglaInput agla,
+      GenerationConfig generation, SamplingConfig sampling, long seed, TextTokenizer tokenizer, Consumer<String> onText) {
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("decode", name());
     GenerationConfig g = generation.withBatchBranches(!sequential);
@@ -352,7 +353,29 @@ final class DecodeOptions implements AutoCloseable {
         report.put("blind_threshold", b.threshold());
         return new Answer(r.generation(), report);
       }
-      case AGLA -> throw new InstructBlipException("--decode agla is not wired for InstructBLIP yet (vcd and avc are)");
+      case AGLA -> {
+        if (agla == null || agla.images().size() != 1) {
+          throw new InstructBlipException("--decode agla on InstructBLIP: the caller passed no raw image");
+        }
+        AglaConfig config = aglaConfig(sampling, seed);
+        ImagePromptMatching ipm = new ImagePromptMatching(openBlip(config), blipText, config);
+        ImagePromptMatching.Result m = ipm.match(agla.images().get(0), agla.question());
+        lastMasked = List.of(m.augmented());
+        Tensor augmented = new ImageProcessor(agla.preprocessing()).process(m.augmented()).unsqueeze(0);
+        Agla.Result r = new Agla(lm, config).run(ids, qformerIds, pixels, augmented, dev.fovea.llm.generate.Uniforms.seeded(config.seed()), g,
+            tokenizer, onText);
+        report.put("alpha", config.alpha());
+        report.put("beta", config.beta());
+        report.put("temperature", config.sampling().temperature());
+        report.put("seed", config.seed());
+        report.put("blip_layer", config.layer());
+        report.put("itm_first_token", config.convention() == BlipText.Convention.ORIGINAL ? "[ENC]" : "[CLS]");
+        report.put("itc", List.of(m.itc()));
+        report.put("kept_share", List.of(Math.round(1e4 * m.kept() / (double) m.keep().length) / 1e4));
+        report.put("ipm_ms", VicropCommand.millis(m.nanos()));
+        report.put("encode_ms", VicropCommand.millis(r.encodeNanos()));
+        return new Answer(r.generation(), report);
+      }
       default -> throw new IllegalStateException("unreachable");
     }
   }

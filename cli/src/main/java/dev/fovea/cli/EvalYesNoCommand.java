@@ -137,11 +137,14 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       model = DefaultModels.scenesLlava();
     }
     if (InstructBlipBundle.isInstructBlip(model)) {
-      if (system != null || files.mmproj != null || files.visionTower != null || decoding.decode == DecodeOptions.Decode.AGLA) {
-        throw usage("InstructBLIP (" + model + "): --system, --mmproj, --vision-tower and --decode agla are LLaVA options");
+      if (system != null || files.mmproj != null || files.visionTower != null) {
+        throw usage("InstructBLIP (" + model + "): --system, --mmproj and --vision-tower are LLaVA options");
       }
       try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding) {
-        evaluate(bundle.model(), bundle.model(), "instructblip", new InstructBlipAnswerer(bundle, generation, sampling, decoding), items, sampling, total,
+        OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
+        decoding.load(); // AGLA's BLIP, and the ranges it sets
+        evaluate(bundle.model(), bundle.model(), "instructblip", new InstructBlipAnswerer(bundle, generation, sampling, decoding, variant.suffix), items,
+            sampling, total,
             stdout, method, variant, parser);
       }
       return 0;
