@@ -14,7 +14,6 @@ import dev.fovea.llm.instructblip.InstructBlipPrompt;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
-import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.nn.Module;
 import dev.fovea.tensor.Scope;

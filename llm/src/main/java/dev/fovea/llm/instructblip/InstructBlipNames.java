@@ -6,7 +6,6 @@ import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -158,9 +157,5 @@ public final class InstructBlipNames {
     try (Scope s = Scope.open()) {
       return Tensor.of(all, all.length).copyTo(Scope.global());
     }
-  }
-
-  static String describe(int[] shape) {
-    return Arrays.toString(shape);
   }
 }
