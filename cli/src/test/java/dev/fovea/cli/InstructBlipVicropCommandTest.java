@@ -14,6 +14,7 @@ import dev.fovea.methods.vicrop.Method;
 import dev.fovea.methods.vicrop.ViCropConfig;
 import dev.fovea.vit.image.ImageDecoder;
 import dev.fovea.vit.image.ImageProcessor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,29 @@ class InstructBlipVicropCommandTest {
         assertTrue(n.has("baseline"));
       }
     }
+  }
+
+  /** eval vqa with rel-att: each question answered as vicrop answers it, the box recorded, the prompt template in the settings. */
+  @Test
+  void evalVqaRunsViCropOnInstructBlip() throws Exception {
+    Path image = ClipClassifyCommandTest.sharedImage("000000039769.png");
+    var a = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", image.toString(), "--question", "What is on the couch?",
+        "--method", "rel-att", "--layer", "1", "--json", "--no-progress");
+    assertEquals(0, a.code(), a.err());
+    JsonNode want = new ObjectMapper().readTree(a.out());
+    ObjectMapper om = new ObjectMapper();
+    Path data = tmp.resolve("q.jsonl");
+    Files.writeString(data, om.writeValueAsString(java.util.Map.of("question_id", "q1", "image", "000000039769.png", "question",
+        "What is on the couch?", "answers", java.util.Collections.nCopies(10, want.get("answer").asText()))) + "\n");
+    Path out = tmp.resolve("results.jsonl");
+    var r = LlamaAskCommandTest.run("eval", "vqa", "--model", MODEL.toString(), "--data", data.toString(), "--images", image.getParent().toString(),
+        "--method", "rel-att", "--layer", "1", "--out", out.toString(), "--json", "--no-progress");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(100.0, om.readTree(r.out()).get("all").get("accuracy").asDouble(), 1e-9, "the same answer as vicrop gives");
+    List<String> lines = Files.readAllLines(out);
+    JsonNode header = om.readTree(lines.get(0));
+    assertEquals("Question: {question} Short answer:", header.get("settings").get("prompt").asText());
+    assertEquals(want.get("box"), om.readTree(lines.get(1)).get("box"));
   }
 
   @Test
