@@ -73,6 +73,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
       Control control = Control.named(method);
       Method m = control != null ? Method.NONE : Method.named(method);
       if ((m == Method.NONE || control != null) && opts.highRes) {
@@ -96,7 +97,7 @@ final class EvalCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + opts.model() + "): the oracle and random controls, --high-res,"
             + " --mmproj and --vision-tower are not supported with this model yet");
       }
-      int layer = instructBlip ? (opts.layer != null ? opts.layer : InstructBlipImportance.Layers.DEFAULT.llmLayer()) : opts.layer();
+      int layer = instructBlip ? (givenLayer != null ? givenLayer : InstructBlipImportance.Layers.DEFAULT.llmLayer()) : opts.layer();
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("data", data.getFileName().toString());
       settings.put("layer", Integer.toString(layer));

@@ -73,6 +73,7 @@ final class VicropCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
     Method m = Method.named(method);
     if (m == Method.NONE && (heatmap != null || opts.highRes)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
@@ -84,7 +85,7 @@ final class VicropCommand implements Callable<Integer> {
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
     if (InstructBlipBundle.isInstructBlip(opts.model())) {
-      vicropInstructBlip(m, config, img, out);
+      vicropInstructBlip(m, config, img, out, givenLayer);
       return 0;
     }
     try (LlavaBundle bundle = opts.files.open(opts.model()); DecodeOptions d = decoding) {
@@ -120,7 +121,7 @@ final class VicropCommand implements Callable<Integer> {
    * ViCrop on InstructBLIP: the chained map (LLM layer --layer, default 15; Q-Former cross-attention
    * --cross-index), the box, and the answer from the original's and the crop's queries.
    */
-  private void vicropInstructBlip(Method m, ViCropConfig config, RgbImage img, PrintWriter out) throws Exception {
+  private void vicropInstructBlip(Method m, ViCropConfig config, RgbImage img, PrintWriter out, Integer givenLayer) throws Exception {
     if (opts.highRes || decoding.decode != DecodeOptions.Decode.NONE || mapQuestion != null || opts.files.mmproj != null || opts.files.visionTower != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + opts.model() + "): --high-res, --decode, --map-question, --mmproj"
           + " and --vision-tower are not supported with this model yet");
@@ -128,7 +129,7 @@ final class VicropCommand implements Callable<Integer> {
     try (InstructBlipBundle bundle = InstructBlipBundle.open(opts.model())) {
       var lm = bundle.model();
       int layers = lm.config.textConfig().numHiddenLayers();
-      int layer = opts.layer == null ? InstructBlipImportance.Layers.DEFAULT.llmLayer() : opts.layer;
+      int layer = givenLayer == null ? InstructBlipImportance.Layers.DEFAULT.llmLayer() : givenLayer;
       if (m == Method.REL_ATT || m == Method.GRAD_ATT) {
         OptionRange.check(spec, "--layer", layer, 0, layers - 1, "the language model has " + layers + " layers");
       }

@@ -84,6 +84,6 @@ class InstructBlipVicropCommandTest {
     assertTrue(r.err().contains("released blip_methods.py"), r.err());
     var bad = LlamaAskCommandTest.run("vicrop", "--model", MODEL.toString(), "--image", a.toString(), "--question", "What is this?", "--no-progress");
     assertNotEquals(0, bad.code());
-    assertTrue(bad.err().contains("--layer"), bad.err());
+    assertTrue(bad.err().contains("--layer") && bad.err().contains("got 15"), "InstructBLIP's default LLM layer is 15: " + bad.err());
   }
 }
