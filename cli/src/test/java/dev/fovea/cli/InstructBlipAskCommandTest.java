@@ -77,6 +77,30 @@ class InstructBlipAskCommandTest {
     }
   }
 
+  /** convert carries the Q-Former vocabulary into the archive; ask on the archive answers as on the folder. */
+  @Test
+  void convertedArchiveAnswersAsTheFolder() throws Exception {
+    Path a = image("a.png", 40, 60, 9);
+    Path archive = tmp.resolve("iblip.fovea");
+    var c = LlamaAskCommandTest.run("convert", MODEL.toString(), "--output", archive.toString(), "--dtype", "f32");
+    assertEquals(0, c.code(), c.err());
+    var inspect = LlamaAskCommandTest.run("inspect", archive.toString());
+    assertEquals(0, inspect.code(), inspect.err());
+    assertTrue(inspect.out().contains("qformer_tokenizer/vocab.txt"), inspect.out());
+    String[] common = {"--image", a.toString(), "--question", "What is the color of the cat?", "--max-new-tokens", "5", "--json", "--no-progress"};
+    var fromFolder = LlamaAskCommandTest.run(concat(new String[] {"ask", "--model", MODEL.toString()}, common));
+    var fromArchive = LlamaAskCommandTest.run(concat(new String[] {"ask", "--model", archive.toString()}, common));
+    assertEquals(0, fromFolder.code(), fromFolder.err());
+    assertEquals(0, fromArchive.code(), fromArchive.err());
+    assertArrayEquals(LlavaAskCommandTest.tokens(fromFolder.out()), LlavaAskCommandTest.tokens(fromArchive.out()));
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void contrastiveDecodingRuns() throws Exception {
     Path a = image("a.png", 50, 37, 4);
