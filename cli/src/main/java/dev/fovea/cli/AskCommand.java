@@ -9,10 +9,11 @@ import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.SamplingConfig;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
+import dev.fovea.llm.instructblip.InstructBlipPrompt;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
-import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.nn.Module;
 import dev.fovea.tensor.Scope;
@@ -48,9 +49,13 @@ import picocli.CommandLine.Option;
  * ({@code --system}), each image is preprocessed (the checkpoint's pipeline, or {@code --pad} /
  * {@code --crop}) and its projected features replace its {@code <image>} marker; the generation
  * loop is the same.
+ *
+ * <p>InstructBLIP (an HF folder whose config.json says {@code "model_type": "instructblip"}): one
+ * {@code --image}, the raw question to the Q-Former and to the LLM (no template, LAVIS's BOS), the
+ * projected queries before the prompt; plain decoding only for now.
  */
 @Command(name = "ask", mixinStandardHelpOptions = true,
-    description = "Generate text with a LLaMA/Vicuna model (--prompt) or answer a question about images with LLaVA-1.5 (--question, --image).")
+    description = "Generate text with a LLaMA/Vicuna model (--prompt) or answer a question about images with LLaVA-1.5 or InstructBLIP (--question, --image).")
 final class AskCommand implements Callable<Integer> {
   /** Above this temperature the distribution is all but uniform: no sensible run asks for more. */
   static final String MAX_TEMPERATURE = "100";
@@ -172,6 +177,10 @@ final class AskCommand implements Callable<Integer> {
       }
       model = llava ? DefaultModels.scenesLlava() : DefaultModels.storiesGguf();
     }
+    if (llava && InstructBlipBundle.isInstructBlip(model)) {
+      askInstructBlip(generation, sampling, out);
+      return 0;
+    }
     if (llava) {
       askLlava(generation, sampling, out);
       return 0;
@@ -214,6 +223,39 @@ final class AskCommand implements Callable<Integer> {
         a.report().put("mask_out", maskOut.toString());
       }
       report(a.generation(), a.report(), out);
+    }
+  }
+
+  /**
+   * InstructBLIP: one image, the raw question (no template) to the Q-Former ([CLS] ... [SEP]) and to
+   * the LLM ({@code </s>} first, as LAVIS), the 32 projected queries before the prompt.
+   */
+  private void askInstructBlip(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
+    if (images.size() != 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP answers about exactly one image: give one --image (got " + images.size() + ")");
+    }
+    if (files.mmproj != null || files.visionTower != null || pad || crop || system != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image;"
+          + " --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
+    }
+    try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
+      InstructBlipForConditionalGeneration lm = bundle.model();
+      checkRanges(lm);
+      decoding.load();
+      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
+      String q = question.replace("<image>", " ").strip();
+      int[] ids = InstructBlipPrompt.llmIds(bundle.tokenizer(), q);
+      int[] qids = InstructBlipPrompt.qformerIds(bundle.qformerTokenizer(), q, lm.config);
+      Tensor pixels = bundle.processor().process(images.get(0)).unsqueeze(0);
+      SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
+      DecodeOptions.AglaInput agla = decoding.decode != DecodeOptions.Decode.AGLA ? null
+          : new DecodeOptions.AglaInput(List.of(ImageDecoder.read(images.get(0))), q, bundle.processor().config());
+      DecodeOptions.Answer a = decoding.answerInstructBlip(lm, ids, qids, pixels, agla, generation, s, seed, bundle.tokenizer(), stream(out));
+      if (maskOut != null) {
+        writePng(decoding.lastMasked().get(0), maskOut);
+        a.report().put("mask_out", maskOut.toString());
+      }
+      report(a.generation(), decoding.contrastive() ? a.report() : Map.of(), out);
     }
   }
 

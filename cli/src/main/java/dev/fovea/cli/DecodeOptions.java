@@ -1,5 +1,7 @@
 package dev.fovea.cli;
 
+import dev.fovea.llm.instructblip.InstructBlipException;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Inputs;
@@ -308,6 +310,74 @@ final class DecodeOptions implements AutoCloseable {
       config = config.withFill(AvcConfig.Fill.named(fill));
     }
     return config;
+  }
+
+  /**
+   * InstructBLIP: answers one image ({@code pixels} [1, 3, S, S]) with plain decoding, VCD (the
+   * noised image through ViT + Q-Former as second branch), AVC (over the query positions) or AGLA
+   * ({@code agla}: the raw image, BLIP's question and the InstructBLIP pipeline for the masked copy).
+   */
+  Answer answerInstructBlip(InstructBlipForConditionalGeneration lm, int[] ids, int[] qformerIds, Tensor pixels, AglaInput agla,
+      GenerationConfig generation, SamplingConfig sampling, long seed, TextTokenizer tokenizer, Consumer<String> onText) {
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("decode", name());
+    GenerationConfig g = generation.withBatchBranches(!sequential);
+    switch (decode) {
+      case NONE -> {
+        Inputs prepared = lm.prepare(ids, qformerIds, pixels).toInputs();
+        return new Answer(Generator.generate(lm, prepared, generation, Sampler.seeded(sampling, seed), tokenizer, onText), report);
+      }
+      case VCD -> {
+        VcdConfig config = vcdConfig(contrast(sampling, seed));
+        Tensor noise = dev.fovea.methods.vcd.DiffusionNoise.gaussian(config.contrast().seed(), pixels.shape());
+        Vcd.Result r = new Vcd(lm, config).run(ids, qformerIds, pixels, noise, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g,
+            tokenizer, onText);
+        putContrast(report, config.contrast());
+        report.put("noise_step", config.noiseStep());
+        report.put("reference_cache_reuse", config.referenceCacheReuse());
+        report.put("distort_ms", VicropCommand.millis(r.distortNanos()));
+        return new Answer(r.generation(), report);
+      }
+      case AVC -> {
+        AvcConfig config = avcConfig(contrast(sampling, seed));
+        var in = lm.prepare(ids, qformerIds, pixels);
+        Avc.Result r = new Avc(lm, config).run(in, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g, tokenizer, onText);
+        putContrast(report, config.contrast());
+        report.put("layer_p", config.layerP());
+        report.put("lambda", config.lambda());
+        report.put("fill", config.fill().name().toLowerCase(Locale.ROOT));
+        BlindTokens b = r.blind();
+        report.put("layers", b.layers());
+        report.put("blind_tokens", b.blind());
+        report.put("blind_positions", b.blindPositions());
+        report.put("blind_threshold", b.threshold());
+        return new Answer(r.generation(), report);
+      }
+      case AGLA -> {
+        if (agla == null || agla.images().size() != 1) {
+          throw new InstructBlipException("--decode agla on InstructBLIP: the caller passed no raw image");
+        }
+        AglaConfig config = aglaConfig(sampling, seed);
+        ImagePromptMatching ipm = new ImagePromptMatching(openBlip(config), blipText, config);
+        ImagePromptMatching.Result m = ipm.match(agla.images().get(0), agla.question());
+        lastMasked = List.of(m.augmented());
+        Tensor augmented = new ImageProcessor(agla.preprocessing()).process(m.augmented()).unsqueeze(0);
+        Agla.Result r = new Agla(lm, config).run(ids, qformerIds, pixels, augmented, dev.fovea.llm.generate.Uniforms.seeded(config.seed()), g,
+            tokenizer, onText);
+        report.put("alpha", config.alpha());
+        report.put("beta", config.beta());
+        report.put("temperature", config.sampling().temperature());
+        report.put("seed", config.seed());
+        report.put("blip_layer", config.layer());
+        report.put("itm_first_token", config.convention() == BlipText.Convention.ORIGINAL ? "[ENC]" : "[CLS]");
+        report.put("itc", List.of(m.itc()));
+        report.put("kept_share", List.of(Math.round(1e4 * m.kept() / (double) m.keep().length) / 1e4));
+        report.put("ipm_ms", VicropCommand.millis(m.nanos()));
+        report.put("encode_ms", VicropCommand.millis(r.encodeNanos()));
+        return new Answer(r.generation(), report);
+      }
+      default -> throw new IllegalStateException("unreachable");
+    }
   }
 
   /** An answer and what the method reports beside it (parameters, blind tokens, per-step times). */

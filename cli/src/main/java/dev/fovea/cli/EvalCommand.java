@@ -7,6 +7,8 @@ import dev.fovea.methods.eval.VqaDataset;
 import dev.fovea.methods.eval.VqaEvaluation;
 import dev.fovea.methods.eval.VqaItem;
 import dev.fovea.methods.vicrop.Method;
+import dev.fovea.methods.vicrop.InstructBlipImportance;
+import dev.fovea.methods.vicrop.InstructBlipViCrop;
 import dev.fovea.methods.vicrop.ViCrop;
 import dev.fovea.methods.vicrop.ViCropConfig;
 import dev.fovea.vit.image.ImageDecoder;
@@ -45,7 +47,7 @@ final class EvalCommand implements Callable<Integer> {
    * with the same settings resumes where it stopped.
    */
   @Command(name = "vqa", mixinStandardHelpOptions = true,
-      description = "VQA accuracy of LLaVA-1.5 with a ViCrop method (or none); resumable results JSONL, summary per answer-size split.")
+      description = "VQA accuracy of LLaVA-1.5 or InstructBLIP with a ViCrop method (or none); resumable results JSONL, summary per answer-size split.")
   static final class Vqa implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -71,6 +73,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
       Control control = Control.named(method);
       Method m = control != null ? Method.NONE : Method.named(method);
       if ((m == Method.NONE || control != null) && opts.highRes) {
@@ -89,17 +92,54 @@ final class EvalCommand implements Callable<Integer> {
           ? VqaDataset.readJsonl(data, VqaDataset.JsonlOptions.defaults().withImagesDir(images).withBoxFormat(format))
           : VqaDataset.readTextVqa(data);
       ViCropConfig config = opts.config();
+      boolean instructBlip = InstructBlipBundle.isInstructBlip(opts.model());
+      if (instructBlip && (control != null || opts.highRes || opts.files.mmproj != null || opts.files.visionTower != null)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + opts.model() + "): the oracle and random controls, --high-res,"
+            + " --mmproj and --vision-tower are not supported with this model yet");
+      }
+      int layer = instructBlip ? (givenLayer != null ? givenLayer : InstructBlipImportance.Layers.DEFAULT.llmLayer()) : opts.layer();
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("data", data.getFileName().toString());
-      settings.put("layer", Integer.toString(opts.layer()));
+      settings.put("layer", Integer.toString(layer));
       settings.put("base_size", Integer.toString(config.baseSize()));
       settings.put("high_res", opts.highRes ? Integer.toString(opts.tileSize) : "off");
       settings.put("max_new_tokens", Integer.toString(opts.maxNewTokens));
-      settings.put("prompt", config.promptTemplate());
+      settings.put("prompt", instructBlip ? InstructBlipImportance.prompt("{question}") : config.promptTemplate());
+      if (instructBlip) {
+        settings.put("cross_index", Integer.toString(InstructBlipImportance.Layers.DEFAULT.crossAttentionIndex()));
+      }
       String methodName = control != null ? control.cliName : m.cliName;
       ResultsJournal.Run run = new ResultsJournal.Run(methodName, opts.model().toAbsolutePath().normalize().toString(), settings);
       long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
       PrintWriter stdout = spec.commandLine().getOut();
+      if (instructBlip) {
+        try (InstructBlipBundle bundle = InstructBlipBundle.open(opts.model())) {
+          int layers = bundle.model().config.textConfig().numHiddenLayers();
+          if (m == Method.REL_ATT || m == Method.GRAD_ATT) {
+            OptionRange.check(spec, "--layer", layer, 0, layers - 1, "the language model has " + layers + " layers");
+          }
+          OptionRange.check(spec, "--max-new-tokens", opts.maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
+          try (ResultsJournal journal = ResultsJournal.open(results.out, run)) {
+            LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+            var vicrop = new InstructBlipViCrop(bundle.model(), bundle.tokenizer(), bundle.qformerTokenizer(), bundle.processor(),
+                new InstructBlipImportance.Layers(InstructBlipImportance.Layers.DEFAULT.crossAttentionIndex(), Math.min(layer, layers - 1),
+                    InstructBlipImportance.Columns.INTENDED), config);
+            VqaEvaluation.Answerer answerer = item -> {
+              ViCrop.Result r = vicrop.run(ImageDecoder.read(item.imagePath(images)), item.question(), m);
+              Map<String, Object> extra = new LinkedHashMap<>();
+              if (r.box() != null) {
+                extra.put("box", List.of(r.box().x1(), r.box().y1(), r.box().x2(), r.box().y2()));
+              }
+              ViCrop.Timings t = r.timings();
+              extra.put("ms", Map.of("map", VicropCommand.millis(t.mapNanos()), "box", VicropCommand.millis(t.boxNanos()),
+                  "answer", VicropCommand.millis(t.answerNanos() + t.baselineNanos())));
+              return new VqaEvaluation.Answer(r.answer().text(), extra);
+            };
+            report(answerer, journal, items, total, methodName, stdout);
+          }
+        }
+        return 0;
+      }
       try (LlavaBundle bundle = opts.files.open(opts.model())) {
         // the model's ranges before the results file is created: a refused setting leaves no file
         // (whose header would then refuse the corrected run)
@@ -141,6 +181,27 @@ final class EvalCommand implements Callable<Integer> {
         }
       }
       return 0;
+    }
+
+    /** Runs the evaluation with {@code answerer} and prints the summary. */
+    private void report(VqaEvaluation.Answerer answerer, ResultsJournal journal, List<VqaItem> items, long total, String methodName, PrintWriter stdout)
+        throws Exception {
+      VqaEvaluation.Summary summary;
+      try (Progress.Questions bar = new Progress.Questions("vqa " + methodName, total, !opts.noProgress, spec.commandLine().getErr())) {
+        VqaEvaluation eval = new VqaEvaluation(answerer, journal).listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
+        if (results.limit != null) {
+          eval.limit(results.limit);
+        }
+        summary = eval.run(items);
+      }
+      if (results.json) {
+        stdout.println(summary.toJsonString());
+      } else {
+        stdout.printf("%s on %s, method %s: %d answered, %d resumed, results in %s%n", opts.model().getFileName(), data.getFileName(), methodName,
+            summary.answered(), summary.resumed(), results.out);
+        stdout.print(summary.toTable());
+      }
+      stdout.flush();
     }
   }
 

@@ -136,44 +136,65 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       }
       model = DefaultModels.scenesLlava();
     }
+    if (InstructBlipBundle.isInstructBlip(model)) {
+      if (system != null || files.mmproj != null || files.visionTower != null) {
+        throw usage("InstructBLIP (" + model + "): --system, --mmproj and --vision-tower are LLaVA options");
+      }
+      try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding) {
+        OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
+        decoding.load(); // AGLA's BLIP, and the ranges it sets
+        evaluate(bundle.model(), bundle.model(), "instructblip", new InstructBlipAnswerer(bundle, generation, sampling, decoding, variant.suffix), items,
+            sampling, total,
+            stdout, method, variant, parser);
+      }
+      return 0;
+    }
     try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding) {
       // the model's ranges before the results file is created: a refused setting leaves no file
       OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
       OptionRange.check(spec, "--top-k", topK, 0, bundle.model().vocabSize(), "the model's vocabulary");
       decoding.load(); // AGLA's BLIP, and the ranges it sets
       LlavaPrompt.Template template = bundle.template(system);
-      Map<String, String> settings = new LinkedHashMap<>();
-      settings.put("benchmark", benchmark());
-      settings.putAll(dataSettings());
-      settings.put("prompt", variant.cliName);
-      settings.put("parser", parser.cliName);
-      settings.put("template", template.name().toLowerCase(Locale.ROOT));
-      settings.put("seed", Long.toString(seed));
-      settings.put("max_new_tokens", Integer.toString(maxNewTokens));
-      settings.put("sampling", sampling.greedy() ? "greedy" : "temperature " + sampling.temperature() + ", top_p " + topP + ", top_k " + topK);
-      settings.putAll(decoding.settings());
-      Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
-      try (EvalJournal journal = EvalJournal.open(results.out, run)) {
-        LlavaBundle.warm(bundle.model(), !noProgress, spec.commandLine().getErr());
-        ImageAnswerer answerer = answerer(bundle, template, generation, sampling, variant.suffix);
-        YesNoEvaluation.Outcome outcome;
-        try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
-          YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
-              .listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
-          if (results.limit != null) {
-            eval.limit(results.limit);
-          }
-          outcome = eval.run(items);
-        }
-        if (!results.json) {
-          stdout.printf("%s on %s, decode %s, prompt %s, parser %s: %d answered, %d resumed, results in %s%n", model.getFileName(), dataName(),
-              method, variant.cliName, parser.cliName, outcome.answered(), outcome.resumed(), results.out);
-        }
-        stdout.print(summary(outcome, results.json));
-        stdout.flush();
-      }
+      evaluate(bundle.model(), bundle.model(), template.name().toLowerCase(Locale.ROOT), answerer(bundle, template, generation, sampling, variant.suffix),
+          items, sampling, total, stdout, method, variant, parser);
     }
     return 0;
+  }
+
+  /** The loop of one benchmark run with {@code answerer}: the settings, the results file, the scores. */
+  private void evaluate(dev.fovea.llm.generate.CausalLM lm, dev.fovea.nn.Module weights, String template, ImageAnswerer answerer, List<YesNoItem> items,
+      SamplingConfig sampling, long total, PrintWriter stdout, String method, PromptVariant variant, YesNoParser parser) throws Exception {
+    OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, lm.maxPositions(), "the model's context");
+    OptionRange.check(spec, "--top-k", topK, 0, lm.vocabSize(), "the model's vocabulary");
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("benchmark", benchmark());
+    settings.putAll(dataSettings());
+    settings.put("prompt", variant.cliName);
+    settings.put("parser", parser.cliName);
+    settings.put("template", template);
+    settings.put("seed", Long.toString(seed));
+    settings.put("max_new_tokens", Integer.toString(maxNewTokens));
+    settings.put("sampling", sampling.greedy() ? "greedy" : "temperature " + sampling.temperature() + ", top_p " + topP + ", top_k " + topK);
+    settings.putAll(decoding.settings());
+    Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
+    try (EvalJournal journal = EvalJournal.open(results.out, run)) {
+      LlavaBundle.warm(weights, !noProgress, spec.commandLine().getErr());
+      YesNoEvaluation.Outcome outcome;
+      try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
+        YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
+            .listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
+        if (results.limit != null) {
+          eval.limit(results.limit);
+        }
+        outcome = eval.run(items);
+      }
+      if (!results.json) {
+        stdout.printf("%s on %s, decode %s, prompt %s, parser %s: %d answered, %d resumed, results in %s%n", model.getFileName(), dataName(),
+            method, variant.cliName, parser.cliName, outcome.answered(), outcome.resumed(), results.out);
+      }
+      stdout.print(summary(outcome, results.json));
+      stdout.flush();
+    }
   }
 
   /**

@@ -5,6 +5,8 @@ import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.llava.LlavaImages;
 import dev.fovea.methods.vicrop.Heatmap;
+import dev.fovea.methods.vicrop.InstructBlipImportance;
+import dev.fovea.methods.vicrop.InstructBlipViCrop;
 import dev.fovea.methods.vicrop.Method;
 import dev.fovea.methods.vicrop.ViCrop;
 import dev.fovea.methods.vicrop.ViCropConfig;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Option;
  * with the original image and the crop (spec methods-vicrop-avc-vcd.md section 1).
  */
 @Command(name = "vicrop", mixinStandardHelpOptions = true,
-    description = "Answer a question about an image with ViCrop on LLaVA-1.5: find where the model looks, crop there, answer with both images.")
+    description = "Answer a question about an image with ViCrop on LLaVA-1.5 or InstructBLIP: find where the model looks, crop there, answer with both images.")
 final class VicropCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -58,11 +60,20 @@ final class VicropCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "with --decode vcd|avc|agla: random seed of the draws, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = 42;
 
+  @Option(names = "--cross-index", paramLabel = "K", description = "InstructBLIP: which cross-attending Q-Former layer the map chains, 0 to"
+      + " their count - 1, counted as HF's cross_attentions lists them (default: ${DEFAULT-VALUE}, Q-Former layer 4 of InstructBLIP-Vicuna-7B)")
+  int crossIndex = 2;
+
+  @Option(names = "--released-columns", description = "InstructBLIP: read the LLM attention at the first (number of patches) key positions as the"
+      + " released blip_methods.py does, instead of the 32 visual positions (it fails unless the two counts agree, as that code does)")
+  boolean releasedColumns;
+
   /** What the --decode method reported for each answer (the crop's, then the baseline's). */
   private final List<Map<String, Object>> reports = new java.util.ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
+    Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
     Method m = Method.named(method);
     if (m == Method.NONE && (heatmap != null || opts.highRes)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--heatmap and --high-res need a method other than none");
@@ -73,6 +84,10 @@ final class VicropCommand implements Callable<Integer> {
     RgbImage img = ImageDecoder.read(image);
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
+    if (InstructBlipBundle.isInstructBlip(opts.model())) {
+      vicropInstructBlip(m, config, img, out, givenLayer);
+      return 0;
+    }
     try (LlavaBundle bundle = opts.files.open(opts.model()); DecodeOptions d = decoding) {
       opts.checkRanges(spec, bundle.model(), m);
       decoding.load();
@@ -100,6 +115,41 @@ final class VicropCommand implements Callable<Integer> {
       print(r, out);
     }
     return 0;
+  }
+
+  /**
+   * ViCrop on InstructBLIP: the chained map (LLM layer --layer, default 15; Q-Former cross-attention
+   * --cross-index), the box, and the answer from the original's and the crop's queries.
+   */
+  private void vicropInstructBlip(Method m, ViCropConfig config, RgbImage img, PrintWriter out, Integer givenLayer) throws Exception {
+    if (opts.highRes || decoding.decode != DecodeOptions.Decode.NONE || mapQuestion != null || opts.files.mmproj != null || opts.files.visionTower != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + opts.model() + "): --high-res, --decode, --map-question, --mmproj"
+          + " and --vision-tower are not supported with this model yet");
+    }
+    try (InstructBlipBundle bundle = InstructBlipBundle.open(opts.model())) {
+      var lm = bundle.model();
+      int layers = lm.config.textConfig().numHiddenLayers();
+      int layer = givenLayer == null ? InstructBlipImportance.Layers.DEFAULT.llmLayer() : givenLayer;
+      if (m == Method.REL_ATT || m == Method.GRAD_ATT) {
+        OptionRange.check(spec, "--layer", layer, 0, layers - 1, "the language model has " + layers + " layers");
+      }
+      OptionRange.check(spec, "--max-new-tokens", opts.maxNewTokens, 1, lm.maxPositions(), "the model's context");
+      LlavaBundle.warm(lm, !opts.noProgress, spec.commandLine().getErr());
+      var layersCfg = new InstructBlipImportance.Layers(crossIndex, Math.min(layer, layers - 1),
+          releasedColumns ? InstructBlipImportance.Columns.RELEASED : InstructBlipImportance.Columns.INTENDED);
+      var vicrop = new InstructBlipViCrop(lm, bundle.tokenizer(), bundle.qformerTokenizer(), bundle.processor(), layersCfg, config);
+      ViCrop.Result r = vicrop.run(img, question, m);
+      if (baseline && m != Method.NONE) {
+        long t = System.nanoTime();
+        ViCrop.Answer b = vicrop.answer(List.of(img), question);
+        r = new ViCrop.Result(r.method(), r.answer(), b, r.map(), r.selection(), r.tiles(), new ViCrop.Timings(r.timings().mapNanos(),
+            r.timings().boxNanos(), r.timings().answerNanos(), System.nanoTime() - t));
+      }
+      if (heatmap != null) {
+        Heatmap.write(heatmap, img, r.map(), r.box());
+      }
+      print(r, out);
+    }
   }
 
   private void print(ViCrop.Result r, PrintWriter out) throws Exception {

@@ -11,7 +11,8 @@ import java.util.Map;
  * The non-weight files of a model folder that an archive carries: the model config, the tokenizer
  * in whichever published form the model uses (a LLaMA's {@code tokenizer.json}, {@code
  * tokenizer.model} or llama2.c {@code tokenizer.bin}; CLIP's {@code vocab.json} and {@code
- * merges.txt}; BERT's {@code vocab.txt}), and the image preprocessing config.
+ * merges.txt}; BERT's {@code vocab.txt}; InstructBLIP's Q-Former vocabulary {@code
+ * qformer_tokenizer/vocab.txt}), and the image preprocessing config.
  */
 public final class SideFiles {
   /** File names collected from a model folder, in this order, when present. */
@@ -30,7 +31,8 @@ public final class SideFiles {
       "merges.txt",
       "vocab.txt",
       "chat_template.json",
-      "chat_template.jinja");
+      "chat_template.jinja",
+      "qformer_tokenizer/vocab.txt");
 
   /** Larger side files are refused (they live in the header, which is read as one buffer). */
   public static final long MAX_BYTES = 256L << 20;

@@ -5,6 +5,8 @@ import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.LogitsCombiner;
 import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.Uniforms;
+import dev.fovea.llm.generate.CausalLM;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.methods.contrastive.StepListener;
@@ -29,23 +31,33 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Agla {
-  private final LlavaForConditionalGeneration model;
+  private final CausalLM model;
+  private final LlavaForConditionalGeneration llava;
+  private final InstructBlipForConditionalGeneration instructBlip;
   private final AglaConfig config;
   private final StepListener listener;
 
   public Agla(LlavaForConditionalGeneration model, AglaConfig config) {
-    this(model, config, StepListener.NONE);
+    this(model, model, null, config, StepListener.NONE);
   }
 
-  private Agla(LlavaForConditionalGeneration model, AglaConfig config, StepListener listener) {
+  /** AGLA on InstructBLIP: the masked image goes through ViT and Q-Former (same instruction) for the second branch. */
+  public Agla(InstructBlipForConditionalGeneration model, AglaConfig config) {
+    this(model, null, model, config, StepListener.NONE);
+  }
+
+  private Agla(CausalLM model, LlavaForConditionalGeneration llava, InstructBlipForConditionalGeneration instructBlip, AglaConfig config,
+      StepListener listener) {
     this.model = model;
+    this.llava = llava;
+    this.instructBlip = instructBlip;
     this.config = config;
     this.listener = listener;
   }
 
   /** This method with {@code l} told of every step's branch logits and assembled logits. */
   public Agla observed(StepListener l) {
-    return new Agla(model, config, l);
+    return new Agla(model, llava, instructBlip, config, l);
   }
 
   public AglaConfig config() {
@@ -78,16 +90,50 @@ public final class Agla {
       throw new AglaException("AGLA: the augmented images " + (augmented == null ? "are missing" : java.util.Arrays.toString(augmented.shape()))
           + "; they must have the originals' shape " + java.util.Arrays.toString(pixels.shape()));
     }
+    if (llava == null) {
+      throw new AglaException("AGLA on InstructBLIP needs the Q-Former's instruction ids: use run(ids, qformerIds, pixels, augmented, ...)");
+    }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
       LlavaInputs original;
       LlavaInputs masked;
       try (var g = GradMode.disable()) {
         int n = pixels.size(0);
-        Tensor both = model.imageFeatures(Ops.concat(List.of(pixels, augmented), 0)); // [2n, N, C]
-        original = model.prepareWithFeatures(ids, both.narrow(0, 0, n));
-        masked = model.prepareWithFeatures(ids, both.narrow(0, n, n));
+        Tensor both = llava.imageFeatures(Ops.concat(List.of(pixels, augmented), 0)); // [2n, N, C]
+        original = llava.prepareWithFeatures(ids, both.narrow(0, 0, n));
+        masked = llava.prepareWithFeatures(ids, both.narrow(0, n, n));
       }
+      return decode(original, masked, uniforms, generation, tokenizer, onText, t0);
+    }
+  }
+
+  /**
+   * InstructBLIP: one image [1, 3, S, S] and its masked copy through BlipImageProcessor; both
+   * branches read the same prompt and the same Q-Former instruction.
+   */
+  public Result run(int[] ids, int[] qformerIds, Tensor pixels, Tensor augmented, Uniforms uniforms, GenerationConfig generation,
+      TextTokenizer tokenizer, Consumer<String> onText) {
+    if (instructBlip == null) {
+      throw new AglaException("this AGLA was made for LLaVA; Q-Former ids belong to InstructBLIP");
+    }
+    if (pixels == null || pixels.size(0) != 1 || augmented == null || !java.util.Arrays.equals(pixels.shape(), augmented.shape())) {
+      throw new AglaException("AGLA on InstructBLIP assembles one image [1, 3, S, S] with its masked copy of the same shape");
+    }
+    try (Scope scope = Scope.open()) {
+      long t0 = System.nanoTime();
+      LlavaInputs original;
+      LlavaInputs masked;
+      try (var g = GradMode.disable()) {
+        original = instructBlip.prepare(ids, qformerIds, pixels);
+        masked = instructBlip.prepare(ids, qformerIds, augmented);
+      }
+      return decode(original, masked, uniforms, generation, tokenizer, onText, t0);
+    }
+  }
+
+  private Result decode(LlavaInputs original, LlavaInputs masked, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
+      Consumer<String> onText, long t0) {
+    {
       long t1 = System.nanoTime();
       LogitsCombiner combiner = listener.observing(Assembly.of(config));
       Generator.Result r = Generator.generate(

@@ -1,10 +1,12 @@
 package dev.fovea.methods.avc;
 
+import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.llm.generate.Lockstep;
 import dev.fovea.llm.generate.Uniforms;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.ImageSpan;
@@ -42,23 +44,38 @@ import java.util.function.Consumer;
  * (the references' layout; same numbers within rounding).
  */
 public final class Avc {
-  private final LlavaForConditionalGeneration model;
+  /** The vision-language model the branches decode with (LLaVA, or InstructBLIP over its query positions). */
+  private final CausalLM model;
+  /** Its LLaMA decoder (hooks, prefills). */
+  private final LlamaForCausalLM lm;
+  /** Set for LLaVA: prepares prompts with image markers ({@link #run(int[], Tensor, Uniforms, GenerationConfig, TextTokenizer, Consumer)}). */
+  private final LlavaForConditionalGeneration llava;
   private final AvcConfig config;
   private final StepListener listener;
 
   public Avc(LlavaForConditionalGeneration model, AvcConfig config) {
-    this(model, config, StepListener.NONE);
+    this(model, model.languageModel, model, config, StepListener.NONE);
   }
 
-  private Avc(LlavaForConditionalGeneration model, AvcConfig config, StepListener listener) {
+  /**
+   * AVC on InstructBLIP (spec 2, "over the 32 query positions"): the image positions are the
+   * prepared prompt's query span; answer with {@link #run(LlavaInputs, Uniforms, GenerationConfig, TextTokenizer, Consumer)}.
+   */
+  public Avc(InstructBlipForConditionalGeneration model, AvcConfig config) {
+    this(model, model.languageModel, null, config, StepListener.NONE);
+  }
+
+  private Avc(CausalLM model, LlamaForCausalLM lm, LlavaForConditionalGeneration llava, AvcConfig config, StepListener listener) {
     this.model = model;
+    this.lm = lm;
+    this.llava = llava;
     this.config = config;
     this.listener = listener;
   }
 
   /** This method with {@code l} told of every step's logits. */
   public Avc observed(StepListener l) {
-    return new Avc(model, config, l);
+    return new Avc(model, lm, llava, config, l);
   }
 
   public AvcConfig config() {
@@ -86,13 +103,34 @@ public final class Avc {
     if (pixels == null || pixels.size(0) == 0) {
       throw new ContrastiveException("AVC calibrates the attention to image tokens: the prompt needs an image");
     }
-    LlamaForCausalLM lm = model.languageModel;
+    if (llava == null) {
+      throw new ContrastiveException("AVC on this model answers prepared inputs (run(LlavaInputs, ...)); ids with image markers are LLaVA's");
+    }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
       LlavaInputs in;
       try (var g = GradMode.disable()) {
-        in = model.prepare(ids, pixels);
+        in = llava.prepare(ids, pixels);
       }
+      return run(in, uniforms, generation, tokenizer, onText, t0);
+    }
+  }
+
+  /**
+   * Answers a prepared prompt (its image spans say which positions are visual: LLaVA's patches, or
+   * InstructBLIP's Q query positions). The embeddings must outlive the call.
+   */
+  public Result run(LlavaInputs in, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer, Consumer<String> onText) {
+    if (in.imageSpans().isEmpty()) {
+      throw new ContrastiveException("AVC calibrates the attention to image tokens: the prompt needs an image");
+    }
+    try (Scope scope = Scope.open()) {
+      return run(in, uniforms, generation, tokenizer, onText, System.nanoTime());
+    }
+  }
+
+  private Result run(LlavaInputs in, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer, Consumer<String> onText, long t0) {
+    {
       int t = in.length();
       int capacity = (int) Math.min(model.maxPositions(), (long) t + generation.maxNewTokens());
       boolean batched = generation.batchBranches();
@@ -132,7 +170,6 @@ public final class Avc {
    * layer) and picks the blind tokens from that row's attention.
    */
   private BlindTokens prefillOriginal(LlavaInputs in, DecodeState target) {
-    LlamaForCausalLM lm = model.languageModel;
     int t = in.length();
     int[] positions = imagePositions(in);
     Tensor e = in.embeddings();

@@ -4,6 +4,8 @@ import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.LogitsCombiner;
 import dev.fovea.llm.generate.Uniforms;
+import dev.fovea.llm.generate.CausalLM;
+import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.methods.contrastive.ContrastiveException;
@@ -29,23 +31,36 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Vcd {
-  private final LlavaForConditionalGeneration model;
+  /** The model both branches decode with. */
+  private final CausalLM model;
+  /** Set for LLaVA ({@link #run(int[], Tensor, Tensor, Uniforms, GenerationConfig, TextTokenizer, Consumer)}). */
+  private final LlavaForConditionalGeneration llava;
+  /** Set for InstructBLIP ({@link #run(int[], int[], Tensor, Tensor, Uniforms, GenerationConfig, TextTokenizer, Consumer)}). */
+  private final InstructBlipForConditionalGeneration instructBlip;
   private final VcdConfig config;
   private final StepListener listener;
 
   public Vcd(LlavaForConditionalGeneration model, VcdConfig config) {
-    this(model, config, StepListener.NONE);
+    this(model, model, null, config, StepListener.NONE);
   }
 
-  private Vcd(LlavaForConditionalGeneration model, VcdConfig config, StepListener listener) {
+  /** VCD on InstructBLIP: the distorted image goes through ViT and Q-Former, its Q projected queries feed the second branch. */
+  public Vcd(InstructBlipForConditionalGeneration model, VcdConfig config) {
+    this(model, null, model, config, StepListener.NONE);
+  }
+
+  private Vcd(CausalLM model, LlavaForConditionalGeneration llava, InstructBlipForConditionalGeneration instructBlip, VcdConfig config,
+      StepListener listener) {
     this.model = model;
+    this.llava = llava;
+    this.instructBlip = instructBlip;
     this.config = config;
     this.listener = listener;
   }
 
   /** This method with {@code l} told of every step's logits. */
   public Vcd observed(StepListener l) {
-    return new Vcd(model, config, l);
+    return new Vcd(model, llava, instructBlip, config, l);
   }
 
   public VcdConfig config() {
@@ -75,16 +90,50 @@ public final class Vcd {
     if (pixels == null || pixels.size(0) == 0) {
       throw new ContrastiveException("VCD contrasts the answer with a distorted image: the prompt needs an image");
     }
+    if (llava == null) {
+      throw new ContrastiveException("VCD on InstructBLIP needs the Q-Former's instruction ids: use run(ids, qformerIds, pixels, ...)");
+    }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
       LlavaInputs original;
       LlavaInputs distorted;
       try (var g = GradMode.disable()) {
         int n = pixels.size(0);
-        Tensor both = model.imageFeatures(Ops.concat(List.of(pixels, DiffusionNoise.distort(pixels, noise, config.noiseStep())), 0)); // [2n, N, C]
-        original = model.prepareWithFeatures(ids, both.narrow(0, 0, n));
-        distorted = model.prepareWithFeatures(ids, both.narrow(0, n, n));
+        Tensor both = llava.imageFeatures(Ops.concat(List.of(pixels, DiffusionNoise.distort(pixels, noise, config.noiseStep())), 0)); // [2n, N, C]
+        original = llava.prepareWithFeatures(ids, both.narrow(0, 0, n));
+        distorted = llava.prepareWithFeatures(ids, both.narrow(0, n, n));
       }
+      return decode(original, distorted, uniforms, generation, tokenizer, onText, t0);
+    }
+  }
+
+  /**
+   * InstructBLIP: answers with the given noise (pixels' shape [1, 3, S, S]) and draws; both
+   * branches read the same prompt ({@code </s>} first) and the same Q-Former instruction.
+   */
+  public Result run(int[] ids, int[] qformerIds, Tensor pixels, Tensor noise, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
+      Consumer<String> onText) {
+    if (instructBlip == null) {
+      throw new ContrastiveException("this VCD was made for LLaVA; Q-Former ids belong to InstructBLIP");
+    }
+    if (pixels == null || pixels.size(0) != 1) {
+      throw new ContrastiveException("VCD on InstructBLIP contrasts one image with its distorted copy: give pixels [1, 3, S, S]");
+    }
+    try (Scope scope = Scope.open()) {
+      long t0 = System.nanoTime();
+      LlavaInputs original;
+      LlavaInputs distorted;
+      try (var g = GradMode.disable()) {
+        original = instructBlip.prepare(ids, qformerIds, pixels);
+        distorted = instructBlip.prepare(ids, qformerIds, DiffusionNoise.distort(pixels, noise, config.noiseStep()));
+      }
+      return decode(original, distorted, uniforms, generation, tokenizer, onText, t0);
+    }
+  }
+
+  private Result decode(LlavaInputs original, LlavaInputs distorted, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
+      Consumer<String> onText, long t0) {
+    {
       long t1 = System.nanoTime();
       ContrastiveSampler sampler = new ContrastiveSampler(config.contrast(), uniforms);
       LogitsCombiner combiner = listener.observing(config.referenceCacheReuse() ? firstStepOnly(sampler) : sampler.combiner());
