@@ -30,7 +30,10 @@ import java.util.SplittableRandom;
  * square scene), summing to 1; null for a question without a box (an absent object).
  */
 public final class SceneExamples {
-  /** One example: prompt and answer ids, the images (scene first), and the attention target over the scene's patches (or null). */
+  /**
+   * One example: prompt and answer ids, the images (scene first), the attention target over the
+   * scene's 64 patches (or null), and each patch's word ({@link #patchWords}: a token id, or -1).
+   */
   public record Example(int[] ids, int promptLength, List<RgbImage> images, float[] attentionTarget, int[] patchWords, String kind) {}
 
   /** Shares of the three prompt forms. */

@@ -11,7 +11,6 @@ import dev.fovea.nn.train.CausalLmLoss;
 import dev.fovea.nn.train.LrSchedule;
 import dev.fovea.nn.train.Trainable;
 import dev.fovea.nn.train.Trainer;
-import dev.fovea.nn.train.TrainingListener;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.vit.image.ImageProcessor;
@@ -19,14 +18,14 @@ import dev.fovea.vit.image.PreprocessorConfig;
 import dev.fovea.vit.image.RgbImage;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Trains the mini LLaVA ({@link MiniLlava}) on synthetic scenes ({@link SceneExamples}) with fovea's
- * training library: answer-token cross-entropy plus an attention-localization term, AdamW with
+ * training library: answer-token cross-entropy plus an attention-localization term and a patch-word
+ * term, AdamW with
  * decoupled weight decay on matrices, warm-up + cosine, gradient clipping, a seed that fixes every
  * draw (the same weights bit for bit at any thread count), checkpoints that resume exactly.
  *
@@ -36,6 +35,12 @@ import java.util.Map;
  * answer's box in each patch, as a cross-entropy {@code -sum t log a} weighted by {@code
  * attentionWeight}. A PyTorch feasibility run of this model family without it found crops chosen
  * from the model's own attention no better than random ones: its attention did not localize.
+ *
+ * <p>The patch-word term gives the image tokens something to say: at each image token of the scene,
+ * the decoder predicts the first token of the colour word of the object covering its patch ({@link
+ * SceneExamples.Example#patchWords}; -1 patches are not trained), a cross-entropy weighted by {@code
+ * patchWeight}. Without it, the attention term barely moved (4.10 after 400 steps against 4.16 for
+ * uniform attention); with it, 3.40 at step 900.
  *
  * <p>One micro-batch is one forward: the images of all its examples through the tower as one batch,
  * the prompts right-padded to the longest (padding after a row's last token changes nothing before
@@ -252,14 +257,5 @@ public final class SceneTraining {
 
   public static AdamW optimizer(Trainable params, Config config) {
     return new AdamW(params, AdamW.Config.defaults().withLr(config.lr()).withWeightDecay(config.weightDecay()), AdamW.DECAY_MATRICES);
-  }
-
-  /** Unused parameter guard for listeners that want the step's numbers. */
-  static TrainingListener none() {
-    return r -> {};
-  }
-
-  public static Path defaultStories(Path shared) {
-    return shared.resolve("data/models/stories260K/stories260K.gguf");
   }
 }
