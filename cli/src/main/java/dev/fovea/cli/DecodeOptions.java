@@ -332,25 +332,14 @@ final class DecodeOptions implements AutoCloseable {
         Tensor noise = dev.fovea.methods.vcd.DiffusionNoise.gaussian(config.contrast().seed(), pixels.shape());
         Vcd.Result r = new Vcd(lm, config).run(ids, qformerIds, pixels, noise, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g,
             tokenizer, onText);
-        putContrast(report, config.contrast());
-        report.put("noise_step", config.noiseStep());
-        report.put("reference_cache_reuse", config.referenceCacheReuse());
-        report.put("distort_ms", VicropCommand.millis(r.distortNanos()));
+        putVcd(report, config, r.distortNanos());
         return new Answer(r.generation(), report);
       }
       case AVC -> {
         AvcConfig config = avcConfig(contrast(sampling, seed));
         var in = lm.prepare(ids, qformerIds, pixels);
         Avc.Result r = new Avc(lm, config).run(in, dev.fovea.llm.generate.Uniforms.seeded(config.contrast().seed()), g, tokenizer, onText);
-        putContrast(report, config.contrast());
-        report.put("layer_p", config.layerP());
-        report.put("lambda", config.lambda());
-        report.put("fill", config.fill().name().toLowerCase(Locale.ROOT));
-        BlindTokens b = r.blind();
-        report.put("layers", b.layers());
-        report.put("blind_tokens", b.blind());
-        report.put("blind_positions", b.blindPositions());
-        report.put("blind_threshold", b.threshold());
+        putAvc(report, config, r.blind());
         return new Answer(r.generation(), report);
       }
       case AGLA -> {
@@ -413,24 +402,13 @@ final class DecodeOptions implements AutoCloseable {
       case VCD -> {
         VcdConfig config = vcdConfig(contrast(sampling, seed));
         Vcd.Result r = new Vcd(lm, config).run(ids, pixels, g, tokenizer, onText);
-        putContrast(report, config.contrast());
-        report.put("noise_step", config.noiseStep());
-        report.put("reference_cache_reuse", config.referenceCacheReuse());
-        report.put("distort_ms", VicropCommand.millis(r.distortNanos()));
+        putVcd(report, config, r.distortNanos());
         return new Answer(r.generation(), report);
       }
       case AVC -> {
         AvcConfig config = avcConfig(contrast(sampling, seed));
         Avc.Result r = new Avc(lm, config).run(ids, pixels, g, tokenizer, onText);
-        putContrast(report, config.contrast());
-        report.put("layer_p", config.layerP());
-        report.put("lambda", config.lambda());
-        report.put("fill", config.fill().name().toLowerCase(Locale.ROOT));
-        BlindTokens b = r.blind();
-        report.put("layers", b.layers());
-        report.put("blind_tokens", b.blind());
-        report.put("blind_positions", b.blindPositions());
-        report.put("blind_threshold", b.threshold());
+        putAvc(report, config, r.blind());
         return new Answer(r.generation(), report);
       }
       case AGLA -> {
@@ -468,6 +446,26 @@ final class DecodeOptions implements AutoCloseable {
       }
       default -> throw new IllegalStateException("unreachable");
     }
+  }
+
+  /** What an AVC answer reports (LLaVA and InstructBLIP alike): its settings and the blind set. */
+  private static void putAvc(Map<String, Object> report, AvcConfig config, BlindTokens b) {
+    putContrast(report, config.contrast());
+    report.put("layer_p", config.layerP());
+    report.put("lambda", config.lambda());
+    report.put("fill", config.fill().name().toLowerCase(Locale.ROOT));
+    report.put("layers", b.layers());
+    report.put("blind_tokens", b.blind());
+    report.put("blind_positions", b.blindPositions());
+    report.put("blind_threshold", b.threshold());
+  }
+
+  /** What a VCD answer reports (LLaVA and InstructBLIP alike): its settings and the distortion's time. */
+  private static void putVcd(Map<String, Object> report, VcdConfig config, long distortNanos) {
+    putContrast(report, config.contrast());
+    report.put("noise_step", config.noiseStep());
+    report.put("reference_cache_reuse", config.referenceCacheReuse());
+    report.put("distort_ms", VicropCommand.millis(distortNanos));
   }
 
   private static void putContrast(Map<String, Object> report, ContrastiveConfig c) {

@@ -10,12 +10,12 @@ import dev.fovea.methods.vicrop.Heatmap;
 import dev.fovea.methods.vicrop.Method;
 import dev.fovea.methods.vicrop.ViCrop;
 import dev.fovea.methods.vicrop.ViCropConfig;
+import dev.fovea.nn.train.Checkpoints;
 import dev.fovea.vit.image.ImageDecoder;
 import dev.fovea.vit.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -76,6 +76,7 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     long t0 = System.nanoTime();
     RgbImage img;
+    int[] scenePixels = null;
     String q = question;
     String truth = null;
     String size = null;
@@ -83,7 +84,8 @@ final class DemoCommand implements Callable<Integer> {
       img = ImageDecoder.read(image);
     } else {
       SceneGenerator.Generated g = new SceneGenerator(SceneGenerator.DEFAULT_SIZE).generate(dev.fovea.methods.scenes.SceneDataset.heldOutSeed(1), scene);
-      img = SceneExamples.render(g.scene());
+      scenePixels = dev.fovea.methods.scenes.SceneRenderer.render(g.scene());
+      img = SceneExamples.image(g.scene().width(), g.scene().height(), scenePixels);
       Question pick = null;
       for (Question c : g.questions()) {
         if (q != null ? c.text().equals(q) : c.box().isPresent() && c.split(g.scene().size()) == dev.fovea.methods.eval.SizeSplit.SMALL
@@ -104,8 +106,8 @@ final class DemoCommand implements Callable<Integer> {
     Files.createDirectories(out);
     Path scenePng = out.resolve("scene.png");
     Path heatmapPng = out.resolve("heatmap.png");
-    if (image == null) {
-      writeAtomically(scenePng, Png.encodeRgb(img.width(), img.height(), rgb(img)));
+    if (scenePixels != null) {
+      Checkpoints.writeAtomically(scenePng, Png.encodeRgb(img.width(), img.height(), scenePixels));
     }
     ViCropConfig config = opts.config();
     try (LlavaBundle bundle = opts.files.open(opts.model())) {
@@ -153,19 +155,4 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static int[] rgb(RgbImage img) {
-    int[] px = new int[img.width() * img.height()];
-    for (int y = 0; y < img.height(); y++) {
-      for (int x = 0; x < img.width(); x++) {
-        px[y * img.width() + x] = img.get(x, y, 0) << 16 | img.get(x, y, 1) << 8 | img.get(x, y, 2);
-      }
-    }
-    return px;
-  }
-
-  static void writeAtomically(Path file, byte[] bytes) throws java.io.IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.write(tmp, bytes);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
 }

@@ -9,6 +9,7 @@ import dev.fovea.methods.minillava.SceneExamples;
 import dev.fovea.methods.minillava.SceneTraining;
 import dev.fovea.methods.scenes.SceneGenerator;
 import dev.fovea.nn.train.AdamW;
+import dev.fovea.nn.train.Checkpoints;
 import dev.fovea.nn.train.Trainable;
 import dev.fovea.nn.train.Trainer;
 import dev.fovea.tensor.cpu.Parallel;
@@ -114,9 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--out " + out + " holds a run with other settings (" + settings + "); use another folder");
       }
     } else {
-      Path tmp = out.resolve("train.json.tmp");
-      Files.write(tmp, mapper.writeValueAsBytes(run));
-      Files.move(tmp, settings, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Checkpoints.writeAtomically(settings, mapper.writeValueAsBytes(run));
     }
     TextTokenizer tokenizer = TokenizerLoader.fromLlama2cBin(tokenizerBin);
     SceneExamples examples = new SceneExamples(new SceneGenerator(SceneGenerator.DEFAULT_SIZE), tokenizer);

@@ -162,14 +162,18 @@ public final class SceneExamples {
 
   /** The scene's pixels as an image. */
   public static RgbImage render(Scene scene) {
-    int[] px = SceneRenderer.render(scene);
+    return image(scene.width(), scene.height(), SceneRenderer.render(scene));
+  }
+
+  /** Pixels {@code 0xRRGGBB} ({@link SceneRenderer#render}) as an image. */
+  public static RgbImage image(int width, int height, int[] px) {
     byte[] rgb = new byte[px.length * 3];
     for (int i = 0; i < px.length; i++) {
       rgb[3 * i] = (byte) (px[i] >> 16);
       rgb[3 * i + 1] = (byte) (px[i] >> 8);
       rgb[3 * i + 2] = (byte) px[i];
     }
-    return RgbImage.of(scene.width(), scene.height(), rgb);
+    return RgbImage.of(width, height, rgb);
   }
 
   /** A square window of ViCrop's sizes (64 to 128 px for this tower), around the answer or anywhere. */

@@ -166,6 +166,7 @@ public final class SceneTraining {
     Tensor features = model.imageFeatures(processor.processBatch(images)); // [n, 64, C]
     int c = model.config.textConfig().hiddenSize();
     List<LlavaInputs> inputs = new ArrayList<>();
+    int[] promptLengths = new int[batch.size()]; // in the merged sequence (image markers expanded)
     int longest = 0;
     for (SceneExamples.Example e : batch) {
       List<Tensor> own = new ArrayList<>();
@@ -175,6 +176,7 @@ public final class SceneTraining {
       }
       LlavaInputs in = model.prepareWithFeatures(e.ids(), own.size() == 1 ? own.get(0) : Ops.concat(own, 0));
       inputs.add(in);
+      promptLengths[inputs.size() - 1] = in.length() - (e.ids().length - e.promptLength());
       longest = Math.max(longest, in.length());
     }
     List<Tensor> rows = new ArrayList<>();
@@ -186,7 +188,7 @@ public final class SceneTraining {
         emb = Ops.concat(List.of(emb, Tensor.zeros(1, longest - in.length(), c)), 1);
       }
       rows.add(emb);
-      int promptLength = in.length() - (batch.get(b).ids().length - batch.get(b).promptLength());
+      int promptLength = promptLengths[b];
       int[] l = new int[longest];
       java.util.Arrays.fill(l, CausalLmLoss.IGNORE);
       int[] own = CausalLmLoss.answerLabels(in.ids(), promptLength);
@@ -229,7 +231,7 @@ public final class SceneTraining {
         }
         LlavaInputs in = inputs.get(b);
         int span = in.imageSpans().get(0).start();
-        int q = in.length() - (batch.get(b).ids().length - batch.get(b).promptLength()) - 1;
+        int q = promptLengths[b] - 1;
         Tensor row = Ops.slice(Ops.slice(Ops.slice(probs[0], 0, b, b + 1, 1), 2, q, q + 1, 1), 3, span, span + target.length, 1); // [1, H, 1, 64]
         Tensor a = Ops.reshape(Ops.mean(row, 1, false), target.length); // head mean
         a = Ops.div(a, Ops.sumAll(a));

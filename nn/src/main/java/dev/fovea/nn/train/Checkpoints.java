@@ -155,8 +155,11 @@ public final class Checkpoints {
     }
   }
 
-  /** Writes {@code bytes} to {@code file} through a temporary file and a rename (for files outside a checkpoint, such as loss.csv). */
-  static void writeAtomically(Path file, byte[] bytes) {
+  /**
+   * Writes {@code bytes} to {@code file} through a temporary file and a rename (for files outside a
+   * checkpoint, such as loss.csv, and other small outputs that must never be seen half-written).
+   */
+  public static void writeAtomically(Path file, byte[] bytes) {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     try {
       Files.write(tmp, bytes);
