@@ -77,6 +77,22 @@ final class GemvRows {
       }
       case BF16, F16 -> {
         boolean f16 = wType == DType.F16;
+        if (two && !f16 && BF16_X2_PAIRS) {
+          // weight rows j and j + half against both rows of x: every x load serves two weight rows
+          long rs = 2 * wRowStride, o0 = 2 * wOff;
+          if (BF16_X2_QUADS) {
+            long q = (j1 - j0) / 4;
+            for (long j = j0; j < j0 + q; j++) {
+              dotBf16x2Quad(w, o0 + j * rs, q * rs, xv, xs, k, y, yOff + j, q, yRs, accumulate);
+            }
+            j0 += 4 * q;
+          }
+          long half = (j1 - j0) / 2;
+          for (long j = j0; j < j0 + half; j++) {
+            dotBf16x2Pair(w, o0 + j * rs, half * rs, xv, xs, k, y, yOff + j, yOff + j + half, yRs, accumulate);
+          }
+          j0 += 2 * half;
+        }
         MemorySegment row = rowBuffer(k);
         for (long j = j0; j < j1; j++) {
           long o = (wOff + j * wRowStride) * 2;
@@ -186,8 +202,143 @@ final class GemvRows {
    * an F32 one, so two rows of x are read at twice the bytes per weight byte, and the one-row
    * kernels already found x's reads to be their limit (Gemv's notes on BF16_PAIR_K). Tried and
    * dropped: weight rows j and j + 1 converted into two rows and run against both rows of x at once
-   * (x loads shared by two weight rows, as dotBf16Pair does): 2.0-2.4x against 1.9-2.1x.
+   * (x loads shared by two weight rows, as dotBf16Pair does): 2.0-2.4x against 1.9-2.1x. BF16 at
+   * m = 2 now runs four weight rows at a time converted in registers (dotBf16x2Quad, below), which
+   * reads x once per four weight rows; these row-buffer kernels keep F16, BF16 at m = 3 and 4, and
+   * the last row of a chunk.
    */
+
+  /**
+   * BF16 at m = 2 (default on; {@code -Dfovea.gemv.bf16.x2Pairs=false} restores the row-buffer
+   * kernel {@link #dot16x2} for every row): two weight rows (byte offsets o0 and o0 + d1, half a
+   * chunk apart as {@link Gemv}'s one-row pairs) against the two rows of x, converted in registers.
+   * Per 2L elements of each weight row: two x loads per row of x and one weight load per weight
+   * row, shared by eight fmas (the row-buffer kernel loads six vectors and stores two for four
+   * fmas). Each of the four outputs keeps the even/odd accumulators of {@link Gemv}'s dotBf16 and
+   * its sequence of fmas, so the results stay bit-identical to one-row GEMVs.
+   *
+   * <p>Before pairs run, four weight rows at a time go through {@link #dotBf16x2Quad} (default
+   * on; {@code -Dfovea.gemv.bf16.x2Quads=false} leaves them to pairs): four x loads per four weight
+   * loads and sixteen fmas. GemvRowsBench, 2 rows over 1 row by wall time, one run per variant
+   * with the machine loaded by other builds (load average 6-10), threads 1 / 2:
+   *
+   * <pre>
+   * k x n         row buffer    pairs         quads
+   * 2048 x 5632   1.45 / 1.44   0.97 / 0.91   0.90 / 0.92
+   * 5632 x 2048   2.72 / 2.18   1.50 / 1.53   0.88 / 0.83
+   * 2048 x 2048   1.62 / 1.31   1.04 / 1.11   0.99 / 0.89
+   * </pre>
+   *
+   * At k = 5632 two rows of x are 45 KB, about L1's size: pairs read them from L2 for every two
+   * weight rows, quads for every four.
+   */
+  static final boolean BF16_X2_PAIRS = !"false".equals(System.getProperty("fovea.gemv.bf16.x2Pairs"));
+
+  private static void dotBf16x2Pair(MemorySegment w, long o0, long d1, MemorySegment x, long x1, int k, MemorySegment y,
+      long yj0, long yj1, long yRs, boolean accumulate) {
+    FloatVector a00 = FloatVector.zero(S), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
+    long o1 = o0 + d1;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      long e = 2 * d, f = 2 * d + 4L * L;
+      IntVector v = i32(w, o0 + d), u = i32(w, o1 + d);
+      FloatVector vl = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector vh = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      FloatVector ul = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector uh = u.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      FloatVector xl = f32(x, e), xh = f32(x, f);
+      a00 = vl.fma(xl, a00); // weight row 0, x row 0
+      b00 = vh.fma(xh, b00);
+      a10 = ul.fma(xl, a10); // weight row 1, x row 0
+      b10 = uh.fma(xh, b10);
+      xl = f32(x, x1 + e);
+      xh = f32(x, x1 + f);
+      a01 = vl.fma(xl, a01); // weight row 0, x row 1
+      b01 = vh.fma(xh, b01);
+      a11 = ul.fma(xl, a11);
+      b11 = uh.fma(xh, b11);
+    }
+    int i = (int) (d / 2);
+    FloatVector s00 = a00.add(b00), s01 = a01.add(b01), s10 = a10.add(b10), s11 = a11.add(b11);
+    for (int q = 0; q < 4; q++) { // one hsum call site (see Gemv.dotBf16Pair)
+      int jr = q >> 1, xr = q & 1;
+      FloatVector s = q == 0 ? s00 : q == 1 ? s01 : q == 2 ? s10 : s11;
+      store(y, (jr == 0 ? yj0 : yj1) + xr * yRs,
+          Gemv.tail16(CpuMath.hsum(s), w, jr == 0 ? o0 : o1, x, xr * x1, i, k, false), accumulate);
+    }
+  }
+
+  static final boolean BF16_X2_QUADS = !"false".equals(System.getProperty("fovea.gemv.bf16.x2Quads"));
+
+  /** As {@link #dotBf16x2Pair} for four weight rows o0 + r * d1 (outputs yj + r * dj), r in [0, 4). */
+  private static void dotBf16x2Quad(MemorySegment w, long o0, long d1, MemorySegment x, long x1, int k, MemorySegment y,
+      long yj, long dj, long yRs, boolean accumulate) {
+    FloatVector a00 = FloatVector.zero(S), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
+    FloatVector a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
+    long o1 = o0 + d1, o2 = o1 + d1, o3 = o2 + d1;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      long e = 2 * d, f = 2 * d + 4L * L;
+      FloatVector xl = f32(x, e), xh = f32(x, f), yl = f32(x, x1 + e), yh = f32(x, x1 + f);
+      IntVector v = i32(w, o0 + d);
+      FloatVector lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      FloatVector hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a00 = lo.fma(xl, a00);
+      b00 = hi.fma(xh, b00);
+      a01 = lo.fma(yl, a01);
+      b01 = hi.fma(yh, b01);
+      v = i32(w, o1 + d);
+      lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a10 = lo.fma(xl, a10);
+      b10 = hi.fma(xh, b10);
+      a11 = lo.fma(yl, a11);
+      b11 = hi.fma(yh, b11);
+      v = i32(w, o2 + d);
+      lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a20 = lo.fma(xl, a20);
+      b20 = hi.fma(xh, b20);
+      a21 = lo.fma(yl, a21);
+      b21 = hi.fma(yh, b21);
+      v = i32(w, o3 + d);
+      lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+      a30 = lo.fma(xl, a30);
+      b30 = hi.fma(xh, b30);
+      a31 = lo.fma(yl, a31);
+      b31 = hi.fma(yh, b31);
+    }
+    // The eight sums leave through a per-thread array, reduced in quadTails: selecting among
+    // eight vectors in a store loop (as the pair kernels select between two) boxed them, and so
+    // did reducing them here (C2 reached its node-count cut-off for inlining and left the vector
+    // calls as calls). Nothing but the array crosses the call.
+    float[] sums = SUMS.get();
+    a00.add(b00).intoArray(sums, 0);
+    a01.add(b01).intoArray(sums, L);
+    a10.add(b10).intoArray(sums, 2 * L);
+    a11.add(b11).intoArray(sums, 3 * L);
+    a20.add(b20).intoArray(sums, 4 * L);
+    a21.add(b21).intoArray(sums, 5 * L);
+    a30.add(b30).intoArray(sums, 6 * L);
+    a31.add(b31).intoArray(sums, 7 * L);
+    quadTails(sums, (int) (d / 2), w, o0, d1, x, x1, k, y, yj, dj, yRs, accumulate);
+  }
+
+  /** Per thread: the eight sum vectors of {@link #dotBf16x2Quad}. */
+  private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[8 * L]);
+
+  /** Output (weight row q / 2, x row q % 2) = hsum(sums[q]) plus the scalar tail from element i. */
+  private static void quadTails(float[] sums, int i, MemorySegment w, long o0, long d1, MemorySegment x, long x1, int k,
+      MemorySegment y, long yj, long dj, long yRs, boolean accumulate) {
+    for (int q = 0; q < 8; q++) {
+      int jr = q >> 1, xr = q & 1;
+      float s = CpuMath.hsum(FloatVector.fromArray(S, sums, q * L));
+      store(y, yj + jr * dj + xr * yRs, Gemv.tail16(s, w, o0 + jr * d1, x, xr * x1, i, k, false), accumulate);
+    }
+  }
 
   private static void bf16Row(MemorySegment w, long o0, int k, MemorySegment row) {
     long kb = 2L * k;
