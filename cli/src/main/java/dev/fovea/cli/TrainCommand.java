@@ -67,6 +67,10 @@ final class TrainCommand implements Callable<Integer> {
       description = "weight of the term that teaches the decoder, at each image token, the colour of what its patch shows, 0 to 100 (default: ${DEFAULT-VALUE})")
   float patchWeight = (float) SceneTraining.Config.defaults().patchWeight();
 
+  @Option(names = "--attention-per-head",
+      description = "apply the attention term to each head's attention, averaged over heads, instead of to the head mean")
+  boolean attentionPerHead;
+
   @Option(names = "--seed", paramLabel = "S", description = "seeds the initialization, the scenes and every draw, any 64-bit integer (default: ${DEFAULT-VALUE})")
   long seed = SceneTraining.Config.defaults().seed();
 
@@ -98,7 +102,7 @@ final class TrainCommand implements Callable<Integer> {
     Path gguf = init != null ? init : DefaultModels.storiesGguf();
     Path tokenizerBin = DefaultModels.storiesTokenizer();
     SceneTraining.Config config = SceneTraining.Config.defaults().withSteps(steps).withBatch(batch).withLr(lr).withWarmup(warmup)
-        .withAttentionWeight(attentionWeight).withPatchWeight(patchWeight).withSeed(seed);
+        .withAttentionWeight(attentionWeight).withPatchWeight(patchWeight).withSeed(seed).withAttentionPerHead(attentionPerHead);
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
     }

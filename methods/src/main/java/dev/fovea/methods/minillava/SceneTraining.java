@@ -59,41 +59,49 @@ public final class SceneTraining {
    * @param attentionWeight weight of the localization term (0: none)
    * @param patchWeight weight of the patch-word term (0: none)
    * @param seed seeds the model's initialization, the scenes and every draw
+   * @param attentionPerHead the localization term on each head's attention, averaged over heads
+   *     (every head learns to look at the answer, so maps that weight heads, as grad-att's, stay
+   *     localized), instead of on the head mean
    */
   public record Config(long steps, int batch, int accumulation, double lr, double weightDecay, long warmup, double minLrRatio, double maxGradNorm,
-      double attentionWeight, double patchWeight, long seed) {
+      double attentionWeight, double patchWeight, long seed, boolean attentionPerHead) {
     public static final long DEFAULT_WARMUP = 100;
 
     public static Config defaults() {
-      return new Config(3000, 16, 1, 2e-3, 0.05, DEFAULT_WARMUP, 0.05, 1.0, 1.0, 0.3, 1);
+      return new Config(3000, 16, 1, 2e-3, 0.05, DEFAULT_WARMUP, 0.05, 1.0, 1.0, 0.3, 1, false);
     }
 
     public Config withSteps(long v) {
-      return new Config(v, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
+      return new Config(v, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed, attentionPerHead);
     }
 
     public Config withBatch(int v) {
-      return new Config(steps, v, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
+      return new Config(steps, v, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed, attentionPerHead);
     }
 
     public Config withLr(double v) {
-      return new Config(steps, batch, accumulation, v, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
+      return new Config(steps, batch, accumulation, v, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed, attentionPerHead);
     }
 
     public Config withAttentionWeight(double v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, v, patchWeight, seed);
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, v, patchWeight, seed, attentionPerHead);
     }
 
     public Config withSeed(long v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, v);
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, v, attentionPerHead);
     }
 
     public Config withPatchWeight(double v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, v, seed);
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, v, seed, attentionPerHead);
+    }
+
+    /** The localization term per head, averaged over heads, instead of on the head mean. */
+    public Config withAttentionPerHead(boolean v) {
+      return new Config(steps, batch, accumulation, lr, weightDecay, warmup, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed, v);
     }
 
     public Config withWarmup(long v) {
-      return new Config(steps, batch, accumulation, lr, weightDecay, v, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed);
+      return new Config(steps, batch, accumulation, lr, weightDecay, v, minLrRatio, maxGradNorm, attentionWeight, patchWeight, seed, attentionPerHead);
     }
 
     public Map<String, Object> toJson() {
@@ -109,6 +117,9 @@ public final class SceneTraining {
       m.put("attention_weight", attentionWeight);
       m.put("patch_weight", patchWeight);
       m.put("seed", seed);
+      if (attentionPerHead) {
+        m.put("attention_per_head", true);
+      }
       return m;
     }
   }
@@ -233,9 +244,18 @@ public final class SceneTraining {
         int span = in.imageSpans().get(0).start();
         int q = promptLengths[b] - 1;
         Tensor row = Ops.slice(Ops.slice(Ops.slice(probs[0], 0, b, b + 1, 1), 2, q, q + 1, 1), 3, span, span + target.length, 1); // [1, H, 1, 64]
-        Tensor a = Ops.reshape(Ops.mean(row, 1, false), target.length); // head mean
-        a = Ops.div(a, Ops.sumAll(a));
-        Tensor term = Ops.neg(Ops.sumAll(Ops.mul(Tensor.of(target, target.length), Ops.log(Ops.addScalar(a, 1e-6f)))));
+        Tensor term;
+        if (config.attentionPerHead()) {
+          int heads = row.size(1);
+          Tensor a = Ops.reshape(row, heads, target.length); // each head's row
+          a = Ops.div(a, Ops.sum(a, 1, true));
+          Tensor t = Ops.reshape(Tensor.of(target, target.length), 1, target.length);
+          term = Ops.mulScalar(Ops.neg(Ops.sumAll(Ops.mul(t, Ops.log(Ops.addScalar(a, 1e-6f))))), 1f / heads);
+        } else {
+          Tensor a = Ops.reshape(Ops.mean(row, 1, false), target.length); // head mean
+          a = Ops.div(a, Ops.sumAll(a));
+          term = Ops.neg(Ops.sumAll(Ops.mul(Tensor.of(target, target.length), Ops.log(Ops.addScalar(a, 1e-6f)))));
+        }
         att = att == null ? term : Ops.add(att, term);
         counted++;
       }

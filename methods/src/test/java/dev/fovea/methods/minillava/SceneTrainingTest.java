@@ -107,8 +107,10 @@ class SceneTrainingTest {
     SceneExamples ex = examples();
     List<SceneExamples.Example> batch = tinyBatch(ex);
     try (LlavaForConditionalGeneration model = model(3); Trainable params = Trainable.of(model)) {
-      SceneTraining training = new SceneTraining(model, ex, SceneTraining.Config.defaults().withAttentionWeight(0.5));
-      for (int term : new int[] {0, 2}) {
+      for (int run = 0; run < 3; run++) {
+        // the whole loss, the attention term on the head mean, the attention term per head
+        int term = run == 0 ? 0 : 2;
+        SceneTraining training = new SceneTraining(model, ex, SceneTraining.Config.defaults().withAttentionWeight(0.5).withAttentionPerHead(run == 2));
         params.zeroGrad();
         double l0;
         try (Scope scope = Scope.open(); var g = GradMode.enable()) {
@@ -117,7 +119,7 @@ class SceneTrainingTest {
           loss.backward();
           params.collectGradients();
         }
-        Random rng = new Random(11 + term);
+        Random rng = new Random(11 + run);
         List<String> lines = new ArrayList<>();
         double worst = 0;
         for (String name : SAMPLE) {
@@ -140,7 +142,8 @@ class SceneTrainingTest {
           worst = Math.max(worst, err);
           lines.add(String.format("  %-66s %+.6e vs %+.6e (%.2f of tolerance)", name, analytic, numeric, err));
         }
-        System.out.printf("mini LLaVA %s gradient (loss %.5f) vs central differences:%n%s%n", term == 0 ? "total" : "attention-term", l0,
+        System.out.printf("mini LLaVA %s gradient (loss %.5f) vs central differences:%n%s%n",
+            run == 0 ? "total" : run == 1 ? "attention-term" : "per-head attention-term", l0,
             String.join("\n", lines));
         assertTrue(worst <= 1, "worst " + worst + " of the tolerance\n" + String.join("\n", lines));
       }
