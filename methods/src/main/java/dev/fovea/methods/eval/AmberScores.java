@@ -283,7 +283,7 @@ public final class AmberScores {
             PopeMetrics.cell(m.precision()), PopeMetrics.cell(m.recall()), PopeMetrics.cell(m.f1())}));
         sb.append(Tables.align(rows));
       }
-      if (!Double.isNaN(amberScore())) {
+      if (descriptions > 0 && all() != null) { // both halves run; "-" when F1 or CHAIR is undefined
         sb.append('\n').append("AMBER score (100 - CHAIR + F1) / 2: ").append(PopeMetrics.cell(amberScore())).append('\n');
       }
       return sb.toString();
