@@ -26,10 +26,11 @@ import picocli.CommandLine.Option;
 /**
  * Benchmark evaluations: {@code eval vqa} is VQA accuracy with or without ViCrop; {@code eval pope} and
  * {@code eval mme} the yes/no hallucination benchmarks ({@link EvalYesNoCommand}); {@code eval chair}
- * scores existing captions ({@link EvalChairCommand}).
+ * captions COCO images with the model or scores existing captions ({@link EvalChairCommand}); {@code
+ * eval amber} AMBER's generative and yes/no queries ({@link EvalAmberCommand}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model on a benchmark.",
-    subcommands = {EvalCommand.Vqa.class, EvalYesNoCommand.Pope.class, EvalYesNoCommand.Mme.class, EvalChairCommand.class, EvalZeroShotCommand.class,
+    subcommands = {EvalCommand.Vqa.class, EvalYesNoCommand.Pope.class, EvalYesNoCommand.Mme.class, EvalChairCommand.class, EvalAmberCommand.class, EvalZeroShotCommand.class,
         CommandLine.HelpCommand.class})
 final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

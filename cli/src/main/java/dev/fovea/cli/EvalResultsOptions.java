@@ -15,14 +15,20 @@ final class EvalResultsOptions {
   @Option(names = "--limit", paramLabel = "N", description = "only the first N questions (N >= 1)")
   Long limit;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists)")
+  @Option(names = "--out", paramLabel = "FILE", description = "results JSONL (created, or resumed when it exists); required")
   Path out;
 
   @Option(names = "--json", description = "print the summary as JSON instead of a table")
   boolean json;
 
-  /** {@code --limit} at least 1 when given. */
+  /**
+   * {@code --out} given (checked here, not by picocli, so that {@code eval chair --captions} can do
+   * without it) and {@code --limit} at least 1 when given.
+   */
   void checkLimit(CommandSpec spec) {
+    if (out == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=FILE'");
+    }
     if (limit != null) {
       OptionRange.check(spec, "--limit", limit, 1, Long.MAX_VALUE);
     }

@@ -77,7 +77,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no progress bar on standard error")
   boolean noProgress;
 
-  /** "pope", "mme". */
+  /** "pope", "mme", "chair", "amber". */
   abstract String benchmark();
 
   abstract PromptVariant defaultPrompt();
@@ -85,8 +85,13 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
   /** The parser of this run (options checked). */
   abstract YesNoParser parser();
 
-  /** Checks the data options (usage errors) and reads every item, images checked to exist. */
-  abstract List<YesNoItem> items() throws IOException;
+  /**
+   * POPE and MME: checks the data options (usage errors) and reads every item, images checked to exist.
+   * Benchmarks with their own loop override {@link #load} and {@link #loop} instead.
+   */
+  List<YesNoItem> items() throws IOException {
+    throw new UnsupportedOperationException(benchmark() + " overrides load()");
+  }
 
   /** What names the data in the results file's settings. */
   abstract Map<String, String> dataSettings();
@@ -94,8 +99,33 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
   /** The data in the one-line heading of the text summary. */
   abstract String dataName();
 
-  /** The summary: a table, or JSON. */
-  abstract String summary(YesNoEvaluation.Outcome outcome, boolean json);
+  /** POPE and MME: the summary, a table or JSON. */
+  String summary(YesNoEvaluation.Outcome outcome, boolean json) {
+    throw new UnsupportedOperationException(benchmark() + " overrides loop()");
+  }
+
+  /** What a run's loop gives: the counts and the summary as a table and as JSON (one line). */
+  record Done(long answered, long resumed, String table, String json) {}
+
+  private List<YesNoItem> yesNoItems;
+
+  /** Checks the data options (usage errors) and reads every item, before any model work; returns how many there are. */
+  long load() throws IOException {
+    yesNoItems = items();
+    return yesNoItems.size();
+  }
+
+  /** The resumable loop over the loaded items, with a progress bar ({@link YesNoEvaluation} for POPE and MME). */
+  Done loop(ImageAnswerer answerer, EvalJournal journal, String method, PromptVariant variant, YesNoParser parser, Progress.Questions bar)
+      throws IOException {
+    YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
+        .listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
+    if (results.limit != null) {
+      eval.limit(results.limit);
+    }
+    YesNoEvaluation.Outcome outcome = eval.run(yesNoItems);
+    return new Done(outcome.answered(), outcome.resumed(), summary(outcome, false), summary(outcome, true));
+  }
 
   CommandLine.ParameterException usage(String message) {
     return new CommandLine.ParameterException(spec.commandLine(), message);
@@ -124,11 +154,11 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
         throw usage("--system: " + e.getMessage());
       }
     }
-    List<YesNoItem> items = items();
+    long count = load();
     SamplingConfig user = new SamplingConfig(temperature == null ? 0f : temperature, topK, topP, 1f);
     SamplingConfig sampling = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, user) : user;
     GenerationConfig generation = GenerationConfig.maxNewTokens(maxNewTokens);
-    long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
+    long total = results.limit == null ? count : Math.min(count, results.limit);
     PrintWriter stdout = spec.commandLine().getOut();
     if (model == null) {
       if (files.mmproj != null) {
@@ -143,9 +173,8 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding) {
         OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
         decoding.load(); // AGLA's BLIP, and the ranges it sets
-        evaluate(bundle.model(), bundle.model(), "instructblip", new InstructBlipAnswerer(bundle, generation, sampling, decoding, variant.suffix), items,
-            sampling, total,
-            stdout, method, variant, parser);
+        evaluate(bundle.model(), bundle.model(), "instructblip", new InstructBlipAnswerer(bundle, generation, sampling, decoding, variant.suffix),
+            sampling, total, stdout, method, variant, parser);
       }
       return 0;
     }
@@ -156,13 +185,13 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       decoding.load(); // AGLA's BLIP, and the ranges it sets
       LlavaPrompt.Template template = bundle.template(system);
       evaluate(bundle.model(), bundle.model(), template.name().toLowerCase(Locale.ROOT), answerer(bundle, template, generation, sampling, variant.suffix),
-          items, sampling, total, stdout, method, variant, parser);
+          sampling, total, stdout, method, variant, parser);
     }
     return 0;
   }
 
   /** The loop of one benchmark run with {@code answerer}: the settings, the results file, the scores. */
-  private void evaluate(dev.fovea.llm.generate.CausalLM lm, dev.fovea.nn.Module weights, String template, ImageAnswerer answerer, List<YesNoItem> items,
+  private void evaluate(dev.fovea.llm.generate.CausalLM lm, dev.fovea.nn.Module weights, String template, ImageAnswerer answerer,
       SamplingConfig sampling, long total, PrintWriter stdout, String method, PromptVariant variant, YesNoParser parser) throws Exception {
     OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, lm.maxPositions(), "the model's context");
     OptionRange.check(spec, "--top-k", topK, 0, lm.vocabSize(), "the model's vocabulary");
@@ -179,20 +208,15 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
     try (EvalJournal journal = EvalJournal.open(results.out, run)) {
       LlavaBundle.warm(weights, !noProgress, spec.commandLine().getErr());
-      YesNoEvaluation.Outcome outcome;
+      Done done;
       try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
-        YesNoEvaluation eval = new YesNoEvaluation(answerer, journal, method, variant, parser, seed)
-            .listener(p -> bar.step(p.done(), p.accuracyPercent(), p.resumed()));
-        if (results.limit != null) {
-          eval.limit(results.limit);
-        }
-        outcome = eval.run(items);
+        done = loop(answerer, journal, method, variant, parser, bar);
       }
       if (!results.json) {
         stdout.printf("%s on %s, decode %s, prompt %s, parser %s: %d answered, %d resumed, results in %s%n", model.getFileName(), dataName(),
-            method, variant.cliName, parser.cliName, outcome.answered(), outcome.resumed(), results.out);
+            method, variant.cliName, parser.cliName, done.answered(), done.resumed(), results.out);
       }
-      stdout.print(summary(outcome, results.json));
+      stdout.print(results.json ? done.json() + "\n" : done.table());
       stdout.flush();
     }
   }
@@ -208,7 +232,8 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
         sampling, decoding, promptSuffix);
   }
 
-  private PromptVariant promptOption() {
+  /** The --prompt variant, or the benchmark's default. */
+  PromptVariant promptOption() {
     if (prompt == null) {
       return defaultPrompt();
     }
@@ -282,7 +307,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     @Override
     String summary(YesNoEvaluation.Outcome outcome, boolean json) {
       PopeMetrics.Summary s = PopeMetrics.Summary.of(outcome);
-      return json ? s.toJson().toString() + "\n" : s.toTable();
+      return json ? s.toJson().toString() : s.toTable();
     }
   }
 
@@ -345,7 +370,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     @Override
     String summary(YesNoEvaluation.Outcome outcome, boolean json) {
       MmeScores s = MmeScores.of(outcome);
-      return json ? s.toJson().toString() + "\n" : s.toTable();
+      return json ? s.toJson().toString() : s.toTable();
     }
   }
 }

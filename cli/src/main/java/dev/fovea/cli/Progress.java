@@ -76,7 +76,8 @@ final class Progress {
     void step(long done, double accuracyPercent, long resumed) {
       if (bar != null) {
         bar.stepTo(done);
-        bar.setExtraMessage(String.format(Locale.ROOT, " acc %.2f%%%s", accuracyPercent, resumed > 0 ? " (" + resumed + " resumed)" : ""));
+        String resumedNote = resumed > 0 ? " (" + resumed + " resumed)" : "";
+        bar.setExtraMessage(Double.isNaN(accuracyPercent) ? resumedNote : String.format(Locale.ROOT, " acc %.2f%%%s", accuracyPercent, resumedNote));
       }
     }
 

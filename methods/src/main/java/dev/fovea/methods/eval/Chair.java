@@ -17,18 +17,23 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * CHAIR on generated captions (Rohrbach et al. 2018; AVC's and AGLA's papers report it): the object
- * mentions of each caption ({@link ChairVocabulary}) against the image's ground-truth objects ({@link
- * CocoObjects}). A mention is hallucinated when its category is not among the image's objects.
+ * CHAIR on generated captions (Rohrbach et al. 2018; AVC's and AGLA's papers report it), as {@code
+ * chair.py} computes it (the standalone copy with recall that the LVLM papers run): the object mentions
+ * of each caption ({@link ChairVocabulary}: NLTK words, singular, two-word entries, node words) against
+ * the image's ground-truth node words (its instance categories, {@link CocoObjects}, each mapped to the
+ * node word of its synonyms line, plus what its reference captions mention when they are given). A
+ * mention is hallucinated when its node word is not among them.
  *
  * <ul>
- *   <li>{@code CHAIR_s} = captions with at least one hallucinated mention / captions;
+ *   <li>{@code CHAIR_s} = captions with at least one hallucinated mention / captions (every caption
+ *       counts, those without object words too);
  *   <li>{@code CHAIR_i} = hallucinated mentions / all object mentions (each occurrence counts);
- *   <li>recall (coverage) = ground-truth objects mentioned / ground-truth objects, each image's
- *       objects counted once per caption of it, pooled over the captions.
+ *   <li>recall (coverage) = ground-truth node words mentioned / ground-truth node words, each image's
+ *       counted once per caption of it, pooled over the captions.
  * </ul>
  *
- * All in percent; a denominator of 0 (no captions, no mentions, no ground-truth objects) gives NaN.
+ * All in percent ({@code chair.py} prints fractions); a denominator of 0 (no captions, no mentions, no
+ * ground-truth objects) gives NaN where {@code chair.py} would divide by zero.
  */
 public final class Chair {
   /** The longest caption line read, in characters (1 Mi). */
@@ -38,18 +43,36 @@ public final class Chair {
   private final CocoObjects truth;
 
   /**
-   * @throws EvalDataException when a category of the vocabulary is not one of the annotation file's
-   *     (its names would never match); the file's categories without a line are matched by their name
+   * @throws EvalDataException when a category of the annotation file is not a word of the vocabulary
+   *     ({@code chair.py} fails there too: it looks every category name up in its synonyms)
    */
   public Chair(ChairVocabulary vocabulary, CocoObjects truth, String vocabularySource) {
-    Set<String> unknown = new TreeSet<>(vocabulary.categories());
-    unknown.removeAll(truth.categories());
-    if (!unknown.isEmpty()) {
-      throw new EvalDataException(vocabularySource, null, null, "categories " + unknown + " are not among the annotation file's "
-          + truth.categories().size() + " categories; the first entry of each line must be a COCO category name");
+    Set<String> unknown = new TreeSet<>();
+    for (String c : truth.categories()) {
+      if (vocabulary.category(c) == null) {
+        unknown.add(c);
+      }
     }
-    this.vocabulary = vocabulary.withCategories(truth.categories());
+    if (!unknown.isEmpty()) {
+      throw new EvalDataException(vocabularySource, null, null, "the annotation file's categories " + unknown
+          + " are not words of this synonyms list; each COCO category name must be an entry of some line");
+    }
+    this.vocabulary = vocabulary;
     this.truth = truth;
+  }
+
+  /** The image's ground-truth node words (null when the annotation file does not list the image). */
+  public Set<String> truthNodes(long imageId) {
+    Set<String> objects = truth.objects(imageId);
+    if (objects == null) {
+      return null;
+    }
+    Set<String> nodes = new TreeSet<>();
+    for (String o : objects) {
+      String node = vocabulary.category(o);
+      nodes.add(node == null ? o : node); // reference-caption objects are node words already
+    }
+    return nodes;
   }
 
   /** A caption to score: an image and the text generated for it, with where it was read. */
@@ -94,7 +117,7 @@ public final class Chair {
    *
    * @param mentions its object mentions, in caption order
    * @param hallucinated the mentions whose category the image does not have
-   * @param truth the image's ground-truth categories
+   * @param truth the image's ground-truth node words
    * @param covered those of them the caption mentions
    */
   public record Scored(Caption caption, List<ChairVocabulary.Mention> mentions, List<ChairVocabulary.Mention> hallucinated, Set<String> truth,
@@ -102,7 +125,7 @@ public final class Chair {
 
   /** Scores one caption of an image listed in the ground truth. */
   public Scored score(Caption caption) {
-    Set<String> objects = Objects.requireNonNull(truth.objects(caption.imageId()), () -> "image " + caption.imageId() + " has no annotations");
+    Set<String> objects = Objects.requireNonNull(truthNodes(caption.imageId()), () -> "image " + caption.imageId() + " has no annotations");
     List<ChairVocabulary.Mention> mentions = vocabulary.mentions(caption.text());
     List<ChairVocabulary.Mention> hallucinated = new ArrayList<>();
     Set<String> covered = new LinkedHashSet<>();

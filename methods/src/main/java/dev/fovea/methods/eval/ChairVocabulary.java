@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -17,44 +16,80 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * CHAIR's object vocabulary: which words name which COCO category, and how they are found in a caption
- * (Rohrbach et al. 2018, "Object Hallucination in Image Captioning"; the metric AVC's and AGLA's papers
- * report).
+ * CHAIR's object words and how a caption's object mentions are found, as CHAIR's {@code chair.py}
+ * (Rohrbach et al. 2018, {@code LisaAnne/Hallucination} {@code utils/chair.py}, and the standalone copy
+ * with recall that the LVLM papers run) computes them.
  *
- * <p><b>The file</b> is CHAIR's synonyms layout: one line per category, comma-separated, the COCO
- * category name first, then the words and phrases that name it ({@code dog, puppy, pup}); blank lines
- * and lines starting with {@code #} are skipped; a category may take several lines. {@link #defaults()}
- * is fovea's own list ({@code chair-synonyms.txt} beside this class), written from the 80 category names
- * and everyday English.
+ * <p><b>The synonyms file</b> ({@code data/synonyms.txt} of that repository, or fovea's own list,
+ * {@link #defaults()}): one line per object, stripped of white space at its ends and cut at every
+ * {@code ", "} (comma and one space, exactly: an entry written after two spaces keeps a leading space
+ * and never matches, as in the reference); the first entry is the object's <em>node word</em>, every
+ * entry names it. A word on two lines belongs to the later one. fovea also skips blank lines and lines
+ * starting with {@code #}.
  *
- * <p><b>Matching</b> ({@link #mentions}): the caption is lowercased and cut into words at every
- * character that is not a letter or digit ({@code hot-dog} gives {@code hot dog}, {@code dog's} gives
- * {@code dog s}). Going left to right, the longest phrase of the vocabulary that starts at the current
- * word wins (so {@code teddy bear} is one teddy bear, not a bear, and {@code hot dog} no dog), and its
- * words are consumed. A phrase also matches when its last word is a regular plural of the listed one:
- * {@code -ies} for {@code -y}, {@code -es} or {@code -s} dropped, tried in that order ({@code puppies},
- * {@code benches}, {@code dogs}, {@code hot dogs}); irregular plurals are listed words ({@code people},
- * {@code knives}). Every occurrence is a mention: "a dog chasing a dog" mentions dog twice.
+ * <p><b>A caption's mentions</b> ({@link #mentions}):
+ *
+ * <ol>
+ *   <li>lowercase, cut into words as NLTK's {@code word_tokenize} does ({@link WordTokenizer});
+ *   <li>each word made singular ({@link Singularizer}: {@code dogs} to {@code dog}, but also {@code bus}
+ *       to {@code bu});
+ *   <li>left to right, a word and the next one that form one of {@code chair.py}'s two-word entries are
+ *       replaced by what that entry stands for, and both words are consumed: the compound objects
+ *       ({@code hot dog}, {@code teddy bear}, {@code traffic light}, {@code cell phone}...: themselves),
+ *       qualifiers that are not people ({@code baby elephant}, {@code adult bird}: the animal; {@code
+ *       passenger train}: the train), {@code bow tie} (tie), {@code toilet seat} (toilet), {@code wine
+ *       glas} (wine glass), and {@code home plate} and {@code train track} (themselves: no object);
+ *   <li>if the words hold both {@code toilet} and {@code seat}, every {@code seat} is dropped ("the seat of
+ *       the toilet" is not a chair);
+ *   <li>every remaining word that the synonyms name is a mention of its node word; repeats count.
+ * </ol>
+ *
+ * Only the listed two-word entries are ever formed: a two-word line of the synonyms file that is not
+ * one of them ({@code police car}) can never match, as in the reference.
  */
 public final class ChairVocabulary {
-  /** One object word or phrase found in a caption. */
-  public record Mention(String words, String category) {}
+  /**
+   * One object word found in a caption.
+   *
+   * @param word the caption's word after steps 1 to 3 ({@code dog}, {@code teddy bear})
+   * @param category its node word, the first entry of its line ({@code dog}, {@code person})
+   * @param index the position of the word in the caption after step 3
+   */
+  public record Mention(String word, String category, int index) {}
 
-  private final Map<String, String> phrases; // "hot dog" -> "hot dog", "puppy" -> "dog"
-  private final Set<String> categories;
-  private final int longest; // words in the longest phrase
+  /** {@code chair.py}'s two-word entries and what each stands for. */
+  static final Map<String, String> DOUBLE_WORDS;
 
-  private ChairVocabulary(Map<String, String> phrases, Set<String> categories) {
-    this.phrases = phrases;
-    this.categories = Collections.unmodifiableSet(categories);
-    int n = 1;
-    for (String p : phrases.keySet()) {
-      n = Math.max(n, p.split(" ").length);
+  static {
+    Map<String, String> d = new HashMap<>();
+    for (String w : List.of("motor bike", "motor cycle", "air plane", "traffic light", "street light", "traffic signal", "stop light",
+        "fire hydrant", "stop sign", "parking meter", "suit case", "sports ball", "baseball bat", "baseball glove", "tennis racket", "wine glass",
+        "hot dog", "cell phone", "mobile phone", "teddy bear", "hair drier", "potted plant", "bow tie", "laptop computer", "stove top oven",
+        "home plate", "train track")) {
+      d.put(w, w);
     }
-    this.longest = n;
+    for (String animal : List.of("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "animal", "cub")) {
+      d.put("baby " + animal, animal);
+      d.put("adult " + animal, animal);
+    }
+    for (String vehicle : List.of("jet", "train")) {
+      d.put("passenger " + vehicle, vehicle);
+    }
+    d.put("bow tie", "tie");
+    d.put("toilet seat", "toilet");
+    d.put("wine glas", "wine glass");
+    DOUBLE_WORDS = Collections.unmodifiableMap(d);
   }
 
-  /** fovea's default list (see the class comment). */
+  private final Map<String, String> nodeOf; // every entry -> its line's first entry
+  private final Set<String> categories;
+
+  private ChairVocabulary(Map<String, String> nodeOf, Set<String> categories) {
+    this.nodeOf = nodeOf;
+    this.categories = Collections.unmodifiableSet(categories);
+  }
+
+  /** fovea's own list ({@code chair-synonyms.txt} beside this class: the 80 COCO categories, written for fovea). */
   public static ChairVocabulary defaults() {
     String name = "chair-synonyms.txt";
     try (InputStream in = ChairVocabulary.class.getResourceAsStream(name)) {
@@ -70,8 +105,7 @@ public final class ChairVocabulary {
   /**
    * A synonyms file (see the class comment).
    *
-   * @throws EvalDataException naming the file and line of an empty entry or a word listed under two
-   *     categories
+   * @throws EvalDataException naming the file when it has no object line
    */
   public static ChairVocabulary load(Path file) throws IOException {
     return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
@@ -79,107 +113,71 @@ public final class ChairVocabulary {
 
   /** The text of a synonyms file; {@code source} names it in errors. */
   static ChairVocabulary parse(String text, String source) {
-    Map<String, String> phrases = new HashMap<>();
-    Map<String, Integer> lineOf = new HashMap<>();
+    Map<String, String> nodeOf = new HashMap<>();
     Set<String> categories = new LinkedHashSet<>();
     String[] lines = text.split("\r\n|\r|\n", -1);
     for (int i = 0; i < lines.length; i++) {
-      String line = i == 0 && lines[i].startsWith("\uFEFF") ? lines[i].substring(1) : lines[i];
-      int lineNo = i + 1;
-      if (line.isBlank() || line.strip().startsWith("#")) {
+      String line = (i == 0 && lines[i].startsWith("\uFEFF") ? lines[i].substring(1) : lines[i]).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
-      String[] entries = line.split(",", -1);
-      String category = normalize(entries[0]);
+      String[] entries = line.split(", ", -1);
       for (String entry : entries) {
-        String phrase = normalize(entry);
-        if (phrase.isEmpty()) {
-          throw new EvalDataException(source, "line " + lineNo, null, "an empty entry (two commas in a row, or one at an end)");
-        }
-        String before = phrases.putIfAbsent(phrase, category);
-        if (before != null && !before.equals(category)) {
-          throw new EvalDataException(source, "line " + lineNo, null, "\"" + phrase + "\" is listed under " + before + " on line "
-              + lineOf.get(phrase) + " and under " + category + " here; a word names one category");
-        }
-        lineOf.putIfAbsent(phrase, lineNo);
+        nodeOf.put(entry, entries[0]);
       }
-      categories.add(category);
+      categories.add(entries[0]);
     }
     if (categories.isEmpty()) {
-      throw new EvalDataException(source, null, null, "no categories (one line per category: name, synonym, ...)");
+      throw new EvalDataException(source, null, null, "no object lines (one line per object: node word, synonym, ...)");
     }
-    return new ChairVocabulary(phrases, categories);
+    return new ChairVocabulary(nodeOf, categories);
   }
 
-  /** This vocabulary with each of {@code names} as a phrase of its own category, where it has no line. */
-  ChairVocabulary withCategories(Set<String> names) {
-    Map<String, String> p = new HashMap<>(phrases);
-    Set<String> c = new LinkedHashSet<>(categories);
-    for (String name : names) {
-      String n = normalize(name);
-      p.putIfAbsent(n, n);
-      c.add(n);
-    }
-    return new ChairVocabulary(p, c);
-  }
-
-  /** The category names, as the first entries of the lines give them (lowercased). */
+  /** The node words, the first entries of the lines, in file order. */
   public Set<String> categories() {
     return categories;
   }
 
-  /** The category {@code phrase} names (a listed word or phrase, normalized), or null. */
-  public String category(String phrase) {
-    return phrases.get(normalize(phrase));
+  /** The node word {@code word} names (an entry of the file, exactly), or null. */
+  public String category(String word) {
+    return nodeOf.get(word);
+  }
+
+  /** The caption's words after steps 1 to 4 of the class comment (the objects and everything else). */
+  public static List<String> words(String caption) {
+    List<String> singular = new ArrayList<>();
+    for (String w : WordTokenizer.tokenize(caption.toLowerCase(Locale.ROOT))) {
+      singular.add(Singularizer.singular(w));
+    }
+    List<String> words = new ArrayList<>();
+    int i = 0;
+    while (i < singular.size()) {
+      String pair = i + 1 < singular.size() ? singular.get(i) + " " + singular.get(i + 1) : null;
+      String replaced = pair == null ? null : DOUBLE_WORDS.get(pair);
+      if (replaced != null) {
+        words.add(replaced);
+        i += 2;
+      } else {
+        words.add(singular.get(i));
+        i += 1;
+      }
+    }
+    if (words.contains("toilet") && words.contains("seat")) {
+      words.removeIf("seat"::equals);
+    }
+    return words;
   }
 
   /** The object mentions of a caption, in caption order (see the class comment). */
   public List<Mention> mentions(String caption) {
-    String[] words = words(caption);
+    List<String> words = words(caption);
     List<Mention> out = new ArrayList<>();
-    int i = 0;
-    while (i < words.length) {
-      int matched = 0;
-      for (int n = Math.min(longest, words.length - i); n >= 1 && matched == 0; n--) {
-        String head = n == 1 ? "" : String.join(" ", Arrays.copyOfRange(words, i, i + n - 1)) + " ";
-        for (String last : forms(words[i + n - 1])) {
-          String category = phrases.get(head + last);
-          if (category != null) {
-            out.add(new Mention(String.join(" ", Arrays.copyOfRange(words, i, i + n)), category));
-            matched = n;
-            break;
-          }
-        }
+    for (int i = 0; i < words.size(); i++) {
+      String node = nodeOf.get(words.get(i));
+      if (node != null) {
+        out.add(new Mention(words.get(i), node, i));
       }
-      i += Math.max(1, matched);
     }
     return out;
-  }
-
-  /** The word itself, then its singulars by the regular rules: -ies to -y, -es dropped, -s dropped. */
-  private static List<String> forms(String w) {
-    List<String> f = new ArrayList<>(4);
-    f.add(w);
-    if (w.length() > 3 && w.endsWith("ies")) {
-      f.add(w.substring(0, w.length() - 3) + "y");
-    }
-    if (w.length() > 2 && w.endsWith("es")) {
-      f.add(w.substring(0, w.length() - 2));
-    }
-    if (w.length() > 1 && w.endsWith("s")) {
-      f.add(w.substring(0, w.length() - 1));
-    }
-    return f;
-  }
-
-  /** Lowercased words: maximal runs of letters and digits. */
-  static String[] words(String text) {
-    String t = text.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
-    return t.isEmpty() ? new String[0] : t.split(" ");
-  }
-
-  /** A phrase as matching sees it: its words joined by single spaces. */
-  static String normalize(String phrase) {
-    return String.join(" ", words(phrase));
   }
 }

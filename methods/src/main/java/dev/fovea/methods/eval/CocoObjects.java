@@ -22,11 +22,12 @@ import java.util.TreeSet;
 
 /**
  * The ground-truth objects of COCO images, CHAIR's reference: for each image, the names of the
- * categories of its instance annotations ({@code instances_val2014.json}), and optionally the objects
- * its reference captions mention ({@code captions_val2014.json}, as the original CHAIR adds them).
+ * categories of its instance annotations ({@code instances_val2014.json}), and optionally the node words
+ * of the objects its reference captions mention ({@code captions_val2014.json}, as {@code chair.py}
+ * adds them); and each image's {@code file_name}, for captioning runs.
  *
  * <p>The instances file is streamed (the val2014 one is about 160 MB, most of it segmentation polygons,
- * which are skipped): {@code images} (each with {@code id}), {@code annotations} (each with {@code
+ * which are skipped): {@code images} (each with {@code id}, optionally {@code file_name}), {@code annotations} (each with {@code
  * image_id} and {@code category_id}) and {@code categories} (each with {@code id} and {@code name}), in
  * any order; other fields are ignored. An annotation naming an image or category the file does not
  * list is an {@link EvalDataException} with the file, line and column.
@@ -36,10 +37,12 @@ public final class CocoObjects {
 
   private final Map<Long, Set<String>> objects; // image id -> category names
   private final Set<String> categories;
+  private final Map<Long, String> fileNames; // image id -> file_name, where the file gives one
 
-  private CocoObjects(Map<Long, Set<String>> objects, Set<String> categories) {
+  private CocoObjects(Map<Long, Set<String>> objects, Set<String> categories, Map<Long, String> fileNames) {
     this.objects = objects;
     this.categories = Collections.unmodifiableSet(categories);
+    this.fileNames = fileNames;
   }
 
   /**
@@ -51,6 +54,7 @@ public final class CocoObjects {
     String file = json.toString();
     Set<Long> images = new LinkedHashSet<>();
     Map<Long, String> names = new HashMap<>();
+    Map<Long, String> fileNames = new HashMap<>();
     List<long[]> pairs = new ArrayList<>(); // image id, category id
     List<String> pairWhere = new ArrayList<>();
     boolean[] sections = new boolean[3];
@@ -88,13 +92,13 @@ public final class CocoObjects {
             String field = p.currentName();
             JsonToken t = p.nextToken();
             boolean wanted = switch (which) {
-              case 0 -> field.equals("id");
+              case 0 -> field.equals("id") || field.equals("file_name");
               case 1 -> field.equals("image_id") || field.equals("category_id");
               default -> field.equals("id") || field.equals("name");
             };
             if (!wanted) {
               p.skipChildren();
-            } else if (field.equals("name")) {
+            } else if (field.equals("name") || field.equals("file_name")) {
               if (t != JsonToken.VALUE_STRING) {
                 throw new EvalDataException(file, at, field, "must be a string");
               }
@@ -111,7 +115,15 @@ public final class CocoObjects {
             }
           }
           switch (which) {
-            case 0 -> images.add(require(id, file, at, "id"));
+            case 0 -> {
+              long image = require(id, file, at, "id");
+              if (!images.add(image)) {
+                throw new EvalDataException(file, at, "id", "image " + image + " is listed twice");
+              }
+              if (name != null) {
+                fileNames.put(image, name);
+              }
+            }
             case 1 -> {
               pairs.add(new long[] {require(imageId, file, at, "image_id"), require(categoryId, file, at, "category_id")});
               pairWhere.add(at);
@@ -120,7 +132,7 @@ public final class CocoObjects {
               if (name == null || name.isBlank()) {
                 throw new EvalDataException(file, at, "name", "missing");
               }
-              names.put(require(id, file, at, "id"), ChairVocabulary.normalize(name));
+              names.put(require(id, file, at, "id"), name);
             }
           }
         }
@@ -150,7 +162,7 @@ public final class CocoObjects {
       }
       set.add(name);
     }
-    return new CocoObjects(objects, new LinkedHashSet<>(names.values()));
+    return new CocoObjects(objects, new LinkedHashSet<>(names.values()), fileNames);
   }
 
   /**
@@ -198,7 +210,7 @@ public final class CocoObjects {
     if (!sawAnnotations) {
       throw new EvalDataException(file, null, "annotations", "missing: COCO's captions layout keeps them in an \"annotations\" list");
     }
-    return new CocoObjects(out, new LinkedHashSet<>(categories));
+    return new CocoObjects(out, new LinkedHashSet<>(categories), fileNames);
   }
 
   /** The images the file lists. */
@@ -212,7 +224,12 @@ public final class CocoObjects {
     return s == null ? null : Collections.unmodifiableSet(s);
   }
 
-  /** The category names of the file (normalized as {@link ChairVocabulary} matches them). */
+  /** The image's {@code file_name} in the images list, or null when it has none (or the image is not listed). */
+  public String fileName(long imageId) {
+    return fileNames.get(imageId);
+  }
+
+  /** The category names of the file, as it writes them. */
   public Set<String> categories() {
     return categories;
   }

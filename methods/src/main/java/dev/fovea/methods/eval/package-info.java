@@ -1,6 +1,6 @@
 /**
  * Benchmark evaluation, independent of models and decoding methods (methods spec sections 1.9, 4.1,
- * 4.2, 4.4 and the CHAIR metric).
+ * 4.2, 4.4, 4.5 and the CHAIR metric).
  *
  * <p><b>VQA</b>: {@link dev.fovea.methods.eval.VqaDataset} reads question files (TextVQA's JSON, our
  * JSONL, ViCrop's answer boxes) into {@link dev.fovea.methods.eval.VqaItem}s; {@link
@@ -21,7 +21,15 @@
  *
  * <p><b>CHAIR</b>: {@link dev.fovea.methods.eval.Chair} scores captions against {@link
  * dev.fovea.methods.eval.CocoObjects} (COCO instance annotations, optionally reference captions) with a
- * {@link dev.fovea.methods.eval.ChairVocabulary} (a synonyms file, or fovea's default list).
+ * {@link dev.fovea.methods.eval.ChairVocabulary} (a synonyms file, or fovea's default list), matching as
+ * {@code chair.py} does: {@link dev.fovea.methods.eval.WordTokenizer} (NLTK's words) and {@link
+ * dev.fovea.methods.eval.Singularizer} (pattern's singular).
+ *
+ * <p><b>AMBER</b>: {@link dev.fovea.methods.eval.AmberDataset} reads AMBER's data folder; {@link
+ * dev.fovea.methods.eval.AmberScores} scores descriptions (CHAIR, Cover, Hal, Cog) and yes/no answers.
+ *
+ * <p>Captioning runs and AMBER use {@link dev.fovea.methods.eval.AnswerEvaluation}, the loop for items
+ * with a free answer or a yes/no label, into the same {@link dev.fovea.methods.eval.EvalJournal}.
  *
  * <p>Both journals share {@link dev.fovea.methods.eval.Journal}: a header naming the run, one forced
  * whole line per item, a broken last line repaired on open, a file lock.
