@@ -53,7 +53,8 @@ public final class Matmul {
     outShape[batch.length] = m;
     outShape[batch.length + 1] = n;
     int nb = (int) Shapes.numel(batch);
-    Tensor out = Tensor.empty(DType.F32, nb, m, n);
+    Transfer.requireSame("matmul", "the right operand", b, a);
+    Tensor out = Tensor.empty(a.device(), DType.F32, nb, m, n);
     Tensor a3;
     Tensor b3;
     if (b.dim() == 2 && nb > 0) {
@@ -129,7 +130,7 @@ public final class Matmul {
     Tensor a = Views.reshape(Elementwise.f32(x, "linear"), rows, k);
     Tensor[] flat = new Tensor[weights.length];
     for (int i = 0; i < weights.length; i++) {
-      flat[i] = Tensor.empty(DType.F32, rows, weights[i].size(0));
+      flat[i] = Tensor.empty(x.device(), DType.F32, rows, weights[i].size(0));
     }
     Backends.of(x.device()).linearShared(a, weights, flat);
     for (int i = 0; i < weights.length; i++) {
