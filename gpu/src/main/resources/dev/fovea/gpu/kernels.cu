@@ -185,15 +185,15 @@ extern "C" __global__ void fv_unary(Strided s, int op, const float* x, float* ou
 // BinaryOp.ordinal(); MAX/MIN propagate NaN as Java's Math.max/min do.
 __device__ __forceinline__ float binary_f(int op, float x, float y) {
   switch (op) {
-    case 0: return x + y;
-    case 1: return x - y;
-    case 2: return x * y;
-    case 3: return x / y;
-    case 4: return (x != x || y != y) ? __int_as_float(0x7fc00000) : fmaxf(x, y);
-    case 5: return (x != x || y != y) ? __int_as_float(0x7fc00000) : fminf(x, y);
-    case 6: return powf(x, y);
-    case 7: return x == y ? 1.0f : 0.0f;
-    case 8: return x > y ? 1.0f : 0.0f;
+    case 0: return x + y;                                                         // ADD
+    case 1: return x - y;                                                         // SUB
+    case 2: return x * y;                                                         // MUL
+    case 3: return x / y;                                                         // DIV
+    case 4: return (x != x || y != y) ? __int_as_float(0x7fc00000) : fmaxf(x, y); // MAX
+    case 5: return (x != x || y != y) ? __int_as_float(0x7fc00000) : fminf(x, y); // MIN
+    case 6: return powf(x, y);                                                    // POW
+    case 7: return x == y ? 1.0f : 0.0f;                                          // EQ
+    case 8: return x > y ? 1.0f : 0.0f;                                           // GT
   }
   return __int_as_float(0x7fc00000);
 }
