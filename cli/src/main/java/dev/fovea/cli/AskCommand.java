@@ -143,9 +143,11 @@ final class AskCommand implements Callable<Integer> {
     OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, lm.maxPositions(), "the model's context");
     OptionRange.check(spec, "--top-k", topK, 0, lm.vocabSize(), "the model's vocabulary");
   }
+  @CommandLine.Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
+    device.require();
     checkRanges();
     decoding.check(spec);
     if (temperature == null && !decoding.contrastive() && (topP != 1f || topK != 0)) {

@@ -72,8 +72,11 @@ final class EvalCommand implements Callable<Integer> {
 
     @CommandLine.Mixin EvalResultsOptions results;
 
+    @CommandLine.Mixin DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
+      device.require();
       Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
       Control control = Control.named(method);
       Method m = control != null ? Method.NONE : Method.named(method);

@@ -130,9 +130,11 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
   CommandLine.ParameterException usage(String message) {
     return new CommandLine.ParameterException(spec.commandLine(), message);
   }
+  @CommandLine.Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
+    device.require();
     OptionRange.check(spec, "--max-new-tokens", maxNewTokens, 1, Integer.MAX_VALUE);
     if (temperature != null) {
       OptionRange.check(spec, "--temperature", temperature, 0f, false, Float.parseFloat(AskCommand.MAX_TEMPERATURE));

@@ -70,9 +70,11 @@ final class VicropCommand implements Callable<Integer> {
 
   /** What the --decode method reported for each answer (the crop's, then the baseline's). */
   private final List<Map<String, Object>> reports = new java.util.ArrayList<>();
+  @CommandLine.Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
+    device.require();
     Integer givenLayer = opts.layer; // before opts.config() fills in LLaVA's default
     Method m = Method.named(method);
     if (m == Method.NONE && (heatmap != null || opts.highRes)) {

@@ -11,6 +11,26 @@ package dev.fovea.tensor;
 public interface Backend {
   Device device();
 
+  /**
+   * Storage for {@code numel} elements of {@code dtype} on this backend's device, owned by {@code
+   * scope} (freed when it closes). The CPU's storage comes from {@link Scope} itself; other
+   * backends implement this.
+   */
+  default Storage allocate(Scope scope, DType dtype, long numel) {
+    if (device().equals(Device.CPU)) {
+      return scope.allocateStorage(dtype, numel);
+    }
+    throw new TensorException(device() + ": this backend does not allocate memory");
+  }
+
+  /**
+   * Copies between the host and this backend's device: src and dst contiguous, of the same dtype
+   * and element count, one on the CPU and the other on this device (raw bytes, no conversion).
+   */
+  default void transfer(Tensor src, Tensor dst) {
+    throw new TensorException(device() + ": this backend does not copy between devices (" + src.device() + " -> " + dst.device() + ")");
+  }
+
   /** dst = src converted to dst's dtype; same shape, any strides on both sides. */
   void copy(Tensor src, Tensor dst);
 

@@ -22,6 +22,17 @@ public final class Backends {
     return LOADED.computeIfAbsent(device.toString(), key -> load(device));
   }
 
+  /**
+   * Makes {@code backend} the backend of its device, in place of whatever ServiceLoader would find
+   * (tests that run a backend over a fake driver; embedders that build their own). Not for the CPU.
+   */
+  public static void register(Backend backend) {
+    if (backend.device().equals(Device.CPU)) {
+      throw new TensorException("the CPU backend cannot be replaced");
+    }
+    LOADED.put(backend.device().toString(), backend);
+  }
+
   private static Backend load(Device device) {
     StringBuilder why = new StringBuilder();
     for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {

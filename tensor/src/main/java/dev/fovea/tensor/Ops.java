@@ -12,6 +12,7 @@ import dev.fovea.tensor.ops.Norms;
 import dev.fovea.tensor.ops.Reductions;
 import dev.fovea.tensor.ops.Rope;
 import dev.fovea.tensor.ops.Softmax;
+import dev.fovea.tensor.ops.Transfer;
 import dev.fovea.tensor.ops.Views;
 import java.util.List;
 
@@ -30,11 +31,16 @@ public final class Ops {
   }
 
   public static Tensor onesLike(Tensor x) {
-    return Tensor.ones(x.shape());
+    return Transfer.toDevice(Tensor.ones(x.shape()), x.device());
   }
 
   public static Tensor zerosLike(Tensor x) {
-    return Tensor.zeros(x.shape());
+    return Transfer.toDevice(Tensor.zeros(x.shape()), x.device());
+  }
+
+  /** x on {@code device}: x itself when already there, else a contiguous copy; the gradient goes back to x's device. */
+  public static Tensor toDevice(Tensor x, Device device) {
+    return Transfer.toDevice(x, device);
   }
 
   // ---------------------------------------------------------------- views

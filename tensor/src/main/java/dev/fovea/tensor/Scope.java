@@ -9,7 +9,9 @@ import java.lang.invoke.MethodHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * An arena for tensor memory whose life is one forward pass, one decoding step or one backward:
@@ -82,6 +84,8 @@ public final class Scope implements AutoCloseable {
   private long used;
   private long allocated;
   private boolean closed;
+  /** Per-scope state of other devices' backends (their memory pools), closed with the scope in reverse order. */
+  private final LinkedHashMap<Object, AutoCloseable> resources = new LinkedHashMap<>();
 
   private Scope(Arena arena, boolean closeable) {
     this(arena, closeable, true);
@@ -256,6 +260,35 @@ public final class Scope implements AutoCloseable {
     return Storage.wrap(allocate(dtype.byteSize(numel)), dtype, numel);
   }
 
+  /**
+   * Allocates storage on {@code device}: host memory of this scope for the CPU, else memory of that
+   * device's backend owned by this scope (freed when it closes, like the host memory).
+   */
+  public Storage allocateStorage(Device device, DType dtype, long numel) {
+    if (device.equals(Device.CPU)) {
+      return allocateStorage(dtype, numel);
+    }
+    return Backends.of(device).allocate(this, dtype, numel);
+  }
+
+  /**
+   * Backend use: the resource kept under {@code key} in this scope, made by {@code make} the first
+   * time (for example a device's memory pool for this scope). Resources are closed when the scope
+   * closes, last made first; those of the global scope live as long as the program.
+   */
+  public synchronized <T extends AutoCloseable> T resource(Object key, Supplier<T> make) {
+    if (closed) {
+      throw new IllegalStateException("scope already closed");
+    }
+    @SuppressWarnings("unchecked")
+    T r = (T) resources.get(key);
+    if (r == null) {
+      r = make.get();
+      resources.put(key, r);
+    }
+    return r;
+  }
+
   public boolean isClosed() {
     return closed;
   }
@@ -277,6 +310,7 @@ public final class Scope implements AutoCloseable {
       slabs.clear();
       slab = null;
     }
+    closeResources();
     ArrayDeque<Scope> stack = STACK.get();
     if (stack.peek() != this) {
       stack.remove(this);
@@ -284,5 +318,27 @@ public final class Scope implements AutoCloseable {
       stack.pop();
     }
     arena.close();
+  }
+
+  private void closeResources() {
+    List<AutoCloseable> rs;
+    synchronized (this) {
+      rs = new ArrayList<>(resources.values());
+      resources.clear();
+    }
+    RuntimeException failure = null;
+    for (int i = rs.size() - 1; i >= 0; i--) {
+      try {
+        rs.get(i).close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new TensorException("closing a scope's device resource failed: " + e.getMessage());
+        }
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 }

@@ -89,6 +89,13 @@ public final class Tensor {
     return new Tensor(s, shape, Shapes.contiguousStrides(shape), 0);
   }
 
+  /** Uninitialized contiguous tensor on {@code device}, owned by the current scope. */
+  public static Tensor empty(Device device, DType dtype, int... shape) {
+    long n = Shapes.numel(shape);
+    Storage s = Scope.current().allocateStorage(device, dtype, n);
+    return new Tensor(s, shape, Shapes.contiguousStrides(shape), 0);
+  }
+
   public static Tensor zeros(int... shape) {
     return full(0f, shape);
   }
@@ -262,15 +269,32 @@ public final class Tensor {
   }
 
   float readFloat(long e) {
+    if (!storage.device().equals(Device.CPU)) {
+      return onHost(e).readFloat(0);
+    }
     return Elements.readFloat(storage.segment(), storage.dtype(), e);
   }
 
   long readLong(long e) {
+    if (!storage.device().equals(Device.CPU)) {
+      return onHost(e).readLong(0);
+    }
     return Elements.readLong(storage.segment(), storage.dtype(), e);
+  }
+
+  /** A host copy of the one element at storage index {@code e} of a device tensor (tests, small reads). */
+  private Tensor onHost(long e) {
+    if (storage.dtype().isQuantized()) {
+      throw new TensorException("reading one " + storage.dtype() + " element from " + storage.device() + ": copy the tensor with to(Device.CPU) first");
+    }
+    return new Tensor(storage, new int[] {1}, new long[] {1}, e).to(Device.CPU);
   }
 
   /** All elements in row-major order as floats (a copy). */
   public float[] toFloatArray() {
+    if (!storage.device().equals(Device.CPU)) {
+      return detach().to(Device.CPU).toFloatArray(); // one bulk copy to the host
+    }
     float[] out = new float[Math.toIntExact(numel())];
     if (storage.dtype() == DType.F32 && storage.device() == Device.CPU && isContiguous()) {
       // one bulk copy (the element loop below costs an index computation per element)
@@ -286,6 +310,9 @@ public final class Tensor {
 
   /** All elements in row-major order as longs (integer dtypes). */
   public long[] toLongArray() {
+    if (!storage.device().equals(Device.CPU)) {
+      return detach().to(Device.CPU).toLongArray();
+    }
     long[] out = new long[Math.toIntExact(numel())];
     int[] idx = new int[shape.length];
     for (int i = 0; i < out.length; i++) {
@@ -351,9 +378,14 @@ public final class Tensor {
     return Ops.to(this, dtype);
   }
 
+  /** This tensor on {@code device}: itself when already there, else a contiguous copy (recorded by autograd). */
+  public Tensor to(Device device) {
+    return Ops.toDevice(this, device);
+  }
+
   /** A contiguous copy of this tensor in {@code scope} (for results that must outlive the current scope). */
   public Tensor copyTo(Scope target) {
-    Storage s = target.allocateStorage(dtype(), numel());
+    Storage s = target.allocateStorage(device(), dtype(), numel());
     Tensor out = new Tensor(s, shape, Shapes.contiguousStrides(shape), 0);
     Ops.copyInto(this, out);
     return out;

@@ -31,11 +31,14 @@ public final class Attention {
   /** Attention; {@code needProbs} forces the explicit path and returns the probabilities. */
   public static Result attention(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, float scale, boolean needProbs) {
     check(q, k, v, bias);
+    Transfer.requireSame("attention", "k", k, q);
+    Transfer.requireSame("attention", "v", v, q);
+    bias = Transfer.align("attention", bias, q);
     boolean grad = GradMode.isEnabled() && (q.requiresGrad() || k.requiresGrad() || v.requiresGrad() || (bias != null && bias.requiresGrad()));
     if (!needProbs && !grad) {
       // The fused kernel maps query head h to kv head h / (H / Hkv) itself: no repeated copy of
       // k and v (a KV-cache view [B, Hkv, 0:pos, D] is read in place).
-      Tensor out = Tensor.empty(DType.F32, q.size(0), q.size(1), q.size(2), q.size(3));
+      Tensor out = Tensor.empty(q.device(), DType.F32, q.size(0), q.size(1), q.size(2), q.size(3));
       Tensor be = bias == null ? null : Views.expand(Elementwise.f32(bias, "attention"), q.size(0), q.size(1), q.size(2), k.size(2));
       Backends.of(q.device()).attention(Elementwise.f32(q, "attention"), Elementwise.f32(k, "attention"), Elementwise.f32(v, "attention"), be, scale, causal, out);
       return new Result(out, null);

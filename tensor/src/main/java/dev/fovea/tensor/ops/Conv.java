@@ -73,7 +73,7 @@ public final class Conv {
     int[] ps = s.clone();
     ps[r - 2] += 2 * p;
     ps[r - 1] += 2 * p;
-    Tensor out = Tensor.zeros(ps);
+    Tensor out = Transfer.toDevice(Tensor.zeros(ps), x.device());
     Tensor inner = Views.slice(Views.slice(out, r - 2, p, p + s[r - 2], 1), r - 1, p, p + s[r - 1], 1);
     Ops.copyInto(x.detach(), inner);
     return out.recordedBy(new Node("pad2d", x) {

@@ -36,7 +36,7 @@ public final class Elementwise {
 
   public static Tensor unary(UnaryOp op, Tensor x0) {
     Tensor x = f32(x0, op.name().toLowerCase());
-    Tensor y = Tensor.empty(DType.F32, x.shape());
+    Tensor y = Tensor.empty(x.device(), DType.F32, x.shape());
     Backends.of(x.device()).unary(op, x, y);
     return y.recordedBy(new Node(op.name().toLowerCase(), x) {
       @Override
@@ -91,12 +91,16 @@ public final class Elementwise {
 
   public static Tensor binary(BinaryOp op, Tensor a0, Tensor b0) {
     String name = op.name().toLowerCase();
-    Tensor a = f32(a0, name);
-    Tensor b = f32(b0, name);
+    Tensor af = f32(a0, name);
+    Tensor bf = f32(b0, name);
+    // a small CPU operand (a scalar, a mask, a table) beside a device tensor is copied over
+    boolean aOnHost = af.device().equals(dev.fovea.tensor.Device.CPU);
+    Tensor a = aOnHost ? Transfer.align(name, af, bf) : af;
+    Tensor b = aOnHost ? bf : Transfer.align(name, bf, af);
     int[] shape = Shapes.broadcast(name, a.shape(), b.shape());
     Tensor ae = Views.expand(a.detach(), shape);
     Tensor be = Views.expand(b.detach(), shape);
-    Tensor y = Tensor.empty(DType.F32, shape);
+    Tensor y = Tensor.empty(a.device(), DType.F32, shape);
     Backends.of(a.device()).binary(op, ae, be, y);
     if (op == BinaryOp.EQ || op == BinaryOp.GT) {
       return y; // piecewise constant: no gradient

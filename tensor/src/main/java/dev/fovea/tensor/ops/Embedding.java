@@ -24,8 +24,8 @@ public final class Embedding {
     int[] outShape = Arrays.copyOf(idShape, idShape.length + 1);
     outShape[idShape.length] = dim;
     int n = (int) ids.numel();
-    Tensor flatIds = Views.reshape(ids, n);
-    Tensor out = Tensor.empty(DType.F32, n, dim);
+    Tensor flatIds = Transfer.align("embedding", Views.reshape(ids, n), weight);
+    Tensor out = Tensor.empty(weight.device(), DType.F32, n, dim);
     Backends.of(weight.device()).embedding(weight, flatIds, out);
     Tensor y = Views.reshape(out, outShape).detach();
     int vocab = weight.size(0);
@@ -33,7 +33,7 @@ public final class Embedding {
       @Override
       public Tensor[] backward(Tensor g) {
         Tensor g2 = Views.contiguous(Views.reshape(g, n, dim));
-        return new Tensor[] {Joins.scatterRows(g2, flatIds, vocab)};
+        return new Tensor[] {Transfer.toDevice(Joins.scatterRows(g2, flatIds, vocab), g.device())};
       }
     });
   }

@@ -39,7 +39,10 @@ public final class Joins {
       total += s[d];
     }
     shape[d] = total;
-    Tensor out = Tensor.empty(DType.F32, shape);
+    for (int i = 1; i < ins.length; i++) {
+      ins[i] = Transfer.align("concat", ins[i], ins[0]);
+    }
+    Tensor out = Tensor.empty(ins[0].device(), DType.F32, shape);
     int at = 0;
     int[] starts = new int[ins.length];
     for (int i = 0; i < ins.length; i++) {
@@ -108,7 +111,7 @@ public final class Joins {
     }
     int[] shape = x.shape();
     shape[d] = idx.length;
-    Tensor out = Tensor.empty(DType.F32, shape);
+    Tensor out = Tensor.empty(x.device(), DType.F32, shape);
     for (int i = 0; i < idx.length; i++) {
       Ops.copyInto(Views.select(x.detach(), d, (int) idx[i]), Views.select(out.detach(), d, i));
     }
@@ -116,7 +119,7 @@ public final class Joins {
     return out.recordedBy(new Node("indexSelect", x) {
       @Override
       public Tensor[] backward(Tensor g) {
-        Tensor gx = Tensor.zeros(inShape);
+        Tensor gx = Transfer.toDevice(Tensor.zeros(inShape), g.device());
         for (int i = 0; i < idx.length; i++) {
           Tensor dst = Views.select(gx, d, (int) idx[i]);
           Ops.copyInto(Ops.add(dst, Views.select(g, d, i)), dst);

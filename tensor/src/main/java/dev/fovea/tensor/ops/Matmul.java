@@ -21,7 +21,10 @@ public final class Matmul {
   private Matmul() {}
 
   public static Tensor matmul(Tensor a0, Tensor b0) {
-    Tensor a = Elementwise.f32(a0, "matmul");
+    Tensor af = Elementwise.f32(a0, "matmul");
+    // A CPU activation meets device weights (an image's patches, say): it goes to the device. The
+    // other way round is an error: weights are never copied implicitly, once per call.
+    Tensor a = af.device().equals(dev.fovea.tensor.Device.CPU) ? Transfer.align("matmul", af, b0) : af;
     Tensor b = b0;
     if (!b.dtype().isFloatingPoint()) {
       throw ShapeException.of("matmul", "right operand must be floating point, got " + b.dtype(), b.shape());
@@ -53,7 +56,8 @@ public final class Matmul {
     outShape[batch.length] = m;
     outShape[batch.length + 1] = n;
     int nb = (int) Shapes.numel(batch);
-    Tensor out = Tensor.empty(DType.F32, nb, m, n);
+    Transfer.requireSame("matmul", "the right operand (weight)", b, a);
+    Tensor out = Tensor.empty(a.device(), DType.F32, nb, m, n);
     Tensor a3;
     Tensor b3;
     if (b.dim() == 2 && nb > 0) {
@@ -129,7 +133,7 @@ public final class Matmul {
     Tensor a = Views.reshape(Elementwise.f32(x, "linear"), rows, k);
     Tensor[] flat = new Tensor[weights.length];
     for (int i = 0; i < weights.length; i++) {
-      flat[i] = Tensor.empty(DType.F32, rows, weights[i].size(0));
+      flat[i] = Tensor.empty(x.device(), DType.F32, rows, weights[i].size(0));
     }
     Backends.of(x.device()).linearShared(a, weights, flat);
     for (int i = 0; i < weights.length; i++) {

@@ -24,13 +24,13 @@ public final class Norms {
   public static Tensor layerNorm(Tensor x0, Tensor weight, Tensor bias, float eps) {
     Tensor x = Elementwise.f32(x0, "layerNorm");
     int n = checkParams("layerNorm", x, weight, bias);
-    Tensor w = weight == null ? null : Elementwise.f32(weight, "layerNorm");
-    Tensor b = bias == null ? null : Elementwise.f32(bias, "layerNorm");
+    Tensor w = Transfer.align("layerNorm", weight == null ? null : Elementwise.f32(weight, "layerNorm"), x);
+    Tensor b = Transfer.align("layerNorm", bias == null ? null : Elementwise.f32(bias, "layerNorm"), x);
     int rows = (int) (x.numel() / Math.max(1, n));
     Tensor xc = Views.reshape(Views.contiguous(x.detach()), rows, n);
-    Tensor out = Tensor.empty(DType.F32, rows, n);
-    Tensor mean = Tensor.empty(DType.F32, rows);
-    Tensor rstd = Tensor.empty(DType.F32, rows);
+    Tensor out = Tensor.empty(x.device(), DType.F32, rows, n);
+    Tensor mean = Tensor.empty(x.device(), DType.F32, rows);
+    Tensor rstd = Tensor.empty(x.device(), DType.F32, rows);
     Backends.of(x.device()).layerNorm(xc, w == null ? null : w.detach(), b == null ? null : b.detach(), eps, out, mean, rstd);
     Tensor y = Views.reshape(out, x.shape()).detach();
     int[] shape = x.shape();
@@ -57,11 +57,11 @@ public final class Norms {
   public static Tensor rmsNorm(Tensor x0, Tensor weight, float eps) {
     Tensor x = Elementwise.f32(x0, "rmsNorm");
     int n = checkParams("rmsNorm", x, weight, null);
-    Tensor w = weight == null ? null : Elementwise.f32(weight, "rmsNorm");
+    Tensor w = Transfer.align("rmsNorm", weight == null ? null : Elementwise.f32(weight, "rmsNorm"), x);
     int rows = (int) (x.numel() / Math.max(1, n));
     Tensor xc = Views.reshape(Views.contiguous(x.detach()), rows, n);
-    Tensor out = Tensor.empty(DType.F32, rows, n);
-    Tensor rstd = Tensor.empty(DType.F32, rows);
+    Tensor out = Tensor.empty(x.device(), DType.F32, rows, n);
+    Tensor rstd = Tensor.empty(x.device(), DType.F32, rows);
     Backends.of(x.device()).rmsNorm(xc, w == null ? null : w.detach(), eps, out, rstd);
     Tensor y = Views.reshape(out, x.shape()).detach();
     int[] shape = x.shape();

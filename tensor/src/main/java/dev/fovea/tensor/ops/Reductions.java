@@ -76,7 +76,7 @@ public final class Reductions {
     int n = x.size(d);
     int rows = (int) (x.numel() / Math.max(1, n));
     Tensor rows2 = Views.reshape(moved, rows, n);
-    Tensor out = Tensor.empty(DType.F32, rows);
+    Tensor out = Tensor.empty(x.device(), DType.F32, rows);
     if (n == 0) {
       Ops.copyInto(Ops.scalar(0f), out);
     } else {

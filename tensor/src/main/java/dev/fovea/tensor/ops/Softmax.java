@@ -33,7 +33,7 @@ public final class Softmax {
     Tensor c = Views.contiguous(moved);
     int n = c.size(last);
     int rows = (int) (c.numel() / Math.max(1, n));
-    Tensor out = Tensor.empty(DType.F32, c.shape());
+    Tensor out = Tensor.empty(c.device(), DType.F32, c.shape());
     if (rows > 0 && n > 0) {
       Backends.of(x.device()).softmax(Views.reshape(c, rows, n), Views.reshape(out, rows, n), log);
     }

@@ -296,7 +296,7 @@ public final class Views {
   }
 
   private static Tensor contiguousCopy(Tensor x) {
-    Tensor out = Tensor.empty(x.dtype(), x.shape());
+    Tensor out = Tensor.empty(x.device(), x.dtype(), x.shape());
     Backends.of(x.device()).copy(x, out);
     return out;
   }
@@ -309,7 +309,7 @@ public final class Views {
     if (dtype.isQuantized() && (x.dim() == 0 || x.size(-1) % dtype.blockSize() != 0)) {
       throw ShapeException.of("to(" + dtype + ")", "the last dimension must be a multiple of " + dtype.blockSize(), x.shape());
     }
-    Tensor out = Tensor.empty(dtype, x.shape());
+    Tensor out = Tensor.empty(x.device(), dtype, x.shape());
     Backends.of(x.device()).copy(x, out);
     if (!dtype.isFloatingPoint()) {
       return out;
@@ -337,6 +337,7 @@ public final class Views {
       }
       src = expand(src.detach(), dst.shape());
     }
+    src = Transfer.align("copyInto", src, dst);
     if (dst.storage().isReadOnly()) {
       throw new TensorException("copyInto: destination " + Arrays.toString(dst.shape()) + " is read-only (a memory-mapped weight?)");
     }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The CUDA backend's check, for the GPU machine (no Java, no network there): one call of the
+# device tool from the checkout it sends, with the bundle that bench/gpu-bundle.sh built there:
+#
+#   run(command="bash bench/gpu-check.sh", carry=[".gpu-bundle"], timeout_s=480)
+#
+# 1. unpacks .gpu-bundle/fovea-gpu-bundle.tar.xz (a jlink-ed JDK 25 and the jars) under /tmp;
+# 2. points JavaCPP at the CUDA 13 libraries of the machine's PyTorch (its nvidia-* packages:
+#    libcudart.so.13, libcublas.so.13, libnvrtc.so.13) and the driver's libcuda.so.1;
+# 3. runs dev.fovea.gpu.GpuCheck: every op, the backward of a small graph and tiny LLaMA/ViT
+#    blocks on the CPU and on cuda:0, printing the largest relative difference of each (bound 1e-4;
+#    5e-4 for the two-layer model blocks), then fovea's throughput at TinyLlama-1.1B (decode F32
+#    and BF16, prefill 512) and ViT-L/14-336 (encode) sizes;
+# 4. runs bench/gpu_torch_bench.py: PyTorch-CUDA at the same shapes, for comparison.
+# Exits non-zero when a case fails or the backend does not open; everything ends within about
+# six minutes (timeouts below).
+#
+# Here, with no GPU: bash bench/gpu-check.sh --dry-run (the CPU half, the "no CUDA device" path,
+# and the PyTorch script on the CPU at tiny shapes).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+dry=0
+[ "${1:-}" = "--dry-run" ] && dry=1
+bundle=.gpu-bundle/fovea-gpu-bundle.tar.xz
+if [ ! -f "$bundle" ]; then
+  echo "gpu-check: $bundle is missing: run bench/gpu-bundle.sh in this checkout and name .gpu-bundle in the run's carry" >&2
+  exit 2
+fi
+work=/tmp/fovea-gpu-check
+rm -rf "$work" && mkdir -p "$work"
+tar -xJf "$bundle" -C "$work" || { echo "gpu-check: cannot unpack $bundle" >&2; exit 2; }
+
+# CUDA libraries: the PyTorch venv's nvidia-* packages first, then the toolkit and the driver.
+py=$(command -v python3 || true)
+dirs=""
+if [ -n "$py" ]; then
+  for sp in $("$py" -c 'import site, sys; print(" ".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null); do
+    [ -d "$sp/nvidia" ] || continue
+    for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libnvrtc.so.13 libnvrtc-builtins.so.13.0; do
+      d=$(find "$sp/nvidia" -name "$lib*" -printf '%h\n' 2>/dev/null | head -1)
+      [ -n "$d" ] && case ":$dirs:" in *":$d:"*) ;; *) dirs="$dirs:$d" ;; esac
+    done
+  done
+fi
+for d in /usr/local/cuda/lib64 /usr/local/nvidia/lib64 /usr/lib/x86_64-linux-gnu; do
+  [ -d "$d" ] && dirs="$dirs:$d"
+done
+dirs="${dirs#:}"
+export LD_LIBRARY_PATH="$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "gpu-check: CUDA libraries from $dirs"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+
+# the PyTorch comparison needs a python3 that imports torch (on the GPU machine: the plain python3)
+tpy="$py"
+for cand in "$py" /usr/bin/python3; do
+  if [ -n "$cand" ] && "$cand" -c 'import torch' 2>/dev/null; then tpy="$cand"; break; fi
+done
+
+java="$work/jdk/bin/java"
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx64g
+  -Dorg.bytedeco.javacpp.pathsFirst=true "-Djava.library.path=$dirs" -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache
+  -XX:CompileCommand=quiet "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*")
+status=0
+if [ $dry = 1 ]; then
+  timeout 300 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck --dry-run 2>&1 | grep -v "incubator modules" || status=1
+  echo "gpu-check: the no-device path (must say 'no CUDA device' and exit 2):"
+  timeout 60 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck --no-bench 2>&1 | grep -v "incubator modules"
+  [ "${PIPESTATUS[0]}" = 2 ] || { echo "gpu-check: expected exit status 2 without a device"; status=1; }
+  timeout 120 "$tpy" bench/gpu_torch_bench.py --device cpu --small --steps 4 || status=1
+else
+  timeout 420 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck 2>&1 | grep -v "incubator modules"
+  status=${PIPESTATUS[0]}
+  [ "$status" = 124 ] && echo "gpu-check: GpuCheck ran past its 420 s"
+  PYTHONUNBUFFERED=1 timeout 150 "$tpy" bench/gpu_torch_bench.py --device cuda --steps 32 || echo "gpu-check: the PyTorch comparison failed (not counted)"
+fi
+echo "gpu-check: exit status $status"
+exit "$status"

@@ -1,0 +1,45 @@
+package dev.fovea.gpu;
+
+/**
+ * The few device operations the backend needs, in plain Java types (addresses are longs). {@link
+ * JavacppDriver} implements them with JavaCPP's CUDA bindings and is the only class that touches
+ * them; tests implement them on host memory to check the backend's host-side logic (allocation,
+ * launch configuration, argument packing) without a GPU.
+ *
+ * <p>All work goes to one stream in order; copies to the host return once the data is there.
+ */
+interface CudaDriver extends AutoCloseable {
+  DeviceInfo info();
+
+  /** Device memory of {@code bytes} bytes (uninitialized); {@link CudaOutOfMemoryException} when the device has none left. */
+  long malloc(long bytes);
+
+  void free(long address);
+
+  void copyHostToDevice(long host, long device, long bytes);
+
+  void copyDeviceToHost(long device, long host, long bytes);
+
+  void copyDeviceToDevice(long src, long dst, long bytes);
+
+  /** Launches {@code kernel} (an extern "C" name in kernels.cu) on the stream. */
+  void launch(String kernel, Launch launch, KernelArgs args);
+
+  /** One strided-batched SGEMM as planned (column-major cuBLAS call, F32 in, F32 compute, F32 out). */
+  void sgemm(GemmPlan plan, long w, long a, long c, float beta);
+
+  /** Waits for the stream's work (and reports an asynchronous kernel error, naming the last kernel). */
+  void synchronize();
+
+  @Override
+  void close();
+
+  /** What the backend reads off the device. */
+  record DeviceInfo(String name, int major, int minor, int multiprocessors, long totalMemory, String driverVersion, String kernelSource) {
+    @Override
+    public String toString() {
+      return name + " (compute " + major + "." + minor + ", " + multiprocessors + " SMs, " + (totalMemory >> 20) + " MiB, driver "
+          + driverVersion + ", kernels from " + kernelSource + ")";
+    }
+  }
+}
