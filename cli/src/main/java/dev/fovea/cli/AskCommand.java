@@ -16,6 +16,7 @@ import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
 import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.nn.Module;
+import dev.fovea.nn.StageClock;
 import dev.fovea.tensor.Scope;
 import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.tensor.Tensor;
@@ -240,25 +241,54 @@ final class AskCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP (" + model + ") takes --question and one --image;"
           + " --mmproj, --vision-tower, --pad, --crop and --system are LLaVA options");
     }
-    try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
+    long t0 = System.nanoTime();
+    try (InstructBlipBundle bundle = InstructBlipBundle.open(model); DecodeOptions d = decoding; var scope = Scope.open();
+        StageClock clock = StageClock.attach(bundle.model(), "vision_model", "qformer", "language_projection")) {
       InstructBlipForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
       decoding.load();
+      long t1 = System.nanoTime();
       LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
+      long t2 = System.nanoTime();
       String q = question.replace("<image>", " ").strip();
       int[] ids = InstructBlipPrompt.llmIds(bundle.tokenizer(), q);
       int[] qids = InstructBlipPrompt.qformerIds(bundle.qformerTokenizer(), q, lm.config);
       Tensor pixels = bundle.processor().process(images.get(0)).unsqueeze(0);
+      long t3 = System.nanoTime();
       SamplingConfig s = decoding.contrastive() ? DecodeOptions.contrastiveSampling(temperature, sampling) : sampling;
       DecodeOptions.AglaInput agla = decoding.decode != DecodeOptions.Decode.AGLA ? null
           : new DecodeOptions.AglaInput(List.of(ImageDecoder.read(images.get(0))), q, bundle.processor().config());
+      clock.start();
       DecodeOptions.Answer a = decoding.answerInstructBlip(lm, ids, qids, pixels, agla, generation, s, seed, bundle.tokenizer(), stream(out));
       if (maskOut != null) {
         writePng(decoding.lastMasked().get(0), maskOut);
         a.report().put("mask_out", maskOut.toString());
       }
-      report(a.generation(), decoding.contrastive() ? a.report() : Map.of(), out);
+      Map<String, Object> method = new LinkedHashMap<>(decoding.contrastive() ? a.report() : Map.of());
+      if (!decoding.contrastive()) {
+        method.put("stages_ms", stages(clock.millis(), a.generation(), t0, t1, t2, t3));
+      }
+      report(a.generation(), method, out);
     }
+  }
+
+  /**
+   * The wall time of each stage of a plain InstructBLIP answer, in ms: load (weights bound,
+   * tokenizers, processor), page_in (every weight page read once), preprocess (tokenize, image),
+   * vision, qformer and projection (the three modules, {@link StageClock}), prefill, decode, total.
+   */
+  private static Map<String, Double> stages(Map<String, Double> modules, Generator.Result r, long t0, long t1, long t2, long t3) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("load", VicropCommand.millis(t1 - t0));
+    m.put("page_in", VicropCommand.millis(t2 - t1));
+    m.put("preprocess", VicropCommand.millis(t3 - t2));
+    m.put("vision", modules.get("vision_model"));
+    m.put("qformer", modules.get("qformer"));
+    m.put("projection", modules.get("language_projection"));
+    m.put("prefill", VicropCommand.millis(r.prefillNanos()));
+    m.put("decode", VicropCommand.millis(r.decodeNanos()));
+    m.put("total", VicropCommand.millis(System.nanoTime() - t0));
+    return m;
   }
 
   /** Writes an image as PNG; a failure names the file. */

@@ -70,6 +70,19 @@ class InstructBlipAskCommandTest {
       assertEquals(8 + ids.length, n.get("prompt_tokens").asInt());
       var want = Generator.generate(lm, in.toInputs(), GenerationConfig.maxNewTokens(6), Sampler.greedy(), tok, null);
       assertArrayEquals(want.tokens(), LlavaAskCommandTest.tokens(r.out()));
+      // the time of each stage, which do not overlap: together within the total
+      JsonNode stages = n.get("stages_ms");
+      java.util.List<String> names = new java.util.ArrayList<>();
+      stages.fieldNames().forEachRemaining(names::add);
+      assertEquals(java.util.List.of("load", "page_in", "preprocess", "vision", "qformer", "projection", "prefill", "decode", "total"),
+          names, stages.toString());
+      double sum = 0;
+      for (String k : new String[] {"load", "page_in", "preprocess", "vision", "qformer", "projection", "prefill", "decode"}) {
+        assertTrue(stages.get(k).asDouble() >= 0, k + " in " + stages);
+        sum += stages.get(k).asDouble();
+      }
+      assertTrue(stages.get("vision").asDouble() > 0 && stages.get("prefill").asDouble() > 0, stages.toString());
+      assertTrue(sum <= stages.get("total").asDouble() + 1, stages.toString());
       // the instruction reaches the Q-Former: another question about the same image changes the queries
       var other = lm.queryOutput(pixels, wp.encode("Describe this picture.", true)).toFloatArray();
       var same = lm.queryOutput(pixels, qids).toFloatArray();

@@ -47,7 +47,8 @@ public final class Encoder extends Module {
     boolean checkpoint = Checkpoint.isEnabled();
     for (int i = from; i < to; i++) {
       EncoderLayer layer = layers.get(i);
-      h = checkpoint ? Checkpoint.apply("encoder.layers." + i, in -> layer.forward(in[0], attnBias), h) : layer.forward(h, attnBias);
+      h = checkpoint ? Checkpoint.apply("encoder.layers." + i, in -> layer.forward(in[0], attnBias), h)
+          : forwardFreeing(layer, h, in -> layer.forward(in, attnBias)); // at inference each layer's intermediates are freed as it ends
     }
     return h;
   }

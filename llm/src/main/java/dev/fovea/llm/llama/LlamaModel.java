@@ -43,7 +43,7 @@ public final class LlamaModel extends Module {
           return layer.forward(in[0], positions, cache);
         }, x);
       } else {
-        x = layer.forward(x, positions, cache);
+        x = forwardFreeing(layer, x, in -> layer.forward(in, positions, cache)); // at inference each layer's intermediates are freed as it ends
       }
     }
     return hooked(norm.forward(x), h);

@@ -106,6 +106,40 @@ class SafetensorsSourceTest {
     }
   }
 
+  /**
+   * writeGenerated streams each tensor's bytes from its Fill, chunk by chunk, with the offsets of
+   * the tensor's data: a BF16 tensor of 1.5 chunks and a small F32 one give byte for byte the file
+   * that write gives for tensors holding the same bytes.
+   */
+  @Test
+  void generatedFileEqualsTheWrittenOne() throws IOException {
+    int n = SafetensorsWriter.CHUNK * 3 / 4; // BF16 elements: 1.5 chunks of bytes
+    SafetensorsWriter.Fill pattern = (chunk, offset) -> {
+      for (long i = 0; i < chunk.byteSize(); i++) {
+        chunk.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) ((offset + i) * 31 + (offset + i) / 251));
+      }
+    };
+    Tensor big = Tensor.empty(DType.BF16, 3, n / 3);
+    pattern.fill(big.storage().segment().asSlice(0, 2L * n), 0);
+    Tensor small = Tensor.of(new float[] {1, -2, 3.5f}, 3);
+    Path written = tmp.resolve("w.safetensors");
+    Path generated = tmp.resolve("g.safetensors");
+    SafetensorsWriter.write(written, List.of(new SafetensorsWriter.Item("big", big), new SafetensorsWriter.Item("small", small)), java.util.Map.of("k", "v"));
+    List<Long> offsets = new java.util.ArrayList<>();
+    SafetensorsWriter.writeGenerated(generated, List.of(
+        new SafetensorsWriter.Generated("big", DType.BF16, new int[] {3, n / 3}, (chunk, offset) -> {
+          offsets.add(offset);
+          pattern.fill(chunk, offset);
+        }),
+        new SafetensorsWriter.Generated("small", DType.F32, new int[] {3}, (chunk, offset) -> chunk.copyFrom(small.storage().segment().asSlice(0, 12)))),
+        java.util.Map.of("k", "v"));
+    assertEquals(List.of(0L, (long) SafetensorsWriter.CHUNK), offsets);
+    assertTrue(java.util.Arrays.equals(Files.readAllBytes(written), Files.readAllBytes(generated)), "generated file differs from the written one");
+    try (var src = SafetensorsSource.open(generated)) {
+      assertEquals(-2f, src.get("small").get(1));
+    }
+  }
+
   @Test
   void rejectsHandWrittenBadHeaders() throws IOException {
     String[] bad = {

@@ -47,7 +47,7 @@ public final class BlipVisionModel extends Module {
   public Tensor forward(Tensor pixels) {
     Tensor x = embeddings.forward(pixels);
     for (EncoderLayer layer : encoder.layers) {
-      x = layer.forward(x);
+      x = forwardFreeing(layer, x, layer::forward); // at inference each layer's intermediates are freed as it ends
     }
     return hooked(postLayernorm.forward(x), pixels);
   }

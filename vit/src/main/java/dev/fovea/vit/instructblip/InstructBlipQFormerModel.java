@@ -94,7 +94,7 @@ public final class InstructBlipQFormerModel extends Module {
     Tensor x = embeddings.forward(queries, t == 0 ? null : Tensor.ofInts(flat, b, t)); // [B, Q+T, C]
     Tensor attnBias = masked ? Tensor.of(bias, b, 1, 1, q + t) : null; // all ones: no bias, as (1 - 1) * min = 0
     for (Layer layer : encoder.layer) {
-      x = layer.forward(x, q, attnBias, image);
+      x = forwardFreeing(layer, x, in -> layer.forward(in, q, attnBias, image)); // at inference each layer's intermediates are freed as it ends
     }
     return hooked(x);
   }
