@@ -143,4 +143,11 @@ class LlavaDeviceTest {
       return pixels.grad().toFloatArray();
     }
   }
+
+  /** The GPU machine's end-to-end check (bench/gpu-check.sh) passes on the test device, and on the CPU against itself. */
+  @Test
+  void theGpuCheckHarnessPassesOnTheTestDevice() {
+    assertTrue(LlavaDeviceCheck.run(LlavaFixtures.dir(), DEVICE, 4));
+    assertTrue(LlavaDeviceCheck.run(LlavaFixtures.dir(), Device.CPU, 2));
+  }
 }
