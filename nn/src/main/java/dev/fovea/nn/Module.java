@@ -269,8 +269,8 @@ public abstract class Module {
    * copy; dtypes are kept, quantized blocks included; a tensor held by two parameters, a tied
    * embedding, is copied once and shared). Every decoding state and forward pass then reads the
    * same device weights; the model's activations follow its input onto the device (ops allocate
-   * on their inputs' device). Returns this module. Modules that keep tables of their own (rotary
-   * cos/sin) are told through {@link #movedTo}.
+   * on their inputs' device; tables a model keeps beside its weights, LLaMA's rotary cos/sin,
+   * follow the device of the activations). Returns this module.
    *
    * <p>Call it before running the model and not while another thread runs it. Moving back to the
    * CPU copies too (the original mapped weights are not kept).
@@ -292,13 +292,9 @@ public abstract class Module {
     }
     for (Module m : namedModules().values()) {
       m.device = target;
-      m.movedTo(target);
     }
     return (M) this;
   }
-
-  /** Called on every module of a subtree after {@link #to(Device)} moved its parameters (default: nothing). */
-  protected void movedTo(Device target) {}
 
   /** A contiguous copy of a weight on {@code target} in the global scope (leaves stay leaves). */
   private static Tensor copyToDevice(Tensor t, Device target) {
