@@ -4,7 +4,8 @@
 # packed as .gpu-bundle/fovea-gpu-bundle.tar.xz (bench/gpu-check.sh unpacks it under /tmp):
 #   jdk/   a jlink-ed JDK 25 runtime with only the modules jdeps finds (plus
 #                      jdk.incubator.vector and jdk.unsupported), debug symbols and headers stripped
-#   lib/   fovea-tensor and fovea-gpu jars (kernels.ptx inside when nvcc was found),
+#   lib/   fovea-tensor, -gpu, -nn, -vit and -llm jars (kernels.ptx inside when nvcc was found;
+#                      nn/vit/llm for the tiny LLaVA run end to end on the device),
 #                      their dependencies, and the JavaCPP + CUDA presets jars for linux-x86_64 only
 #                      (no -platform, no -redist: the CUDA libraries come from the machine's
 #                      PyTorch virtual environment, see bench/gpu-check.sh)
@@ -27,20 +28,22 @@ fi
 [ -n "$JAVA_HOME" ] || { echo "gpu-bundle: needs a JDK 25 with jlink (set JAVA_HOME)" >&2; exit 2; }
 export JAVA_HOME
 
-echo "gpu-bundle: building fovea-tensor and fovea-gpu"
-nice -n 15 mvn -B -q ${MVN_OFFLINE:--o} -DskipTests -pl gpu -am package 2>&1 | grep -v "^WARNING" || true
+echo "gpu-bundle: building fovea-tensor, fovea-gpu and fovea-llm (with nn, vit)"
+nice -n 15 mvn -B -q ${MVN_OFFLINE:--o} -DskipTests -pl gpu,llm -am package 2>&1 | grep -v "^WARNING" || true
 [ -f gpu/target/fovea-gpu-0.1.0-SNAPSHOT.jar ] || { echo "gpu-bundle: the build failed" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out/lib"
-cp tensor/target/fovea-tensor-0*[0-9T].jar gpu/target/fovea-gpu-0*[0-9T].jar "$out/lib/"
-nice -n 15 mvn -B -q ${MVN_OFFLINE:--o} -pl gpu dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=dev.fovea -DoutputDirectory="$out/lib"
+cp tensor/target/fovea-tensor-0*[0-9T].jar gpu/target/fovea-gpu-0*[0-9T].jar nn/target/fovea-nn-0*[0-9T].jar vit/target/fovea-vit-0*[0-9T].jar \
+  llm/target/fovea-llm-0*[0-9T].jar "$out/lib/"
+nice -n 15 mvn -B -q ${MVN_OFFLINE:--o} -pl gpu,llm dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=dev.fovea -DoutputDirectory="$out/lib"
 if ! unzip -l "$out"/lib/fovea-gpu-*.jar | grep -q kernels.ptx; then
   echo "gpu-bundle: note: no kernels.ptx in the jar (no nvcc here); the GPU machine will compile kernels.cu with NVRTC"
 fi
 
 echo "gpu-bundle: finding the JDK modules with jdeps"
 # Our jars and JavaCPP's (jackson-databind's java.desktop and java.sql uses are optional, guarded
-# inside jackson, and the check reads no JSON: leaving them out saves about 15 MiB).
+# inside jackson, so the jackson jar is not scanned; fovea-vit's image decoding (ImageIO) names
+# java.desktop itself, which the tiny LLaVA check's classes need: the bundle is 25 MB with it, 17 without).
 mods=$(for j in "$out"/lib/fovea-*.jar "$out"/lib/javacpp-[0-9]*.jar; do
   "$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$j" 2>/dev/null | tail -1
 done | tr ',' '\n' | grep -E '^(java|jdk)\.' | sort -u | paste -sd, -)

@@ -7,13 +7,16 @@
 # 1. unpacks .gpu-bundle/fovea-gpu-bundle.tar.xz (a jlink-ed JDK 25 and the jars) under /tmp;
 # 2. points JavaCPP at the CUDA 13 libraries of the machine's PyTorch (its nvidia-* packages:
 #    libcudart.so.13, libcublas.so.13, libnvrtc.so.13) and the driver's libcuda.so.1;
-# 3. runs dev.fovea.gpu.GpuCheck: every op, the backward of a small graph and tiny LLaMA/ViT
+# 3. runs dev.fovea.llm.llava.LlavaDeviceCheck: the checked-in tiny LLaVA-1.5 moved to cuda:0
+#    (Module.to) against the CPU: image features and every prompt logit (1e-4 relative), the greedy
+#    answer token for token with each step's logits (1e-4), the pixel gradient (1e-3);
+# 4. runs dev.fovea.gpu.GpuCheck: every op, the backward of a small graph and tiny LLaMA/ViT
 #    blocks on the CPU and on cuda:0, printing the largest relative difference of each (bound 1e-4;
 #    5e-4 for the two-layer model blocks), then fovea's throughput at TinyLlama-1.1B (decode F32
 #    and BF16, prefill 512) and ViT-L/14-336 (encode) sizes;
-# 4. runs bench/gpu_torch_bench.py: PyTorch-CUDA at the same shapes, for comparison.
+# 5. runs bench/gpu_torch_bench.py: PyTorch-CUDA at the same shapes, for comparison.
 # Exits non-zero when a case fails or the backend does not open; everything ends within about
-# six minutes (timeouts below).
+# eight minutes (timeouts below: 60 + 330 + 90 s at most; the run call gives 480).
 #
 # Here, with no GPU: bash bench/gpu-check.sh --dry-run (the CPU half, the "no CUDA device" path,
 # and the PyTorch script on the CPU at tiny shapes).
@@ -66,12 +69,20 @@ if [ $dry = 1 ]; then
   echo "gpu-check: the no-device path (must say 'no CUDA device' and exit 2):"
   timeout 60 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck --no-bench 2>&1 | grep -v "incubator modules"
   [ "${PIPESTATUS[0]}" = 2 ] || { echo "gpu-check: expected exit status 2 without a device"; status=1; }
+  echo "gpu-check: the tiny LLaVA end to end, CPU against CPU (the harness):"
+  timeout 90 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.llava.LlavaDeviceCheck --device cpu --tokens 4 2>&1 | grep -v "incubator modules"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
   timeout 120 "$tpy" bench/gpu_torch_bench.py --device cpu --small --steps 4 || status=1
 else
-  timeout 420 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck 2>&1 | grep -v "incubator modules"
+  echo "gpu-check: the tiny LLaVA end to end on cuda:0 against the CPU:"
+  timeout 60 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.llava.LlavaDeviceCheck --device cuda:0 --tokens 8 2>&1 | grep -v "incubator modules"
+  llava=${PIPESTATUS[0]}
+  [ "$llava" = 124 ] && echo "gpu-check: LlavaDeviceCheck ran past its 60 s"
+  timeout 330 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck 2>&1 | grep -v "incubator modules"
   status=${PIPESTATUS[0]}
-  [ "$status" = 124 ] && echo "gpu-check: GpuCheck ran past its 420 s"
-  PYTHONUNBUFFERED=1 timeout 150 "$tpy" bench/gpu_torch_bench.py --device cuda --steps 32 || echo "gpu-check: the PyTorch comparison failed (not counted)"
+  [ "$status" = 124 ] && echo "gpu-check: GpuCheck ran past its 330 s"
+  [ "$status" = 0 ] && [ "$llava" != 0 ] && status=$llava
+  PYTHONUNBUFFERED=1 timeout 90 "$tpy" bench/gpu_torch_bench.py --device cuda --steps 32 || echo "gpu-check: the PyTorch comparison failed (not counted)"
 fi
 echo "gpu-check: exit status $status"
 exit "$status"

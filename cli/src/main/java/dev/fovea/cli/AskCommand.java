@@ -190,7 +190,7 @@ final class AskCommand implements Callable<Integer> {
     }
     try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
       checkRanges(lm);
-      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
+      device.place(lm, !noProgress, spec.commandLine().getErr());
       TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
       Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, stream(out));
@@ -205,7 +205,7 @@ final class AskCommand implements Callable<Integer> {
       LlavaForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
       decoding.load();
-      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
+      device.place(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
       var preprocessing = bundle.preprocessing(mode);
       String text = LlavaPrompt.text(bundle.template(system), question, images.size());
@@ -234,6 +234,7 @@ final class AskCommand implements Callable<Integer> {
    * the LLM ({@code </s>} first, as LAVIS), the 32 projected queries before the prompt.
    */
   private void askInstructBlip(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
+    device.requireCpu("InstructBLIP");
     if (images.size() != 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP answers about exactly one image: give one --image (got " + images.size() + ")");
     }

@@ -1,9 +1,10 @@
 package dev.fovea.cli;
 
-import dev.fovea.tensor.Backend;
+import dev.fovea.nn.Module;
 import dev.fovea.tensor.Backends;
 import dev.fovea.tensor.Device;
 import dev.fovea.tensor.TensorException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -13,11 +14,14 @@ import picocli.CommandLine.Spec;
  * {@code --device cpu|cuda[:N]} for the commands that run a model. The CPU is the default. A
  * cuda device is opened through {@link Backends} (module gpu, found by ServiceLoader): on a machine
  * without a driver or GPU that fails with the backend's "no CUDA device" message, before any model
- * is loaded.
+ * is loaded. Once loaded, {@link #place} copies the model's weights to the device once ({@link
+ * Module#to}); decoding states, activations and gradients then live there, and only each step's
+ * logits (and what hooks and maps read) come back to the host.
  *
- * <p>The model classes (vit, llm) do not yet place their weights on a device, so after the backend
- * opens, a model run on cuda stops with a message saying so: the CUDA backend itself is checked op
- * by op and on LLaMA/ViT-shaped blocks by bench/gpu-check.sh (issue 25).
+ * <p>Runs on a device: LLaMA ({@code ask --prompt}) and LLaVA-1.5 ({@code ask --question},
+ * {@code vicrop}, {@code eval vqa}, {@code eval yesno}). InstructBLIP is refused on a device (not
+ * yet verified there). With {@code -Dfovea.device.test=true} the test device of tensor's test-jar
+ * ({@code --device test[:N]}) is accepted too, so the commands' tests run the device path without a GPU.
  */
 final class DeviceOption {
   @Spec(Spec.Target.MIXEE)
@@ -26,6 +30,8 @@ final class DeviceOption {
   @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu",
       description = "where the model runs: cpu (default) or cuda[:N] (needs an NVIDIA GPU, its driver and the CUDA 13 libraries)")
   String device;
+
+  private Device chosen = Device.CPU;
 
   /** The chosen device, its backend opened; errors name what is missing. */
   Device require() {
@@ -36,13 +42,39 @@ final class DeviceOption {
       throw new CommandLine.ParameterException(spec.commandLine(), "--device: " + e.getMessage());
     }
     if (d.equals(Device.CPU)) {
+      chosen = d;
       return d;
     }
-    if (!d.kind().equals("cuda")) {
+    boolean test = d.kind().equals("test") && Boolean.getBoolean("fovea.device.test");
+    if (!d.kind().equals("cuda") && !test) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--device must be cpu or cuda[:N], got '" + device + "'");
     }
-    Backend b = Backends.of(d); // "no CUDA device: ..." where none opens
-    throw new TensorException("--device " + d + ": the CUDA backend opened (" + b.device()
-        + "), but the model classes do not place their weights on a device yet; run with --device cpu (issue 25)");
+    Backends.of(d); // "no CUDA device: ..." where none opens
+    chosen = d;
+    return d;
+  }
+
+  /** The device {@link #require} chose (the CPU before it ran). */
+  Device chosen() {
+    return chosen;
+  }
+
+  /**
+   * Pages the loaded model's mapped weights in ({@link LlavaBundle#warm}, with its progress bar),
+   * then, for a device other than the CPU, copies every weight there once.
+   */
+  void place(Module model, boolean progress, PrintWriter err) {
+    LlavaBundle.warm(model, progress, err);
+    if (!chosen.equals(Device.CPU)) {
+      model.to(chosen);
+    }
+  }
+
+  /** Fails for a device other than the CPU: {@code what} does not run on one yet. */
+  void requireCpu(String what) {
+    if (!chosen.equals(Device.CPU)) {
+      throw new TensorException("--device " + chosen + ": " + what + " does not run on a device yet (issue 25: LLaMA and LLaVA-1.5 do);"
+          + " run it with --device cpu");
+    }
   }
 }

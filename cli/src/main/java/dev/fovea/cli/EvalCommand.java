@@ -117,6 +117,7 @@ final class EvalCommand implements Callable<Integer> {
       long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
       PrintWriter stdout = spec.commandLine().getOut();
       if (instructBlip) {
+        device.requireCpu("InstructBLIP");
         try (InstructBlipBundle bundle = InstructBlipBundle.open(opts.model())) {
           int layers = bundle.model().config.textConfig().numHiddenLayers();
           if (m == Method.REL_ATT || m == Method.GRAD_ATT) {
@@ -149,7 +150,7 @@ final class EvalCommand implements Callable<Integer> {
         // (whose header would then refuse the corrected run)
         opts.checkRanges(spec, bundle.model(), m);
         try (ResultsJournal journal = ResultsJournal.open(results.out, run)) {
-          LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+          device.place(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
           ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
           ViCrop.Options options = ViCrop.Options.DEFAULT.withHighRes(opts.highRes);
           VqaEvaluation.Answerer answerer = control != null ? item -> control.answer(vicrop, item, ImageDecoder.read(item.imagePath(images))) : item -> {

@@ -169,6 +169,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       model = DefaultModels.scenesLlava();
     }
     if (InstructBlipBundle.isInstructBlip(model)) {
+      device.requireCpu("InstructBLIP");
       if (system != null || files.mmproj != null || files.visionTower != null) {
         throw usage("InstructBLIP (" + model + "): --system, --mmproj and --vision-tower are LLaVA options");
       }
@@ -209,7 +210,7 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
     settings.putAll(decoding.settings());
     Journal.Run run = new Journal.Run(method, model.toAbsolutePath().normalize().toString(), settings);
     try (EvalJournal journal = EvalJournal.open(results.out, run)) {
-      LlavaBundle.warm(weights, !noProgress, spec.commandLine().getErr());
+      device.place(weights, !noProgress, spec.commandLine().getErr());
       Done done;
       try (Progress.Questions bar = new Progress.Questions(benchmark() + " " + method, total, !noProgress, spec.commandLine().getErr())) {
         done = loop(answerer, journal, method, variant, parser, bar);

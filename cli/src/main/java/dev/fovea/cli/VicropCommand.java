@@ -87,13 +87,14 @@ final class VicropCommand implements Callable<Integer> {
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
     if (InstructBlipBundle.isInstructBlip(opts.model())) {
+      device.requireCpu("InstructBLIP");
       vicropInstructBlip(m, config, img, out, givenLayer);
       return 0;
     }
     try (LlavaBundle bundle = opts.files.open(opts.model()); DecodeOptions d = decoding) {
       opts.checkRanges(spec, bundle.model(), m);
       decoding.load();
-      LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+      device.place(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
       var preprocessing = bundle.preprocessing(LlavaImages.Mode.CHECKPOINT);
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), preprocessing, config);
       if (decoding.contrastive()) {

@@ -1,6 +1,7 @@
 package dev.fovea.nn;
 
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.ShapeException;
@@ -37,17 +38,27 @@ public final class KvCache {
    * of them).
    */
   public KvCache(Scope scope, int batch, int kvHeads, int capacity, int headDim) {
+    this(scope, Device.CPU, batch, kvHeads, capacity, headDim);
+  }
+
+  /** As {@link #KvCache(Scope, int, int, int, int)}, its memory on {@code device} (the model's). */
+  public KvCache(Scope scope, Device device, int batch, int kvHeads, int capacity, int headDim) {
     int[] shape = {batch, kvHeads, capacity, headDim};
     long n = Shapes.numel(shape);
     long[] keyStrides = {(long) kvHeads * headDim * capacity, (long) headDim * capacity, 1, capacity};
-    this.keys = new Tensor(scope.allocateStorage(DType.F32, n), shape, keyStrides, 0);
-    this.values = new Tensor(scope.allocateStorage(DType.F32, n), shape, Shapes.contiguousStrides(shape), 0);
+    this.keys = new Tensor(scope.allocateStorage(device, DType.F32, n), shape, keyStrides, 0);
+    this.values = new Tensor(scope.allocateStorage(device, DType.F32, n), shape, Shapes.contiguousStrides(shape), 0);
   }
 
   private KvCache(Tensor keys, Tensor values, int length) {
     this.keys = keys;
     this.values = values;
     this.length = length;
+  }
+
+  /** Where the keys and values live. */
+  public Device device() {
+    return keys.device();
   }
 
   /** Positions stored so far. */
@@ -141,7 +152,7 @@ public final class KvCache {
 
   /** A copy of this cache (same capacity, same contents) in {@code scope}: a branch that continues independently. */
   public KvCache copyTo(Scope scope) {
-    KvCache c = new KvCache(scope, keys.size(0), keys.size(1), capacity(), keys.size(3));
+    KvCache c = new KvCache(scope, keys.device(), keys.size(0), keys.size(1), capacity(), keys.size(3));
     Ops.copyInto(keys(), c.keys.narrow(2, 0, length));
     Ops.copyInto(values(), c.values.narrow(2, 0, length));
     return new KvCache(c.keys, c.values, length);

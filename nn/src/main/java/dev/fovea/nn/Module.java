@@ -1,6 +1,7 @@
 package dev.fovea.nn;
 
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
@@ -9,6 +10,7 @@ import dev.fovea.tensor.autograd.GradMode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,7 @@ public abstract class Module {
   private final Map<String, Module> children = new LinkedHashMap<>();
   private final Map<String, Parameter> params = new LinkedHashMap<>();
   private final List<ForwardHook> forwardHooks = new CopyOnWriteArrayList<>();
+  private volatile Device device = Device.CPU;
 
   protected Module() {}
 
@@ -252,6 +255,55 @@ public abstract class Module {
       }
       p.setUnchecked(t);
     }
+  }
+
+  // ---------------------------------------------------------------- devices
+
+  /** Where this module's parameters live ({@link Device#CPU} until {@link #to(Device)} moves them). */
+  public final Device device() {
+    return device;
+  }
+
+  /**
+   * Copies every set parameter of this subtree to {@code target} once, in the global scope, and
+   * makes those copies the parameters (a memory-mapped, read-only CPU weight becomes a device
+   * copy; dtypes are kept, quantized blocks included; a tensor held by two parameters, a tied
+   * embedding, is copied once and shared). Every decoding state and forward pass then reads the
+   * same device weights; the model's activations follow its input onto the device (ops allocate
+   * on their inputs' device; tables a model keeps beside its weights, LLaMA's rotary cos/sin,
+   * follow the device of the activations). Returns this module.
+   *
+   * <p>Call it before running the model and not while another thread runs it. Moving back to the
+   * CPU copies too (the original mapped weights are not kept).
+   */
+  @SuppressWarnings("unchecked")
+  public final <M extends Module> M to(Device target) {
+    IdentityHashMap<Tensor, Tensor> moved = new IdentityHashMap<>();
+    for (Parameter p : namedParameters().values()) {
+      Tensor t = p.getOrNull();
+      if (t == null || t.device().equals(target)) {
+        continue;
+      }
+      Tensor copy = moved.get(t);
+      if (copy == null) {
+        copy = copyToDevice(t, target);
+        moved.put(t, copy);
+      }
+      p.setUnchecked(copy);
+    }
+    for (Module m : namedModules().values()) {
+      m.device = target;
+    }
+    return (M) this;
+  }
+
+  /** A contiguous copy of a weight on {@code target} in the global scope (leaves stay leaves). */
+  private static Tensor copyToDevice(Tensor t, Device target) {
+    Tensor out = t.copyTo(Scope.global(), target);
+    if (t.requiresGrad() && t.gradFn() == null) {
+      out.requiresGrad(true);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- hooks

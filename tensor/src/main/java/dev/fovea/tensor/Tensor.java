@@ -391,6 +391,14 @@ public final class Tensor {
     return out;
   }
 
+  /**
+   * A contiguous copy of this tensor on {@code device} in {@code target} (not recorded by autograd):
+   * weights and tables copied once to a device, kept in the global scope.
+   */
+  public Tensor copyTo(Scope target, Device device) {
+    return dev.fovea.tensor.ops.Transfer.copy(this, target, device);
+  }
+
   // ---------------------------------------------------------------- autograd
 
   public boolean requiresGrad() {

@@ -1,6 +1,7 @@
 package dev.fovea.llm.llama;
 
 import dev.fovea.nn.KvCache;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Scope;
 import java.util.Arrays;
 
@@ -32,6 +33,11 @@ public final class DecodeState implements AutoCloseable {
   private final int row; // of a row view
 
   DecodeState(LlamaConfig c, int batch, int capacity) {
+    this(c, Device.CPU, batch, capacity);
+  }
+
+  /** A state whose caches live on {@code device} (the model's: {@link LlamaForCausalLM#newState}). */
+  DecodeState(LlamaConfig c, Device device, int batch, int capacity) {
     if (batch < 1 || capacity < 1) {
       throw new LlamaException("DecodeState: batch " + batch + " and capacity " + capacity + " must be positive");
     }
@@ -44,7 +50,7 @@ public final class DecodeState implements AutoCloseable {
     this.capacity = capacity;
     this.caches = new KvCache[c.numHiddenLayers()];
     for (int i = 0; i < caches.length; i++) {
-      caches[i] = new KvCache(scope, batch, c.numKeyValueHeads(), capacity, c.headDim());
+      caches[i] = new KvCache(scope, device, batch, c.numKeyValueHeads(), capacity, c.headDim());
     }
     this.rowLogits = new float[batch][];
     this.rowPositions = new int[batch];
@@ -141,6 +147,11 @@ public final class DecodeState implements AutoCloseable {
       n += c.bytes();
     }
     return n;
+  }
+
+  /** Where the caches live (the model's device when the state was made). */
+  public Device device() {
+    return caches.length == 0 ? Device.CPU : caches[0].device();
   }
 
   /** This layer's cache. */

@@ -165,9 +165,9 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
 
   // ---------------------------------------------------------------- forward
 
-  /** A fresh decoding state with room for {@code capacity} positions per sequence. */
+  /** A fresh decoding state on the model's {@link #device()} (see {@link #to}) with room for {@code capacity} positions per sequence. */
   public DecodeState newState(int batch, int capacity) {
-    return new DecodeState(config, batch, capacity);
+    return new DecodeState(config, device(), batch, capacity);
   }
 
   /** Token embeddings [..., C] of ids (I32/I64 of any shape); every id must be in the vocabulary. */

@@ -1,6 +1,7 @@
 package dev.fovea.llm.llama;
 
 import dev.fovea.nn.RotaryEmbedding;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.ShapeException;
@@ -19,6 +20,7 @@ final class LlamaRotary implements RotaryEmbedding {
   private final float[] invFreq; // [D/2]
   private final int maxPositions;
   private volatile Tensor[] tables; // cos, sin [P, D/2] in the global scope
+  private volatile Tensor[] deviceTables; // the same on a device (a model moved there), or null
 
   LlamaRotary(LlamaConfig c) {
     this.invFreq = invFreq(c);
@@ -57,12 +59,17 @@ final class LlamaRotary implements RotaryEmbedding {
     if (positions.size(-1) != t || positions.dim() > 2) {
       throw ShapeException.of("rotary", "x [B, H, T, D] needs positions [T] or [B, T]", x.shape(), positions.shape());
     }
-    Tensor[] cs = tables(positions);
+    Tensor[] cs = tables(positions, x.device());
     return Ops.rope(x, cs[0], cs[1], false);
   }
 
   /** cos and sin gathered at {@code positions}: [T, D/2], or [B, 1, T, D/2] for positions [B, T]. */
   Tensor[] tables(Tensor positions) {
+    return tables(positions, Device.CPU);
+  }
+
+  /** As {@link #tables(Tensor)}, gathered from copies of the tables on {@code device} (made once, kept in the global scope). */
+  Tensor[] tables(Tensor positions, Device device) {
     long[] ps = positions.toLongArray();
     long max = 0;
     boolean consecutive = positions.dim() == 1 || positions.size(0) == 1;
@@ -75,6 +82,9 @@ final class LlamaRotary implements RotaryEmbedding {
       consecutive &= i == 0 || p == ps[i - 1] + 1;
     }
     Tensor[] tab = ensure((int) max + 1);
+    if (!device.equals(Device.CPU)) {
+      tab = onDevice(tab, device);
+    }
     Tensor cos;
     Tensor sin;
     if (consecutive && ps.length > 0) {
@@ -92,6 +102,16 @@ final class LlamaRotary implements RotaryEmbedding {
       sin = sin.reshape(b, 1, t, invFreq.length);
     }
     return new Tensor[] {cos, sin};
+  }
+
+  /** The tables {@code tab} on {@code device}: the kept copy while it matches them, else a new one. */
+  private synchronized Tensor[] onDevice(Tensor[] tab, Device device) {
+    Tensor[] d = deviceTables;
+    if (d == null || !d[0].device().equals(device) || d[0].size(0) != tab[0].size(0)) {
+      d = new Tensor[] {tab[0].copyTo(Scope.global(), device), tab[1].copyTo(Scope.global(), device)};
+      deviceTables = d;
+    }
+    return d;
   }
 
   private synchronized Tensor[] ensure(int n) {

@@ -1,6 +1,7 @@
 package dev.fovea.tensor.ops;
 
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.ShapeException;
 import dev.fovea.tensor.Shapes;
@@ -119,7 +120,7 @@ public final class Joins {
     return out.recordedBy(new Node("indexSelect", x) {
       @Override
       public Tensor[] backward(Tensor g) {
-        Tensor gx = Transfer.toDevice(Tensor.zeros(inShape), g.device());
+        Tensor gx = Transfer.zeros(g.device(), inShape);
         for (int i = 0; i < idx.length; i++) {
           Tensor dst = Views.select(gx, d, (int) idx[i]);
           Ops.copyInto(Ops.add(dst, Views.select(g, d, i)), dst);
@@ -129,7 +130,11 @@ public final class Joins {
     });
   }
 
-  /** Zeros of {@code shape} with {@code src} added at {@code index} along {@code dim} (src and index same shape). Not recorded. */
+  /**
+   * Zeros of {@code shape} with {@code src} added at {@code index} along {@code dim} (src and index
+   * same shape), on src's device. Not recorded. Computed on the host (a device src is copied over
+   * and the result back: the backward of max/top-k, small tensors).
+   */
   static Tensor scatter(Tensor src, Tensor index, int dim, int[] shape) {
     Tensor out = Tensor.zeros(shape);
     Tensor s = Views.contiguous(Views.transpose(src, dim, -1));
@@ -154,7 +159,7 @@ public final class Joins {
         o.storage().segment().set(dev.fovea.tensor.cpu.Elements.F32, e * 4, prev + sv[r * k + j]);
       }
     }
-    return out;
+    return src.device().equals(Device.CPU) ? out : Transfer.copy(out, dev.fovea.tensor.Scope.current(), src.device());
   }
 
   /** A [rows, dim] table of zeros with row i of {@code g} [n, dim] added at row ids[i]. Not recorded. */

@@ -146,11 +146,17 @@ public final class Reductions {
     mshape[mshape.length - 1] = k;
     Tensor values = Views.contiguous(Views.transpose(Tensor.of(vals, mshape), d, -1));
     Tensor indices = Views.contiguous(Views.transpose(Tensor.ofLongs(idx, mshape), d, -1));
+    if (!x.device().equals(dev.fovea.tensor.Device.CPU)) {
+      // sorted on the host (a copy of x), the results go back to x's device like every op's
+      values = Transfer.copy(values, dev.fovea.tensor.Scope.current(), x.device());
+      indices = Transfer.copy(indices, dev.fovea.tensor.Scope.current(), x.device());
+    }
     int[] inShape = x.shape();
+    Tensor picked = indices;
     values = values.detach().recordedBy(new Node("topk", x) {
       @Override
       public Tensor[] backward(Tensor g) {
-        return new Tensor[] {Joins.scatter(g, indices, d, inShape)};
+        return new Tensor[] {Joins.scatter(g, picked, d, inShape)};
       }
     });
     return new TopK(values, indices);

@@ -3,6 +3,8 @@ package dev.fovea.tensor.ops;
 import dev.fovea.tensor.Backend;
 import dev.fovea.tensor.Backends;
 import dev.fovea.tensor.Device;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.autograd.Node;
@@ -23,15 +25,7 @@ public final class Transfer {
     if (from.equals(device)) {
       return x;
     }
-    Tensor out;
-    if (!from.equals(Device.CPU) && !device.equals(Device.CPU)) {
-      out = toDevice(toDevice(x.detach(), Device.CPU), device); // device to device through the host
-    } else {
-      Tensor src = Views.contiguous(x.detach());
-      out = Tensor.empty(device, src.dtype(), src.shape());
-      Backend b = Backends.of(from.equals(Device.CPU) ? device : from);
-      b.transfer(src, out);
-    }
+    Tensor out = copy(x, Scope.current(), device);
     if (!x.dtype().isFloatingPoint()) {
       return out;
     }
@@ -41,6 +35,41 @@ public final class Transfer {
         return new Tensor[] {toDevice(g, from)};
       }
     });
+  }
+
+  /**
+   * A contiguous copy of {@code x} on {@code device}, its memory owned by {@code target} (not
+   * recorded by autograd): the global scope for weights moved once to a device. Device to device
+   * goes through the host.
+   */
+  public static Tensor copy(Tensor x, Scope target, Device device) {
+    Device from = x.device();
+    if (!from.equals(Device.CPU) && !device.equals(Device.CPU)) {
+      try (Scope tmp = Scope.open()) {
+        return copy(copy(x, tmp, Device.CPU), target, device);
+      }
+    }
+    if (from.equals(device)) {
+      return x.copyTo(target);
+    }
+    Tensor src = Views.contiguous(x.detach());
+    int[] shape = src.shape();
+    Tensor out = new Tensor(target.allocateStorage(device, src.dtype(), src.numel()), shape, Shapes.contiguousStrides(shape), 0);
+    Backends.of(from.equals(Device.CPU) ? device : from).transfer(src, out);
+    return out;
+  }
+
+  /**
+   * F32 zeros of {@code shape} on {@code device}: {@link Tensor#zeros} on the CPU; elsewhere device
+   * memory filled by a broadcast copy of one zero (no host buffer of the full size is copied over).
+   */
+  public static Tensor zeros(Device device, int... shape) {
+    if (device.equals(Device.CPU)) {
+      return Tensor.zeros(shape);
+    }
+    Tensor out = Tensor.empty(device, dev.fovea.tensor.DType.F32, shape);
+    Views.copyInto(Tensor.scalar(0f), out);
+    return out;
   }
 
   /**

@@ -171,7 +171,7 @@ public final class Views {
     return out.recordedBy(new Node("slice", x) {
       @Override
       public Tensor[] backward(Tensor g) {
-        Tensor full = Tensor.zeros(inShape);
+        Tensor full = Transfer.zeros(g.device(), inShape);
         Ops.copyInto(g, slice(full, d, fs, fs + (len - 1) * step + 1, step));
         return new Tensor[] {full};
       }
