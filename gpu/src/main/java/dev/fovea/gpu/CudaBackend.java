@@ -17,11 +17,19 @@ import java.util.Arrays;
  * scopes ({@link DeviceMemory}), explicit copies between host and device ({@link #transfer}).
  * The CPU backend (tensor/.../cpu/CpuBackend.java) is the reference every kernel follows.
  *
- * <p>Matmul: F32 weights go straight to cuBLAS's strided-batched SGEMM (F32 compute, no TF32).
- * F16, BF16, Q8_0 and Q4_0 weights: up to {@link #GEMV_MAX_ROWS} rows (decode steps) read them
- * in place with the fv_gemv kernel (F32 accumulation); more rows (prefill, encoders) convert the
- * weight to F32 in a scratch buffer of the current scope and run the SGEMM, so every dtype gives
- * F32 products.
+ * <p>Matmul: F32 weights go straight to cuBLAS's strided-batched GEMM (cublasGemmStridedBatchedEx,
+ * F32 inputs, F32 compute, no TF32). F16, BF16, Q8_0 and Q4_0 weights: up to {@link
+ * #GEMV_MAX_ROWS} rows (decode steps) read them in place with the fv_gemv kernel (F32
+ * accumulation, F32 activations). More rows (prefill, encoders): BF16 and F16 weights are used in
+ * place by a half-precision cublasGemmStridedBatchedEx, whose two inputs must share a type (cuBLAS
+ * has no BF16 x F32 GEMM), so the activations are rounded to the weight's type (fv_to_half, round to
+ * nearest even, into scratch of the current scope); the products are exact in F32 and accumulated
+ * in F32 (CUBLAS_COMPUTE_32F), the output is F32. Against the CPU, which multiplies the unrounded F32
+ * activations, each output element differs by at most u * sum_l |a_l w_l| plus F32 summation error
+ * (u the unit roundoff of the weight's type: 2^-8 for BF16, 2^-11 for F16; an F16 activation
+ * beyond 65504 becomes infinite, as in PyTorch's F16 inference). {@code -Dfovea.cuda.gemm=f32}
+ * widens such weights to F32 in scratch instead (the CPU's numbers within F32 rounding). Q8_0/Q4_0
+ * weights with many rows are always widened to F32 in scratch.
  */
 public final class CudaBackend implements Backend {
   /** Rows up to which non-F32 weights take the GEMV kernel (kernels.cu FV_GEMV_MAX_ROWS). */
@@ -33,10 +41,17 @@ public final class CudaBackend implements Backend {
   private final CudaDriver driver;
   private final DeviceMemory memory;
   private final int multiprocessors;
+  /** BF16/F16 weights with many rows: a half-precision GEMM (true) or widened to F32 first ({@code -Dfovea.cuda.gemm=f32}). */
+  private final boolean halfGemm;
 
   CudaBackend(Device device, CudaDriver driver) {
     this.device = device;
     this.driver = driver;
+    String gemm = System.getProperty("fovea.cuda.gemm", "half");
+    if (!gemm.equals("half") && !gemm.equals("f32")) {
+      throw new TensorException("-Dfovea.cuda.gemm must be half or f32, got '" + gemm + "'");
+    }
+    this.halfGemm = gemm.equals("half");
     this.memory = new DeviceMemory(driver, Long.getLong("fovea.cuda.pool", 4L << 30));
     this.multiprocessors = driver.info().multiprocessors();
   }
@@ -255,6 +270,7 @@ public final class CudaBackend implements Backend {
     if (a.dtype() != DType.F32 || out.dtype() != DType.F32) {
       throw new TensorException("cuda matmul: a and out must be F32, got " + describe(a) + " -> " + describe(out));
     }
+    DType inputs = DType.F32;
     if (w.dtype() != DType.F32) {
       if (m <= GEMV_MAX_ROWS && w.stride(1) == 1 && a.stride(2) == 1 && (n == 1 || out.stride(2) == 1)) {
         for (int b = 0; b < batch; b++) {
@@ -262,8 +278,13 @@ public final class CudaBackend implements Backend {
         }
         return;
       }
-      // Many rows: the weight once as F32 (scratch in the current scope), then SGEMM.
-      w = w.to(DType.F32);
+      if (halfGemm && (w.dtype() == DType.BF16 || w.dtype() == DType.F16)) {
+        inputs = w.dtype();
+        a = toHalf(a, inputs); // cuBLAS multiplies two inputs of one type
+      } else {
+        // The weight once as F32 (scratch in the current scope), then the F32 GEMM.
+        w = w.to(DType.F32);
+      }
     }
     GemmPlan plan = GemmPlan.plan(batch, m, n, k, a.strides(), w.strides(), out.strides());
     if (plan == null) {
@@ -273,7 +294,17 @@ public final class CudaBackend implements Backend {
       a = ac;
       w = wc;
     }
-    driver.sgemm(plan, ptr(w), ptr(a), ptr(out), accumulate ? 1f : 0f);
+    driver.gemm(plan, inputs, ptr(w), ptr(a), ptr(out), accumulate ? 1f : 0f);
+  }
+
+  /** {@code a} (F32) rounded to {@code type} (BF16 or F16), contiguous, in the current scope. */
+  private Tensor toHalf(Tensor a, DType type) {
+    Tensor src = a.isContiguous() ? a : a.contiguous();
+    Tensor dst = Tensor.empty(device, type, a.shape());
+    long n = a.numel();
+    driver.launch("fv_to_half", Launch.elementwise(n, multiprocessors), new KernelArgs()
+        .ptr(ptr(src)).ptr(ptr(dst)).i32(type.ordinal()).i64(n));
+    return dst;
   }
 
   /** out [m, n] (+)= a [m, k] W^T for the transposed view w [k, n] of a row-major [n, k] weight (w.stride(0) == 1). */

@@ -25,8 +25,12 @@ interface CudaDriver extends AutoCloseable {
   /** Launches {@code kernel} (an extern "C" name in kernels.cu) on the stream. */
   void launch(String kernel, Launch launch, KernelArgs args);
 
-  /** One strided-batched SGEMM as planned (column-major cuBLAS call, F32 in, F32 compute, F32 out). */
-  void sgemm(GemmPlan plan, long w, long a, long c, float beta);
+  /**
+   * One strided-batched GEMM as planned (column-major cuBLAS call, cublasGemmStridedBatchedEx):
+   * both inputs of type {@code inputs} (F32, BF16 or F16), F32 output, F32 compute
+   * (CUBLAS_COMPUTE_32F, no TF32), alpha 1 and the given beta.
+   */
+  void gemm(GemmPlan plan, dev.fovea.tensor.DType inputs, long w, long a, long c, float beta);
 
   /** Waits for the stream's work (and reports an asynchronous kernel error, naming the last kernel). */
   void synchronize();

@@ -11,6 +11,8 @@ import static org.bytedeco.cuda.global.cublas.cublasGemmStridedBatchedEx;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSetStream_v2;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_16F;
 import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
 import static org.bytedeco.cuda.global.cudart.cuGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
@@ -272,19 +274,25 @@ final class JavacppDriver implements CudaDriver {
   }
 
   @Override
-  public synchronized void sgemm(GemmPlan g, long w, long a, long c, float beta) {
+  public synchronized void gemm(GemmPlan g, dev.fovea.tensor.DType inputs, long w, long a, long c, float beta) {
     bind();
+    int type = switch (inputs) {
+      case F32 -> CUDA_R_32F;
+      case BF16 -> CUDA_R_16BF;
+      case F16 -> CUDA_R_16F;
+      default -> throw new CudaException("cuBLAS GEMM: no " + inputs + " inputs (F32, BF16, F16)");
+    };
     betaValue.put(0, beta);
     int rc = cublasGemmStridedBatchedEx(blas,
         g.transW() ? CUBLAS_OP_T : CUBLAS_OP_N, g.transA() ? CUBLAS_OP_T : CUBLAS_OP_N,
         g.n(), g.m(), g.k(),
         one,
-        new Address(w), CUDA_R_32F, Math.toIntExact(g.ldw()), g.strideW(),
-        new Address(a), CUDA_R_32F, Math.toIntExact(g.lda()), g.strideA(),
+        new Address(w), type, Math.toIntExact(g.ldw()), g.strideW(),
+        new Address(a), type, Math.toIntExact(g.lda()), g.strideA(),
         betaValue,
         new Address(c), CUDA_R_32F, Math.toIntExact(g.ldc()), g.strideC(),
         g.batch(), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-    checkBlas("cublasGemmStridedBatchedEx(" + g + ")", rc);
+    checkBlas("cublasGemmStridedBatchedEx(" + inputs + " inputs, " + g + ")", rc);
     lastKernel = "cublasGemmStridedBatchedEx";
   }
 

@@ -15,6 +15,7 @@ import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +92,87 @@ class CudaBackendHostTest {
       assertEquals("fv_gemv", l.kernel());
       assertEquals(DType.BF16.ordinal(), ByteBuffer.wrap(l.args().value(4)).order(ByteOrder.LITTLE_ENDIAN).getInt());
       assertEquals(64, ByteBuffer.wrap(l.args().value(5)).order(ByteOrder.LITTLE_ENDIAN).getLong()); // weight row stride
+    }
+  }
+
+  /**
+   * BF16/F16 weights with more rows than the GEMV takes: the activations are rounded to the
+   * weight's type (fv_to_half) and one half-precision cublasGemmStridedBatchedEx multiplies them
+   * with the weight in place (its transposed view: op T, ld = k), F32 output. The fake driver runs
+   * the GEMM by cuBLAS's column-major definition, so the numbers are checked too: (1) against the
+   * CPU's linear of the rounded activations (the products of two half values are exact in F32, so
+   * only summation order differs: 1e-5 relative), and (2) against the CPU's linear of the F32
+   * activations within the bound the backend states: |gpu - cpu| <= u * sum_l |x_l w_l| + 1e-5 *
+   * sum_l |x_l w_l| per element, u = 2^-8 (BF16) or 2^-11 (F16). The CPU path is the one the
+   * reference tests check against PyTorch.
+   */
+  @Test
+  void halfWeightsWithManyRowsRunAHalfPrecisionGemmOnRoundedActivations() {
+    for (DType t : new DType[] {DType.BF16, DType.F16}) {
+      try (Scope s = Scope.open()) {
+        int m = 20;
+        int k = 48;
+        int n = 12;
+        Tensor x = Tensor.randn(new java.util.Random(11), m, k);
+        Tensor w = Tensor.randn(new java.util.Random(12), n, k).to(t);
+        int launchesBefore = fake.launches.size();
+        float[] got = Ops.linear(x.to(DEV), w.to(DEV), null).toFloatArray();
+        FakeDriver.Gemm g = fake.gemms.getLast();
+        assertEquals(t, g.inputs(), "the GEMM's input type");
+        GemmPlan p = g.plan();
+        assertEquals(new GemmPlan(m, n, k, 1, true, k, p.strideW(), false, k, p.strideA(), n, p.strideC()), p);
+        List<String> kernels = fake.launches.subList(launchesBefore, fake.launches.size()).stream().map(FakeDriver.Launched::kernel).toList();
+        assertEquals(List.of("fv_to_half"), kernels, "only the activations are converted; the weight is used in place");
+        FakeDriver.Launched conv = fake.launches.getLast();
+        assertEquals(t.ordinal(), ByteBuffer.wrap(conv.args().value(2)).order(ByteOrder.LITTLE_ENDIAN).getInt());
+        assertEquals((long) m * k, ByteBuffer.wrap(conv.args().value(3)).order(ByteOrder.LITTLE_ENDIAN).getLong());
+        assertEquals(ByteBuffer.wrap(conv.args().value(1)).order(ByteOrder.LITTLE_ENDIAN).getLong(), g.a(), "the GEMM reads the rounded copy");
+
+        float[] rounded = Ops.linear(x.to(t).to(DType.F32), w, null).toFloatArray();
+        float[] exact = Ops.linear(x, w, null).toFloatArray();
+        float[] xs = x.toFloatArray();
+        float[] ws = w.to(DType.F32).toFloatArray();
+        double u = t == DType.BF16 ? 0x1p-8 : 0x1p-11;
+        boolean beyondRounding = false;
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < n; j++) {
+            double abs = 0;
+            for (int l = 0; l < k; l++) {
+              abs += Math.abs((double) xs[i * k + l] * ws[j * k + l]);
+            }
+            int e = i * n + j;
+            assertEquals(rounded[e], got[e], 1e-5 * abs, t + " vs the CPU on rounded activations, element " + e);
+            assertEquals(exact[e], got[e], (u + 1e-5) * abs, t + " vs the CPU on F32 activations, element " + e);
+            beyondRounding |= Math.abs(exact[e] - got[e]) > 1e-5 * abs;
+          }
+        }
+        assertTrue(beyondRounding, t + ": the activations were really rounded (else the test would not tell the paths apart)");
+      }
+    }
+  }
+
+  @Test
+  void quantizedWeightsWithManyRowsAndTheF32SwitchWidenTheWeight() {
+    try (Scope s = Scope.open()) {
+      Tensor x = Tensor.randn(new java.util.Random(13), 16, 64).to(DEV);
+      Ops.linear(x, Tensor.randn(new java.util.Random(14), 8, 64).to(DType.Q8_0).to(DEV), null);
+      assertEquals(DType.F32, fake.gemms.getLast().inputs());
+      assertEquals("fv_copy", fake.launches.getLast().kernel()); // the weight dequantized to F32 scratch
+    }
+    System.setProperty("fovea.cuda.gemm", "f32");
+    try (Scope s = Scope.open()) {
+      CudaBackend widening = new CudaBackend(DEV, fake);
+      Backends.register(widening);
+      Ops.linear(Tensor.randn(new java.util.Random(15), 16, 64).to(DEV), Tensor.randn(new java.util.Random(16), 8, 64).to(DType.BF16).to(DEV), null);
+      assertEquals(DType.F32, fake.gemms.getLast().inputs());
+    } finally {
+      System.clearProperty("fovea.cuda.gemm");
+    }
+    System.setProperty("fovea.cuda.gemm", "fp8");
+    try {
+      assertThrows(TensorException.class, () -> new CudaBackend(DEV, fake));
+    } finally {
+      System.clearProperty("fovea.cuda.gemm");
     }
   }
 

@@ -1,6 +1,10 @@
 package dev.fovea.gpu;
 
+import dev.fovea.tensor.DType;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,12 +13,15 @@ import java.util.Map;
 
 /**
  * A {@link CudaDriver} for host-side tests: "device" memory is host memory (so transfers really
- * copy), kernels are recorded instead of run, and malloc can be told to fail.
+ * copy), kernels are recorded instead of run (except fv_to_half, which is run, with the rounding
+ * of the CPU's converters), GEMMs are recorded and run by a column-major emulator of
+ * cublasGemmStridedBatchedEx (typed inputs read from "device" memory, double accumulation, F32
+ * output), and malloc can be told to fail.
  */
 final class FakeDriver implements CudaDriver {
   record Launched(String kernel, Launch launch, KernelArgs args) {}
 
-  record Gemm(GemmPlan plan, long w, long a, long c, float beta) {}
+  record Gemm(GemmPlan plan, DType inputs, long w, long a, long c, float beta) {}
 
   final Arena arena = Arena.ofShared();
   final Map<Long, MemorySegment> live = new HashMap<>();
@@ -74,11 +81,66 @@ final class FakeDriver implements CudaDriver {
   @Override
   public void launch(String kernel, Launch launch, KernelArgs args) {
     launches.add(new Launched(kernel, launch, args));
+    if (kernel.equals("fv_to_half")) {
+      long src = le(args.value(0)).getLong();
+      long dst = le(args.value(1)).getLong();
+      DType to = DType.values()[le(args.value(2)).getInt()];
+      long n = le(args.value(3)).getLong();
+      MemorySegment in = at(src, n * 4);
+      MemorySegment out = at(dst, n * 2);
+      for (long i = 0; i < n; i++) {
+        float v = in.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        short h = to == DType.F16 ? Float.floatToFloat16(v) : bf16(v);
+        out.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, h);
+      }
+    }
   }
 
+  private static ByteBuffer le(byte[] b) {
+    return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Round to nearest even (kernels.cu f32_to_bf16; finite inputs). */
+  static short bf16(float f) {
+    int u = Float.floatToRawIntBits(f);
+    u += 0x7fff + ((u >>> 16) & 1);
+    return (short) (u >>> 16);
+  }
+
+  /** Element i of a typed array at a "device" address. */
+  static float load(long address, DType t, long i) {
+    MemorySegment s = MemorySegment.ofAddress(address).reinterpret(Long.MAX_VALUE);
+    return switch (t) {
+      case F32 -> s.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+      case F16 -> Float.float16ToFloat(s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+      case BF16 -> Float.intBitsToFloat((s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff) << 16);
+      default -> throw new IllegalArgumentException("cuBLAS takes no " + t + " inputs");
+    };
+  }
+
+  /**
+   * cublasGemmStridedBatchedEx(opW, opA, n, m, k, 1, W, ldw, sW, A, lda, sA, beta, C, ldc, sC, batch)
+   * by its definition: C = op(W) op(A) column-major, element (i, j) of a column-major matrix at i + j * ld.
+   */
   @Override
-  public void sgemm(GemmPlan plan, long w, long a, long c, float beta) {
-    gemms.add(new Gemm(plan, w, a, c, beta));
+  public void gemm(GemmPlan g, DType inputs, long w, long a, long c, float beta) {
+    gemms.add(new Gemm(g, inputs, w, a, c, beta));
+    MemorySegment cs = MemorySegment.ofAddress(c).reinterpret(Long.MAX_VALUE);
+    for (int p = 0; p < g.batch(); p++) {
+      for (int i = 0; i < g.n(); i++) {
+        for (int j = 0; j < g.m(); j++) {
+          double sum = 0;
+          for (int l = 0; l < g.k(); l++) {
+            float wv = load(w, inputs, p * g.strideW() + (g.transW() ? l + i * g.ldw() : i + l * g.ldw()));
+            float av = load(a, inputs, p * g.strideA() + (g.transA() ? j + l * g.lda() : l + j * g.lda()));
+            sum += (double) wv * av;
+          }
+          long ci = p * g.strideC() + i + j * g.ldc();
+          float old = beta == 0 ? 0 : cs.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, ci);
+          cs.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, ci, (float) (sum + beta * old));
+        }
+      }
+    }
   }
 
   @Override
