@@ -71,7 +71,7 @@ final class AbsClassify {
 
   /** Opens the models and builds the scorer of {@code method} for {@code classes}. */
   static Opened open(CommandSpec spec, Baselines.Method method, Path model, Path dinoPath, Path descriptionsFile, List<String> classes,
-      List<String> templates, int m, int crops, long seed, Path cache) {
+      List<String> templates, int m, int crops, long seed, Path cache, dev.fovea.tensor.Device device) {
     if ((method == Baselines.Method.CUPL || method == Baselines.Method.ABS) && descriptionsFile == null) {
       throw new ParameterException(spec.commandLine(), "--method " + method.cliName() + " needs --descriptions <json>");
     }
@@ -88,8 +88,14 @@ final class AbsClassify {
     ClipPipeline clip = ClipPipeline.open(model, ClipPipeline.Progress.NONE);
     DinoPipeline dino = null;
     try {
+      if (!device.equals(dev.fovea.tensor.Device.CPU)) {
+        clip.model().to(device); // each weight copied once; text and image towers run there
+      }
       if (method == Baselines.Method.ABS) {
         dino = DinoPipeline.open(dinoPath);
+        if (!device.equals(dev.fovea.tensor.Device.CPU)) {
+          dino.model().to(device);
+        }
         byte[] config = clip.checkpoint().configJson();
         DescriptionBank.Loaded bank = DescriptionBank.load(clip.model(), clip.tokenizer(), model, config, desc, m, cache, null);
         Abs abs = new Abs(clip.model(), clip.processor(), dino.model(), dino.processor(), AbsConfig.defaults().withDescriptionsPerClass(m).withNumCrops(crops));
@@ -121,7 +127,7 @@ final class AbsClassify {
     float[] scores;
     float[] probs = null;
     List<Path> written = List.of();
-    try (Opened o = open(spec, m, c.model, c.dino, c.descriptions, classes, c.templates, c.descriptionsPerClass, c.crops, c.seed, cache)) {
+    try (Opened o = open(spec, m, c.model, c.dino, c.descriptions, classes, c.templates, c.descriptionsPerClass, c.crops, c.seed, cache, c.device.require())) {
       RgbImage img = ImageDecoder.read(c.image);
       scores = o.scorer().scores(img, c.image.getFileName().toString());
       if (m != Baselines.Method.ABS) {

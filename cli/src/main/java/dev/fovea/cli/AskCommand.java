@@ -234,7 +234,6 @@ final class AskCommand implements Callable<Integer> {
    * the LLM ({@code </s>} first, as LAVIS), the 32 projected queries before the prompt.
    */
   private void askInstructBlip(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    device.requireCpu("InstructBLIP");
     if (images.size() != 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "InstructBLIP answers about exactly one image: give one --image (got " + images.size() + ")");
     }
@@ -249,7 +248,7 @@ final class AskCommand implements Callable<Integer> {
       checkRanges(lm);
       decoding.load();
       long t1 = System.nanoTime();
-      LlavaBundle.warm(lm, !noProgress, spec.commandLine().getErr());
+      device.place(lm, !noProgress, spec.commandLine().getErr());
       long t2 = System.nanoTime();
       String q = question.replace("<image>", " ").strip();
       int[] ids = InstructBlipPrompt.llmIds(bundle.tokenizer(), q);

@@ -3,6 +3,7 @@ package dev.fovea.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.vit.clip.ClipPipeline;
@@ -86,8 +87,11 @@ final class ClassifyCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no progress bar on standard error")
   boolean noProgress;
 
+  @picocli.CommandLine.Mixin DeviceOption device;
+
   @Override
   public Integer call() throws Exception {
+    Device where = device.require();
     OptionRange.check(spec, "--top", top, 1, Integer.MAX_VALUE);
     List<String> labelList = readLabels();
     if (method != null) {
@@ -108,6 +112,9 @@ final class ClassifyCommand implements Callable<Integer> {
     ProgressBar bar = noProgress ? null : Progress.bar("classify", ClipPipeline.STAGES + labelList.size() + 1, Progress.Unit.NONE, err);
     List<ZeroShotClassifier.Prediction> ranked;
     try (ClipPipeline p = ClipPipeline.open(model, (done, total, what) -> step(bar, done, what))) {
+      if (!where.equals(Device.CPU)) {
+        p.model().to(where); // each weight copied once; the class embeddings and the image are computed there
+      }
       ZeroShotClassifier c = new ZeroShotClassifier(p.model(), p.tokenizer(), labelList, temps,
           k -> step(bar, ClipPipeline.STAGES + k + 1, "label " + (k + 1) + "/" + labelList.size()));
       try (Scope s = Scope.open()) {

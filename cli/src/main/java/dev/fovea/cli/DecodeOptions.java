@@ -244,6 +244,18 @@ final class DecodeOptions implements AutoCloseable {
   }
 
   /**
+   * AGLA's BLIP on {@code device}, the answering model's: moved there once (its weights copied
+   * once, {@code Module.to}), so the scorer runs beside a LLaVA or InstructBLIP on a GPU.
+   */
+  private BlipForImageTextRetrieval blipOn(AglaConfig config, dev.fovea.tensor.Device device) {
+    BlipForImageTextRetrieval b = openBlip(config);
+    if (!b.device().equals(device)) {
+      b.to(device);
+    }
+    return b;
+  }
+
+  /**
    * Opens what the method needs beside the LLaVA (AGLA's BLIP) and checks the ranges it sets
    * ({@code --blip-layer}), so that a refused setting stops a run before it writes anything.
    */
@@ -347,7 +359,7 @@ final class DecodeOptions implements AutoCloseable {
           throw new InstructBlipException("--decode agla on InstructBLIP: the caller passed no raw image");
         }
         AglaConfig config = aglaConfig(sampling, seed);
-        ImagePromptMatching ipm = new ImagePromptMatching(openBlip(config), blipText, config);
+        ImagePromptMatching ipm = new ImagePromptMatching(blipOn(config, lm.device()), blipText, config);
         ImagePromptMatching.Result m = ipm.match(agla.images().get(0), agla.question());
         lastMasked = List.of(m.augmented());
         Tensor augmented = new ImageProcessor(agla.preprocessing()).process(m.augmented()).unsqueeze(0);
@@ -416,7 +428,7 @@ final class DecodeOptions implements AutoCloseable {
           throw new IllegalStateException("--decode agla: the caller passed no raw images");
         }
         AglaConfig config = aglaConfig(sampling, seed);
-        ImagePromptMatching ipm = new ImagePromptMatching(openBlip(config), blipText, config);
+        ImagePromptMatching ipm = new ImagePromptMatching(blipOn(config, lm.device()), blipText, config);
         List<RgbImage> masked = new ArrayList<>();
         List<Double> itc = new ArrayList<>();
         List<Double> keptShare = new ArrayList<>();

@@ -59,8 +59,11 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
 
+  @CommandLine.Mixin DeviceOption device;
+
   @Override
   public Integer call() throws Exception {
+    device.require();
     Method m = Method.named(method);
     if (m == Method.NONE) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--method must be rel-att, grad-att or pure-grad (the demo compares with none itself)");
@@ -112,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
     ViCropConfig config = opts.config();
     try (LlavaBundle bundle = opts.files.open(opts.model())) {
       opts.checkRanges(spec, bundle.model(), m);
-      LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+      device.place(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
       ViCrop vicrop = new ViCrop(bundle.model(), bundle.tokenizer(), bundle.preprocessing(LlavaImages.Mode.CHECKPOINT), config);
       ViCrop.Result r = vicrop.run(img, q, m, ViCrop.Options.DEFAULT.withBaseline(true));
       Heatmap.write(heatmapPng, img, r.map(), r.box());

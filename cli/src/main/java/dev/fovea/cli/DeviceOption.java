@@ -18,9 +18,10 @@ import picocli.CommandLine.Spec;
  * Module#to}); decoding states, activations and gradients then live there, and only each step's
  * logits (and what hooks and maps read) come back to the host.
  *
- * <p>Runs on a device: LLaMA ({@code ask --prompt}) and LLaVA-1.5 ({@code ask --question},
- * {@code vicrop}, {@code eval vqa}, {@code eval yesno}). InstructBLIP is refused on a device (not
- * yet verified there). With {@code -Dfovea.device.test=true} the test device of tensor's test-jar
+ * <p>Runs on a device: LLaMA ({@code ask --prompt}), LLaVA-1.5 and InstructBLIP ({@code ask
+ * --question}, {@code vicrop}, {@code demo}, {@code eval vqa}, {@code eval pope|mme|chair|amber}),
+ * AGLA's BLIP beside them ({@code --decode agla}: moved to the answering model's device), CLIP and
+ * DINO ({@code classify}, {@code eval zeroshot}, ABS included). With {@code -Dfovea.device.test=true} the test device of tensor's test-jar
  * ({@code --device test[:N]}) is accepted too, so the commands' tests run the device path without a GPU.
  */
 final class DeviceOption {

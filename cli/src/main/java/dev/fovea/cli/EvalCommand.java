@@ -117,7 +117,6 @@ final class EvalCommand implements Callable<Integer> {
       long total = results.limit == null ? items.size() : Math.min(items.size(), results.limit);
       PrintWriter stdout = spec.commandLine().getOut();
       if (instructBlip) {
-        device.requireCpu("InstructBLIP");
         try (InstructBlipBundle bundle = InstructBlipBundle.open(opts.model())) {
           int layers = bundle.model().config.textConfig().numHiddenLayers();
           if (m == Method.REL_ATT || m == Method.GRAD_ATT) {
@@ -125,7 +124,7 @@ final class EvalCommand implements Callable<Integer> {
           }
           OptionRange.check(spec, "--max-new-tokens", opts.maxNewTokens, 1, bundle.model().maxPositions(), "the model's context");
           try (ResultsJournal journal = ResultsJournal.open(results.out, run)) {
-            LlavaBundle.warm(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
+            device.place(bundle.model(), !opts.noProgress, spec.commandLine().getErr());
             var vicrop = new InstructBlipViCrop(bundle.model(), bundle.tokenizer(), bundle.qformerTokenizer(), bundle.processor(),
                 new InstructBlipImportance.Layers(InstructBlipImportance.Layers.DEFAULT.crossAttentionIndex(), Math.min(layer, layers - 1),
                     InstructBlipImportance.Columns.INTENDED), config);

@@ -169,7 +169,6 @@ abstract class EvalYesNoCommand implements Callable<Integer> {
       model = DefaultModels.scenesLlava();
     }
     if (InstructBlipBundle.isInstructBlip(model)) {
-      device.requireCpu("InstructBLIP");
       if (system != null || files.mmproj != null || files.visionTower != null) {
         throw usage("InstructBLIP (" + model + "): --system, --mmproj and --vision-tower are LLaVA options");
       }

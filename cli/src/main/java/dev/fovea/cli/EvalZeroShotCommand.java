@@ -87,8 +87,11 @@ final class EvalZeroShotCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "no progress bar on standard error")
   boolean noProgress;
 
+  @CommandLine.Mixin DeviceOption device;
+
   @Override
   public Integer call() throws Exception {
+    device.require();
     Baselines.Method m = AbsClassify.method(spec, method);
     OptionRange.check(spec, "--seed", seed, 0, Long.MAX_VALUE);
     OptionRange.check(spec, "--descriptions-per-class", descriptionsPerClass, 1, AbsConfig.MAX_DESCRIPTIONS);
@@ -120,7 +123,7 @@ final class EvalZeroShotCommand implements Callable<Integer> {
     try (ZeroShotJournal journal = ZeroShotJournal.open(out, run)) {
       int before = (int) items.stream().filter(it -> journal.entry(it.key()).isPresent()).count();
       if (before < items.size()) {
-        try (AbsClassify.Opened o = AbsClassify.open(spec, m, model, dino, descriptions, names, templates, descriptionsPerClass, crops, seed, cache);
+        try (AbsClassify.Opened o = AbsClassify.open(spec, m, model, dino, descriptions, names, templates, descriptionsPerClass, crops, seed, cache, device.require());
             ProgressBar bar = noProgress ? null : Progress.bar("zeroshot " + m.cliName(), items.size(), Progress.Unit.NONE, err)) {
           int done = before;
           if (bar != null) {

@@ -87,7 +87,6 @@ final class VicropCommand implements Callable<Integer> {
     opts.checkTiles(spec, img);
     PrintWriter out = spec.commandLine().getOut();
     if (InstructBlipBundle.isInstructBlip(opts.model())) {
-      device.requireCpu("InstructBLIP");
       vicropInstructBlip(m, config, img, out, givenLayer);
       return 0;
     }
@@ -137,7 +136,7 @@ final class VicropCommand implements Callable<Integer> {
         OptionRange.check(spec, "--layer", layer, 0, layers - 1, "the language model has " + layers + " layers");
       }
       OptionRange.check(spec, "--max-new-tokens", opts.maxNewTokens, 1, lm.maxPositions(), "the model's context");
-      LlavaBundle.warm(lm, !opts.noProgress, spec.commandLine().getErr());
+      device.place(lm, !opts.noProgress, spec.commandLine().getErr());
       var layersCfg = new InstructBlipImportance.Layers(crossIndex, Math.min(layer, layers - 1),
           releasedColumns ? InstructBlipImportance.Columns.RELEASED : InstructBlipImportance.Columns.INTENDED);
       var vicrop = new InstructBlipViCrop(lm, bundle.tokenizer(), bundle.qformerTokenizer(), bundle.processor(), layersCfg, config);

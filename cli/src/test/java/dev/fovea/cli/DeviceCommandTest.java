@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --device}: ask (LLaMA and LLaVA) and vicrop run on the test device of tensor's test-jar
  * ({@code -Dfovea.device.test=true} lets the commands accept {@code test[:N]}; its storage cannot be
  * read by host code, its kernels are the CPU's) and print exactly what they print on the CPU;
- * {@code --device cuda} on a machine without a GPU stops with "no CUDA device"; InstructBLIP is
- * refused on a device by name. The CPU run is the expected value (checked against PyTorch by the
+ * {@code --device cuda} on a machine without a GPU stops with "no CUDA device". InstructBLIP's
+ * ask, AGLA (BLIP moved beside the LLaVA) and classify (plain CLIP and ABS with DINO) print on the
+ * device what they print on the CPU. The CPU run is the expected value (checked against PyTorch by the
  * commands' own tests).
  */
 class DeviceCommandTest {
@@ -97,20 +98,87 @@ class DeviceCommandTest {
   }
 
   @Test
-  void cudaWithoutAGpuSaysSoAndInstructBlipIsRefusedOnADevice() throws Exception {
+  void cudaWithoutAGpuSaysSoAndAnUnknownDeviceIsRefused() throws Exception {
     Path image = ClipClassifyCommandTest.sharedImage("000000039769.png");
     var cuda = LlamaAskCommandTest.run("ask", "--model", LlavaAskCommandTest.MODEL.toString(), "--question", "What?", "--image", image.toString(),
         "--no-progress", "--device", "cuda");
     if (cuda.code() != 0) { // a machine with a GPU answers instead
       assertTrue(cuda.err().contains("no CUDA device"), cuda.err());
     }
-    var blip = LlamaAskCommandTest.run("ask", "--model", InstructBlipAskCommandTest.MODEL.toString(), "--question", "What?", "--image",
-        image.toString(), "--no-progress", "--device", DEVICE);
-    assertNotEquals(0, blip.code());
-    assertTrue(blip.err().contains("InstructBLIP does not run on a device yet"), blip.err());
     var unknown = LlamaAskCommandTest.run("ask", "--model", LlavaAskCommandTest.MODEL.toString(), "--question", "What?", "--image", image.toString(),
         "--no-progress", "--device", "tpu");
     assertNotEquals(0, unknown.code());
     assertTrue(unknown.err().contains("--device must be cpu or cuda[:N]"), unknown.err());
+    for (String cmd : new String[] {"classify", "demo"}) {
+      var r = ClipClassifyCommandTest.run(cmd, "--device", "tpu");
+      assertNotEquals(0, r.code(), cmd);
+    }
+  }
+
+  /** Runs {@code args} on the CPU and on the test device; both succeed; their JSON outputs. */
+  static JsonNode[] both(java.util.function.Function<String[], String[]> run, String... args) throws Exception {
+    JsonNode[] out = new JsonNode[2];
+    String[] devices = {"cpu", DEVICE};
+    for (int i = 0; i < 2; i++) {
+      String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+      all[args.length] = "--device";
+      all[args.length + 1] = devices[i];
+      String[] r = run.apply(all);
+      assertEquals("0", r[0], devices[i] + ": " + r[2]);
+      out[i] = new ObjectMapper().readTree(r[1]);
+    }
+    return out;
+  }
+
+  static String[] ask(String[] args) {
+    var r = LlamaAskCommandTest.run(args);
+    return new String[] {Integer.toString(r.code()), r.out(), r.err()};
+  }
+
+  static String[] classify(String[] args) {
+    var r = ClipClassifyCommandTest.run(args);
+    return new String[] {Integer.toString(r.code()), r.out(), r.err()};
+  }
+
+  @Test
+  void instructBlipAskOnTheDevicePrintsWhatTheCpuPrints() throws Exception {
+    Path image = ClipClassifyCommandTest.sharedImage("000000039769.png");
+    TestBackend backend = (TestBackend) Backends.of(Device.parse(DEVICE));
+    long weights = backend.globalBytes();
+    JsonNode[] r = both(DeviceCommandTest::ask, "ask", "--model", InstructBlipAskCommandTest.MODEL.toString(), "--question", "What is this?",
+        "--image", image.toString(), "--max-new-tokens", "6", "--json", "--no-progress");
+    assertTrue(backend.globalBytes() > weights, "the command copied InstructBLIP's weights to " + DEVICE);
+    assertEquals(r[0].get("tokens"), r[1].get("tokens"));
+    assertEquals(r[0].get("text"), r[1].get("text"));
+  }
+
+  @Test
+  void aglaOnTheDeviceMovesBlipBesideLlavaAndPrintsWhatTheCpuPrints() throws Exception {
+    Path image = ClipClassifyCommandTest.sharedImage("000000039769.png");
+    JsonNode[] r = both(DeviceCommandTest::ask, "ask", "--model", AglaCommandTest.MODEL.toString(), "--image", image.toString(), "--question",
+        "Is there a cat in the image?", "--max-new-tokens", "6", "--json", "--no-progress", "--decode", "agla", "--blip",
+        AglaCommandTest.BLIP.toString(), "--blip-layer", "1");
+    assertEquals("agla", r[1].get("decode").asText());
+    assertEquals(r[0].get("tokens"), r[1].get("tokens"));
+    java.util.Iterator<String> names = r[0].fieldNames();
+    while (names.hasNext()) {
+      String f = names.next();
+      if (!f.endsWith("_ms") && !f.endsWith("_per_s") && !f.contains("nanos") && !f.contains("seconds")) {
+        assertEquals(r[0].get(f), r[1].get(f), f);
+      }
+    }
+  }
+
+  @Test
+  void classifyPlainAndAbsOnTheDevicePrintWhatTheCpuPrints(@TempDir Path cache) throws Exception {
+    Path ref = AbsClassifyCommandTest.REF;
+    JsonNode[] plain = both(DeviceCommandTest::classify, "classify", "--model", ref.resolve("tiny-clip14").toString(), "--image",
+        AbsClassifyCommandTest.IMAGE.toString(), "--labels", ref.resolve("classes.json").toString(), "--json", "--no-progress");
+    assertEquals(plain[0], plain[1]);
+    JsonNode[] abs = both(DeviceCommandTest::classify, "classify", "--model", ref.resolve("tiny-clip14").toString(), "--image",
+        AbsClassifyCommandTest.IMAGE.toString(), "--labels", ref.resolve("classes.json").toString(), "--method", "abs", "--json",
+        "--no-progress", "--bank-cache", cache.toString(), "--descriptions", ref.resolve("descriptions.json").toString(), "--dino",
+        ref.resolve("tiny-dino").toString(), "--seed", "3", "--descriptions-per-class", "5");
+    assertEquals(abs[0].get("predictions"), abs[1].get("predictions"));
   }
 }

@@ -212,7 +212,7 @@ public final class Abs {
     for (int from = 0; from < count; from += BATCH) {
       int to = Math.min(count, from + BATCH);
       try (Scope s = Scope.open()) {
-        Tensor seqs = Tensor.of(Arrays.copyOfRange(batch, from * per, to * per), to - from, tokens, d);
+        Tensor seqs = Tensor.of(Arrays.copyOfRange(batch, from * per, to * per), to - from, tokens, d).to(clip.device()); // host-built rows to the model's device
         parts.add(clip.encodeImageFrom(seqs, clipLayer).contiguous().copyTo(outer));
       }
     }

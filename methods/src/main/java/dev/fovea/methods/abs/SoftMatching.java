@@ -24,7 +24,7 @@ public final class SoftMatching {
     int c = off.length - 1;
     int k = views.size(0);
     try (Scope s = Scope.open()) {
-      Tensor z = Ops.mulScalar(Ops.matmul(views, bank.embeddings().transpose(0, 1)), (float) (1.0 / tau)); // [K, N]
+      Tensor z = Ops.mulScalar(Ops.matmul(views, bank.embeddings().to(views.device()).transpose(0, 1)), (float) (1.0 / tau)); // [K, N]
       Tensor pi = Ops.softmax(z, -1);
       float[] zz = z.contiguous().toFloatArray();
       float[] pp = pi.contiguous().toFloatArray();
