@@ -91,6 +91,7 @@ public final class GpuCheck {
         failed++;
       }
     }
+    System.out.println("gpu-check: cases: " + passed + " passed, " + failed + " failed");
     if (bench && !dryRun) {
       Bench.run(cuda, steps);
     }
