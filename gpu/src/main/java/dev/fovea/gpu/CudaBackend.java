@@ -31,6 +31,12 @@ import java.util.Arrays;
  * beyond 65504 becomes infinite, as in PyTorch's F16 inference). {@code -Dfovea.cuda.gemm=f32}
  * widens such weights to F32 in scratch instead (the CPU's numbers within F32 rounding). Q8_0/Q4_0
  * weights with many rows are always widened to F32 in scratch.
+ *
+ * <p>Streams: work goes to the default stream, or to the stream of the {@link ExecutionContext}
+ * current on the calling thread when it is one of this backend's ({@link #openContext()}: a
+ * decoding state's). Entering a context orders its stream after the default stream's work; leaving
+ * it makes the default stream's next work wait for the context's; {@link DeviceMemory} fences
+ * memory reused across streams. See the README's "One stream per decoding state".
  */
 public final class CudaBackend implements Backend {
   /** Rows up to which non-F32 weights take the GEMV kernel (kernels.cu FV_GEMV_MAX_ROWS). */
