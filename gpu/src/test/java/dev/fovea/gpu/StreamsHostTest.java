@@ -169,4 +169,23 @@ class StreamsHostTest {
     assertFalse(fake.clocks.containsKey(h));
     assertEquals(0, fake.waits, "a context that did nothing orders nothing");
   }
+
+  @Test
+  void everyEventIsDestroyedOnceNoBlockOrStreamNeedsIt() {
+    try (ExecutionContext a = backend.openContext(); ExecutionContext b = backend.openContext()) {
+      for (ExecutionContext c : List.of(a, b, a)) {
+        try (var on = c.enter(); Scope s = Scope.open()) {
+          Ops.exp(Tensor.empty(DEV, DType.F32, 1024));
+        }
+      }
+    }
+    assertTrue(fake.eventsRecorded > 0);
+    assertFalse(fake.events.isEmpty(), "the cached slab's fence and the pending joins are alive");
+    try (Scope s = Scope.open()) {
+      Tensor.empty(DEV, DType.F32, 4); // default-stream work: joins the contexts left; the slab's old fence goes when it is given back
+    }
+    assertEquals(java.util.Set.of(), fake.events.keySet(), "no event leaks");
+    backend.memory().trim();
+    assertTrue(fake.events.isEmpty());
+  }
 }
