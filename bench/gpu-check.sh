@@ -10,13 +10,22 @@
 # 3. runs dev.fovea.llm.llava.LlavaDeviceCheck: the checked-in tiny LLaVA-1.5 moved to cuda:0
 #    (Module.to) against the CPU: image features and every prompt logit (1e-4 relative), the greedy
 #    answer token for token with each step's logits (1e-4), the pixel gradient (1e-3);
-# 4. runs dev.fovea.gpu.GpuCheck: every op, the backward of a small graph and tiny LLaMA/ViT
-#    blocks on the CPU and on cuda:0, printing the largest relative difference of each (bound 1e-4;
-#    5e-4 for the two-layer model blocks), then fovea's throughput at TinyLlama-1.1B (decode F32
-#    and BF16, prefill 512) and ViT-L/14-336 (encode) sizes;
-# 5. runs bench/gpu_torch_bench.py: PyTorch-CUDA at the same shapes, for comparison.
-# Exits non-zero when a case fails or the backend does not open; everything ends within about
-# eight minutes (timeouts below: 60 + 330 + 90 s at most; the run call gives 480).
+#    and three decoding states (one stream each: a fork and an independent state) stepped in turn
+#    give the single state's tokens and logits (1e-4);
+# 4. runs dev.fovea.llm.check.ModelsDeviceCheck: the other tiny models of the test fixtures on
+#    cuda:0 against the CPU: InstructBLIP (vision, Q-Former and its attention, queries, every prompt
+#    logit, decoder attention, greedy answer), BLIP ITM (image states, ITM both conventions, ITC,
+#    AGLA's cross-attention and its gradient), DINO (hidden states, attentions, ABS's CLS map), CLIP
+#    (text and image embeddings, zero-shot class embeddings, probabilities, ranking); bound 1e-4
+#    relative, 1e-3 for the gradient;
+# 5. runs dev.fovea.gpu.GpuCheck: every op, the backward of a small graph, two streams stepped in
+#    turn over reused memory, and tiny LLaMA/ViT blocks on the CPU and on cuda:0, printing the
+#    largest relative difference of each (bound 1e-4; 5e-4 for the two-layer model blocks) and the
+#    count of failures, then fovea's throughput at TinyLlama-1.1B (decode F32 and BF16, prefill 512)
+#    and ViT-L/14-336 (encode) sizes;
+# 6. runs bench/gpu_torch_bench.py: PyTorch-CUDA at the same shapes, for comparison.
+# Exits non-zero when a case fails or the backend does not open; everything ends within eight
+# minutes (timeouts below: 60 + 50 + 300 + 60 s at most, plus unpacking; the run call gives 480).
 #
 # Here, with no GPU: bash bench/gpu-check.sh --dry-run (the CPU half, the "no CUDA device" path,
 # and the PyTorch script on the CPU at tiny shapes).
@@ -72,17 +81,25 @@ if [ $dry = 1 ]; then
   echo "gpu-check: the tiny LLaVA end to end, CPU against CPU (the harness):"
   timeout 90 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.llava.LlavaDeviceCheck --device cpu --tokens 4 2>&1 | grep -v "incubator modules"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  echo "gpu-check: InstructBLIP, BLIP/AGLA, DINO/ABS, CLIP, CPU against CPU (the harness):"
+  timeout 120 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.check.ModelsDeviceCheck --device cpu 2>&1 | grep -v "incubator modules"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
   timeout 120 "$tpy" bench/gpu_torch_bench.py --device cpu --small --steps 4 || status=1
 else
   echo "gpu-check: the tiny LLaVA end to end on cuda:0 against the CPU:"
   timeout 60 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.llava.LlavaDeviceCheck --device cuda:0 --tokens 8 2>&1 | grep -v "incubator modules"
   llava=${PIPESTATUS[0]}
   [ "$llava" = 124 ] && echo "gpu-check: LlavaDeviceCheck ran past its 60 s"
-  timeout 330 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck 2>&1 | grep -v "incubator modules"
+  echo "gpu-check: InstructBLIP, BLIP/AGLA, DINO/ABS, CLIP on cuda:0 against the CPU:"
+  timeout 50 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.llm.check.ModelsDeviceCheck --device cuda:0 2>&1 | grep -v "incubator modules"
+  models=${PIPESTATUS[0]}
+  [ "$models" = 124 ] && echo "gpu-check: ModelsDeviceCheck ran past its 50 s"
+  timeout 300 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck 2>&1 | grep -v "incubator modules"
   status=${PIPESTATUS[0]}
-  [ "$status" = 124 ] && echo "gpu-check: GpuCheck ran past its 330 s"
+  [ "$status" = 124 ] && echo "gpu-check: GpuCheck ran past its 300 s (the ops' verdict is the 'cases: N passed, M failed' line, printed before the timings)"
   [ "$status" = 0 ] && [ "$llava" != 0 ] && status=$llava
-  PYTHONUNBUFFERED=1 timeout 90 "$tpy" bench/gpu_torch_bench.py --device cuda --steps 32 || echo "gpu-check: the PyTorch comparison failed (not counted)"
+  [ "$status" = 0 ] && [ "$models" != 0 ] && status=$models
+  PYTHONUNBUFFERED=1 timeout 60 "$tpy" bench/gpu_torch_bench.py --device cuda --steps 32 || echo "gpu-check: the PyTorch comparison failed (not counted)"
 fi
 echo "gpu-check: exit status $status"
 exit "$status"

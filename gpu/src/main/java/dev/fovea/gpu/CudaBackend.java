@@ -4,6 +4,7 @@ import dev.fovea.tensor.Backend;
 import dev.fovea.tensor.BinaryOp;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Device;
+import dev.fovea.tensor.ExecutionContext;
 import dev.fovea.tensor.ReduceOp;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Storage;
@@ -30,6 +31,12 @@ import java.util.Arrays;
  * beyond 65504 becomes infinite, as in PyTorch's F16 inference). {@code -Dfovea.cuda.gemm=f32}
  * widens such weights to F32 in scratch instead (the CPU's numbers within F32 rounding). Q8_0/Q4_0
  * weights with many rows are always widened to F32 in scratch.
+ *
+ * <p>Streams: work goes to the default stream, or to the stream of the {@link ExecutionContext}
+ * current on the calling thread when it is one of this backend's ({@link #openContext()}: a
+ * decoding state's). Entering a context orders its stream after the default stream's work; leaving
+ * it makes the default stream's next work wait for the context's; {@link DeviceMemory} fences
+ * memory reused across streams. See the README's "One stream per decoding state".
  */
 public final class CudaBackend implements Backend {
   /** Rows up to which non-F32 weights take the GEMV kernel (kernels.cu FV_GEMV_MAX_ROWS). */
@@ -77,7 +84,119 @@ public final class CudaBackend implements Backend {
 
   /** Waits for all queued work (timings; errors of asynchronous kernels surface here). */
   public void synchronize() {
-    driver.synchronize();
+    driver.synchronize(stream());
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  /** Whether {@link #openContext()} makes streams ({@code -Dfovea.cuda.streams=false}: every state on the default stream). */
+  private static final boolean STREAMS = Boolean.parseBoolean(System.getProperty("fovea.cuda.streams", "true"));
+  /** Events recorded when a context was left; the default stream waits on them before its next work. */
+  private final java.util.List<Long> joins = new java.util.ArrayList<>();
+  private volatile boolean joinsPending;
+
+  /**
+   * The stream this thread's work goes to: its current context's when that is one of this
+   * backend's, else the default stream (first ordered after the contexts left since its last work).
+   */
+  long stream() {
+    if (ExecutionContext.current() instanceof Stream s && s.backend() == this) {
+      return s.handle;
+    }
+    if (joinsPending) {
+      joinPending();
+    }
+    return CudaDriver.DEFAULT_STREAM;
+  }
+
+  private synchronized void joinPending() {
+    for (long e : joins) {
+      driver.waitEvent(CudaDriver.DEFAULT_STREAM, e);
+      driver.destroyEvent(e);
+    }
+    joins.clear();
+    joinsPending = false;
+  }
+
+  /** A stream of its own (a decoding state's); null with {@code -Dfovea.cuda.streams=false}. */
+  @Override
+  public ExecutionContext openContext() {
+    if (!STREAMS) {
+      return null;
+    }
+    long h = driver.createStream();
+    memory.streamOpened(h);
+    return new Stream(h);
+  }
+
+  /** Makes {@code later}'s next work wait for the work queued on {@code earlier} so far (event, host does not wait). */
+  private void order(long earlier, long later) {
+    if (earlier == later) {
+      return;
+    }
+    long e = driver.recordEvent(earlier);
+    driver.waitEvent(later, e);
+    driver.destroyEvent(e); // released once it completes; the wait is already queued
+  }
+
+  /** One stream of this backend as an {@link ExecutionContext}. */
+  final class Stream extends ExecutionContext {
+    final long handle;
+    private boolean closed;
+
+    Stream(long handle) {
+      this.handle = handle;
+    }
+
+    CudaBackend backend() {
+      return CudaBackend.this;
+    }
+
+    @Override
+    public Device device() {
+      return device;
+    }
+
+    @Override
+    public void after(ExecutionContext other) {
+      if (other instanceof Stream o && o.backend() == CudaBackend.this) {
+        order(o.handle, handle);
+      } else if (other == null) {
+        order(CudaDriver.DEFAULT_STREAM, handle);
+      } else {
+        throw new TensorException("cuda: cannot order " + device + "'s stream after a context of " + other.device());
+      }
+    }
+
+    @Override
+    protected void entered() {
+      if (closed) {
+        throw new TensorException("cuda: the stream of a closed context");
+      }
+      // after the default stream's work so far (weights, inputs made outside), not after other
+      // contexts' (their exits are joined into the default stream only when it next gets work)
+      order(CudaDriver.DEFAULT_STREAM, handle);
+    }
+
+    @Override
+    protected void left() {
+      long e = driver.recordEvent(handle);
+      synchronized (CudaBackend.this) {
+        joins.add(e);
+        joinsPending = true;
+      }
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      driver.synchronize(handle); // its queued work done, so freed memory needs no fence for it
+      memory.streamClosed(handle);
+      driver.destroyStream(handle);
+    }
   }
 
   // ------------------------------------------------------------------ memory
@@ -86,13 +205,13 @@ public final class CudaBackend implements Backend {
   public Storage allocate(Scope scope, DType dtype, long numel) {
     long bytes = dtype.byteSize(numel);
     if (scope == Scope.global()) {
-      DeviceMemory.Block b = memory.take(bytes);
+      DeviceMemory.Block b = memory.take(bytes, stream());
       Storage s = Storage.onDevice(device, dtype, numel, b.address(), b);
       memory.releaseWhenUnreachable(s, b);
       return s;
     }
     DeviceMemory.ScopePool pool = scope.resource(memory, memory::openPool);
-    return Storage.onDevice(device, dtype, numel, pool.allocate(bytes), pool);
+    return Storage.onDevice(device, dtype, numel, pool.allocate(bytes, stream()), pool);
   }
 
   @Override
@@ -107,9 +226,9 @@ public final class CudaBackend implements Backend {
     boolean up = src.device().equals(Device.CPU) && dst.device().equals(device);
     boolean down = dst.device().equals(Device.CPU) && src.device().equals(device);
     if (up) {
-      driver.copyHostToDevice(src.storage().segment().address() + src.dtype().byteOffset(src.offset()), ptr(dst), bytes);
+      driver.copyHostToDevice(stream(), src.storage().segment().address() + src.dtype().byteOffset(src.offset()), ptr(dst), bytes);
     } else if (down) {
-      driver.copyDeviceToHost(ptr(src), dst.storage().segment().address() + dst.dtype().byteOffset(dst.offset()), bytes);
+      driver.copyDeviceToHost(stream(), ptr(src), dst.storage().segment().address() + dst.dtype().byteOffset(dst.offset()), bytes);
     } else {
       throw new TensorException("cuda transfer: " + src.device() + " -> " + dst.device() + " does not involve the host and " + device);
     }
@@ -135,7 +254,7 @@ public final class CudaBackend implements Backend {
       return;
     }
     if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
-      driver.copyDeviceToDevice(ptr(src), ptr(dst), src.dtype().byteSize(src.numel()));
+      driver.copyDeviceToDevice(stream(), ptr(src), ptr(dst), src.dtype().byteSize(src.numel()));
       return;
     }
     if (dst.dtype().isQuantized()) {
@@ -143,7 +262,7 @@ public final class CudaBackend implements Backend {
     }
     // Element offsets of block types are taken from the storage start (base pointer of the block at offset 0).
     CudaLayout lay = CudaLayout.of(dst, src);
-    driver.launch("fv_copy", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_copy", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
         .struct(lay.pack())
         .ptr(src.storage().address()).i32(src.dtype().ordinal())
         .ptr(dst.storage().address()).i32(dst.dtype().ordinal())
@@ -157,7 +276,7 @@ public final class CudaBackend implements Backend {
       return;
     }
     CudaLayout lay = CudaLayout.of(out, x);
-    driver.launch("fv_unary", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_unary", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
         .struct(lay.pack()).i32(op.ordinal()).ptr(x.storage().address()).ptr(out.storage().address()).i64(lay.numel()));
   }
 
@@ -168,7 +287,7 @@ public final class CudaBackend implements Backend {
       return;
     }
     CudaLayout lay = CudaLayout.of(out, a, b);
-    driver.launch("fv_binary", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_binary", Launch.elementwise(lay.numel(), multiprocessors), new KernelArgs()
         .struct(lay.pack()).i32(op.ordinal()).ptr(a.storage().address()).ptr(b.storage().address()).ptr(out.storage().address())
         .i64(lay.numel()));
   }
@@ -191,21 +310,21 @@ public final class CudaBackend implements Backend {
     if (rows == 0) {
       return;
     }
-    driver.launch("fv_reduce_last", Launch.rows(rows, n), new KernelArgs()
+    driver.launch(stream(), "fv_reduce_last", Launch.rows(rows, n), new KernelArgs()
         .i32(op.ordinal()).ptr(ptr(x)).i64(rows).i64(n).i64(x.stride(0)).i64(x.stride(1)).ptr(ptr(out)).i64(out.stride(0)));
   }
 
   @Override
   public void softmax(Tensor x, Tensor out, boolean log) {
     requireContiguousRows("softmax", x, out);
-    driver.launch("fv_softmax", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
+    driver.launch(stream(), "fv_softmax", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
         .ptr(ptr(x)).ptr(ptr(out)).i64(x.size(0)).i64(x.size(1)).i32(log ? 1 : 0));
   }
 
   @Override
   public void layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out, Tensor mean, Tensor rstd) {
     requireContiguousRows("layerNorm", x, out);
-    driver.launch("fv_layer_norm", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
+    driver.launch(stream(), "fv_layer_norm", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
         .ptr(ptr(x)).ptr(vector(weight)).ptr(vector(bias)).f32(eps).ptr(ptr(out))
         .ptr(mean == null ? 0 : ptr(mean)).ptr(rstd == null ? 0 : ptr(rstd)).i64(x.size(0)).i64(x.size(1)));
   }
@@ -213,7 +332,7 @@ public final class CudaBackend implements Backend {
   @Override
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
     requireContiguousRows("rmsNorm", x, out);
-    driver.launch("fv_rms_norm", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
+    driver.launch(stream(), "fv_rms_norm", Launch.rows(x.size(0), x.size(1)), new KernelArgs()
         .ptr(ptr(x)).ptr(vector(weight)).f32(eps).ptr(ptr(out)).ptr(rstd == null ? 0 : ptr(rstd)).i64(x.size(0)).i64(x.size(1)));
   }
 
@@ -250,7 +369,7 @@ public final class CudaBackend implements Backend {
       }
     }
     long n = (long) rows * dim;
-    driver.launch("fv_embedding", Launch.elementwise(n, multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_embedding", Launch.elementwise(n, multiprocessors), new KernelArgs()
         .ptr(ptr(weight)).i32(weight.dtype().ordinal()).i64(weight.stride(0)).i64(weight.stride(1))
         .ptr(ptr(ids)).i32(ids.dtype().ordinal()).i64(ids.stride(0))
         .ptr(ptr(out)).i64(rows).i64(dim));
@@ -294,7 +413,7 @@ public final class CudaBackend implements Backend {
       a = ac;
       w = wc;
     }
-    driver.gemm(plan, inputs, ptr(w), ptr(a), ptr(out), accumulate ? 1f : 0f);
+    driver.gemm(stream(), plan, inputs, ptr(w), ptr(a), ptr(out), accumulate ? 1f : 0f);
   }
 
   /** {@code a} (F32) rounded to {@code type} (BF16 or F16), contiguous, in the current scope. */
@@ -302,7 +421,7 @@ public final class CudaBackend implements Backend {
     Tensor src = a.isContiguous() ? a : a.contiguous();
     Tensor dst = Tensor.empty(device, type, a.shape());
     long n = a.numel();
-    driver.launch("fv_to_half", Launch.elementwise(n, multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_to_half", Launch.elementwise(n, multiprocessors), new KernelArgs()
         .ptr(ptr(src)).ptr(ptr(dst)).i32(type.ordinal()).i64(n));
     return dst;
   }
@@ -312,7 +431,7 @@ public final class CudaBackend implements Backend {
     int m = a.size(0);
     int k = a.size(1);
     int n = w.size(1);
-    driver.launch("fv_gemv", Launch.gemv(n, multiprocessors), new KernelArgs()
+    driver.launch(stream(), "fv_gemv", Launch.gemv(n, multiprocessors), new KernelArgs()
         .ptr(ptr(a)).i64(a.stride(0)).i32(m)
         .ptr(ptr(w)).i32(w.dtype().ordinal()).i64(w.stride(1)).i64(n).i64(k)
         .ptr(ptr(out)).i64(out.stride(0)).i32(accumulate ? 1 : 0));
@@ -343,7 +462,7 @@ public final class CudaBackend implements Backend {
         st.putLong(t == null ? 0 : t.stride(i));
       }
     }
-    driver.launch("fv_attention", Launch.attention(tq, h, b), new KernelArgs()
+    driver.launch(stream(), "fv_attention", Launch.attention(tq, h, b), new KernelArgs()
         .ptr(ptr(q)).ptr(ptr(k)).ptr(ptr(v)).ptr(bias == null ? 0 : ptr(bias)).struct(st.array())
         .i32(h).i32(hkv).i32(tq).i32(tk).i32(d).f32(scale).i32(causal ? 1 : 0).ptr(ptr(out)));
   }

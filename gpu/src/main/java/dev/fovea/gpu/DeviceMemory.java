@@ -17,8 +17,13 @@ import java.util.Map;
  * <p>The global scope, which never closes, gets one block per tensor, freed when the tensor's
  * storage becomes unreachable (weights copied once per model live there).
  *
- * <p>Reuse is safe without synchronizing: every kernel runs on the one stream in order, so work
- * that reuses a block runs after the work that used it before.
+ * <p>Streams: with only the default stream, reuse is safe without anything more (work that reuses
+ * a block runs after the work that used it before). While other streams are open (decoding states'
+ * contexts: {@link #streamOpened}), giving blocks back records a {@link Fence}, one event on every
+ * open stream and the default one, and a stream that takes or allocates from such a block first
+ * waits on the fence's events of the other streams (cudaStreamWaitEvent: the host does not wait),
+ * once per stream and block. A stream is synchronized before it closes ({@link #streamClosed}), so
+ * work of closed streams needs no fence.
  */
 final class DeviceMemory {
   static final long SLAB = 64L << 20;
@@ -31,6 +36,21 @@ final class DeviceMemory {
   private long cached;
   private long live; // bytes in blocks held by scopes or global tensors
   private long fromDriver; // bytes currently allocated from the driver (live + cached)
+  private final List<Long> streams = new ArrayList<>(); // open streams besides the default one
+  private final Map<Long, Fence> fences = new HashMap<>(); // block address -> fence of its last give-back
+
+  /** Events recorded on every open stream when blocks were given back; shared by those blocks. */
+  static final class Fence {
+    final long[] streams;
+    final long[] events;
+    int refs;
+    final java.util.Set<Long> waited = new java.util.HashSet<>(); // streams already ordered after it
+
+    Fence(long[] streams, long[] events) {
+      this.streams = streams;
+      this.events = events;
+    }
+  }
 
   DeviceMemory(CudaDriver driver, long cacheCap) {
     this.driver = driver;
@@ -46,7 +66,72 @@ final class DeviceMemory {
     return Math.max(unit, (bytes + unit - 1) / unit * unit);
   }
 
+  synchronized void streamOpened(long stream) {
+    streams.add(stream);
+  }
+
+  /** After the stream was synchronized: its work needs no fence (its handle may be reused). */
+  synchronized void streamClosed(long stream) {
+    streams.remove(stream);
+    for (Fence f : fences.values()) {
+      f.waited.remove(stream);
+    }
+  }
+
+  synchronized int openStreams() {
+    return streams.size();
+  }
+
+  /** The fence of a block (null when none): for tests. */
+  synchronized Fence fenceOf(long address) {
+    return fences.get(address);
+  }
+
+  /** Orders {@code stream} after the last users of the block at {@code address} (see the class comment). */
+  synchronized void ready(long address, long stream) {
+    if (fences.isEmpty()) {
+      return;
+    }
+    Fence f = fences.get(address);
+    if (f != null && f.waited.add(stream)) {
+      for (int i = 0; i < f.streams.length; i++) {
+        if (f.streams[i] != stream) {
+          driver.waitEvent(stream, f.events[i]);
+        }
+      }
+    }
+  }
+
+  private Fence fence() {
+    if (streams.isEmpty()) {
+      return null;
+    }
+    long[] ss = new long[streams.size() + 1];
+    ss[0] = CudaDriver.DEFAULT_STREAM;
+    for (int i = 0; i < streams.size(); i++) {
+      ss[i + 1] = streams.get(i);
+    }
+    long[] es = new long[ss.length];
+    for (int i = 0; i < ss.length; i++) {
+      es[i] = driver.recordEvent(ss[i]);
+    }
+    return new Fence(ss, es);
+  }
+
+  private void release(Fence f) {
+    if (f != null && --f.refs == 0) {
+      for (long e : f.events) {
+        driver.destroyEvent(e);
+      }
+    }
+  }
+
   synchronized Block take(long bytes) {
+    return take(bytes, CudaDriver.DEFAULT_STREAM);
+  }
+
+  /** A block for work on {@code stream} (ordered after its earlier users). */
+  synchronized Block take(long bytes, long stream) {
     long size = blockSize(bytes);
     List<Long> free = cache.get(size);
     long address;
@@ -58,6 +143,7 @@ final class DeviceMemory {
       fromDriver += size;
     }
     live += size;
+    ready(address, stream);
     return new Block(address, size);
   }
 
@@ -75,13 +161,29 @@ final class DeviceMemory {
   }
 
   synchronized void give(Block b) {
-    live -= b.bytes();
-    if (cached + b.bytes() <= cacheCap) {
-      cache.computeIfAbsent(b.bytes(), s -> new ArrayList<>()).add(b.address());
-      cached += b.bytes();
-    } else {
-      driver.free(b.address());
-      fromDriver -= b.bytes();
+    give(List.of(b));
+  }
+
+  /** Gives blocks back (one fence for them all while other streams are open). */
+  synchronized void give(List<Block> bs) {
+    Fence f = null;
+    for (Block b : bs) {
+      release(fences.remove(b.address()));
+      live -= b.bytes();
+      if (cached + b.bytes() <= cacheCap) {
+        cache.computeIfAbsent(b.bytes(), s -> new ArrayList<>()).add(b.address());
+        cached += b.bytes();
+        if (f == null) {
+          f = fence();
+        }
+        if (f != null) {
+          f.refs++;
+          fences.put(b.address(), f);
+        }
+      } else {
+        driver.free(b.address()); // cudaFree waits for the device
+        fromDriver -= b.bytes();
+      }
     }
   }
 
@@ -89,6 +191,7 @@ final class DeviceMemory {
   synchronized void trim() {
     for (Map.Entry<Long, List<Long>> e : cache.entrySet()) {
       for (long a : e.getValue()) {
+        release(fences.remove(a));
         driver.free(a);
         fromDriver -= e.getKey();
       }
@@ -126,23 +229,30 @@ final class DeviceMemory {
     private long handedOut;
     private boolean closed;
 
-    /** {@code bytes} bytes, 256-byte aligned, valid until this pool closes. */
+    /** {@code bytes} bytes, 256-byte aligned, valid until this pool closes (for the default stream). */
     synchronized long allocate(long bytes) {
+      return allocate(bytes, CudaDriver.DEFAULT_STREAM);
+    }
+
+    /** {@code bytes} bytes for work on {@code stream}, 256-byte aligned, valid until this pool closes. */
+    synchronized long allocate(long bytes, long stream) {
       if (closed) {
         throw new IllegalStateException("device pool of a closed scope");
       }
       long size = Math.max(bytes, 1);
       handedOut += size;
       if (size > SLAB / 4) {
-        Block b = take(size);
+        Block b = take(size, stream);
         blocks.add(b);
         return b.address();
       }
       long start = (used + ALIGN - 1) / ALIGN * ALIGN;
       if (slab == null || start + size > slab.bytes()) {
-        slab = take(SLAB);
+        slab = take(SLAB, stream);
         blocks.add(slab);
         start = 0;
+      } else {
+        ready(slab.address(), stream); // a slab another stream took: its earlier life may still be in use there
       }
       used = start + size;
       return slab.address() + start;
@@ -163,9 +273,7 @@ final class DeviceMemory {
         return;
       }
       closed = true;
-      for (Block b : blocks) {
-        give(b);
-      }
+      give(blocks);
       blocks.clear();
       slab = null;
     }

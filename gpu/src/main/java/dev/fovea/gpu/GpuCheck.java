@@ -5,6 +5,7 @@ import dev.fovea.tensor.Backends;
 import dev.fovea.tensor.BinaryOp;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Device;
+import dev.fovea.tensor.ExecutionContext;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.ReduceOp;
 import dev.fovea.tensor.Scope;
@@ -90,6 +91,7 @@ public final class GpuCheck {
         failed++;
       }
     }
+    System.out.println("gpu-check: cases: " + passed + " passed, " + failed + " failed");
     if (bench && !dryRun) {
       Bench.run(cuda, steps);
     }
@@ -272,10 +274,51 @@ public final class GpuCheck {
         Tensor.ofLongs(new long[] {4, 0, 2}, 3))));
     // autograd backward on the device: d/dx and d/dW of sum(softmax(x W) * y)
     cs.add(new Case("backward softmax(xW)*y: dx, dW", F32_TOL, GpuCheck::backward));
+    // two execution contexts (on CUDA: two streams) stepped in turn, each step's scratch in a scope
+    // whose slab the other stream takes next: the numbers of one stream (no context on the CPU)
+    cs.add(new Case("two streams in turn (slabs reused across them)", F32_TOL, GpuCheck::twoStreams));
     // tiny model blocks
     cs.add(new Case("tiny LLaMA (2 layers, GQA, rope)", MODEL_TOL, d -> TinyModels.llama(d, TinyModels.LlamaShape.TINY, 11, 777)));
     cs.add(new Case("tiny CLIP ViT (2 layers, patch conv)", MODEL_TOL, d -> TinyModels.vit(d, TinyModels.VitShape.TINY, 12)));
     return cs;
+  }
+
+  /** Two chains x <- tanh(x W) / ||.|| ... advanced in turn, each in its own context; both results concatenated. */
+  static Tensor twoStreams(Device d) {
+    Backend b = Backends.of(d);
+    Scope outer = Scope.current();
+    ExecutionContext ca = b.openContext(); // null on the CPU
+    ExecutionContext cb = b.openContext();
+    try {
+      Tensor w = on(d, Ops.mulScalar(randn(170, 96, 96), 0.2f));
+      Tensor xa = on(d, randn(171, 8, 96));
+      Tensor xb = on(d, randn(172, 8, 96));
+      for (int i = 0; i < 6; i++) {
+        xa = stepIn(ca, outer, w, xa);
+        xb = stepIn(cb, outer, w, xb);
+      }
+      return Ops.concat(List.of(xa, xb), 0);
+    } finally {
+      if (ca != null) {
+        ca.close();
+      }
+      if (cb != null) {
+        cb.close();
+      }
+    }
+  }
+
+  private static Tensor stepIn(ExecutionContext c, Scope outer, Tensor w, Tensor x) {
+    ExecutionContext.Entered on = c == null ? null : c.enter();
+    try (Scope step = Scope.open()) {
+      Tensor h = Ops.tanh(Ops.matmul(x, w));
+      Tensor big = Ops.softmax(Ops.matmul(h.transpose(0, 1), h), -1); // scratch [96, 96]
+      return Ops.add(h, Ops.matmul(h, big)).copyTo(outer);
+    } finally {
+      if (on != null) {
+        on.close();
+      }
+    }
   }
 
   /**

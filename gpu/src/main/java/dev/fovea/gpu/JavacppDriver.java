@@ -30,7 +30,12 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
+import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
+import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
+import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreateWithFlags;
+import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
 import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaStreamNonBlocking;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
@@ -49,6 +54,7 @@ import java.util.Map;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.nvrtc._nvrtcProgram;
@@ -77,6 +83,7 @@ final class JavacppDriver implements CudaDriver {
   private final int index;
   private final CUstream_st stream;
   private final cublasContext blas;
+  private long blasStream = DEFAULT_STREAM; // the stream the handle is bound to (guarded by this)
   private final CUmod_st module;
   private final DeviceInfo info;
   private final Map<String, CUfunc_st> functions = new HashMap<>();
@@ -218,24 +225,64 @@ final class JavacppDriver implements CudaDriver {
     check("cudaFree", cudaFree(new Address(address)));
   }
 
+  /** The stream of a handle: {@link #DEFAULT_STREAM} is the driver's own. */
+  private CUstream_st stream(long handle) {
+    return handle == DEFAULT_STREAM ? stream : new CUstream_st(new Address(handle));
+  }
+
   @Override
-  public void copyHostToDevice(long host, long device, long bytes) {
+  public void copyHostToDevice(long s, long host, long device, long bytes) {
     bind();
     // From pageable host memory the call returns once the source has been read (staged).
-    check("cudaMemcpyAsync(host to device)", cudaMemcpyAsync(new Address(device), new Address(host), bytes, cudaMemcpyHostToDevice, stream));
+    check("cudaMemcpyAsync(host to device)", cudaMemcpyAsync(new Address(device), new Address(host), bytes, cudaMemcpyHostToDevice, stream(s)));
   }
 
   @Override
-  public void copyDeviceToHost(long device, long host, long bytes) {
+  public void copyDeviceToHost(long s, long device, long host, long bytes) {
     bind();
-    check("cudaMemcpyAsync(device to host)", cudaMemcpyAsync(new Address(host), new Address(device), bytes, cudaMemcpyDeviceToHost, stream));
-    synchronize();
+    check("cudaMemcpyAsync(device to host)", cudaMemcpyAsync(new Address(host), new Address(device), bytes, cudaMemcpyDeviceToHost, stream(s)));
+    synchronize(s);
   }
 
   @Override
-  public void copyDeviceToDevice(long src, long dst, long bytes) {
+  public void copyDeviceToDevice(long s, long src, long dst, long bytes) {
     bind();
-    check("cudaMemcpyAsync(device to device)", cudaMemcpyAsync(new Address(dst), new Address(src), bytes, cudaMemcpyDeviceToDevice, stream));
+    check("cudaMemcpyAsync(device to device)", cudaMemcpyAsync(new Address(dst), new Address(src), bytes, cudaMemcpyDeviceToDevice, stream(s)));
+  }
+
+  @Override
+  public long createStream() {
+    bind();
+    CUstream_st s = new CUstream_st();
+    check("cudaStreamCreateWithFlags", cudaStreamCreateWithFlags(s, cudaStreamNonBlocking));
+    return s.address();
+  }
+
+  @Override
+  public void destroyStream(long s) {
+    bind();
+    check("cudaStreamDestroy", cudaStreamDestroy(stream(s)));
+  }
+
+  @Override
+  public long recordEvent(long s) {
+    bind();
+    CUevent_st e = new CUevent_st();
+    check("cudaEventCreateWithFlags", cudaEventCreateWithFlags(e, cudaEventDisableTiming));
+    check("cudaEventRecord", cudaEventRecord(e, stream(s)));
+    return e.address();
+  }
+
+  @Override
+  public void waitEvent(long s, long event) {
+    bind();
+    check("cudaStreamWaitEvent", cudaStreamWaitEvent(stream(s), new CUevent_st(new Address(event)), 0));
+  }
+
+  @Override
+  public void destroyEvent(long event) {
+    bind();
+    check("cudaEventDestroy", cudaEventDestroy(new CUevent_st(new Address(event))));
   }
 
   private synchronized CUfunc_st function(String name) {
@@ -252,7 +299,7 @@ final class JavacppDriver implements CudaDriver {
   }
 
   @Override
-  public void launch(String kernel, Launch l, KernelArgs args) {
+  public void launch(long s, String kernel, Launch l, KernelArgs args) {
     bind();
     CUfunc_st f = function(kernel);
     byte[] packed = args.pack();
@@ -262,20 +309,24 @@ final class JavacppDriver implements CudaDriver {
       for (int i = 0; i < slots.length; i++) {
         params.put(i, new Address(values.address() + slots[i]));
       }
-      int rc = cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(), l.blockX(), 1, 1, l.sharedBytes(), stream, params, (PointerPointer) null);
+      int rc = cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(), l.blockX(), 1, 1, l.sharedBytes(), stream(s), params, (PointerPointer) null);
       if (rc != 0) {
         throw new CudaException("cuLaunchKernel(" + kernel + ", grid " + l.gridX() + "x" + l.gridY() + "x" + l.gridZ() + ", block " + l.blockX() + "): " + driverError(rc));
       }
     }
     lastKernel = kernel;
     if (SYNC) {
-      synchronize();
+      synchronize(s);
     }
   }
 
   @Override
-  public synchronized void gemm(GemmPlan g, dev.fovea.tensor.DType inputs, long w, long a, long c, float beta) {
+  public synchronized void gemm(long s, GemmPlan g, dev.fovea.tensor.DType inputs, long w, long a, long c, float beta) {
     bind();
+    if (s != blasStream) { // the one handle follows the caller's stream, call by call (under this lock)
+      checkBlas("cublasSetStream", cublasSetStream_v2(blas, stream(s)));
+      blasStream = s;
+    }
     int type = switch (inputs) {
       case F32 -> CUDA_R_32F;
       case BF16 -> CUDA_R_16BF;
@@ -297,9 +348,9 @@ final class JavacppDriver implements CudaDriver {
   }
 
   @Override
-  public void synchronize() {
+  public void synchronize(long s) {
     bind();
-    int rc = cudaStreamSynchronize(stream);
+    int rc = cudaStreamSynchronize(stream(s));
     if (rc != 0) {
       throw new CudaException("cuda:" + index + ": the stream failed (" + runtimeError(rc) + "); the last launch was " + lastKernel
           + " (run with -Dfovea.cuda.sync=true to find the failing kernel)");

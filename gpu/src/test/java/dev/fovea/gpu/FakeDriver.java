@@ -17,11 +17,106 @@ import java.util.Map;
  * of the CPU's converters), GEMMs are recorded and run by a column-major emulator of
  * cublasGemmStridedBatchedEx (typed inputs read from "device" memory, double accumulation, F32
  * output), and malloc can be told to fail.
+ *
+ * <p>Streams are modelled as ordered queues with vector clocks: every operation on a stream ticks
+ * that stream's own component, an event records the stream's clock, a wait merges the event's clock
+ * into the waiting stream's. Work is still done at once in host order (the numbers are those of
+ * one stream); {@link #orderedAfter} says whether a stream's future work is ordered after a given
+ * operation of another stream, which is what a device guarantees, whatever the interleaving.
+ * Events waited on after their destruction, unknown streams or events fail.
  */
 final class FakeDriver implements CudaDriver {
-  record Launched(String kernel, Launch launch, KernelArgs args) {}
+  record Launched(String kernel, Launch launch, KernelArgs args, long stream) {}
 
-  record Gemm(GemmPlan plan, DType inputs, long w, long a, long c, float beta) {}
+  record Gemm(GemmPlan plan, DType inputs, long w, long a, long c, float beta, long stream) {}
+
+  /** One operation as queued: its stream, what it was, and its tick on that stream. */
+  record Op(long stream, String what, long tick) {}
+
+  final List<Op> log = new ArrayList<>();
+  final Map<Long, Map<Long, Long>> clocks = new HashMap<>(Map.of(DEFAULT_STREAM, new HashMap<>()));
+  final Map<Long, Map<Long, Long>> events = new HashMap<>(); // live events -> recorded clock
+  long nextHandle = 1000;
+  int streamsCreated;
+  int eventsRecorded;
+  int waits;
+
+  private Map<Long, Long> clock(long stream) {
+    Map<Long, Long> c = clocks.get(stream);
+    if (c == null) {
+      throw new IllegalStateException("stream " + stream + " does not exist");
+    }
+    return c;
+  }
+
+  private Op queue(long stream, String what) {
+    Map<Long, Long> c = clock(stream);
+    long tick = c.merge(stream, 1L, Long::sum);
+    Op op = new Op(stream, what, tick);
+    log.add(op);
+    return op;
+  }
+
+  /** Whether work queued on {@code stream} from now on runs after {@code op}. */
+  boolean orderedAfter(long stream, Op op) {
+    return clock(stream).getOrDefault(op.stream(), 0L) >= op.tick();
+  }
+
+  /** The last operation (not an event record or wait) queued on {@code stream}, or null. */
+  Op last(long stream) {
+    for (int i = log.size() - 1; i >= 0; i--) {
+      Op op = log.get(i);
+      if (op.stream() == stream && !op.what().equals("record") && !op.what().startsWith("wait ")) {
+        return log.get(i);
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public long createStream() {
+    long h = nextHandle++;
+    clocks.put(h, new HashMap<>());
+    streamsCreated++;
+    return h;
+  }
+
+  @Override
+  public void destroyStream(long stream) {
+    clock(stream);
+    if (stream == DEFAULT_STREAM) {
+      throw new IllegalStateException("the default stream is not destroyed");
+    }
+    clocks.remove(stream);
+  }
+
+  @Override
+  public long recordEvent(long stream) {
+    queue(stream, "record");
+    long e = nextHandle++;
+    events.put(e, new HashMap<>(clock(stream)));
+    eventsRecorded++;
+    return e;
+  }
+
+  @Override
+  public void waitEvent(long stream, long event) {
+    Map<Long, Long> ev = events.get(event);
+    if (ev == null) {
+      throw new IllegalStateException("wait on an event that does not exist (destroyed?): " + event);
+    }
+    Map<Long, Long> c = clock(stream);
+    ev.forEach((k, v) -> c.merge(k, v, Math::max));
+    waits++;
+    queue(stream, "wait " + event);
+  }
+
+  @Override
+  public void destroyEvent(long event) {
+    if (events.remove(event) == null) {
+      throw new IllegalStateException("destroy of an event that does not exist: " + event);
+    }
+  }
 
   final Arena arena = Arena.ofShared();
   final Map<Long, MemorySegment> live = new HashMap<>();
@@ -64,23 +159,27 @@ final class FakeDriver implements CudaDriver {
   }
 
   @Override
-  public void copyHostToDevice(long host, long device, long bytes) {
+  public void copyHostToDevice(long stream, long host, long device, long bytes) {
+    queue(stream, "copy to device");
     MemorySegment.copy(at(host, bytes), 0, at(device, bytes), 0, bytes);
   }
 
   @Override
-  public void copyDeviceToHost(long device, long host, long bytes) {
+  public void copyDeviceToHost(long stream, long device, long host, long bytes) {
+    queue(stream, "copy to host");
     MemorySegment.copy(at(device, bytes), 0, at(host, bytes), 0, bytes);
   }
 
   @Override
-  public void copyDeviceToDevice(long src, long dst, long bytes) {
+  public void copyDeviceToDevice(long stream, long src, long dst, long bytes) {
+    queue(stream, "copy on device");
     MemorySegment.copy(at(src, bytes), 0, at(dst, bytes), 0, bytes);
   }
 
   @Override
-  public void launch(String kernel, Launch launch, KernelArgs args) {
-    launches.add(new Launched(kernel, launch, args));
+  public void launch(long stream, String kernel, Launch launch, KernelArgs args) {
+    queue(stream, kernel);
+    launches.add(new Launched(kernel, launch, args, stream));
     if (kernel.equals("fv_to_half")) {
       long src = le(args.value(0)).getLong();
       long dst = le(args.value(1)).getLong();
@@ -123,8 +222,9 @@ final class FakeDriver implements CudaDriver {
    * by its definition: C = op(W) op(A) column-major, element (i, j) of a column-major matrix at i + j * ld.
    */
   @Override
-  public void gemm(GemmPlan g, DType inputs, long w, long a, long c, float beta) {
-    gemms.add(new Gemm(g, inputs, w, a, c, beta));
+  public void gemm(long stream, GemmPlan g, DType inputs, long w, long a, long c, float beta) {
+    queue(stream, "gemm");
+    gemms.add(new Gemm(g, inputs, w, a, c, beta, stream));
     MemorySegment cs = MemorySegment.ofAddress(c).reinterpret(Long.MAX_VALUE);
     for (int p = 0; p < g.batch(); p++) {
       for (int i = 0; i < g.n(); i++) {
@@ -144,7 +244,9 @@ final class FakeDriver implements CudaDriver {
   }
 
   @Override
-  public void synchronize() {}
+  public void synchronize(long stream) {
+    clock(stream);
+  }
 
   @Override
   public void close() {}

@@ -31,6 +31,15 @@ public interface Backend {
     throw new TensorException(device() + ": this backend does not copy between devices (" + src.device() + " -> " + dst.device() + ")");
   }
 
+  /**
+   * A new ordered queue of work on this device for one owner (a decoding state), or null when the
+   * device has only one (the CPU: the caller then does nothing but a null check). See {@link
+   * ExecutionContext}.
+   */
+  default ExecutionContext openContext() {
+    return null;
+  }
+
   /** dst = src converted to dst's dtype; same shape, any strides on both sides. */
   void copy(Tensor src, Tensor dst);
 

@@ -1,7 +1,9 @@
 package dev.fovea.llm.llama;
 
 import dev.fovea.nn.KvCache;
+import dev.fovea.tensor.Backends;
 import dev.fovea.tensor.Device;
+import dev.fovea.tensor.ExecutionContext;
 import dev.fovea.tensor.Scope;
 import java.util.Arrays;
 
@@ -17,6 +19,11 @@ import java.util.Arrays;
  * depend on one another (AVC's second input needs the first prefill's attention) are prefilled one
  * at a time through {@link #row} views; the batch steps together once every row is at the same
  * position. Close the state to free its cache.
+ *
+ * <p>On a device with several queues of work (CUDA: streams) a state owns one ({@link #context()},
+ * null on the CPU), current around each forward of the state, so two states' steps may overlap;
+ * its row views share it. {@link #fork()} copies the caches on this state's queue and orders the
+ * fork's queue after the copy.
  */
 public final class DecodeState implements AutoCloseable {
   private final Scope scope; // null for a row view (the parent owns the memory)
@@ -31,6 +38,7 @@ public final class DecodeState implements AutoCloseable {
   private final int[] rowPositions; // positions each row holds (all equal to position unless rows were filled by views)
   private final DecodeState parent; // of a row view
   private final int row; // of a row view
+  private final ExecutionContext context; // this state's queue of device work, or null (CPU; row views use the parent's)
 
   DecodeState(LlamaConfig c, int batch, int capacity) {
     this(c, Device.CPU, batch, capacity);
@@ -46,6 +54,7 @@ public final class DecodeState implements AutoCloseable {
           + c.maxPositionEmbeddings() + " (" + c.origin() + ")");
     }
     this.scope = Scope.detached();
+    this.context = device.equals(Device.CPU) ? null : Backends.of(device).openContext();
     this.batch = batch;
     this.capacity = capacity;
     this.caches = new KvCache[c.numHiddenLayers()];
@@ -63,8 +72,21 @@ public final class DecodeState implements AutoCloseable {
     this.batch = from.batch;
     this.capacity = from.capacity;
     this.caches = new KvCache[from.caches.length];
-    for (int i = 0; i < caches.length; i++) {
-      caches[i] = from.caches[i].copyTo(scope);
+    if (from.context == null) {
+      for (int i = 0; i < caches.length; i++) {
+        caches[i] = from.caches[i].copyTo(scope);
+      }
+      this.context = null;
+    } else {
+      try (var on = from.context.enter()) { // the copy on the parent's queue, after its steps
+        for (int i = 0; i < caches.length; i++) {
+          caches[i] = from.caches[i].copyTo(scope);
+        }
+      }
+      this.context = Backends.of(from.device()).openContext();
+      if (context != null) {
+        context.after(from.context); // the fork's steps after the copy
+      }
     }
     this.position = from.position;
     this.tokens = from.tokens.clone();
@@ -97,6 +119,7 @@ public final class DecodeState implements AutoCloseable {
     this.rowPositions = new int[] {at};
     this.parent = parent;
     this.row = b;
+    this.context = parent.context;
   }
 
   /**
@@ -152,6 +175,11 @@ public final class DecodeState implements AutoCloseable {
   /** Where the caches live (the model's device when the state was made). */
   public Device device() {
     return caches.length == 0 ? Device.CPU : caches[0].device();
+  }
+
+  /** This state's queue of device work (made current around its forwards), or null (the CPU, or a device with one queue). */
+  public ExecutionContext context() {
+    return context;
   }
 
   /** This layer's cache. */
@@ -275,7 +303,13 @@ public final class DecodeState implements AutoCloseable {
   @Override
   public void close() {
     if (scope != null) {
-      scope.close();
+      try {
+        scope.close();
+      } finally {
+        if (context != null) {
+          context.close();
+        }
+      }
     }
   }
 }

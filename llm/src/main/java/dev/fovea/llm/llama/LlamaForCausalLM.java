@@ -191,7 +191,12 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
   public Tensor forward(Tensor inputsEmbeds, DecodeState state, boolean allLogits) {
     checkOpen();
     try {
-      return forwardOpen(inputsEmbeds, state, allLogits);
+      if (state.context() == null) {
+        return forwardOpen(inputsEmbeds, state, allLogits);
+      }
+      try (var on = state.context().enter()) {
+        return forwardOpen(inputsEmbeds, state, allLogits);
+      }
     } catch (RuntimeException e) {
       throw closedOr(e);
     }

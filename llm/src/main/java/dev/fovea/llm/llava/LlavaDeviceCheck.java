@@ -84,6 +84,9 @@ public final class LlavaDeviceCheck {
           worst = Math.max(worst, rel(stepsDev.get(i), stepsCpu.get(i)));
         }
         ok &= report("greedy step logits", worst, LOGITS_TOL);
+        // two decoding states (two streams on CUDA) stepped in turn: a fork of the prefilled state and
+        // an independent one, each must give the tokens and logits of the single state above
+        ok &= interleaved(dev, ids, pixels, want, stepsCpu);
         ok &= report("d top log-prob / d pixels", rel(pixelGradient(dev, ids, pixels), pixelGradient(cpu, ids, pixels)), GRAD_TOL);
       }
     } catch (RuntimeException e) {
@@ -93,6 +96,56 @@ public final class LlavaDeviceCheck {
     }
     System.out.println("llava-device-check: " + (ok ? "passed" : "FAILED"));
     return ok;
+  }
+
+  /** States A (prefilled), B (A's fork) and C (prefilled on its own) stepped in turn, greedily. */
+  private static boolean interleaved(LlavaForConditionalGeneration m, int[] ids, Tensor pixels, int[] want, List<float[]> stepsCpu) {
+    LlavaInputs in = m.prepare(ids, pixels);
+    int n = want.length;
+    boolean ok = true;
+    double worst = 0;
+    try (var a = m.newState(1, in.length() + n + 1); var c = m.newState(1, in.length() + n + 1)) {
+      float[] la;
+      float[] lc;
+      try (var scope = Scope.open()) {
+        la = m.forward(in, a, false).toFloatArray();
+      }
+      try (var b = a.fork()) {
+        try (var scope = Scope.open()) {
+          lc = m.forward(in, c, false).toFloatArray();
+        }
+        float[] lb = la.clone();
+        int[][] got = new int[3][n];
+        for (int i = 0; i < n; i++) {
+          got[0][i] = argmax(la);
+          got[1][i] = argmax(lb);
+          got[2][i] = argmax(lc);
+          worst = Math.max(worst, Math.max(rel(la, stepsCpu.get(i)), Math.max(rel(lb, stepsCpu.get(i)), rel(lc, stepsCpu.get(i)))));
+          if (i + 1 < n) {
+            la = m.step(a, got[0][i]);
+            lb = m.step(b, got[1][i]);
+            lc = m.step(c, got[2][i]);
+          }
+        }
+        for (int s = 0; s < 3; s++) {
+          boolean same = Arrays.equals(want, got[s]);
+          System.out.printf("%s  %-40s %s%n", same ? "ok  " : "FAIL", "in turn: " + new String[] {"state A", "A's fork", "state C"}[s] + " tokens",
+              Arrays.toString(got[s]));
+          ok &= same;
+        }
+      }
+    }
+    return report("in turn: every state's step logits", worst, LOGITS_TOL) && ok;
+  }
+
+  private static int argmax(float[] v) {
+    int best = 0;
+    for (int i = 1; i < v.length; i++) {
+      if (v[i] > v[best]) {
+        best = i;
+      }
+    }
+    return best;
   }
 
   private static float[] allLogits(LlavaForConditionalGeneration m, int[] ids, Tensor pixels) {

@@ -4,6 +4,7 @@ import dev.fovea.tensor.Backend;
 import dev.fovea.tensor.BinaryOp;
 import dev.fovea.tensor.DType;
 import dev.fovea.tensor.Device;
+import dev.fovea.tensor.ExecutionContext;
 import dev.fovea.tensor.ReduceOp;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Storage;
@@ -12,7 +13,12 @@ import dev.fovea.tensor.TensorException;
 import dev.fovea.tensor.UnaryOp;
 import dev.fovea.tensor.cpu.CpuBackend;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,6 +36,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Counters (allocations and bytes per scope kind, transfer bytes each way) let tests check that
  * weights are copied once and that decoding reads only the logits back.
+ *
+ * <p>Execution contexts ({@link #openContext()}): ops still run at once, in host order, but each op
+ * is counted under the context current when it ran ({@link #opsIn}), and opening, entering,
+ * leaving, ordering ({@code after}) and closing are logged ({@link #contextLog()}), so tests see
+ * that a decoding state's work ran in its own context and that a fork is ordered after its copy.
  */
 public final class TestBackend implements Backend {
   public static final String KIND = "test";
@@ -55,6 +66,80 @@ public final class TestBackend implements Backend {
   @Override
   public Device device() {
     return device;
+  }
+
+  // ------------------------------------------------------------------ contexts
+
+  private final AtomicInteger contextIds = new AtomicInteger();
+  private final List<String> contextLog = Collections.synchronizedList(new ArrayList<>());
+  private final ConcurrentHashMap<Integer, AtomicLong> opsByContext = new ConcurrentHashMap<>();
+
+  /** A context that records (see the class comment); ids from 1. */
+  public final class Context extends ExecutionContext {
+    public final int id = contextIds.incrementAndGet();
+    private boolean closed;
+
+    Context() {
+      contextLog.add("open " + id);
+    }
+
+    @Override
+    public Device device() {
+      return device;
+    }
+
+    @Override
+    public void after(ExecutionContext other) {
+      contextLog.add("after " + id + " " + (other instanceof Context c ? c.id : 0));
+    }
+
+    @Override
+    protected void entered() {
+      if (closed) {
+        throw new TensorException("test device: entering a closed context " + id);
+      }
+      contextLog.add("enter " + id);
+    }
+
+    @Override
+    protected void left() {
+      contextLog.add("leave " + id);
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        contextLog.add("close " + id);
+      }
+    }
+
+    public boolean closed() {
+      return closed;
+    }
+  }
+
+  @Override
+  public ExecutionContext openContext() {
+    return new Context();
+  }
+
+  /** Opening, entering, leaving, ordering and closing of contexts, in order ("enter 3", "after 4 3"...). */
+  public List<String> contextLog() {
+    synchronized (contextLog) {
+      return List.copyOf(contextLog);
+    }
+  }
+
+  /** Ops run while context {@code id} was current on their thread (0: none). */
+  public long opsIn(int id) {
+    AtomicLong n = opsByContext.get(id);
+    return n == null ? 0 : n.get();
+  }
+
+  private void note(String op) {
+    int id = ExecutionContext.current() instanceof Context c && c.device().equals(device) ? c.id : 0;
+    opsByContext.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet();
   }
 
   // ------------------------------------------------------------------ counters
@@ -174,57 +259,68 @@ public final class TestBackend implements Backend {
 
   @Override
   public void copy(Tensor src, Tensor dst) {
+    note("copy");
     CPU.copy(host("copy", src), host("copy", dst));
   }
 
   @Override
   public void unary(UnaryOp op, Tensor x, Tensor out) {
+    note("unary");
     CPU.unary(op, host("unary", x), host("unary", out));
   }
 
   @Override
   public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    note("binary");
     CPU.binary(op, host("binary", a), host("binary", b), host("binary", out));
   }
 
   @Override
   public void reduceLast(ReduceOp op, Tensor x, Tensor out) {
+    note("reduceLast");
     CPU.reduceLast(op, host("reduceLast", x), host("reduceLast", out));
   }
 
   @Override
   public void matmul(Tensor a, Tensor w, Tensor out, boolean accumulate) {
+    note("matmul");
     CPU.matmul(host("matmul", a), host("matmul", w), host("matmul", out), accumulate);
   }
 
   @Override
   public void linearShared(Tensor x, Tensor[] weights, Tensor[] outs) {
+    note("linearShared");
     CPU.linearShared(host("linearShared", x), host("linearShared", weights), host("linearShared", outs));
   }
 
   @Override
   public void softmax(Tensor x, Tensor out, boolean log) {
+    note("softmax");
     CPU.softmax(host("softmax", x), host("softmax", out), log);
   }
 
   @Override
   public void layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, Tensor out, Tensor mean, Tensor rstd) {
+    note("layerNorm");
     CPU.layerNorm(host("layerNorm", x), host("layerNorm", weight), host("layerNorm", bias), eps, host("layerNorm", out),
         host("layerNorm", mean), host("layerNorm", rstd));
   }
 
   @Override
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+    note("rmsNorm");
     CPU.rmsNorm(host("rmsNorm", x), host("rmsNorm", weight), eps, host("rmsNorm", out), host("rmsNorm", rstd));
   }
 
   @Override
   public void embedding(Tensor weight, Tensor ids, Tensor out) {
+    note("embedding");
     CPU.embedding(host("embedding", weight), host("embedding", ids), host("embedding", out));
   }
 
   @Override
   public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
+    note("attention");
     CPU.attention(host("attention", q), host("attention", k), host("attention", v), host("attention", bias), scale, causal,
         host("attention", out));
   }
