@@ -387,8 +387,12 @@ public abstract class Module {
 
   /** Whether a forward hook sits on this module or any module below it, or an attention hook on an attention layer of this tree. */
   public final boolean hasHooksInTree() {
-    for (Module m : namedModules().values()) {
-      if (!m.forwardHooks.isEmpty() || (m instanceof MultiHeadAttention a && !a.attentionHooks().isEmpty())) {
+    // a plain walk: forwardFreeing asks this of every layer at every forward, so no path strings
+    if (!forwardHooks.isEmpty() || (this instanceof MultiHeadAttention a && !a.attentionHooks().isEmpty())) {
+      return true;
+    }
+    for (Module c : children.values()) {
+      if (c.hasHooksInTree()) {
         return true;
       }
     }

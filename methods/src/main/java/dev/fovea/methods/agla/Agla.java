@@ -8,14 +8,11 @@ import dev.fovea.llm.generate.Uniforms;
 import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
-import dev.fovea.llm.llava.LlavaInputs;
+import dev.fovea.methods.contrastive.ImagePair;
 import dev.fovea.methods.contrastive.StepListener;
-import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
-import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.vit.tokenizer.TextTokenizer;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -95,15 +92,7 @@ public final class Agla {
     }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
-      LlavaInputs original;
-      LlavaInputs masked;
-      try (var g = GradMode.disable()) {
-        int n = pixels.size(0);
-        Tensor both = llava.imageFeatures(Ops.concat(List.of(pixels, augmented), 0)); // [2n, N, C]
-        original = llava.prepareWithFeatures(ids, both.narrow(0, 0, n));
-        masked = llava.prepareWithFeatures(ids, both.narrow(0, n, n));
-      }
-      return decode(original, masked, uniforms, generation, tokenizer, onText, t0);
+      return decode(ImagePair.llava(llava, ids, pixels, augmented), uniforms, generation, tokenizer, onText, t0);
     }
   }
 
@@ -121,25 +110,16 @@ public final class Agla {
     }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
-      LlavaInputs original;
-      LlavaInputs masked;
-      try (var g = GradMode.disable()) {
-        original = instructBlip.prepare(ids, qformerIds, pixels);
-        masked = instructBlip.prepare(ids, qformerIds, augmented);
-      }
-      return decode(original, masked, uniforms, generation, tokenizer, onText, t0);
+      return decode(ImagePair.instructBlip(instructBlip, ids, qformerIds, pixels, augmented), uniforms, generation, tokenizer, onText, t0);
     }
   }
 
-  private Result decode(LlavaInputs original, LlavaInputs masked, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
-      Consumer<String> onText, long t0) {
-    {
-      long t1 = System.nanoTime();
-      LogitsCombiner combiner = listener.observing(Assembly.of(config));
-      Generator.Result r = Generator.generate(
-          List.of(new Generator.Branch(model, original.toInputs()), new Generator.Branch(model, masked.toInputs())),
-          combiner, generation, new Sampler(config.sampling(), uniforms), tokenizer, onText);
-      return new Result(r, t1 - t0);
-    }
+  private Result decode(ImagePair inputs, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer, Consumer<String> onText,
+      long t0) {
+    long t1 = System.nanoTime();
+    LogitsCombiner combiner = listener.observing(Assembly.of(config));
+    Generator.Result r = Generator.generate(inputs.branches(model), combiner, generation, new Sampler(config.sampling(), uniforms), tokenizer,
+        onText);
+    return new Result(r, t1 - t0);
   }
 }

@@ -5,6 +5,8 @@
  * dev.fovea.methods.contrastive.ContrastiveSampler}), and its parameters ({@link
  * dev.fovea.methods.contrastive.ContrastiveConfig}). VCD ({@code methods.vcd}) and AVC ({@code
  * methods.avc}) differ only in how they build the second branch; both run the two branches as one
- * batch ({@link dev.fovea.llm.generate.Lockstep}).
+ * batch ({@link dev.fovea.llm.generate.Lockstep}). {@link dev.fovea.methods.contrastive.ImagePair}
+ * prepares the prompt with two versions of its images (VCD's noised, AGLA's masked) for LLaVA or
+ * InstructBLIP.
  */
 package dev.fovea.methods.contrastive;

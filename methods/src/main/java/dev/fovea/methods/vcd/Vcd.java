@@ -7,16 +7,14 @@ import dev.fovea.llm.generate.Uniforms;
 import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
-import dev.fovea.llm.llava.LlavaInputs;
 import dev.fovea.methods.contrastive.ContrastiveException;
 import dev.fovea.methods.contrastive.ContrastiveSampler;
+import dev.fovea.methods.contrastive.ImagePair;
 import dev.fovea.methods.contrastive.StepListener;
-import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.autograd.GradMode;
 import dev.fovea.vit.tokenizer.TextTokenizer;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -95,15 +93,11 @@ public final class Vcd {
     }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
-      LlavaInputs original;
-      LlavaInputs distorted;
+      ImagePair inputs;
       try (var g = GradMode.disable()) {
-        int n = pixels.size(0);
-        Tensor both = llava.imageFeatures(Ops.concat(List.of(pixels, DiffusionNoise.distort(pixels, noise, config.noiseStep())), 0)); // [2n, N, C]
-        original = llava.prepareWithFeatures(ids, both.narrow(0, 0, n));
-        distorted = llava.prepareWithFeatures(ids, both.narrow(0, n, n));
+        inputs = ImagePair.llava(llava, ids, pixels, DiffusionNoise.distort(pixels, noise, config.noiseStep()));
       }
-      return decode(original, distorted, uniforms, generation, tokenizer, onText, t0);
+      return decode(inputs, uniforms, generation, tokenizer, onText, t0);
     }
   }
 
@@ -121,27 +115,21 @@ public final class Vcd {
     }
     try (Scope scope = Scope.open()) {
       long t0 = System.nanoTime();
-      LlavaInputs original;
-      LlavaInputs distorted;
+      ImagePair inputs;
       try (var g = GradMode.disable()) {
-        original = instructBlip.prepare(ids, qformerIds, pixels);
-        distorted = instructBlip.prepare(ids, qformerIds, DiffusionNoise.distort(pixels, noise, config.noiseStep()));
+        inputs = ImagePair.instructBlip(instructBlip, ids, qformerIds, pixels, DiffusionNoise.distort(pixels, noise, config.noiseStep()));
       }
-      return decode(original, distorted, uniforms, generation, tokenizer, onText, t0);
+      return decode(inputs, uniforms, generation, tokenizer, onText, t0);
     }
   }
 
-  private Result decode(LlavaInputs original, LlavaInputs distorted, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer,
-      Consumer<String> onText, long t0) {
-    {
-      long t1 = System.nanoTime();
-      ContrastiveSampler sampler = new ContrastiveSampler(config.contrast(), uniforms);
-      LogitsCombiner combiner = listener.observing(config.referenceCacheReuse() ? firstStepOnly(sampler) : sampler.combiner());
-      Generator.Result r = Generator.generate(
-          List.of(new Generator.Branch(model, original.toInputs()), new Generator.Branch(model, distorted.toInputs())),
-          combiner, generation, sampler.sampler(), tokenizer, onText);
-      return new Result(r, t1 - t0);
-    }
+  private Result decode(ImagePair inputs, Uniforms uniforms, GenerationConfig generation, TextTokenizer tokenizer, Consumer<String> onText,
+      long t0) {
+    long t1 = System.nanoTime();
+    ContrastiveSampler sampler = new ContrastiveSampler(config.contrast(), uniforms);
+    LogitsCombiner combiner = listener.observing(config.referenceCacheReuse() ? firstStepOnly(sampler) : sampler.combiner());
+    Generator.Result r = Generator.generate(inputs.branches(model), combiner, generation, sampler.sampler(), tokenizer, onText);
+    return new Result(r, t1 - t0);
   }
 
   /**
