@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # One-shot CLI speed: `./fovea ask` on the TinyLlama-shaped GGUF files of bench/decode.sh (a new JVM
-# per run, a ~600-token prompt, 64 new tokens), without and with the AOT cache (./fovea
-# --build-aot-cache), against the warmed JMH figures of the last bench/decode.sh run
-# (jmh/target/decode.json, same GGUF files, same machine).
+# per run, a ~600-token prompt, 64 new tokens) in three modes: `cold` (no JIT warm-up, no AOT cache:
+# -Dfovea.warmup=false), `jit` (the default: JitWarmUp compiles the kernels on a tiny model while the
+# weights load) and `aot` (the warm-up and the AOT cache of ./fovea --build-aot-cache), against the
+# warmed JMH figures of the last bench/decode.sh run (jmh/target/decode.json, same GGUF files, same
+# machine).
 #
 #   bench/oneshot.sh                 f32 and q8_0, 3 runs each way
 #   DTYPES=bf16 RUNS=5 LAYERS=22 ...
 #
 # Prints per dtype and mode: oneshot_<mode>_<dtype>_ttft_s (time to first token: the prefill of the
 # prompt, as `ask --json` reports it; median), oneshot_<mode>_<dtype>_decode_tokens_per_s (median),
-# oneshot_<mode>_<dtype>_wall_s (the whole process, load included; median), and with a decode.json:
+# oneshot_<mode>_<dtype>_first_token_s (from the process's start to the first token: JVM start, load,
+# paging in, warm-up, prefill; median), oneshot_<mode>_<dtype>_wall_s (the whole process; median), and
+# with a decode.json:
 # ttft_vs_warm_<mode>_<dtype> (one-shot TTFT / warmed prefill time scaled to the prompt's length)
 # and decode_vs_warm_<mode>_<dtype> (warmed decode speed / one-shot decode speed); target <= 1.5.
 set -euo pipefail
@@ -20,12 +24,18 @@ RUNS=${RUNS:-3}
 OUT=${OUT:-jmh/target/oneshot.jsonl}
 : > "$OUT"
 prompt=$(printf 'The quick brown fox jumps over the lazy dog while the cat sleeps on the warm red mat. %.0s' $(seq 1 33))
-for mode in jit aot; do
+base_opts=${FOVEA_JAVA_OPTS:-}
+for mode in cold jit aot; do
   if [[ $mode == aot ]]; then
     ./fovea --build-aot-cache 1>&2
     export FOVEA_AOT=1
   else
     export FOVEA_AOT=0
+  fi
+  if [[ $mode == cold ]]; then
+    export FOVEA_JAVA_OPTS="$base_opts -Dfovea.warmup=false"
+  else
+    export FOVEA_JAVA_OPTS="$base_opts"
   fi
   for d in ${DTYPES//,/ }; do
     f="jmh/target/models/tinyllama-${LAYERS}l-$d.gguf"
@@ -52,7 +62,7 @@ if os.path.exists(sys.argv[2]):
         if r["benchmark"].endswith("LlamaBench.prefill") or r["benchmark"].endswith("LlamaBench.decode"):
             if p.get("source", "file") == "file":
                 warm[(r["benchmark"].rsplit(".", 1)[-1], p["dtype"])] = (r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]], int(p["context"]))
-for mode in ("jit", "aot"):
+for mode in ("cold", "jit", "aot"):
     for d in sorted({r["dtype"] for r in rows}):
         rs = [r for r in rows if r["mode"] == mode and r["dtype"] == d]
         if not rs:
@@ -63,6 +73,8 @@ for mode in ("jit", "aot"):
         print(f"oneshot_{mode}_{d}_prompt_tokens: {n}")
         print(f"oneshot_{mode}_{d}_ttft_s: {ttft:.2f}")
         print(f"oneshot_{mode}_{d}_decode_tokens_per_s: {dec:.2f}")
+        if all("first_token_ms" in r for r in rs):
+            print(f"oneshot_{mode}_{d}_first_token_s: {statistics.median(r['first_token_ms'] / 1000 for r in rs):.2f}")
         print(f"oneshot_{mode}_{d}_wall_s: {statistics.median(r['wall_s'] for r in rs):.2f}")
         if ("prefill", d) in warm:
             s, ctx = warm[("prefill", d)]

@@ -11,12 +11,14 @@ import dev.fovea.llm.generate.Sampler;
 import dev.fovea.llm.generate.SamplingConfig;
 import dev.fovea.llm.instructblip.InstructBlipForConditionalGeneration;
 import dev.fovea.llm.instructblip.InstructBlipPrompt;
+import dev.fovea.llm.llama.JitWarmUp;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.LlavaForConditionalGeneration;
 import dev.fovea.llm.llava.LlavaImages;
 import dev.fovea.llm.llava.LlavaPrompt;
 import dev.fovea.nn.Module;
 import dev.fovea.nn.StageClock;
+import dev.fovea.tensor.Device;
 import dev.fovea.tensor.Scope;
 import dev.fovea.llm.tokenizer.TokenizerLoader;
 import dev.fovea.tensor.Tensor;
@@ -188,12 +190,23 @@ final class AskCommand implements Callable<Integer> {
       askLlava(generation, sampling, out);
       return 0;
     }
-    try (LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
+    // Compiles the kernels on a tiny model while the weights load and page in (JitWarmUp).
+    try (JitWarmUp warmUp = device.chosen().equals(Device.CPU) ? JitWarmUp.begin() : null;
+        LlamaForCausalLM lm = LlamaForCausalLM.load(model)) {
       checkRanges(lm);
+      if (warmUp != null) {
+        warmUp.weights(lm.model.layers.get(0).mlp.upProj.weight.get().dtype());
+      }
       device.place(lm, !noProgress, spec.commandLine().getErr());
       TextTokenizer tokenizer = LlavaBundle.tokenizer(model);
       Inputs prompt = prompt(tokenizer);
+      if (warmUp != null) {
+        warmUp.await(WARM_UP_WAIT_MS);
+      }
+      long start = System.nanoTime();
       Generator.Result r = Generator.generate(lm, prompt, generation, Sampler.seeded(sampling, seed), tokenizer, stream(out));
+      double started = uptimeMillis(start);
+      firstTokenMillis = started > 0 ? started + VicropCommand.millis(r.prefillNanos()) : 0;
       report(r, Map.of(), out);
     }
     return 0;
@@ -201,9 +214,13 @@ final class AskCommand implements Callable<Integer> {
 
   /** LLaVA: load the model and its side files, build the prompt with the images, generate. */
   private void askLlava(GenerationConfig generation, SamplingConfig sampling, PrintWriter out) throws IOException {
-    try (LlavaBundle bundle = files.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
+    try (JitWarmUp warmUp = device.chosen().equals(Device.CPU) ? JitWarmUp.begin() : null;
+        LlavaBundle bundle = files.open(model); DecodeOptions d = decoding; var scope = Scope.open()) {
       LlavaForConditionalGeneration lm = bundle.model();
       checkRanges(lm);
+      if (warmUp != null) {
+        warmUp.weights(lm.languageModel.model.layers.get(0).mlp.upProj.weight.get().dtype());
+      }
       decoding.load();
       device.place(lm, !noProgress, spec.commandLine().getErr());
       LlavaImages.Mode mode = pad ? LlavaImages.Mode.PAD : crop ? LlavaImages.Mode.CROP : LlavaImages.Mode.CHECKPOINT;
@@ -219,6 +236,9 @@ final class AskCommand implements Callable<Integer> {
           raw.add(ImageDecoder.read(f));
         }
         agla = new DecodeOptions.AglaInput(raw, question.replace("<image>", " ").strip(), preprocessing);
+      }
+      if (warmUp != null) {
+        warmUp.await(WARM_UP_WAIT_MS);
       }
       DecodeOptions.Answer a = decoding.answer(lm, ids, pixels, agla, generation, s, seed, bundle.tokenizer(), stream(out));
       if (maskOut != null) {
@@ -320,6 +340,9 @@ final class AskCommand implements Callable<Integer> {
       m.put("text", r.text());
       m.put("stop_reason", r.stopReason().name().toLowerCase());
       m.put("prefill_ms", VicropCommand.millis(r.prefillNanos()));
+      if (firstTokenMillis > 0) {
+        m.put("first_token_ms", Math.round(firstTokenMillis * 10) / 10.0);
+      }
       m.put("decode_tokens_per_s", Math.round(r.decodeTokensPerSecond() * 10) / 10.0);
       if (!method.isEmpty()) {
         m.put("branches_batched", r.batched());
@@ -335,6 +358,23 @@ final class AskCommand implements Callable<Integer> {
       out.println();
     }
     out.flush();
+  }
+
+  /** The longest wait for the JIT warm-up before the prefill (it takes ~2 s on 2 cores). */
+  private static final long WARM_UP_WAIT_MS = 15_000;
+
+  /**
+   * When the first token's logits were ready, in ms since the JVM started (start-up, loading, paging
+   * in, warm-up and prefill: what a one-shot user waits); 0 where not measured.
+   */
+  private double firstTokenMillis;
+
+  /** Milliseconds from the process's start to {@code nanoTime} (the start as the OS reports it, to 10 ms); 0 where unknown. */
+  private static double uptimeMillis(long nanoTime) {
+    long now = System.nanoTime();
+    return ProcessHandle.current().info().startInstant()
+        .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toNanos() / 1e6 - (now - nanoTime) / 1e6)
+        .orElse(0.0);
   }
 
   /** The model's input: BOS + the raw prompt's ids. (LLaVA: the image span goes here.) */

@@ -1,0 +1,148 @@
+package dev.fovea.llm.llama;
+
+import dev.fovea.llm.generate.Inputs;
+import dev.fovea.nn.Parameter;
+import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Scope;
+import dev.fovea.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Compiles the decoder's kernels before a one-shot run needs them. A new JVM runs the Vector API
+ * kernels in the interpreter and in C1 (which box every vector) until C2 has compiled them, so the
+ * first prefill of a one-shot {@code ask} paid for its compiles at full size: ~1.8x the warmed
+ * prefill of TinyLlama's shapes. A warm-up runs a tiny LLaMA (one layer, width 128, random weights)
+ * through a prefill and decode steps on a daemon thread while the command loads and pages in the
+ * weights and tokenizes: the same kernels and code paths at a size where the slow tiers cost little,
+ * so C2 has compiled them by the time the real prefill starts. It starts with F32 weights (the
+ * activations' kernels, which every weight type shares) before the model's file is read, and {@link
+ * #weights} adds the model's weight type once known.
+ *
+ * <p>It reads nothing of the real model and its results are thrown away; a model's outputs do not
+ * depend on it (every kernel computes the same values at every tier). Off with {@code
+ * -Dfovea.warmup=false}.
+ */
+public final class JitWarmUp implements AutoCloseable {
+
+  private final LinkedBlockingQueue<Object> rounds = new LinkedBlockingQueue<>();
+  private final List<DType> queued = new ArrayList<>();
+  private final Thread thread;
+
+  private JitWarmUp() {
+    thread = new Thread(this::loop, "fovea-jit-warm-up");
+    thread.setDaemon(true);
+  }
+
+  /** Whether {@code -Dfovea.warmup} leaves the warm-up on (the default). */
+  public static boolean enabled() {
+    return !"false".equalsIgnoreCase(System.getProperty("fovea.warmup", "true"));
+  }
+
+  /** Starts a warm-up with F32 weights (a no-op one when {@link #enabled()} is false). */
+  public static JitWarmUp begin() {
+    JitWarmUp w = new JitWarmUp();
+    if (enabled()) {
+      w.weights(DType.F32);
+      w.thread.start();
+    }
+    return w;
+  }
+
+  /** Adds a round with matrices stored as {@code dtype} (F16, BF16, Q8_0, Q4_0), unless one ran or is queued. */
+  public synchronized JitWarmUp weights(DType dtype) {
+    if (enabled() && !queued.contains(dtype)) {
+      queued.add(dtype);
+      rounds.add(dtype);
+    }
+    return this;
+  }
+
+  /**
+   * Waits until the queued rounds are done (at most {@code maxMillis}): the real work then runs
+   * alone on the cores with compiled kernels instead of sharing them with the warm-up.
+   */
+  public void await(long maxMillis) {
+    if (!thread.isAlive()) {
+      return;
+    }
+    rounds.add(Boolean.FALSE);
+    try {
+      thread.join(maxMillis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The warm-up's thread (tests). */
+  Thread thread() {
+    return thread;
+  }
+
+  /** Lets the thread end after what is queued, without waiting for it. */
+  @Override
+  public void close() {
+    rounds.add(Boolean.FALSE);
+  }
+
+  private void loop() {
+    try {
+      for (Object r = rounds.poll(1, TimeUnit.MINUTES); r instanceof DType d; r = rounds.poll(1, TimeUnit.MINUTES)) {
+        run(d);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      // A warm-up that fails costs nothing but its speed-up: the real run reports its own errors.
+    }
+  }
+
+  /** The tiny model: one layer, width 128, four query heads over two key/value heads of 32. */
+  static LlamaConfig tiny() {
+    return new LlamaConfig(512, 128, 352, 1, 4, 2, 32, 1e-5f, 10_000, null, 512, false, 1, List.of(2), "jit warm-up");
+  }
+
+  /**
+   * One round on the calling thread: four 32-token prefills (the GEMM path), each followed by 16
+   * decode steps (the GEMV path), with matrices stored as {@code weights}. Small, so the interpreter
+   * and C1 run it in a fraction of a second; most of a round's ~2.5 s on 2 cores is C2 compiling.
+   */
+  static void run(DType weights) {
+    try (Scope held = Scope.detached()) {
+      LlamaForCausalLM m = new LlamaForCausalLM(tiny());
+      Random rng = new Random(1);
+      for (Parameter p : m.namedParameters().values()) {
+        int[] shape = p.shape();
+        int n = 1;
+        for (int s : shape) {
+          n *= s;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+          v[i] = shape.length == 1 ? 1f : (float) (rng.nextGaussian() * 0.05);
+        }
+        try (Scope s = Scope.open()) {
+          Tensor f = Tensor.of(v, shape);
+          Tensor w = shape.length == 2 && weights != DType.F32 ? f.to(weights) : f;
+          p.set(w.copyTo(held));
+        }
+      }
+      int[] ids = new int[32];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = 3 + (i * 37) % 500;
+      }
+      for (int round = 0; round < 4; round++) {
+        try (DecodeState state = m.prefill(Inputs.ids(ids), ids.length + 32)) {
+          int token = 5;
+          for (int i = 0; i < 16; i++) {
+            float[] logits = m.step(state, token);
+            token = 3 + Math.floorMod(Float.floatToRawIntBits(logits[i]), 500);
+          }
+        }
+      }
+    }
+  }
+}
