@@ -1,5 +1,6 @@
 package dev.fovea.tensor.io;
 
+import dev.fovea.tensor.NativeMemory;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Shapes;
 import dev.fovea.tensor.Storage;
@@ -237,7 +238,7 @@ public final class GgufLlamaNames {
     long total = rowBytes * shape[0];
     MemorySegment dst =
         arena != null
-            ? arena.allocate(Math.max(1, total), 64).asSlice(0, total)
+            ? NativeMemory.allocate(arena, total)
             : Scope.current().allocateStorage(w.dtype(), w.numel()).segment();
     MemorySegment in = src.storage().segment().asSlice(w.dtype().byteOffset(src.offset()), total);
     for (int h = 0; h < nHead; h++) {

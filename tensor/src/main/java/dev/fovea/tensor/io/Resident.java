@@ -1,5 +1,6 @@
 package dev.fovea.tensor.io;
 
+import dev.fovea.tensor.NativeMemory;
 import dev.fovea.tensor.Storage;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.TensorException;
@@ -155,7 +156,7 @@ public final class Resident {
       long bytes = t.dtype().byteSize(t.storage().numel());
       Arena arena = Arena.ofShared();
       try {
-        MemorySegment to = arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes);
+        MemorySegment to = NativeMemory.allocate(arena, bytes);
         if (bytes >= PARALLEL_COPY) {
           Parallel.forRange(bytes, PARALLEL_COPY, (s, e) -> MemorySegment.copy(from, s, to, s, e - s));
         } else {
