@@ -168,6 +168,16 @@ public abstract class Module {
     }
   }
 
+  /** Bytes of every parameter as stored (quantized blocks included). */
+  public long weightBytes() {
+    long n = 0;
+    for (Parameter p : namedParameters().values()) {
+      Tensor t = p.get();
+      n += t.dtype().byteSize(t.numel());
+    }
+    return n;
+  }
+
   /** Every parameter of the subtree by dotted path relative to this module (full checkpoint names when called on the root). */
   public final Map<String, Parameter> namedParameters() {
     Map<String, Parameter> out = new LinkedHashMap<>();

@@ -2,6 +2,7 @@ package dev.fovea.llm.instructblip;
 
 import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.generate.Inputs;
+import dev.fovea.llm.generate.WrappedCausalLM;
 import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.llm.llava.ImageSpan;
@@ -46,7 +47,7 @@ import java.util.function.Predicate;
  * with LAVIS's BOS {@code </s>} = 2, spec 4.5). The model holds no run state; {@link DecodeState}s
  * come from the decoder, so the generator and logits combiners work unchanged.
  */
-public final class InstructBlipForConditionalGeneration extends Module implements CausalLM, AutoCloseable {
+public final class InstructBlipForConditionalGeneration extends Module implements WrappedCausalLM, AutoCloseable {
   public final InstructBlipConfig config;
   public final BlipVisionModel visionModel;
   /** [1, Q, Hq]. */
@@ -219,49 +220,10 @@ public final class InstructBlipForConditionalGeneration extends Module implement
     return languageModel.prefill(inputs, maxLength);
   }
 
+  /** The Vicuna/LLaMA decoder: steps, batched rows, vocabulary and stop ids are its. */
   @Override
-  public float[] step(DecodeState state, int token) {
-    return languageModel.step(state, token);
-  }
-
-  @Override
-  public boolean batchesRows() {
-    return true;
-  }
-
-  @Override
-  public DecodeState prefillRows(List<Inputs> rows, int maxLength) {
-    return languageModel.prefillRows(rows, maxLength);
-  }
-
-  @Override
-  public float[][] stepRows(DecodeState state, int token) {
-    return languageModel.stepRows(state, token);
-  }
-
-  @Override
-  public int vocabSize() {
-    return languageModel.vocabSize();
-  }
-
-  @Override
-  public List<Integer> eosTokenIds() {
-    return languageModel.eosTokenIds();
-  }
-
-  @Override
-  public int maxPositions() {
-    return languageModel.maxPositions();
-  }
-
-  /** Bytes of every parameter as stored. */
-  public long weightBytes() {
-    long b = 0;
-    for (var p : namedParameters().values()) {
-      Tensor t = p.get();
-      b += t.dtype().byteSize(t.numel());
-    }
-    return b;
+  public CausalLM decoder() {
+    return languageModel;
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
+import dev.fovea.vit.blip.BlipNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,20 +67,11 @@ public final class InstructBlipNames {
     if (lavis.endsWith("position_ids") || lavis.endsWith(".rotary_emb.inv_freq") || lavis.startsWith("Qformer.cls.")) {
       return null;
     }
-    String v = "vision_model.";
     switch (lavis) {
-      case "visual_encoder.cls_token":
-        return v + "embeddings.class_embedding";
-      case "visual_encoder.pos_embed":
-        return v + "embeddings.position_embedding";
-      case "visual_encoder.patch_embed.proj.weight":
-        return v + "embeddings.patch_embedding.weight";
-      case "visual_encoder.patch_embed.proj.bias":
-        return v + "embeddings.patch_embedding.bias";
       case "ln_vision.weight":
-        return v + "post_layernorm.weight";
+        return "vision_model.post_layernorm.weight";
       case "ln_vision.bias":
-        return v + "post_layernorm.bias";
+        return "vision_model.post_layernorm.bias";
       case "Qformer.bert.embeddings.LayerNorm.weight":
         return "qformer.embeddings.layernorm.weight";
       case "Qformer.bert.embeddings.LayerNorm.bias":
@@ -88,16 +80,12 @@ public final class InstructBlipNames {
         break;
     }
     Matcher m = BLOCK.matcher(lavis);
-    if (m.matches()) {
-      String rest = m.group(2);
-      if (rest.equals("attn.q_bias") || rest.equals("attn.v_bias")) {
-        return null;
-      }
-      rest = rest.replaceFirst("^norm1\\.", "layer_norm1.")
-          .replaceFirst("^norm2\\.", "layer_norm2.")
-          .replaceFirst("^attn\\.qkv\\.", "self_attn.qkv.")
-          .replaceFirst("^attn\\.proj\\.", "self_attn.projection.");
-      return v + "encoder.layers." + m.group(1) + "." + rest;
+    if (m.matches() && (m.group(2).equals("attn.q_bias") || m.group(2).equals("attn.v_bias"))) {
+      return null;
+    }
+    String vit = BlipNames.vitToHf(lavis);
+    if (vit != null) {
+      return vit;
     }
     if (lavis.startsWith("Qformer.bert.")) {
       return "qformer." + lavis.substring("Qformer.bert.".length()).replace("attention.self.", "attention.attention.");

@@ -153,16 +153,6 @@ public final class LlamaForCausalLM extends Module implements CausalLM, AutoClos
     }
   }
 
-  /** Bytes of every parameter as stored (quantized blocks included). */
-  public long weightBytes() {
-    long n = 0;
-    for (var p : namedParameters().values()) {
-      Tensor t = p.get();
-      n += t.dtype().byteSize(t.numel());
-    }
-    return n;
-  }
-
   // ---------------------------------------------------------------- forward
 
   /** A fresh decoding state on the model's {@link #device()} (see {@link #to}) with room for {@code capacity} positions per sequence. */

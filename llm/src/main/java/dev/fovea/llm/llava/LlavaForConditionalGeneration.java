@@ -2,6 +2,7 @@ package dev.fovea.llm.llava;
 
 import dev.fovea.llm.generate.CausalLM;
 import dev.fovea.llm.generate.Inputs;
+import dev.fovea.llm.generate.WrappedCausalLM;
 import dev.fovea.llm.llama.DecodeState;
 import dev.fovea.llm.llama.LlamaForCausalLM;
 import dev.fovea.nn.Module;
@@ -40,7 +41,7 @@ import java.util.function.Predicate;
  * LLaMA decoder over positions 0..L-1. The model holds no run state; {@link DecodeState}s come
  * from the decoder, so the generator, branches and logits combiners work unchanged.
  */
-public final class LlavaForConditionalGeneration extends Module implements CausalLM, AutoCloseable {
+public final class LlavaForConditionalGeneration extends Module implements WrappedCausalLM, AutoCloseable {
   public final LlavaConfig config;
   public final ClipVisionModel visionTower;
   public final LlavaMultiModalProjector multiModalProjector;
@@ -291,50 +292,10 @@ public final class LlavaForConditionalGeneration extends Module implements Causa
     return languageModel.prefill(inputs, maxLength);
   }
 
+  /** The LLaMA decoder: steps, batched rows, vocabulary and stop ids are its. */
   @Override
-  public float[] step(DecodeState state, int token) {
-    return languageModel.step(state, token);
-  }
-
-  @Override
-  public boolean batchesRows() {
-    return true;
-  }
-
-  /** Prepared prompts of one length (the same text with different images, or edited embeddings) as one batch. */
-  @Override
-  public DecodeState prefillRows(List<Inputs> rows, int maxLength) {
-    return languageModel.prefillRows(rows, maxLength);
-  }
-
-  @Override
-  public float[][] stepRows(DecodeState state, int token) {
-    return languageModel.stepRows(state, token);
-  }
-
-  @Override
-  public int vocabSize() {
-    return languageModel.vocabSize();
-  }
-
-  @Override
-  public List<Integer> eosTokenIds() {
-    return languageModel.eosTokenIds();
-  }
-
-  @Override
-  public int maxPositions() {
-    return languageModel.maxPositions();
-  }
-
-  /** Bytes of every parameter as stored. */
-  public long weightBytes() {
-    long b = 0;
-    for (var p : namedParameters().values()) {
-      Tensor t = p.get();
-      b += t.dtype().byteSize(t.numel());
-    }
-    return b;
+  public CausalLM decoder() {
+    return languageModel;
   }
 
   @Override

@@ -57,6 +57,22 @@ public final class BlipNames {
     if (!lavis.startsWith("visual_encoder.")) {
       return lavis; // text_encoder.*, vision_proj, text_proj, itm_head keep their names
     }
+    switch (lavis) {
+      case "visual_encoder.norm.weight":
+        return "vision_model.post_layernorm.weight";
+      case "visual_encoder.norm.bias":
+        return "vision_model.post_layernorm.bias";
+      default:
+        String hf = vitToHf(lavis);
+        return hf != null ? hf : lavis; // unknown: the strict load names it as unexpected
+    }
+  }
+
+  /**
+   * The HF name of a key of LAVIS's ViT that BLIP and InstructBLIP name alike (class, position and
+   * patch embeddings; the blocks' norms, fused qkv and projection), or null for any other key.
+   */
+  public static String vitToHf(String lavis) {
     String v = "vision_model.";
     switch (lavis) {
       case "visual_encoder.cls_token":
@@ -67,16 +83,12 @@ public final class BlipNames {
         return v + "embeddings.patch_embedding.weight";
       case "visual_encoder.patch_embed.proj.bias":
         return v + "embeddings.patch_embedding.bias";
-      case "visual_encoder.norm.weight":
-        return v + "post_layernorm.weight";
-      case "visual_encoder.norm.bias":
-        return v + "post_layernorm.bias";
       default:
         break;
     }
     Matcher m = BLOCK.matcher(lavis);
     if (!m.matches()) {
-      return lavis; // unknown: the strict load names it as unexpected
+      return null;
     }
     String rest = m.group(2)
         .replaceFirst("^norm1\\.", "layer_norm1.")
