@@ -23,6 +23,30 @@ import org.junit.jupiter.api.Test;
  * 1 and 2 threads must give bit-identical y.
  */
 class GemvTest {
+
+  /** Q4_0 nibbles: every byte value gives its low and high nibble minus 8, exactly (the xor-and-shift unpacking). */
+  @Test
+  void q4NibblesOfEveryByte() {
+    int lanes = Gemv.IS.length();
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment w = a.allocate(256 + lanes);
+      for (int b = 0; b < 256; b++) {
+        w.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b, (byte) b);
+      }
+      float[] lo = new float[lanes], hi = new float[lanes];
+      for (int start = 0; start < 256; start += lanes) {
+        var q = Gemv.q4Bytes(w, start);
+        Gemv.q4(q, false).intoArray(lo, 0);
+        Gemv.q4(q, true).intoArray(hi, 0);
+        for (int l = 0; l < lanes && start + l < 256; l++) {
+          int b = start + l;
+          if (lo[l] != (b & 0xF) - 8 || hi[l] != (b >> 4) - 8) {
+            fail("byte 0x" + Integer.toHexString(b) + ": low " + lo[l] + " high " + hi[l] + ", want " + ((b & 0xF) - 8) + " and " + ((b >> 4) - 8));
+          }
+        }
+      }
+    }
+  }
   private static final int EXAMPLES = Integer.getInteger("fovea.examples", 200);
   private static final DType[] W_TYPES = {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0};
   private final int threadsBefore = Parallel.threads();
