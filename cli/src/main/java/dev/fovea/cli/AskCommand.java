@@ -364,7 +364,7 @@ final class AskCommand implements Callable<Integer> {
   private static final long WARM_UP_WAIT_MS = 15_000;
 
   /**
-   * When the first token's logits were ready, in ms since the JVM started (start-up, loading, paging
+   * When the first token's logits were ready, in ms since the process started (start-up, loading, paging
    * in, warm-up and prefill: what a one-shot user waits); 0 where not measured.
    */
   private double firstTokenMillis;

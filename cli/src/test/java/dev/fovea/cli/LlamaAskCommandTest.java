@@ -92,6 +92,8 @@ class LlamaAskCommandTest {
     JsonNode j = new ObjectMapper().readTree(js.out());
     assertEquals(j.get("text").asText() + "\n", text.out());
     assertTrue(j.get("tokens").size() <= 8 && j.get("prompt_tokens").asInt() > 1, js.out());
+    // the first token came after the process started and after the prefill began (the process's start includes this test JVM's)
+    assertTrue(j.get("first_token_ms").asDouble() >= j.get("prefill_ms").asDouble(), js.out());
     // sampling with a seed repeats
     String[] sampled = {"ask", "--model", m.toString(), "--prompt", "a b", "--max-new-tokens", "6", "--temperature", "0.9", "--top-p", "0.9",
         "--top-k", "20", "--seed", "3", "--json", "--no-progress"};
