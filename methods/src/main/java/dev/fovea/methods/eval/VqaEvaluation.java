@@ -134,6 +134,7 @@ public final class VqaEvaluation {
     long known = items instanceof Collection<?> c ? c.size() : total;
     long expected = known < 0 ? -1 : Math.min(known, limit);
     VqaAccuracy.Tally tally = new VqaAccuracy.Tally();
+    VqaAccuracy.Tally hits = new VqaAccuracy.Tally(); // 1 where the crop holds the answer box's centre
     java.util.TreeMap<String, double[]> byType = new java.util.TreeMap<>();
     Set<String> seen = new HashSet<>();
     long answered = 0;
@@ -156,6 +157,10 @@ public final class VqaEvaluation {
         answered++;
       }
       tally.add(split, entry.accuracy());
+      Boolean hit = cropHolds(item, entry.extra());
+      if (hit != null) {
+        hits.add(split, hit ? 1 : 0);
+      }
       if (item.type().isPresent()) {
         double[] t = byType.computeIfAbsent(item.type().get(), k -> new double[2]);
         t[0]++;
@@ -164,7 +169,31 @@ public final class VqaEvaluation {
       listener.onItem(new Progress(answered + resumed, expected, answered, resumed, tally.accuracyPercent(), item,
           entry, fromJournal));
     }
-    return Summary.of(tally, byType, answered, resumed);
+    return Summary.of(tally, byType, hits, answered, resumed);
+  }
+
+  /**
+   * Whether the crop of a record ({@code box} in its extra fields: [x1, y1, x2, y2] in image pixels,
+   * as ViCrop's methods and the oracle and random controls record it) holds the centre of the item's
+   * ground-truth answer box: whether the map that chose the crop pointed at the answer. Null when
+   * the record has no crop box or the item no answer box.
+   */
+  static Boolean cropHolds(VqaItem item, ObjectNode extra) {
+    if (item.bbox().isEmpty() || extra == null) {
+      return null;
+    }
+    com.fasterxml.jackson.databind.JsonNode b = extra.get("box");
+    if (b == null || !b.isArray() || b.size() != 4) {
+      return null;
+    }
+    for (com.fasterxml.jackson.databind.JsonNode v : b) {
+      if (!v.isNumber()) {
+        return null;
+      }
+    }
+    BoundingBox a = item.bbox().get();
+    double cx = (a.x1() + a.x2()) / 2, cy = (a.y1() + a.y2()) / 2;
+    return cx >= b.get(0).asDouble() && cx < b.get(2).asDouble() && cy >= b.get(1).asDouble() && cy < b.get(3).asDouble();
   }
 
   /** {@link #run(Iterable)} over a stream (consumed once; its size is unknown unless {@link #total} says). */
@@ -217,24 +246,38 @@ public final class VqaEvaluation {
    * @param resumed items taken from the journal
    * @param types accuracy per question type, by type name, for datasets whose items name one (else empty)
    */
-  public record Summary(long answered, long resumed, Row all, List<Row> splits, List<Row> types) {
+  public record Summary(long answered, long resumed, Row all, List<Row> splits, List<Row> types, List<Row> cropHits) {
     public Summary {
       splits = List.copyOf(splits);
       types = List.copyOf(types);
+      cropHits = List.copyOf(cropHits);
+    }
+
+    public Summary(long answered, long resumed, Row all, List<Row> splits, List<Row> types) {
+      this(answered, resumed, all, splits, types, List.of());
     }
 
     public Summary(long answered, long resumed, Row all, List<Row> splits) {
       this(answered, resumed, all, splits, List.of());
     }
 
-    static Summary of(VqaAccuracy.Tally tally, Map<String, double[]> byType, long answered, long resumed) {
+    static Summary of(VqaAccuracy.Tally tally, Map<String, double[]> byType, VqaAccuracy.Tally hits, long answered, long resumed) {
       List<Row> rows = new ArrayList<>();
       for (SizeSplit s : SizeSplit.values()) {
         rows.add(new Row(s.label(), tally.count(s), tally.accuracyPercent(s)));
       }
       List<Row> types = new ArrayList<>();
       byType.forEach((name, t) -> types.add(new Row(name, (long) t[0], 100 * t[1] / t[0])));
-      return new Summary(answered, resumed, new Row("all", tally.count(), tally.accuracyPercent()), rows, types);
+      List<Row> cropHits = new ArrayList<>();
+      if (hits.count() > 0) {
+        for (SizeSplit s : SizeSplit.values()) {
+          if (hits.count(s) > 0) {
+            cropHits.add(new Row(s.label(), hits.count(s), hits.accuracyPercent(s)));
+          }
+        }
+        cropHits.add(new Row("all", hits.count(), hits.accuracyPercent()));
+      }
+      return new Summary(answered, resumed, new Row("all", tally.count(), tally.accuracyPercent()), rows, types, cropHits);
     }
 
     /** The row of one split. */
@@ -252,13 +295,16 @@ public final class VqaEvaluation {
      * all          7     70.00
      * </pre>
      *
-     * With question types, their rows follow under a {@code type} header.
+     * With question types, their rows follow under a {@code type} header; with crop boxes and
+     * answer boxes ({@link #cropHits}), the share of questions whose crop holds the answer box's
+     * centre follows under a {@code crop hits} header, per split.
      */
     public String toTable() {
       List<Row> rows = new ArrayList<>(splits);
       rows.add(all);
       rows.addAll(types);
-      int nameWidth = "split".length();
+      rows.addAll(cropHits);
+      int nameWidth = cropHits.isEmpty() ? "split".length() : "crop hits".length();
       int countWidth = "count".length();
       for (Row r : rows) {
         nameWidth = Math.max(nameWidth, r.name().length());
@@ -269,8 +315,11 @@ public final class VqaEvaluation {
       sb.append(String.format(Locale.ROOT, format, "split", "count", "accuracy"));
       for (int i = 0; i < rows.size(); i++) {
         Row r = rows.get(i);
-        if (i == splits.size() + 1) {
+        if (i == splits.size() + 1 && !types.isEmpty()) {
           sb.append(String.format(Locale.ROOT, format, "type", "count", "accuracy"));
+        }
+        if (i == splits.size() + 1 + types.size()) {
+          sb.append(String.format(Locale.ROOT, format, "crop hits", "count", "percent"));
         }
         String acc = Double.isNaN(r.accuracyPercent()) ? "-" : String.format(Locale.ROOT, "%.2f", r.accuracyPercent());
         sb.append(String.format(Locale.ROOT, format, r.name(), r.count(), acc));
@@ -295,6 +344,14 @@ public final class VqaEvaluation {
         ObjectNode t = o.putObject("types");
         for (Row r : types) {
           t.set(r.name(), rowJson(r));
+        }
+      }
+      if (!cropHits.isEmpty()) {
+        ObjectNode h = o.putObject("crop_hits");
+        for (Row r : cropHits) {
+          ObjectNode row = h.putObject(r.name());
+          row.put("count", r.count());
+          row.put("percent", r.accuracyPercent());
         }
       }
       return o;

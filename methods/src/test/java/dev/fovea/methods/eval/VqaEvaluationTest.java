@@ -1,12 +1,14 @@
 package dev.fovea.methods.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,13 +96,38 @@ class VqaEvaluationTest {
     assertEquals(0, s.resumed());
     assertSummaryOfAllSeven(s);
     assertEquals("""
-        split    count  accuracy
-        small        2     65.00
-        medium       2     30.00
-        large        2     95.00
-        unsplit      1     60.00
-        all          7     62.86
+        split      count  accuracy
+        small          2     65.00
+        medium         2     30.00
+        large          2     95.00
+        unsplit        1     60.00
+        all            7     62.86
+        crop hits  count   percent
+        small          2     50.00
+        medium         2      0.00
+        large          2      0.00
+        all            6     16.67
         """, s.toTable());
+    // the fake crop [1, 2, 3, 4) holds q1's answer centre (2.5, 2.5) and no other; q7 has no answer box
+    assertEquals(List.of(new VqaEvaluation.Row("small", 2, 50.0), new VqaEvaluation.Row("medium", 2, 0.0),
+        new VqaEvaluation.Row("large", 2, 0.0), new VqaEvaluation.Row("all", 6, 100.0 / 6)), s.cropHits());
+  }
+
+  /** The crop-hit test: the answer box's centre inside the crop, x1/y1 inclusive, x2/y2 exclusive; nothing to say without either box. */
+  @Test
+  void cropHoldsTheAnswerCentre() {
+    VqaItem boxed = item("b", "red", 10, new BoundingBox(10, 20, 30, 40)); // centre (20, 30)
+    ObjectNode crop = VqaDataset.JSON.createObjectNode();
+    crop.putArray("box").add(20).add(30).add(21).add(31);
+    assertEquals(Boolean.TRUE, VqaEvaluation.cropHolds(boxed, crop));
+    crop.putArray("box").add(0).add(0).add(20).add(100);
+    assertEquals(Boolean.FALSE, VqaEvaluation.cropHolds(boxed, crop), "x2 is exclusive");
+    crop.putArray("box").add(0).add(0).add(100).add(30);
+    assertEquals(Boolean.FALSE, VqaEvaluation.cropHolds(boxed, crop), "y2 is exclusive");
+    assertNull(VqaEvaluation.cropHolds(boxed, VqaDataset.JSON.createObjectNode()), "no crop");
+    crop.putArray("box").add(0).add(0).add(100);
+    assertNull(VqaEvaluation.cropHolds(boxed, crop), "not four numbers");
+    assertNull(VqaEvaluation.cropHolds(item("u", "red", 10, null), crop), "no answer box");
   }
 
   @Test
