@@ -14,11 +14,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * Compiles the decoder's kernels before a one-shot run needs them. A new JVM runs the Vector API
  * kernels in the interpreter and in C1 (which box every vector) until C2 has compiled them, so the
- * first prefill of a one-shot {@code ask} paid for its compiles at full size: ~1.8x the warmed
- * prefill of TinyLlama's shapes. A warm-up runs a tiny LLaMA (one layer, width 128, random weights)
- * through a prefill and decode steps on a daemon thread while the command loads and pages in the
- * weights and tokenizes: the same kernels and code paths at a size where the slow tiers cost little,
- * so C2 has compiled them by the time the real prefill starts. It starts with F32 weights (the
+ * first prefill of a one-shot {@code ask} paid for its compiles at full size: 1.7-2.5x the warmed
+ * prefill of TinyLlama's shapes (bench/oneshot.sh). A warm-up runs a tiny LLaMA (one layer, width
+ * 128, random weights) through a prefill and decode steps on a daemon thread while the command loads
+ * and pages in the weights and tokenizes: the same kernels and code paths at a size where the slow
+ * tiers cost little, so most of C2's compiles are done by the time the real prefill starts (it then
+ * ran at 1.3-1.7x the warmed one; what still compiles during it is in the README). It starts with F32 weights (the
  * activations' kernels, which every weight type shares) before the model's file is read, and {@link
  * #weights} adds the model's weight type once known.
  *
