@@ -247,7 +247,7 @@ public final class VqaEvaluation {
    * @param types accuracy per question type, by type name, for datasets whose items name one (else empty)
    * @param cropHits per split that has any, then {@code all}: of the questions with both a recorded
    *     crop box and an answer box, the percentage whose crop holds the answer box's centre ({@link
-   *     #cropHolds}); empty when no question has both
+   *     VqaEvaluation#cropHolds}); empty when no question has both
    */
   public record Summary(long answered, long resumed, Row all, List<Row> splits, List<Row> types, List<Row> cropHits) {
     public Summary {
