@@ -1,5 +1,11 @@
 package dev.fovea.llm.check;
 
+import static dev.fovea.llm.check.Compare.concat;
+import static dev.fovea.llm.check.Compare.option;
+import static dev.fovea.llm.check.Compare.rel;
+import static dev.fovea.llm.check.Compare.report;
+import static dev.fovea.llm.check.Compare.same;
+
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.Sampler;
@@ -109,7 +115,12 @@ public final class ModelsDeviceCheck {
     }
   }
 
-  private static List<float[]> instructBlipOutputs(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
+  /**
+   * What the InstructBLIP comparisons read: image embeds, the Q-Former's output and attention, the
+   * projected queries, every prompt logit and the decoder's attention (InstructBlipDeviceTest reads
+   * the same).
+   */
+  public static List<float[]> instructBlipOutputs(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
     List<float[]> out = new ArrayList<>();
     try (Scope s = Scope.open(); var g = GradMode.disable()) {
       Tensor image = m.imageEmbeds(pixels);
@@ -133,7 +144,8 @@ public final class ModelsDeviceCheck {
     return out;
   }
 
-  private static int[] instructBlipGreedy(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
+  /** The greedy answer of 6 tokens, no stop at EOS. */
+  public static int[] instructBlipGreedy(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
     try (Scope s = Scope.open()) {
       LlavaInputs in = m.prepare(ids, qids, pixels);
       return Generator.generate(m, in.toInputs(), GenerationConfig.maxNewTokens(6).withStopAtEos(false), Sampler.greedy(), null, null).tokens();
@@ -250,53 +262,5 @@ public final class ModelsDeviceCheck {
 
   private static int[] ints(Tensor t) {
     return Arrays.stream(t.toLongArray()).mapToInt(v -> (int) v).toArray();
-  }
-
-  private static float[] concat(List<float[]> parts) {
-    float[] all = new float[parts.stream().mapToInt(a -> a.length).sum()];
-    int at = 0;
-    for (float[] a : parts) {
-      System.arraycopy(a, 0, all, at, a.length);
-      at += a.length;
-    }
-    return all;
-  }
-
-  private static boolean same(String what, int[] want, int[] got) {
-    boolean ok = Arrays.equals(want, got);
-    System.out.printf("%s  %-48s cpu %s, device %s%n", ok ? "ok  " : "FAIL", what, Arrays.toString(want), Arrays.toString(got));
-    return ok;
-  }
-
-  static boolean report(String what, double diff, double tol) {
-    boolean ok = diff <= tol;
-    System.out.printf("%s  %-48s max rel diff %.3e (bound %.0e)%n", ok ? "ok  " : "FAIL", what, diff, tol);
-    return ok;
-  }
-
-  /** max |a - b| / max |b|; a NaN anywhere, or sizes that differ, count as an infinite difference. */
-  static double rel(float[] a, float[] b) {
-    if (a.length != b.length) {
-      return Double.POSITIVE_INFINITY;
-    }
-    double d = 0;
-    double m = 0;
-    for (int i = 0; i < a.length; i++) {
-      if (Float.isNaN(a[i]) != Float.isNaN(b[i])) {
-        return Double.POSITIVE_INFINITY;
-      }
-      d = Math.max(d, Math.abs((double) a[i] - b[i]));
-      m = Math.max(m, Math.abs(b[i]));
-    }
-    return m == 0 ? d : d / m;
-  }
-
-  private static String option(String[] args, String name, String fallback) {
-    for (int i = 0; i + 1 < args.length; i++) {
-      if (args[i].equals(name)) {
-        return args[i + 1];
-      }
-    }
-    return fallback;
   }
 }

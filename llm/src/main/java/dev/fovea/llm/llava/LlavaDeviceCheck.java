@@ -1,5 +1,9 @@
 package dev.fovea.llm.llava;
 
+import static dev.fovea.llm.check.Compare.option;
+import static dev.fovea.llm.check.Compare.rel;
+import static dev.fovea.llm.check.Compare.report;
+
 import dev.fovea.llm.generate.GenerationConfig;
 import dev.fovea.llm.generate.Generator;
 import dev.fovea.llm.generate.LogitsCombiner;
@@ -176,34 +180,5 @@ public final class LlavaDeviceCheck {
       }
       return pixels.grad().toFloatArray();
     }
-  }
-
-  private static boolean report(String what, double diff, double tol) {
-    boolean ok = diff <= tol;
-    System.out.printf("%s  %-40s max rel diff %.3e (bound %.0e)%n", ok ? "ok  " : "FAIL", what, diff, tol);
-    return ok;
-  }
-
-  /** max |a - b| / max |b|. */
-  static double rel(float[] a, float[] b) {
-    if (a.length != b.length) {
-      throw new IllegalStateException("sizes differ: " + a.length + " vs " + b.length);
-    }
-    double d = 0;
-    double m = 0;
-    for (int i = 0; i < a.length; i++) {
-      d = Math.max(d, Math.abs((double) a[i] - b[i]));
-      m = Math.max(m, Math.abs(b[i]));
-    }
-    return d / Math.max(m, Float.MIN_NORMAL);
-  }
-
-  private static String option(String[] args, String name, String dflt) {
-    for (int i = 0; i + 1 < args.length; i++) {
-      if (args[i].equals(name)) {
-        return args[i + 1];
-      }
-    }
-    return dflt;
   }
 }

@@ -28,9 +28,9 @@ class ModelsDeviceCheckTest {
 
   @Test
   void theComparisonFailsOnADifference() {
-    assertEquals(0.5, ModelsDeviceCheck.rel(new float[] {1, 3}, new float[] {1, 2}), 1e-12);
-    assertEquals(Double.POSITIVE_INFINITY, ModelsDeviceCheck.rel(new float[] {Float.NaN}, new float[] {1}));
-    assertEquals(Double.POSITIVE_INFINITY, ModelsDeviceCheck.rel(new float[] {1}, new float[] {1, 2}));
-    assertFalse(ModelsDeviceCheck.report("x", 2e-4, ModelsDeviceCheck.TOL));
+    assertEquals(0.5, Compare.rel(new float[] {1, 3}, new float[] {1, 2}), 1e-12);
+    assertEquals(Double.POSITIVE_INFINITY, Compare.rel(new float[] {Float.NaN}, new float[] {1}));
+    assertEquals(Double.POSITIVE_INFINITY, Compare.rel(new float[] {1}, new float[] {1, 2}));
+    assertFalse(Compare.report("x", 2e-4, ModelsDeviceCheck.TOL));
   }
 }

@@ -4,18 +4,12 @@ import static dev.fovea.llm.instructblip.InstructBlipFixtures.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.fovea.llm.generate.GenerationConfig;
-import dev.fovea.llm.generate.Generator;
-import dev.fovea.llm.generate.Sampler;
-import dev.fovea.llm.llava.LlavaInputs;
-import dev.fovea.nn.AttentionHook;
+import dev.fovea.llm.check.ModelsDeviceCheck;
 import dev.fovea.tensor.Backends;
 import dev.fovea.tensor.Device;
-import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
 import dev.fovea.tensor.WeightSource;
 import dev.fovea.tensor.testing.TestBackend;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -46,59 +40,18 @@ class InstructBlipDeviceTest {
       Tensor pixels = ref.get("pixels");
       int[] qids = ints(ref, "qformer_ids");
       int[] ids = ints(ref, "prompt_ids");
-      List<float[]> want = run(cpu, pixels, qids, ids);
-      List<float[]> got = run(dev, pixels, qids, ids);
+      List<float[]> want = ModelsDeviceCheck.instructBlipOutputs(cpu, pixels, qids, ids);
+      List<float[]> got = ModelsDeviceCheck.instructBlipOutputs(dev, pixels, qids, ids);
       String[] what = {"image embeds", "Q-Former hidden", "Q-Former attention", "projected queries", "logits", "decoder attention"};
       assertEquals(want.size(), got.size());
       for (int i = 0; i < want.size(); i++) {
         assertArrayEquals(want.get(i), got.get(i), 0f, what[Math.min(i, what.length - 1)] + " (output " + i + ")");
       }
-      int[] greedyCpu = greedy(cpu, pixels, qids, ids);
+      int[] greedyCpu = ModelsDeviceCheck.instructBlipGreedy(cpu, pixels, qids, ids);
       long downloads = backend.downloads();
-      int[] greedyDev = greedy(dev, pixels, qids, ids);
+      int[] greedyDev = ModelsDeviceCheck.instructBlipGreedy(dev, pixels, qids, ids);
       assertArrayEquals(greedyCpu, greedyDev, "greedy answer");
       assertEquals(greedyDev.length, backend.downloads() - downloads, "device-to-host copies while answering: the logits of each forward");
-    }
-  }
-
-  private static List<float[]> run(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
-    List<float[]> out = new ArrayList<>();
-    try (Scope s = Scope.open()) {
-      Tensor image = m.imageEmbeds(pixels);
-      out.add(image.toFloatArray());
-      List<float[]> qa = new ArrayList<>();
-      Tensor qh;
-      try (var h = m.qformer.addAttentionHook(AttentionHook.reading((ctx, p) -> qa.add(p.toFloatArray())))) {
-        qh = m.qformerHidden(image, qids);
-      }
-      out.add(qh.toFloatArray());
-      out.add(concat(qa));
-      LlavaInputs in = m.prepare(ids, qids, pixels);
-      out.add(in.embeddings().narrow(1, 0, m.config.numQueryTokens()).toFloatArray());
-      List<float[]> attn = new ArrayList<>();
-      try (var h = m.languageModel.addAttentionHook(AttentionHook.reading((ctx, p) -> attn.add(p.toFloatArray())));
-          var state = m.newState(1, in.length())) {
-        out.add(m.forward(in, state, true).toFloatArray());
-      }
-      out.add(concat(attn));
-    }
-    return out;
-  }
-
-  private static float[] concat(List<float[]> parts) {
-    float[] all = new float[parts.stream().mapToInt(a -> a.length).sum()];
-    int at = 0;
-    for (float[] a : parts) {
-      System.arraycopy(a, 0, all, at, a.length);
-      at += a.length;
-    }
-    return all;
-  }
-
-  private static int[] greedy(InstructBlipForConditionalGeneration m, Tensor pixels, int[] qids, int[] ids) {
-    try (Scope s = Scope.open()) {
-      LlavaInputs in = m.prepare(ids, qids, pixels);
-      return Generator.generate(m, in.toInputs(), GenerationConfig.maxNewTokens(6).withStopAtEos(false), Sampler.greedy(), null, null).tokens();
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.fovea.methods.eval;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -182,11 +183,11 @@ public final class VqaEvaluation {
     if (item.bbox().isEmpty() || extra == null) {
       return null;
     }
-    com.fasterxml.jackson.databind.JsonNode b = extra.get("box");
+    JsonNode b = extra.get("box");
     if (b == null || !b.isArray() || b.size() != 4) {
       return null;
     }
-    for (com.fasterxml.jackson.databind.JsonNode v : b) {
+    for (JsonNode v : b) {
       if (!v.isNumber()) {
         return null;
       }

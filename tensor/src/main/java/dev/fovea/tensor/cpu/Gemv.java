@@ -699,8 +699,9 @@ public final class Gemv {
    * has no byte shift (C2 widens, shifts and narrows). GemvStreamBench, Q4_0, k 2048 x n 5632, 2
    * threads, 2026-11-24: shifting bytes, each block loaded once per nibble half, 22 GB/s; nibbles
    * in int lanes 25; and each block loaded once for both halves (the kernels below) 26-26.6. The
-   * xor-and-shift form (2026-12-06, the pair kernel alone, 1 thread, 6.5 MB of rows): 13.1-13.6
-   * GB/s against 12.7-13.1 for mask-and-subtract, in one process.
+   * xor-and-shift form (2026-12-06; a standalone copy of the pair kernel in both forms, one process,
+   * 1 thread, 6.5 MB of rows in an arena, so not the model's path): 13.1-13.6 GB/s against 12.7-13.1
+   * for mask-and-subtract. Not measured in the model separately.
    */
   static FloatVector q4(IntVector q, boolean hi) {
     IntVector v = hi ? q.lanewise(VectorOperators.ASHR, 4) : q.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28);
