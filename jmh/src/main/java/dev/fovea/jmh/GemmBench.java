@@ -35,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>every other shape (m x k x n): A [m,k] row-major, the weight stored [n,k] as Linear does,
  *       i.e. C = A W^T (B transposed). {@code 197x768x768}, {@code 197x768x3072} and {@code
  *       197x3072x768} are ViT-B/16 at batch 1 (q/k/v/out_proj, fc1, fc2); {@code 577x1024x4096} and
- *       {@code 577x4096x1024} ViT-L/14-336 fc1 and fc2. Any m x k x n works with {@code -p shape=...},
+ *       {@code 577x4096x1024} ViT-L/14-336 fc1 and fc2; {@code 600x2048x2048}, {@code 600x2048x256},
+ *       {@code 600x2048x5632} and {@code 600x5632x2048} a TinyLlama-1.1B prefill of 600 tokens
+ *       (q/o_proj, k/v_proj, gate/up_proj, down_proj). Any m x k x n works with {@code -p shape=...},
  *       e.g. {@code 4616x4096x1024} (ViT-L/14-336 fc2 at batch 8, 8 x 577 rows).
  * </ul>
  *
@@ -51,7 +53,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class GemmBench {
   /** m x k x n. */
-  @Param({"1024x1024x1024", "197x768x768", "197x768x3072", "197x3072x768", "577x1024x4096", "577x4096x1024"})
+  @Param({"1024x1024x1024", "197x768x768", "197x768x3072", "197x3072x768", "577x1024x4096", "577x4096x1024",
+      "600x2048x2048", "600x2048x256", "600x2048x5632", "600x5632x2048"})
   public String shape;
 
   @Param({"F32"})

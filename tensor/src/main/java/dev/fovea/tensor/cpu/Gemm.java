@@ -48,9 +48,9 @@ import jdk.incubator.vector.VectorSpecies;
  * converts the whole weight into panels for them; GemvRowsBench); so does one F32 column against a
  * row-major A (n == 1), with A as the weight.
  *
- * <p>Determinism: chunk boundaries depend on m, n and k only, and every C element is summed in the
- * same order (k in order inside a KC panel, panels in order), so results are bit-identical for any
- * thread count. {@code -Dfovea.simd=false} selects the scalar twin ({@link #sgemmScalar}).
+ * <p>Determinism: the k panels depend on k only, and every C element is summed in the same order
+ * (k in order inside a panel, panels in order) whatever chunk it falls in, so results are
+ * bit-identical for any thread count (the chunks themselves follow the thread count). {@code -Dfovea.simd=false} selects the scalar twin ({@link #sgemmScalar}).
  */
 public final class Gemm {
   static final boolean SIMD = Gemv.SIMD;
@@ -64,12 +64,26 @@ public final class Gemm {
   /** Micro-tile: MR rows by NR = 2 vectors of columns. */
   static final int MR = 8;
   static final int NR = 2 * L;
-  /** Depth of a packed panel; a multiple of 32 so quantized blocks never straddle panels. */
-  static final int KC = roundUp(Integer.getInteger("fovea.gemm.kc", 256), QK);
-  /** Columns per block (and per parallel chunk); a multiple of NR. */
-  static final int NC = roundUp(Integer.getInteger("fovea.gemm.nc", 256), NR);
-  /** Row groups are added until there are at least this many chunks (for load balance). */
-  private static final int MIN_CHUNKS = 8;
+  /**
+   * Greatest depth of a packed panel; a multiple of 32 so quantized blocks never straddle panels.
+   * k is split into ceil(k / KC) panels of equal depth (rounded up to 32), see {@link #panelDepth}.
+   * Deeper panels mean fewer passes over C (each pass reads and writes the C tiles once): on one
+   * Zen 5 core, 768 x 128 ran the F32 shapes of GemmBench 5-20% faster than 256 x 256 (the two
+   * interleaved call by call in one process: the machine's speed drifts between processes by more
+   * than that).
+   */
+  static final int KC = roundUp(Integer.getInteger("fovea.gemm.kc", 768), QK);
+  /** Greatest columns per block (and per parallel chunk); a multiple of NR. KC x NC floats of Bp stay in L2. */
+  static final int NC = roundUp(Integer.getInteger("fovea.gemm.nc", 128), NR);
+  /**
+   * Row groups are added until there are at least this many chunks per thread beyond the first
+   * (for load balance; one thread needs one chunk). Each row group packs its block of B again, so
+   * more chunks cost packing: at 600 x 2048 x 256 (a k/v_proj of a 600-token prefill), 8 chunks in
+   * all ran at 145 GFLOP/s on one thread against 163 for one chunk, and at 306 on two threads
+   * against 327 for 4. Chunking never changes a result: every C element sums its k panels in the
+   * same order whatever block it falls in.
+   */
+  private static final int CHUNKS_PER_THREAD = 2;
   /**
    * Cost of packing one element of B relative to copying one of A, for the choice of chunks: on
    * Zen 5, packing a [n, k] F32 B (transposes) ran at ~0.12 ns per element and copying A's rows
@@ -81,6 +95,11 @@ public final class Gemm {
    * the transpose is written for L == 16 (AVX-512). {@code -Dfovea.gemm.scalarTranspose=true}
    * selects the scalar loop (same packed values, for benchmarks).
    */
+  /**
+   * Whether packB decodes Q8_0/Q4_0 weights element by element straight into the panel (the path
+   * before 2026-12-06) instead of L columns at a time with vectors into bt and then the transpose.
+   */
+  static final boolean SCALAR_QUANT_PACK = Boolean.getBoolean("fovea.gemm.scalarQuantPack");
   static final boolean VECTOR_TRANSPOSE = L == 16 && !Boolean.getBoolean("fovea.gemm.scalarTranspose");
   /**
    * Lane selects of the transpose: round b swaps bit b of the row (register) index with bit b of
@@ -154,6 +173,12 @@ public final class Gemm {
     }
   }
 
+  /** Depth of every KC panel of a k-long product but the last: k split evenly, rounded up to 32. */
+  static int panelDepth(int k) {
+    int panels = Math.max(1, ceilDiv(k, KC));
+    return Math.min(KC, roundUp(ceilDiv(k, panels), QK));
+  }
+
   private static int roundUp(int v, int to) {
     return Math.max(to, (v + to - 1) / to * to);
   }
@@ -214,20 +239,22 @@ public final class Gemm {
       Gemv.gemvSimd(m, k, b, bOff, bRs, a, DType.F32, aOff, aRs, c, cOff, accumulate);
       return;
     }
-    // C is split into column blocks of ncb columns x row groups, at least MIN_CHUNKS chunks in all
+    // C is split into column blocks of ncb columns x row groups, at least minChunks chunks in all
     // when the sizes allow. A chunk copies its rows of A once per KC panel and packs its block of
     // B once, so the split moves the fewest elements: nBlocks * m of A plus groups * n of B, the
     // latter weighted by B_WEIGHT (packing B, a transpose or a conversion, costs more per element
     // than copying rows of A). With a few hundred rows that means narrow blocks and one row group
     // (each part of B packed once); with thousands, blocks of NC columns and several row groups
     // (A, then out of cache, streamed fewer times). Widest block wins a tie.
+    int threads = Parallel.threads();
+    int minChunks = threads == 1 ? 1 : CHUNKS_PER_THREAD * threads;
     int mPanels = ceilDiv(m, MR);
     int width = NR;
     int groups = 1;
     long best = Long.MAX_VALUE;
     for (int w = NR; w <= NC; w += NR) {
       int nb = ceilDiv(n, w);
-      int g = Math.min(mPanels, Math.max(1, ceilDiv(MIN_CHUNKS, nb)));
+      int g = Math.min(mPanels, Math.max(1, ceilDiv(minChunks, nb)));
       long cost = (long) nb * m + (long) B_WEIGHT * g * n;
       if (cost <= best) {
         best = cost;
@@ -258,8 +285,9 @@ public final class Gemm {
       MemorySegment b, DType bType, long bOff, long bRs, long bCs,
       MemorySegment c, long cOff, long cRs, boolean accumulate, int j0, int nc, int i0, int i1) {
     Scratch s = SCRATCH.get();
-    for (int pc = 0; pc < k; pc += KC) {
-      int kc = Math.min(KC, k - pc);
+    int depth = panelDepth(k);
+    for (int pc = 0; pc < k; pc += depth) {
+      int kc = Math.min(depth, k - pc);
       packB(s, b, bType, bOff, bRs, bCs, pc, kc, j0, nc);
       // The first panel overwrites C unless accumulating; later panels always add.
       boolean add = accumulate || pc > 0;
@@ -320,9 +348,14 @@ public final class Gemm {
       int jq = j0 + q * NR;
       int nr = Math.min(NR, nc - q * NR);
       int base = q * kc * NR;
-      if (t.isQuantized()) {
-        // Stored [n, k] in blocks along k, decoded straight into the panel. (Decoding into bt and
-        // transposing, as below, measured the same for Q8_0 and 10% slower for Q4_0.)
+      if (t.isQuantized() && !SCALAR_QUANT_PACK) {
+        // Stored [n, k] in blocks along k: L columns at a time decoded into bt with vectors, then
+        // transposed as F16/BF16 columns are.
+        for (int h = 0; h < nr; h += L) {
+          packColumns(s, b, t, bOff, bCs, pc, kc, jq + h, Math.min(L, nr - h), base + h);
+        }
+      } else if (t.isQuantized()) {
+        // Decoded element by element straight into the panel (-Dfovea.gemm.scalarQuantPack=true).
         int blockBytes = t.blockBytes();
         for (int jj = 0; jj < nr; jj++) {
           long first = (bOff + (long) (jq + jj) * bCs + pc) / QK * blockBytes;
@@ -391,10 +424,12 @@ public final class Gemm {
       cs = 4L * KC;
       for (int c = 0; c < cols; c++) {
         long e = bOff + (long) (j + c) * bCs + pc;
-        if (t == DType.BF16) {
-          bf16ToF32(b, e * 2, kc, s.bt, c * cs);
-        } else {
-          f16ToF32(b, e * 2, kc, s.bt, c * cs);
+        switch (t) {
+          case BF16 -> bf16ToF32(b, e * 2, kc, s.bt, c * cs);
+          case F16 -> f16ToF32(b, e * 2, kc, s.bt, c * cs);
+          case Q8_0 -> q8_0ToF32(b, e / QK * t.blockBytes(), kc, s.bt, c * cs);
+          case Q4_0 -> q4_0ToF32(b, e / QK * t.blockBytes(), kc, s.bt, c * cs);
+          default -> throw new IllegalStateException("packColumns: " + t);
         }
       }
     }
@@ -405,6 +440,42 @@ public final class Gemm {
     for (int c = 0; c < cols; c++) {
       for (int p = kv; p < kc; p++) {
         s.bp[at + p * NR + c] = src.get(F32, o0 + c * cs + 4L * p);
+      }
+    }
+  }
+
+  /**
+   * f32 i of dst (from byte at) = element i of the Q8_0 blocks from byte o of b, for i < len (a
+   * multiple of 32): d * q with both exact in f32, one rounding, as {@link BlockDecode#q8_0}.
+   */
+  private static void q8_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
+    for (int i = 0; i < len; i += QK, o += 2 + QK) {
+      FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
+      for (int h = 0; h < QK; h += L) {
+        Gemv.q8(b, o + 2 + h).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
+      }
+    }
+  }
+
+  /**
+   * f32 i of dst (from byte at) = element i of the Q4_0 blocks from byte o of b, for i < len (a
+   * multiple of 32): d * (nibble - 8), as {@link BlockDecode#q4_0}. Written for L == 16 (one load
+   * gives a block's low and high nibbles); other widths decode element by element.
+   */
+  private static void q4_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
+    for (int i = 0; i < len; i += QK, o += 2 + QK / 2) {
+      float d = BlockDecode.f16ToFloat(b.get(I16, o));
+      if (L == QK / 2) {
+        FloatVector dv = FloatVector.broadcast(S, d);
+        IntVector q = Gemv.q4Bytes(b, o + 2);
+        Gemv.q4(q, false).mul(dv).intoMemorySegment(dst, at + 4L * i, LE);
+        Gemv.q4(q, true).mul(dv).intoMemorySegment(dst, at + 4L * (i + L), LE);
+      } else {
+        for (int e = 0; e < QK / 2; e++) {
+          int qs = b.get(BlockDecode.I8, o + 2 + e) & 0xFF;
+          dst.set(F32, at + 4L * (i + e), d * ((qs & 0xF) - 8));
+          dst.set(F32, at + 4L * (i + e + QK / 2), d * ((qs >>> 4) - 8));
+        }
       }
     }
   }

@@ -128,15 +128,22 @@ class GemmTest {
   @Test
   void linearWeightsAtVitShapes() {
     // A few hundred rows against [n, k] weights: several column blocks, KC panels and a short
-    // last row panel, as in a ViT layer (197 = 24 * 8 + 5 tokens), for each float dtype.
+    // last row panel, as in a ViT layer (197 = 24 * 8 + 5 tokens), for each float dtype; k = 1600
+    // is split into three panels (544, 544, 512) and n = 70 ends in a group of 6 columns, for the
+    // quantized types too (decoded L columns at a time, then transposed).
     Random rnd = new Random(7);
-    int[][] shapes = {{197, 96, 300}, {61, 130, 530}};
+    int[][] shapes = {{197, 96, 300}, {61, 130, 530}, {37, 70, 1600}};
     for (int[] s : shapes) {
-      for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+      for (DType t : B_TYPES) {
         int m = s[0];
         int n = s[1];
         int k = s[2];
-        Case cs = new Case(m, n, k, t, 3, k + 1, 1, 5, 1, k + 7, 2, n + 1, rnd.nextBoolean());
+        if (t.isQuantized() && k % 32 != 0) {
+          continue;
+        }
+        long bOff = t.isQuantized() ? 32 : 5;
+        long bCs = t.isQuantized() ? k + 32 : k + 7;
+        Case cs = new Case(m, n, k, t, 3, k + 1, 1, bOff, 1, bCs, 2, n + 1, rnd.nextBoolean());
         check(cs, rnd.nextLong(), true);
       }
     }
