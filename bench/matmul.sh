@@ -3,7 +3,9 @@
 #
 #   bench/matmul.sh                 full run: 3 forks, 10 x 1 s warm-up, 5 x 1 s measurement
 #   QUICK=1 bench/matmul.sh         quick check: 1 fork, 3 x 1 s warm-up, 3 x 1 s measurement
-#   JMH_ARGS='-f 5' bench/matmul.sh extra JMH options (override the above)
+#   JMH_ARGS='-f 2 -wi 5 -i 5 -w 1 -r 1' bench/matmul.sh   JMH options instead of the above (JMH
+#                                   refuses an option given twice, so these replace the defaults)
+#   SKIP_JMH=1 bench/matmul.sh      only the summary again, of the last run's $OUT
 #   BENCH='GemvBench' bench/matmul.sh   only some benchmarks (JMH regexp)
 #
 # Prints the JMH table, then one `name: value` line per figure:
@@ -22,17 +24,18 @@ if [[ -z "$JAVA_HOME" || ! -x "$JAVA_HOME/bin/java" ]]; then
 fi
 JAVA="$JAVA_HOME/bin/java"
 
-mvn -q -pl jmh -am -DskipTests package
-
 if [[ -n "${QUICK:-}" ]]; then
   DEFAULT_ARGS="-f 1 -wi 3 -i 3 -w 1 -r 1"
 else
   DEFAULT_ARGS="-f 3 -wi 10 -i 5 -w 1 -r 1"
 fi
 OUT=${OUT:-jmh/target/matmul.json}
-# shellcheck disable=SC2086
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
-  $DEFAULT_ARGS ${JMH_ARGS:-} -rf json -rff "$OUT" "${BENCH:-GemmBench|GemvBench}" 1>&2
+if [[ -z "${SKIP_JMH:-}" ]]; then
+  mvn -q -pl jmh -am -DskipTests package
+  # shellcheck disable=SC2086
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$JAVA" -cp "jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*" org.openjdk.jmh.Main \
+    ${JMH_ARGS:-$DEFAULT_ARGS} -rf json -rff "$OUT" "${BENCH:-GemmBench|GemvBench}" 1>&2
+fi
 
 PY=$(command -v python3 || true)
 if [[ -z "$PY" ]]; then
