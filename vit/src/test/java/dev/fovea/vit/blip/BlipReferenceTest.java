@@ -154,7 +154,11 @@ class BlipReferenceTest {
         }
         assertEquals(1, kept.size());
         assertClose(c + " cross_attention layer " + layer(), kept.get(0), ref.get(c, "cross_attention"), 1e-4, 1e-6);
-        assertClose(c + " d match / d cross_attention", kept.get(0).grad(), ref.get(c, "cross_attention_grad"), 1e-3, 1e-6);
+        // atol 5e-6: the gradient's entries reach 2 (max |grad| 0.5-2.0 over the cases), where a
+        // float32 ulp is 2.4e-7, and small entries come out of cancelling sums of such terms; after
+        // Gemm's deeper k panels (2026-12-06) changed the order of those sums, the worst small entry
+        // was 1.8e-6 off torch's (5.51e-4 vs 5.49e-4), i.e. rounding, not a different formula.
+        assertClose(c + " d match / d cross_attention", kept.get(0).grad(), ref.get(c, "cross_attention_grad"), 1e-3, 5e-6);
       }
     }
   }
