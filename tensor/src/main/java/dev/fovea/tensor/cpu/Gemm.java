@@ -36,7 +36,8 @@ import jdk.incubator.vector.VectorSpecies;
  * panel serves only m / MR micro-panels of A, and each Ap only NC / NR kernel calls. So Ap holds
  * A row by row (a row-major A is packed with bulk copies), and a B stored [n, k] (a Linear weight,
  * bRs == 1, where each Bp row gathers one k from NR columns) is packed L columns at a time with
- * L x L transposes in registers ({@link #transpose}), F16/BF16 converted to f32 first, vectorized.
+ * L x L transposes in registers ({@link #transpose}), F16/BF16/Q8_0/Q4_0 converted to f32 first,
+ * vectorized.
  * On one Zen 5 core at 197 x 768 x 768 (ViT-B/16 q_proj) the call went from 1.7 to 1.05 ms, most of
  * it from packing A with copies instead of element by element (p-major); the transposes cut
  * packing B from 0.20 to 0.08 ms. The kernel alone runs at ~270 GFLOP/s there, the call at ~225.
@@ -50,7 +51,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: the k panels depend on k only, and every C element is summed in the same order
  * (k in order inside a panel, panels in order) whatever chunk it falls in, so results are
- * bit-identical for any thread count (the chunks themselves follow the thread count). {@code -Dfovea.simd=false} selects the scalar twin ({@link #sgemmScalar}).
+ * bit-identical for any thread count (the chunks themselves follow the thread count). {@code
+ * -Dfovea.simd=false} selects the scalar twin ({@link #sgemmScalar}).
  */
 public final class Gemm {
   static final boolean SIMD = Gemv.SIMD;
@@ -95,12 +97,14 @@ public final class Gemm {
    * the transpose is written for L == 16 (AVX-512). {@code -Dfovea.gemm.scalarTranspose=true}
    * selects the scalar loop (same packed values, for benchmarks).
    */
+  static final boolean VECTOR_TRANSPOSE = L == 16 && !Boolean.getBoolean("fovea.gemm.scalarTranspose");
   /**
    * Whether packB decodes Q8_0/Q4_0 weights element by element straight into the panel (the path
    * before 2026-12-06) instead of L columns at a time with vectors into bt and then the transpose.
+   * 600 x 2048 x 2048, one thread, processes alternated three times: Q4_0 165-166 GFLOP/s (median)
+   * with vectors against 154-160, Q8_0 the same within noise.
    */
   static final boolean SCALAR_QUANT_PACK = Boolean.getBoolean("fovea.gemm.scalarQuantPack");
-  static final boolean VECTOR_TRANSPOSE = L == 16 && !Boolean.getBoolean("fovea.gemm.scalarTranspose");
   /**
    * Lane selects of the transpose: round b swaps bit b of the row (register) index with bit b of
    * the lane index, pairing registers r and r + d (d = 2^b, bit b of r clear); {@code TLO[b]} gives
