@@ -100,12 +100,15 @@ public final class Gemm {
    */
   static final boolean VECTOR_TRANSPOSE = L == 16 && !Boolean.getBoolean("fovea.gemm.scalarTranspose");
   /**
-   * Whether packB decodes Q8_0/Q4_0 weights element by element straight into the panel (the path
-   * before 2026-12-06) instead of L columns at a time with vectors into bt and then the transpose.
-   * 600 x 2048 x 2048, one thread, processes alternated three times: Q4_0 165-166 GFLOP/s (median)
-   * with vectors against 154-160, Q8_0 the same within noise.
+   * Whether packB decodes Q8_0/Q4_0 weights L columns at a time with vectors into bt (then the
+   * transpose) rather than element by element straight into the panel (the path before 2026-12-06,
+   * and the only one where {@link Gemv}'s quantized loads do not exist: L < 8 or L > 16).
+   * {@code -Dfovea.gemm.scalarQuantPack=true} selects the element path. 600 x 2048 x 2048, one
+   * thread, a standalone program calling sgemm on arena buffers, processes alternated three times:
+   * Q4_0 165-166 GFLOP/s (median) with vectors against 154-160, Q8_0 the same within noise.
    */
-  static final boolean SCALAR_QUANT_PACK = Boolean.getBoolean("fovea.gemm.scalarQuantPack");
+  static final boolean VECTOR_QUANT_PACK =
+      Gemv.BS != null && L <= QK / 2 && !Boolean.getBoolean("fovea.gemm.scalarQuantPack");
   /**
    * Lane selects of the transpose: round b swaps bit b of the row (register) index with bit b of
    * the lane index, pairing registers r and r + d (d = 2^b, bit b of r clear); {@code TLO[b]} gives
@@ -353,14 +356,14 @@ public final class Gemm {
       int jq = j0 + q * NR;
       int nr = Math.min(NR, nc - q * NR);
       int base = q * kc * NR;
-      if (t.isQuantized() && !SCALAR_QUANT_PACK) {
+      if (t.isQuantized() && VECTOR_QUANT_PACK) {
         // Stored [n, k] in blocks along k: L columns at a time decoded into bt with vectors, then
         // transposed as F16/BF16 columns are.
         for (int h = 0; h < nr; h += L) {
           packColumns(s, b, t, bOff, bCs, pc, kc, jq + h, Math.min(L, nr - h), base + h);
         }
       } else if (t.isQuantized()) {
-        // Decoded element by element straight into the panel (-Dfovea.gemm.scalarQuantPack=true).
+        // Decoded element by element straight into the panel (see VECTOR_QUANT_PACK).
         int blockBytes = t.blockBytes();
         for (int jj = 0; jj < nr; jj++) {
           long first = (bOff + (long) (jq + jj) * bCs + pc) / QK * blockBytes;
@@ -452,6 +455,7 @@ public final class Gemm {
   /**
    * f32 i of dst (from byte at) = element i of the Q8_0 blocks from byte o of b, for i < len (a
    * multiple of 32): d * q with both exact in f32, one rounding, as {@link BlockDecode#q8_0}.
+   * Needs {@link #VECTOR_QUANT_PACK}.
    */
   private static void q8_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
     for (int i = 0; i < len; i += QK, o += 2 + QK) {
@@ -464,23 +468,16 @@ public final class Gemm {
 
   /**
    * f32 i of dst (from byte at) = element i of the Q4_0 blocks from byte o of b, for i < len (a
-   * multiple of 32): d * (nibble - 8), as {@link BlockDecode#q4_0}. Written for L == 16 (one load
-   * gives a block's low and high nibbles); other widths decode element by element.
+   * multiple of 32): d * (nibble - 8), as {@link BlockDecode#q4_0}; each L bytes give L low nibbles
+   * (elements h..) and L high ones (elements 16 + h..). Needs {@link #VECTOR_QUANT_PACK}.
    */
   private static void q4_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
     for (int i = 0; i < len; i += QK, o += 2 + QK / 2) {
-      float d = BlockDecode.f16ToFloat(b.get(I16, o));
-      if (L == QK / 2) {
-        FloatVector dv = FloatVector.broadcast(S, d);
-        IntVector q = Gemv.q4Bytes(b, o + 2);
-        Gemv.q4(q, false).mul(dv).intoMemorySegment(dst, at + 4L * i, LE);
-        Gemv.q4(q, true).mul(dv).intoMemorySegment(dst, at + 4L * (i + L), LE);
-      } else {
-        for (int e = 0; e < QK / 2; e++) {
-          int qs = b.get(BlockDecode.I8, o + 2 + e) & 0xFF;
-          dst.set(F32, at + 4L * (i + e), d * ((qs & 0xF) - 8));
-          dst.set(F32, at + 4L * (i + e + QK / 2), d * ((qs >>> 4) - 8));
-        }
+      FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
+      for (int h = 0; h < QK / 2; h += L) {
+        IntVector q = Gemv.q4Bytes(b, o + 2 + h);
+        Gemv.q4(q, false).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
+        Gemv.q4(q, true).mul(d).intoMemorySegment(dst, at + 4L * (i + QK / 2 + h), LE);
       }
     }
   }
