@@ -191,7 +191,15 @@ final class FusedAttention {
    *
    * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; this project's Zen 5
    * VM, 2026-11, op alone, mean): 1 thread 147 us with row-major keys (a horizontal sum per key) ->
-   * 71-77 us; 2 threads 80-96 -> 49-52.
+   * 71-77 us; 2 threads 80-96 -> 49-52. 2026-12-06, one head's query values broadcast once for all
+   * keys (they were broadcast again at every key vector, 27 instructions per 8 fmas), two key
+   * vectors per step, and whole vectors into the cache's spare capacity instead of a scalar tail
+   * (600 keys: 8 left over, 512 scalar fmas per eight rows, a third of the scores' time): one
+   * layer, K/V in cache, 600 positions, the old and new kernels in separate processes of one
+   * sitting, 1 thread 108-165 -> 93-95 us, 2 threads 82-116 -> 52; a step's 22 layers with K/V read
+   * from memory (the decode step's case), alternated twice: 2 threads 4.9 / 5.0 -> 4.3 / 4.4 ms.
+   * That case is bound by reading the cache (27 MB a step at ~6 GB/s); touching K and V with a
+   * streaming read before the arithmetic did not help reliably (-16% and +3%).
    */
   private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
     // The op came out 2x slower (alone ~150 us instead of ~75) in some processes, not others: in 2
@@ -218,7 +226,9 @@ final class FusedAttention {
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
     int workers = Parallel.threads();
-    long perWorker = (long) group * Math.max(1, Tk);
+    // each head's score row padded to whole vectors (see scoreRows8)
+    long tkPad = (long) (Math.max(1, Tk) + L - 1) / L * L;
+    long perWorker = group * tkPad;
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
     Parallel.forChunks(B * Hkv * Tq, workers, (chunk, worker) -> {
       int i = chunk % Tq;
@@ -231,15 +241,19 @@ final class FusedAttention {
       long qBase = q.offset() + b * qst[0] + i * qst[2];
       int h0 = hk * group;
       // scores: K^T read row by row (eight rows at a time), each head's partial sums kept in scratch
-      scratch.asSlice(sBase * 4, (long) group * Tk * 4).fill((byte) 0);
+      scratch.asSlice(sBase * 4, group * tkPad * 4).fill((byte) 0);
+      // whole vectors past the last visible key when the reads stay inside K's segment (a KV
+      // cache's spare capacity); those lanes' scores are never read
+      int nPad = (visible + L - 1) / L * L;
+      int nVec = (ke + (D - 1) * kd + nPad) * 4 <= ks.byteSize() ? nPad : visible - visible % L;
       long qh = qst[1];
       long qd = qst[3];
       int r = 0;
       for (; r + 8 <= D; r += 8) {
-        scoreRows8(qs, qBase + h0 * qh + r * qd, qh, qd, group, ks, ke + r * kd, kd, visible, scratch, sBase, Tk);
+        scoreRows8(qs, qBase + h0 * qh + r * qd, qh, qd, group, ks, ke + r * kd, kd, visible, nVec, scratch, sBase, tkPad);
       }
       for (; r < D; r++) {
-        scoreRows1(qs, qBase + h0 * qh + r * qd, qh, group, ks, ke + r * kd, visible, scratch, sBase, Tk);
+        scoreRows1(qs, qBase + h0 * qh + r * qd, qh, group, ks, ke + r * kd, visible, scratch, sBase, tkPad);
       }
       // softmax of each head's row, then the outputs: four heads at a time share each value row
       long ve = v.offset() + b * vst[0] + hk * vst[1];
@@ -247,7 +261,7 @@ final class FusedAttention {
       for (int g = 0; g < group; g++) {
         int h = h0 + g;
         if (visible > 0) {
-          long row = sBase + (long) g * Tk;
+          long row = sBase + g * tkPad;
           long biasRow = bsg == null ? -1 : bias.offset() + b * bst[0] + h * bst[1] + i * bst[2];
           scaleRow(scratch, row, visible, scale, bsg, biasRow, bsg == null ? 0 : bst[3]);
           RowKernels.softmaxRow(scratch, row, scratch, row, visible, false);
@@ -257,13 +271,13 @@ final class FusedAttention {
       if (visible > 0 && vst[3] == 1 && ost[3] == 1) {
         for (; g + 4 <= group; g += 4) {
           long oe = oh + (h0 + g) * ost[1];
-          long row = sBase + (long) g * Tk;
+          long row = sBase + g * tkPad;
           int d = 0;
           for (; d + 2 * L <= D; d += 2 * L) {
-            values4Heads2(scratch, row, Tk, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
+            values4Heads2(scratch, row, tkPad, vs, ve + d, vst[2], os, oe + d, ost[1], visible);
           }
           for (int gg = g; gg < g + 4; gg++) {
-            valuesScalar(scratch, row + (long) (gg - g) * Tk, vs, ve, vst[2], 1, os, oe + (gg - g) * ost[1], 1, d, D, visible);
+            valuesScalar(scratch, row + (gg - g) * tkPad, vs, ve, vst[2], 1, os, oe + (gg - g) * ost[1], 1, d, D, visible);
           }
         }
       }
@@ -274,7 +288,7 @@ final class FusedAttention {
             os.set(F32, (oe + d * ost[3]) * 4, 0f);
           }
         } else {
-          values(vs, ve, vst[2], vst[3], os, oe, ost[3], D, visible, scratch, sBase + (long) g * Tk);
+          values(vs, ve, vst[2], vst[3], os, oe, ost[3], D, visible, scratch, sBase + g * tkPad);
         }
       }
     });
@@ -333,41 +347,76 @@ final class FusedAttention {
   /**
    * Adds rows d..d+7 of K^T (at ke, row stride kd) to the scores of {@code group} heads: s[g][j] =
    * fma(K^T[d+7, j], q_g[d+7], ... fma(K^T[d, j], q_g[d], s[g][j])), so over all d each score is
-   * one fma chain per score, d ascending from 0 (scratch starts at zero). The eight rows stream
-   * sequentially; their vectors at j serve every head of the group.
+   * one fma chain per score, d ascending from 0 (scratch starts at zero). Keys [0, nVec) in whole
+   * vectors ({@link #scoreHead8}, head by head; nVec may pass n into spare capacity, whose lanes
+   * are never read), then the keys [nVec, n) left over in scalar ({@link #scoreRows8Tail}), the same
+   * fmas as a vector lane.
    */
   private static void scoreRows8(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int n,
-      MemorySegment s, long sOff, long sh) {
-    long kdb = kd * 4;
-    int j = 0;
-    for (; j + L <= n; j += L) {
-      long r = (ke + j) * 4;
-      FloatVector k0 = FloatVector.fromMemorySegment(S, ks, r, LE);
-      FloatVector k1 = FloatVector.fromMemorySegment(S, ks, r + kdb, LE);
-      FloatVector k2 = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE);
-      FloatVector k3 = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE);
-      FloatVector k4 = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE);
-      FloatVector k5 = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE);
-      FloatVector k6 = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE);
-      FloatVector k7 = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE);
-      for (int g = 0; g < group; g++) {
-        long qg = (qe + g * qh) * 4;
-        long qdb = qd * 4;
-        long so = (sOff + g * sh + j) * 4;
-        FloatVector a = FloatVector.fromMemorySegment(S, s, so, LE);
-        a = k0.fma(FloatVector.broadcast(S, qs.get(F32, qg)), a);
-        a = k1.fma(FloatVector.broadcast(S, qs.get(F32, qg + qdb)), a);
-        a = k2.fma(FloatVector.broadcast(S, qs.get(F32, qg + 2 * qdb)), a);
-        a = k3.fma(FloatVector.broadcast(S, qs.get(F32, qg + 3 * qdb)), a);
-        a = k4.fma(FloatVector.broadcast(S, qs.get(F32, qg + 4 * qdb)), a);
-        a = k5.fma(FloatVector.broadcast(S, qs.get(F32, qg + 5 * qdb)), a);
-        a = k6.fma(FloatVector.broadcast(S, qs.get(F32, qg + 6 * qdb)), a);
-        a = k7.fma(FloatVector.broadcast(S, qs.get(F32, qg + 7 * qdb)), a);
-        a.intoMemorySegment(s, so, LE);
-      }
+      int nVec, MemorySegment s, long sOff, long sh) {
+    for (int g = 0; g < group; g++) {
+      scoreHead8(qs, (qe + g * qh) * 4, qd * 4, ks, ke * 4, kd * 4, nVec, s, (sOff + g * sh) * 4);
     }
-    if (j < n) {
-      scoreRows8Tail(qs, qe, qh, qd, group, ks, ke, kd, j, n, s, sOff, sh);
+    if (nVec < n) {
+      scoreRows8Tail(qs, qe, qh, qd, group, ks, ke, kd, nVec, n, s, sOff, sh);
+    }
+  }
+
+  /**
+   * One head's part of {@link #scoreRows8} over keys [0, nVec) (byte offsets: its query values at
+   * qg, qdb apart; K^T row d at kb + d * kdb; its scores at sb): the eight query values broadcast
+   * once for all keys, two key vectors per iteration so two fma chains of eight are in flight (one
+   * alone waits on each fma's latency). A method of its own: one method for all heads, with its 16
+   * broadcast vectors, failed C1's tier-3 compile ("out of virtual registers") and ran 20x slower
+   * in some processes.
+   */
+  private static void scoreHead8(MemorySegment qs, long qg, long qdb, MemorySegment ks, long kb, long kdb, int nVec, MemorySegment s, long sb) {
+    FloatVector q0 = FloatVector.broadcast(S, qs.get(F32, qg));
+    FloatVector q1 = FloatVector.broadcast(S, qs.get(F32, qg + qdb));
+    FloatVector q2 = FloatVector.broadcast(S, qs.get(F32, qg + 2 * qdb));
+    FloatVector q3 = FloatVector.broadcast(S, qs.get(F32, qg + 3 * qdb));
+    FloatVector q4 = FloatVector.broadcast(S, qs.get(F32, qg + 4 * qdb));
+    FloatVector q5 = FloatVector.broadcast(S, qs.get(F32, qg + 5 * qdb));
+    FloatVector q6 = FloatVector.broadcast(S, qs.get(F32, qg + 6 * qdb));
+    FloatVector q7 = FloatVector.broadcast(S, qs.get(F32, qg + 7 * qdb));
+    long end = 4L * nVec;
+    long o = 0;
+    for (; o + 8L * L <= end; o += 8L * L) {
+      long r = kb + o;
+      long t = r + 4L * L;
+      FloatVector x = FloatVector.fromMemorySegment(S, s, sb + o, LE);
+      FloatVector y = FloatVector.fromMemorySegment(S, s, sb + o + 4L * L, LE);
+      x = FloatVector.fromMemorySegment(S, ks, r, LE).fma(q0, x);
+      y = FloatVector.fromMemorySegment(S, ks, t, LE).fma(q0, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + kdb, LE).fma(q1, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + kdb, LE).fma(q1, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE).fma(q2, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 2 * kdb, LE).fma(q2, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE).fma(q3, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 3 * kdb, LE).fma(q3, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE).fma(q4, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 4 * kdb, LE).fma(q4, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE).fma(q5, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 5 * kdb, LE).fma(q5, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE).fma(q6, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 6 * kdb, LE).fma(q6, y);
+      x = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE).fma(q7, x);
+      y = FloatVector.fromMemorySegment(S, ks, t + 7 * kdb, LE).fma(q7, y);
+      x.intoMemorySegment(s, sb + o, LE);
+      y.intoMemorySegment(s, sb + o + 4L * L, LE);
+    }
+    if (o < end) {
+      long r = kb + o;
+      FloatVector x = FloatVector.fromMemorySegment(S, s, sb + o, LE);
+      x = FloatVector.fromMemorySegment(S, ks, r, LE).fma(q0, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + kdb, LE).fma(q1, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 2 * kdb, LE).fma(q2, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 3 * kdb, LE).fma(q3, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 4 * kdb, LE).fma(q4, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 5 * kdb, LE).fma(q5, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 6 * kdb, LE).fma(q6, x);
+      x = FloatVector.fromMemorySegment(S, ks, r + 7 * kdb, LE).fma(q7, x);
+      x.intoMemorySegment(s, sb + o, LE);
     }
   }
 

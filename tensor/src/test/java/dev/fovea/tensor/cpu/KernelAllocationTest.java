@@ -160,6 +160,34 @@ class KernelAllocationTest {
     }
   }
 
+  /**
+   * A decode step's attention over keys stored as a KV cache stores them (position-minor, spare
+   * capacity after the last position), TinyLlama's heads: the key-major kernel's vectors must stay
+   * in registers. Boxed, 20 calls would allocate tens of MB; its methods are split so C1's tier-3
+   * compile does not give up on them ("out of virtual registers", a 20x slower decode attention).
+   */
+  @Test
+  void decodeAttentionAllocatesNoHeapPerKey() {
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    try {
+      Random rng = new Random(5);
+      int tk = 601;
+      Tensor kStore = Tensor.randn(rng, 1, 4, 64, tk + 15).copyTo(Scope.global());
+      Tensor k = kStore.transpose(2, 3).narrow(2, 0, tk);
+      Tensor v = Tensor.randn(rng, 1, 4, tk + 15, 64).copyTo(Scope.global()).narrow(2, 0, tk);
+      Tensor q = Tensor.randn(rng, 1, 32, 1, 64).copyTo(Scope.global());
+      long bytes = steadyBytes(() -> {
+        for (int i = 0; i < 20; i++) {
+          Ops.scaledDotProductAttention(q, k, v, null, true, 0.125f);
+        }
+      }, () -> Ops.scaledDotProductAttention(q, k, v, null, true, 0.125f));
+      assertTrue(bytes < BOUND, "heap bytes per 20 decode attentions (32 heads, 601 keys): " + bytes);
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   private static long steadyBytes(Runnable measured, Runnable warm) {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long bytes = Long.MAX_VALUE;
