@@ -410,12 +410,6 @@ public abstract class Module {
   }
 
   /**
-   * Input size from which {@link #forwardFreeing} gives a layer a scope of its own: 256 KiB ({@code
-   * -Dfovea.freeing.minBytes}; 0 frees every layer).
-   */
-  public static final long FREEING_MIN_BYTES = Math.max(0, Long.getLong("fovea.freeing.minBytes", 256L << 10));
-
-  /**
    * {@code forward.apply(x)} for one layer of a deep stack ({@code layer}'s forward), computed in a
    * scope of its own that is freed as soon as the output is copied into the caller's scope, when
    * nothing else can see the layer's intermediates: grad mode is off (no graph keeps them) and no
@@ -424,20 +418,25 @@ public abstract class Module {
    * ViT-g of InstructBLIP (39 layers, 257 tokens, about 41 MB of intermediates each) held 1.6 GB
    * until the answer's scope closed, 10% of the 7B model's weights on top of them (issue 24).
    *
-   * <p>Below {@link #FREEING_MIN_BYTES} of input (a decode step's one token, a short prompt) the
-   * plain call too: closing a scope closes a shared arena, a handshake with every thread of the JVM
-   * that cost 80-170 us here (2 cores, JDK 25) while the layer's intermediates are a few hundred
-   * KB. The TinyLlama-shaped F32 decode step (22 layers) took 116.5 ms with a scope per layer and
-   * 109.3 ms without, alternated in one process (issue 18).
+   * <p>An input of one position ([..., 1, C]: a decode step) takes the plain call too: closing a
+   * scope closes a shared arena, a handshake with every thread of the JVM that cost 80-170 us here
+   * (2 cores, JDK 25), while one position's intermediates are a few hundred KB. The TinyLlama-shaped
+   * F32 decode step (22 layers) took 116.5 ms with a scope per layer and 109.3 ms without,
+   * alternated in one process (issue 18).
    */
   public static Tensor forwardFreeing(Module layer, Tensor x, java.util.function.UnaryOperator<Tensor> forward) {
-    if (GradMode.isEnabled() || x.numel() * x.dtype().byteOffset(1) < FREEING_MIN_BYTES || layer.hasHooksInTree()) {
+    if (GradMode.isEnabled() || onePosition(x) || layer.hasHooksInTree()) {
       return forward.apply(x);
     }
     Scope caller = Scope.current();
     try (Scope own = Scope.open()) {
       return forward.apply(x).copyTo(caller);
     }
+  }
+
+  /** Whether x holds one position per row: [..., 1, C], a decode step's input. */
+  private static boolean onePosition(Tensor x) {
+    return x.dim() >= 2 && x.size(x.dim() - 2) == 1;
   }
 
   /** Whether forward hooks are registered on this module itself (not its children). */
