@@ -192,9 +192,9 @@ final class FusedAttention {
    * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; this project's Zen 5
    * VM, 2026-11, op alone, mean): 1 thread 147 us with row-major keys (a horizontal sum per key) ->
    * 71-77 us; 2 threads 80-96 -> 49-52. 2026-12-06, one head's query values broadcast once for all
-   * keys (they were broadcast again at every key vector, 27 instructions per 8 fmas), two key
+   * keys (each fma took a scalar load and a broadcast of its query value at every key vector), two key
    * vectors per step, and whole vectors into the cache's spare capacity instead of a scalar tail
-   * (600 keys: 8 left over, 512 scalar fmas per eight rows, a third of the scores' time): one
+   * (600 keys: 8 left over, 512 scalar fmas per eight rows, about a quarter of the scores' time): one
    * layer, K/V in cache, 600 positions, the old and new kernels in separate processes of one
    * sitting, 1 thread 108-165 -> 93-95 us, 2 threads 82-116 -> 52; a step's 22 layers with K/V read
    * from memory (the decode step's case), alternated twice: 2 threads 4.9 / 5.0 -> 4.3 / 4.4 ms.
