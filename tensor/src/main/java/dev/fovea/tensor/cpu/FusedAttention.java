@@ -406,6 +406,8 @@ final class FusedAttention {
       y.intoMemorySegment(s, sb + o + 4L * L, LE);
     }
     if (o < end) {
+      // an odd last key vector: the same chain written out again (a helper taking and returning
+      // the vectors would box them wherever C2 does not inline it)
       long r = kb + o;
       FloatVector x = FloatVector.fromMemorySegment(S, s, sb + o, LE);
       x = FloatVector.fromMemorySegment(S, ks, r, LE).fma(q0, x);

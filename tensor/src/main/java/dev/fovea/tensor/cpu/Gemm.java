@@ -458,7 +458,7 @@ public final class Gemm {
    * Needs {@link #VECTOR_QUANT_PACK}.
    */
   private static void q8_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
-    for (int i = 0; i < len; i += QK, o += 2 + QK) {
+    for (int i = 0; i < len; i += QK, o += Gemv.Q8_BYTES) {
       FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
       for (int h = 0; h < QK; h += L) {
         Gemv.q8(b, o + 2 + h).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
@@ -472,7 +472,7 @@ public final class Gemm {
    * (elements h..) and L high ones (elements 16 + h..). Needs {@link #VECTOR_QUANT_PACK}.
    */
   private static void q4_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
-    for (int i = 0; i < len; i += QK, o += 2 + QK / 2) {
+    for (int i = 0; i < len; i += QK, o += Gemv.Q4_BYTES) {
       FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
       for (int h = 0; h < QK / 2; h += L) {
         IntVector q = Gemv.q4Bytes(b, o + 2 + h);

@@ -21,9 +21,7 @@ class KernelAllocationTest {
   @Test
   void unaryKernelsAllocateNoHeapPerElement() {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    int before = Parallel.threads();
-    Parallel.setThreads(1);
-    try {
+    onOneThread(() -> {
       Tensor x = Ops.mulScalar(Tensor.randn(new Random(3), 1 << 20), 2f).copyTo(Scope.global());
       Tensor pos = Ops.addScalar(Ops.abs(x), 0.5f).copyTo(Scope.global());
       StringBuilder report = new StringBuilder();
@@ -50,17 +48,13 @@ class KernelAllocationTest {
       }
       // 1M elements: boxing would cost ~12 MB; the bound allows the op's few small objects.
       assertTrue(worst < BOUND, "heap bytes per 1M-element unary op: " + report);
-    } finally {
-      Parallel.setThreads(before);
-    }
+    });
   }
 
   /** The same for binary ops (both operands full, and one broadcast) and the fused row kernels. */
   @Test
   void binaryAndRowKernelsAllocateNoHeapPerElement() {
-    int before = Parallel.threads();
-    Parallel.setThreads(1);
-    try {
+    onOneThread(() -> {
       Random rng = new Random(4);
       Tensor a = Tensor.randn(rng, 1024, 1024).copyTo(Scope.global());
       Tensor b = Ops.addScalar(Ops.abs(Tensor.randn(rng, 1024, 1024)), 0.5f).copyTo(Scope.global());
@@ -84,9 +78,7 @@ class KernelAllocationTest {
       worst = Math.max(worst, Math.max(Math.max(sm, ln), Math.max(rn, sum)));
       // 1M elements; per-row allocations (1024 rows) are allowed a few dozen bytes each
       assertTrue(worst < BOUND, "heap bytes per 1M-element op: " + report);
-    } finally {
-      Parallel.setThreads(before);
-    }
+    });
   }
 
   /**
@@ -95,69 +87,67 @@ class KernelAllocationTest {
    */
   @Test
   void gemvAllocatesNoHeapPerRow() {
-    int before = Parallel.threads();
-    Parallel.setThreads(1);
     int n = 2048;
     int k = 1024;
-    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-      Random rnd = new Random(5);
-      java.lang.foreign.MemorySegment x = KernelRef.randomF32((long) Gemv.MAX_ROWS * k, rnd, arena).seg();
-      java.lang.foreign.MemorySegment y = arena.allocate(4L * Gemv.MAX_ROWS * n, 64);
-      StringBuilder report = new StringBuilder();
-      long worst = 0;
-      for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
-          dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16, dev.fovea.tensor.DType.Q8_0,
-          dev.fovea.tensor.DType.Q4_0}) {
-        java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
-        long bytes = steadyBytes(() -> Gemv.gemv(n, k, x, 0, w, t, 0, k, y, 0, false),
-            () -> Gemv.gemv(64, k, x, 0, w, t, 0, k, y, 0, false));
-        report.append(t).append('=').append(bytes).append(' ');
-        worst = Math.max(worst, bytes);
-        for (int m = 2; m <= Gemv.MAX_ROWS; m++) {
-          int rows = m;
-          bytes = steadyBytes(() -> Gemv.gemvRows(rows, n, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false),
-              () -> Gemv.gemvRows(rows, 64, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false));
-          report.append(t).append(" m=").append(m).append('=').append(bytes).append(' ');
+    onOneThread(() -> {
+      try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+        Random rnd = new Random(5);
+        java.lang.foreign.MemorySegment x = KernelRef.randomF32((long) Gemv.MAX_ROWS * k, rnd, arena).seg();
+        java.lang.foreign.MemorySegment y = arena.allocate(4L * Gemv.MAX_ROWS * n, 64);
+        StringBuilder report = new StringBuilder();
+        long worst = 0;
+        for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
+            dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16, dev.fovea.tensor.DType.Q8_0,
+            dev.fovea.tensor.DType.Q4_0}) {
+          java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
+          long bytes = steadyBytes(() -> Gemv.gemv(n, k, x, 0, w, t, 0, k, y, 0, false),
+              () -> Gemv.gemv(64, k, x, 0, w, t, 0, k, y, 0, false));
+          report.append(t).append('=').append(bytes).append(' ');
           worst = Math.max(worst, bytes);
+          for (int m = 2; m <= Gemv.MAX_ROWS; m++) {
+            int rows = m;
+            bytes = steadyBytes(() -> Gemv.gemvRows(rows, n, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false),
+                () -> Gemv.gemvRows(rows, 64, k, x, 0, k, 1, w, t, 0, k, y, 0, n, false));
+            report.append(t).append(" m=").append(m).append('=').append(bytes).append(' ');
+            worst = Math.max(worst, bytes);
+          }
         }
+        // 2M weights: boxing would cost megabytes; the bound allows the call's few small objects.
+        assertTrue(worst < BOUND, "heap bytes per 2048 x 1024 gemv (m rows of x): " + report);
       }
-      // 2M weights: boxing would cost megabytes; the bound allows the call's few small objects.
-      assertTrue(worst < BOUND, "heap bytes per 2048 x 1024 gemv (m rows of x): " + report);
-    } finally {
-      Parallel.setThreads(before);
-    }
+    });
   }
 
   /**
-   * GEMM against a weight stored [n, k] (the Linear layout) for the float dtypes: packing goes
-   * through per-thread scratch, so a steady-state call allocates only its few small objects.
+   * GEMM against a weight stored [n, k] (the Linear layout) for every weight dtype (F16/BF16 and
+   * Q8_0/Q4_0 decoded with vectors while packing): packing goes through per-thread scratch, so a
+   * steady-state call allocates only its few small objects.
    */
   @Test
   void sgemmAgainstLinearWeightsAllocatesNoHeapPerTile() {
-    int before = Parallel.threads();
-    Parallel.setThreads(1);
     int m = 197;
     int n = 256;
     int k = 320;
-    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-      Random rnd = new Random(6);
-      java.lang.foreign.MemorySegment a = KernelRef.randomF32((long) m * k, rnd, arena).seg();
-      java.lang.foreign.MemorySegment c = arena.allocate(4L * m * n, 64);
-      StringBuilder report = new StringBuilder();
-      long worst = 0;
-      for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
-          dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16}) {
-        java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
-        long bytes = steadyBytes(() -> Gemm.sgemm(m, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false),
-            () -> Gemm.sgemm(16, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false));
-        report.append(t).append('=').append(bytes).append(' ');
-        worst = Math.max(worst, bytes);
+    onOneThread(() -> {
+      try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+        Random rnd = new Random(6);
+        java.lang.foreign.MemorySegment a = KernelRef.randomF32((long) m * k, rnd, arena).seg();
+        java.lang.foreign.MemorySegment c = arena.allocate(4L * m * n, 64);
+        StringBuilder report = new StringBuilder();
+        long worst = 0;
+        for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
+            dev.fovea.tensor.DType.F16, dev.fovea.tensor.DType.BF16, dev.fovea.tensor.DType.Q8_0,
+            dev.fovea.tensor.DType.Q4_0}) {
+          java.lang.foreign.MemorySegment w = KernelRef.random(t, (long) n * k, rnd, arena).seg();
+          long bytes = steadyBytes(() -> Gemm.sgemm(m, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false),
+              () -> Gemm.sgemm(16, n, k, a, 0, k, 1, w, t, 0, 1, k, c, 0, n, false));
+          report.append(t).append('=').append(bytes).append(' ');
+          worst = Math.max(worst, bytes);
+        }
+        // 197 x 256 x 320: a boxed vector in a kernel or the transpose would cost megabytes.
+        assertTrue(worst < BOUND, "heap bytes per 197 x 256 x 320 sgemm: " + report);
       }
-      // 197 x 256 x 320: a boxed vector in a kernel or the transpose would cost megabytes.
-      assertTrue(worst < BOUND, "heap bytes per 197 x 256 x 320 sgemm: " + report);
-    } finally {
-      Parallel.setThreads(before);
-    }
+    });
   }
 
   /**
@@ -168,9 +158,7 @@ class KernelAllocationTest {
    */
   @Test
   void decodeAttentionAllocatesNoHeapPerKey() {
-    int before = Parallel.threads();
-    Parallel.setThreads(1);
-    try {
+    onOneThread(() -> {
       Random rng = new Random(5);
       int tk = 601;
       Tensor kStore = Tensor.randn(rng, 1, 4, 64, tk + 15).copyTo(Scope.global());
@@ -183,6 +171,15 @@ class KernelAllocationTest {
         }
       }, () -> Ops.scaledDotProductAttention(q, k, v, null, true, 0.125f));
       assertTrue(bytes < BOUND, "heap bytes per 20 decode attentions (32 heads, 601 keys): " + bytes);
+    });
+  }
+
+  /** Runs body with the engine on one thread (allocation is measured on the calling thread only), then restores the count. */
+  private static void onOneThread(Runnable body) {
+    int before = Parallel.threads();
+    Parallel.setThreads(1);
+    try {
+      body.run();
     } finally {
       Parallel.setThreads(before);
     }
