@@ -236,18 +236,39 @@ public final class CpuMath {
   private static final VectorShuffle<Float> FOLD4 = VectorShuffle.fromOp(PS, i -> (i + Math.max(1, PL / 16)) % PL);
 
   /**
+   * {@link #hsum}'s tree as data: lane i takes lane i + s (mod L) for s = L/2, L/4, ..., 1. A kernel
+   * near C2's inlining cut-off reduces with {@code for (f : FOLDS) v = v.add(v.rearrange(f))} and
+   * {@code v.lane(0)}: only the JDK's force-inlined vector methods, never refused, where a call to
+   * hsum past the cut-off is left a call and boxes its vector (see Gemv's class comment).
+   */
+  static final VectorShuffle<Float>[] FOLDS = folds();
+
+  @SuppressWarnings("unchecked")
+  private static VectorShuffle<Float>[] folds() {
+    int n = Integer.numberOfTrailingZeros(PL);
+    VectorShuffle<Float>[] f = new VectorShuffle[n];
+    for (int j = 0; j < n; j++) {
+      int step = PL >> (j + 1);
+      f[j] = VectorShuffle.fromOp(PS, i -> (i + step) % PL);
+    }
+    return f;
+  }
+
+  /**
    * Sum of the lanes of a preferred-species vector as a fixed pairwise tree (L = 16: lane 0 ends as
    * ((l0 + l8) + (l4 + l12)) + ((l2 + l10) + (l6 + l14)) + ..., the same tree for every L): lane
    * shuffles and lanewise adds only, each exact or IEEE-rounded the same way in every JIT tier, so
    * the result is reproducible where reduceLanes(ADD) is not. Stays in registers: a row-at-a-time
    * GEMV reading from DRAM ran ~7% faster than storing the lanes for {@link #sumLanes(float[])}.
-   * Callers must be inlined into (CpuMath is force-inlined by the launch flags) or the vector is boxed.
+   * Callers must be inlined into (CpuMath is force-inlined by the launch flags) or the vector is boxed;
+   * the flags do not lift C2's node-count cut-off, so large kernels use {@link #FOLDS} instead.
    */
   public static float hsum(FloatVector a) {
-    if (PL > 16) {
-      float[] l = LANES.get();
-      a.intoArray(l, 0);
-      return sumLanes(l);
+    if (PL > 16) { // the same tree (FOLD1..4 name L <= 16's shuffles only)
+      for (VectorShuffle<Float> f : FOLDS) {
+        a = a.add(a.rearrange(f));
+      }
+      return a.lane(0);
     }
     if (PL >= 2) {
       a = a.add(a.rearrange(FOLD1));

@@ -12,6 +12,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -33,6 +34,20 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Determinism: each row's dot product runs in a fixed order (fixed lane accumulators, then
  * {@link CpuMath#hsum}'s fixed tree over the lanes), and a row's result never depends on the chunk
  * that holds it, so results are bit-identical for any thread count. {@code -Dfovea.simd=false} selects the scalar twin.
+ *
+ * <p>Inlining: C2 inlines a call to one of our own methods (f32, i32, q8, q4, hsum, ...) only
+ * while its parse of the compiled method stays under a node-count cut-off (NodeCountInliningCutoff,
+ * 18,000 nodes; a product build cannot change it, and the launch flags' CompileCommand=inline does
+ * not lift it). A Vector API operation parses to 350-650 nodes, so a kernel with a few dozen of them
+ * reaches the cut-off, and a call past it stays a call: a vector crossing it is boxed (96 bytes per
+ * call; per iteration in a loop). Where it lies depends on the profile: in runs of
+ * KernelAllocationTest with -XX:+LogCompilation (2026-12-07), the BF16 pair kernel's final hsum was
+ * parsed at 16,179 to 18,316 nodes and in one run of six was refused (197 KB per 2048-row GEMV; the
+ * CI failure of that day). The JDK's own vector methods are force-inlined, never refused, so the
+ * largest kernels (the pair and quad kernels, dotF16, and GemvRows' four-row kernels) call them
+ * directly in their loops and reduce with {@link CpuMath#FOLDS} instead of hsum (the same tree).
+ * In the same runs afterwards no call of ours that takes or returns a vector was parsed past
+ * 9,311 nodes in these kernels; {@code bench/inline-margin.sh} prints the figures.
  */
 public final class Gemv {
   static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd", "true"));
@@ -40,6 +55,7 @@ public final class Gemv {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   /** Bytes as L lanes, for the quantized kernels (they need L >= 8 and 32 % L == 0). */
   static final VectorSpecies<Byte> BS =
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
@@ -513,10 +529,14 @@ public final class Gemv {
     long kb = 2L * k;
     long d = 0;
     for (; BF16_WIDE && d <= kb - 8L * L; d += 8L * L) {
-      FloatVector x0 = f32(x, 2 * d), x1 = f32(x, 2 * d + 4L * L);
-      FloatVector x2 = f32(x, 2 * d + 8L * L), x3 = f32(x, 2 * d + 12L * L);
-      IntVector v0 = i32(w, o0 + d), v1 = i32(w, o0 + d + 4L * L);
-      IntVector u0 = i32(w, o1 + d), u1 = i32(w, o1 + d + 4L * L);
+      FloatVector x0 = FloatVector.fromMemorySegment(S, x, 2 * d, LE);
+      FloatVector x1 = FloatVector.fromMemorySegment(S, x, 2 * d + 4L * L, LE);
+      FloatVector x2 = FloatVector.fromMemorySegment(S, x, 2 * d + 8L * L, LE);
+      FloatVector x3 = FloatVector.fromMemorySegment(S, x, 2 * d + 12L * L, LE);
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      IntVector v1 = IntVector.fromMemorySegment(IS, w, o0 + d + 4L * L, LE);
+      IntVector u0 = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
+      IntVector u1 = IntVector.fromMemorySegment(IS, w, o1 + d + 4L * L, LE);
       a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
       b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b0);
       a1 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
@@ -527,8 +547,10 @@ public final class Gemv {
       b1 = u1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x3, b1);
     }
     for (; d <= kb - 4L * L; d += 4L * L) {
-      FloatVector x0 = f32(x, 2 * d), x1 = f32(x, 2 * d + 4L * L);
-      IntVector v0 = i32(w, o0 + d), u0 = i32(w, o1 + d);
+      FloatVector x0 = FloatVector.fromMemorySegment(S, x, 2 * d, LE);
+      FloatVector x1 = FloatVector.fromMemorySegment(S, x, 2 * d + 4L * L, LE);
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      IntVector u0 = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
       a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
       b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b0);
       a1 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
@@ -536,11 +558,15 @@ public final class Gemv {
     }
     int i = (int) (d / 2);
     FloatVector s0 = a0.add(b0), s1 = a1.add(b1);
-    // One hsum call site for the two rows: with two, the second hsum's lane shuffle was sometimes
-    // left un-intrinsified and boxed an Int512Vector (96 bytes) per call (KernelAllocationTest,
-    // BF16 and Q4_0 pairs, 2026-11-24). The Q8_0 / Q4_0 pair kernels do the same.
+    // One reduction site for the two rows (with two, the second's lane shuffle was sometimes left
+    // un-intrinsified, 2026-11-24), written out with FOLDS: a call to hsum here lay past C2's
+    // node-count cut-off in one run of six and boxed a vector per row (see the class comment).
     for (int r = 0; r < 2; r++) {
-      store(y, r == 0 ? j0 : j1, tail16(CpuMath.hsum(r == 0 ? s0 : s1), w, r == 0 ? o0 : o1, x, 0, i, k, false), accumulate);
+      FloatVector s = r == 0 ? s0 : s1;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        s = s.add(s.rearrange(f));
+      }
+      store(y, r == 0 ? j0 : j1, tail16(s.lane(0), w, r == 0 ? o0 : o1, x, 0, i, k, false), accumulate);
     }
   }
 
@@ -585,11 +611,15 @@ public final class Gemv {
     long kb = 2L * k;
     long d = 0;
     for (; d <= kb - 4L * L; d += 4L * L) {
-      IntVector v0 = i32(w, o0 + d);
-      a0 = f16Lo(v0).fma(f32(x, 2 * d), a0);
-      b0 = f16Hi(v0).fma(f32(x, 2 * d + 4L * L), b0);
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      a0 = f16Lo(v0).fma(FloatVector.fromMemorySegment(S, x, 2 * d, LE), a0);
+      b0 = f16Hi(v0).fma(FloatVector.fromMemorySegment(S, x, 2 * d + 4L * L, LE), b0);
     }
-    return tail16(CpuMath.hsum(a0.add(b0)), w, o0, x, 0, (int) (d / 2), k, true);
+    FloatVector h = a0.add(b0);
+    for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+      h = h.add(h.rearrange(f));
+    }
+    return tail16(h.lane(0), w, o0, x, 0, (int) (d / 2), k, true);
   }
 
   /*
@@ -662,34 +692,48 @@ public final class Gemv {
    */
   private static void dotQ8_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
       long dj, boolean accumulate) {
+    // q8 and f32 written out: see the class comment on C2's inlining cut-off
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     long end = o0 + (long) (k / QK) * Q8_BYTES;
     long xo = 0;
     for (long o = o0; o < end; o += Q8_BYTES, xo += 4L * QK) {
       long o1 = o + d;
-      FloatVector xp = f32(x, xo);
-      FloatVector s0 = q8(w, o + 2).mul(xp), s1 = q8(w, o1 + 2).mul(xp);
+      FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
+      FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
       for (int p = L; p < QK; p += L) {
-        xp = f32(x, xo + 4L * p);
-        s0 = q8(w, o + 2 + p).fma(xp, s0);
-        s1 = q8(w, o1 + 2 + p).fma(xp, s1);
+        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * p, LE);
+        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s0);
+        s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s1);
       }
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
     }
-    for (int r = 0; r < 2; r++) { // one hsum call site, see dotBf16Pair
-      store(y, r == 0 ? j : j + dj, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    for (int r = 0; r < 2; r++) { // one reduction site, see dotBf16Pair
+      FloatVector h = r == 0 ? a0 : a1;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, r == 0 ? j : j + dj, h.lane(0), accumulate);
     }
   }
+
 
   /**
    * L bytes from byte o of w, each widened to an int lane (sign-extended) with its nibbles' top bits
    * flipped (xor 0x88): a nibble v then reads as the 4-bit two's complement number v - 8, which
    * {@link #q4} takes out with arithmetic shifts alone.
    */
+  static final int Q4_FLIP = 0xFFFF_FF88; // the sign-extended 0x88
+
   static IntVector q4Bytes(MemorySegment w, long o) {
-    return ((IntVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, IS, 0))
-        .lanewise(VectorOperators.XOR, 0xFFFF_FF88); // the sign-extended 0x88
+    return ((IntVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN)
+        .convertShape(VectorOperators.B2I, IS, 0))
+        .lanewise(VectorOperators.XOR, Q4_FLIP);
   }
 
   /**
@@ -736,18 +780,27 @@ public final class Gemv {
   /** Q4_0 rows at byte offsets o0 and o0 + d at once, each with exactly the operations of {@link #dotQ4_0}. */
   private static void dotQ4_0Pair(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
       long dj, boolean accumulate) {
+    // q4Bytes, q4 and f32 written out: see the class comment on C2's inlining cut-off
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     long end = o0 + (long) (k / QK) * Q4_BYTES;
     long xo = 0;
     for (long o = o0; o < end; o += Q4_BYTES, xo += 4L * QK) {
       long o1 = o + d;
-      IntVector q0 = q4Bytes(w, o + 2), q1 = q4Bytes(w, o1 + 2);
-      FloatVector xp = f32(x, xo);
-      FloatVector s0 = q4(q0, false).mul(xp), s1 = q4(q1, false).mul(xp);
-      xp = f32(x, xo + 4L * (QK / 2));
-      s0 = q4(q0, true).fma(xp, s0);
-      s1 = q4(q1, true).fma(xp, s1);
-      for (int p = L; p < QK / 2; p += L) {
+      IntVector q0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.B2I, IS, 0))
+          .lanewise(VectorOperators.XOR, Q4_FLIP);
+      IntVector q1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.B2I, IS, 0))
+          .lanewise(VectorOperators.XOR, Q4_FLIP);
+      FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
+      FloatVector s0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+          .convert(VectorOperators.I2F, 0)).mul(xp);
+      FloatVector s1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+          .convert(VectorOperators.I2F, 0)).mul(xp);
+      xp = FloatVector.fromMemorySegment(S, x, xo + 4L * (QK / 2), LE);
+      s0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xp, s0);
+      s1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xp, s1);
+      for (int p = L; p < QK / 2; p += L) { // L < 16 only
         q0 = q4Bytes(w, o + 2 + p);
         q1 = q4Bytes(w, o1 + 2 + p);
         xp = f32(x, xo + 4L * p);
@@ -760,8 +813,14 @@ public final class Gemv {
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);
     }
-    for (int r = 0; r < 2; r++) { // one hsum call site, see dotBf16Pair
-      store(y, r == 0 ? j : j + dj, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+    for (int r = 0; r < 2; r++) { // one reduction site, see dotBf16Pair
+      FloatVector h = r == 0 ? a0 : a1;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, r == 0 ? j : j + dj, h.lane(0), accumulate);
     }
   }
+
+
 }

@@ -2,7 +2,10 @@ package dev.fovea.tensor.cpu;
 
 import static dev.fovea.tensor.cpu.BlockDecode.I16;
 import static dev.fovea.tensor.cpu.BlockDecode.QK;
+import static dev.fovea.tensor.cpu.Gemv.BS;
+import static dev.fovea.tensor.cpu.Gemv.IS;
 import static dev.fovea.tensor.cpu.Gemv.L;
+import static dev.fovea.tensor.cpu.Gemv.LE;
 import static dev.fovea.tensor.cpu.Gemv.Q4_BYTES;
 import static dev.fovea.tensor.cpu.Gemv.Q8_BYTES;
 import static dev.fovea.tensor.cpu.Gemv.S;
@@ -17,9 +20,11 @@ import dev.fovea.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The row kernels of {@link Gemv#gemvRows}: one weight row against m = 2 to 4 rows of x, so each
@@ -281,29 +286,32 @@ final class GemvRows {
     long d = 0;
     for (; d <= kb - 4L * L; d += 4L * L) {
       long e = 2 * d, f = 2 * d + 4L * L;
-      FloatVector xl = f32(x, e), xh = f32(x, f), yl = f32(x, x1 + e), yh = f32(x, x1 + f);
-      IntVector v = i32(w, o0 + d);
+      FloatVector xl = FloatVector.fromMemorySegment(S, x, e, LE);
+      FloatVector xh = FloatVector.fromMemorySegment(S, x, f, LE);
+      FloatVector yl = FloatVector.fromMemorySegment(S, x, x1 + e, LE);
+      FloatVector yh = FloatVector.fromMemorySegment(S, x, x1 + f, LE);
+      IntVector v = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
       FloatVector lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
       FloatVector hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
       a00 = lo.fma(xl, a00);
       b00 = hi.fma(xh, b00);
       a01 = lo.fma(yl, a01);
       b01 = hi.fma(yh, b01);
-      v = i32(w, o1 + d);
+      v = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
       lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
       hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
       a10 = lo.fma(xl, a10);
       b10 = hi.fma(xh, b10);
       a11 = lo.fma(yl, a11);
       b11 = hi.fma(yh, b11);
-      v = i32(w, o2 + d);
+      v = IntVector.fromMemorySegment(IS, w, o2 + d, LE);
       lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
       hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
       a20 = lo.fma(xl, a20);
       b20 = hi.fma(xh, b20);
       a21 = lo.fma(yl, a21);
       b21 = hi.fma(yh, b21);
-      v = i32(w, o3 + d);
+      v = IntVector.fromMemorySegment(IS, w, o3 + d, LE);
       lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
       hi = v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
       a30 = lo.fma(xl, a30);
@@ -386,21 +394,24 @@ final class GemvRows {
     long d = 0;
     for (; d <= kb - 4L * L; d += 4L * L) {
       long e = 2 * d, f = 2 * d + 4L * L;
-      FloatVector lo = f32(row, e), hi = f32(row, f);
-      a0 = lo.fma(f32(x, e), a0);
-      b0 = hi.fma(f32(x, f), b0);
-      a1 = lo.fma(f32(x, x1 + e), a1);
-      b1 = hi.fma(f32(x, x1 + f), b1);
-      a2 = lo.fma(f32(x, x2 + e), a2);
-      b2 = hi.fma(f32(x, x2 + f), b2);
-      a3 = lo.fma(f32(x, x3 + e), a3);
-      b3 = hi.fma(f32(x, x3 + f), b3);
+      FloatVector lo = FloatVector.fromMemorySegment(S, row, e, LE), hi = FloatVector.fromMemorySegment(S, row, f, LE);
+      a0 = lo.fma(FloatVector.fromMemorySegment(S, x, e, LE), a0);
+      b0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE), b0);
+      a1 = lo.fma(FloatVector.fromMemorySegment(S, x, x1 + e, LE), a1);
+      b1 = hi.fma(FloatVector.fromMemorySegment(S, x, x1 + f, LE), b1);
+      a2 = lo.fma(FloatVector.fromMemorySegment(S, x, x2 + e, LE), a2);
+      b2 = hi.fma(FloatVector.fromMemorySegment(S, x, x2 + f, LE), b2);
+      a3 = lo.fma(FloatVector.fromMemorySegment(S, x, x3 + e, LE), a3);
+      b3 = hi.fma(FloatVector.fromMemorySegment(S, x, x3 + f, LE), b3);
     }
     int i = (int) (d / 2);
     FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3);
     for (int r = 0; r < m; r++) {
-      FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
-      store(y, yj + r * yRs, Gemv.tail16(CpuMath.hsum(s), w, o0, x, r * x1, i, k, f16), accumulate);
+      FloatVector h = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, yj + r * yRs, Gemv.tail16(h.lane(0), w, o0, x, r * x1, i, k, f16), accumulate);
     }
   }
 
@@ -428,7 +439,11 @@ final class GemvRows {
       a1 = s1.fma(dv, a1);
     }
     for (int r = 0; r < 2; r++) {
-      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+      FloatVector h = r == 0 ? a0 : a1;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, yj + r * yRs, h.lane(0), accumulate);
     }
   }
 
@@ -438,16 +453,19 @@ final class GemvRows {
     long end = off + (long) (k / QK) * Q8_BYTES;
     long xo = 0;
     for (long o = off; o < end; o += Q8_BYTES, xo += 4L * QK) {
-      FloatVector q = q8(w, o + 2);
-      FloatVector s0 = q.mul(f32(x, xo)), s1 = q.mul(f32(x, x1 + xo));
-      FloatVector s2 = q.mul(f32(x, x2 + xo)), s3 = q.mul(f32(x, x3 + xo));
+      FloatVector q = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0));
+      FloatVector s0 = q.mul(FloatVector.fromMemorySegment(S, x, xo, LE));
+      FloatVector s1 = q.mul(FloatVector.fromMemorySegment(S, x, x1 + xo, LE));
+      FloatVector s2 = q.mul(FloatVector.fromMemorySegment(S, x, x2 + xo, LE));
+      FloatVector s3 = q.mul(FloatVector.fromMemorySegment(S, x, x3 + xo, LE));
       for (int p = L; p < QK; p += L) {
-        q = q8(w, o + 2 + p);
+        q = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE).convertShape(VectorOperators.B2F, S, 0));
         long e = xo + 4L * p;
-        s0 = q.fma(f32(x, e), s0);
-        s1 = q.fma(f32(x, x1 + e), s1);
-        s2 = q.fma(f32(x, x2 + e), s2);
-        s3 = q.fma(f32(x, x3 + e), s3);
+        s0 = q.fma(FloatVector.fromMemorySegment(S, x, e, LE), s0);
+        s1 = q.fma(FloatVector.fromMemorySegment(S, x, x1 + e, LE), s1);
+        s2 = q.fma(FloatVector.fromMemorySegment(S, x, x2 + e, LE), s2);
+        s3 = q.fma(FloatVector.fromMemorySegment(S, x, x3 + e, LE), s3);
       }
       FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
       a0 = s0.fma(dv, a0);
@@ -456,7 +474,11 @@ final class GemvRows {
       a3 = s3.fma(dv, a3);
     }
     for (int r = 0; r < m; r++) {
-      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3), accumulate);
+      FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, yj + r * yRs, h.lane(0), accumulate);
     }
   }
 
@@ -491,7 +513,11 @@ final class GemvRows {
       a1 = s1.fma(dv, a1);
     }
     for (int r = 0; r < 2; r++) {
-      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : a1), accumulate);
+      FloatVector h = r == 0 ? a0 : a1;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, yj + r * yRs, h.lane(0), accumulate);
     }
   }
 
@@ -504,20 +530,27 @@ final class GemvRows {
       IntVector q = q4Bytes(w, o + 2);
       FloatVector lo = q4(q, false), hi = q4(q, true);
       long e = xo, f = xo + 4L * (QK / 2);
-      FloatVector s0 = hi.fma(f32(x, f), lo.mul(f32(x, e)));
-      FloatVector s1 = hi.fma(f32(x, x1 + f), lo.mul(f32(x, x1 + e)));
-      FloatVector s2 = hi.fma(f32(x, x2 + f), lo.mul(f32(x, x2 + e)));
-      FloatVector s3 = hi.fma(f32(x, x3 + f), lo.mul(f32(x, x3 + e)));
+      FloatVector s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, e, LE)));
+      FloatVector s1 = hi.fma(FloatVector.fromMemorySegment(S, x, x1 + f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, x1 + e, LE)));
+      FloatVector s2 = hi.fma(FloatVector.fromMemorySegment(S, x, x2 + f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, x2 + e, LE)));
+      FloatVector s3 = hi.fma(FloatVector.fromMemorySegment(S, x, x3 + f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, x3 + e, LE)));
       for (int p = L; p < QK / 2; p += L) {
         q = q4Bytes(w, o + 2 + p);
         lo = q4(q, false);
         hi = q4(q, true);
         e = xo + 4L * p;
         f = xo + 4L * (QK / 2 + p);
-        s0 = hi.fma(f32(x, f), lo.fma(f32(x, e), s0));
-        s1 = hi.fma(f32(x, x1 + f), lo.fma(f32(x, x1 + e), s1));
-        s2 = hi.fma(f32(x, x2 + f), lo.fma(f32(x, x2 + e), s2));
-        s3 = hi.fma(f32(x, x3 + f), lo.fma(f32(x, x3 + e), s3));
+        s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE), lo.fma(FloatVector.fromMemorySegment(S, x, e, LE), s0));
+        s1 = hi.fma(FloatVector.fromMemorySegment(S, x, x1 + f, LE),
+            lo.fma(FloatVector.fromMemorySegment(S, x, x1 + e, LE), s1));
+        s2 = hi.fma(FloatVector.fromMemorySegment(S, x, x2 + f, LE),
+            lo.fma(FloatVector.fromMemorySegment(S, x, x2 + e, LE), s2));
+        s3 = hi.fma(FloatVector.fromMemorySegment(S, x, x3 + f, LE),
+            lo.fma(FloatVector.fromMemorySegment(S, x, x3 + e, LE), s3));
       }
       FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
       a0 = s0.fma(dv, a0);
@@ -526,7 +559,11 @@ final class GemvRows {
       a3 = s3.fma(dv, a3);
     }
     for (int r = 0; r < m; r++) {
-      store(y, yj + r * yRs, CpuMath.hsum(r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3), accumulate);
+      FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, yj + r * yRs, h.lane(0), accumulate);
     }
   }
 }
