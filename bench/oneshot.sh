@@ -8,6 +8,9 @@
 #
 #   bench/oneshot.sh                 f32 and q8_0, 3 runs each way
 #   DTYPES=bf16 RUNS=5 LAYERS=22 ...
+#   MODES="plain jit" ...            other modes: `plain` is `jit` with the JVM's usual compile
+#                                    thresholds for the kernels (FOVEA_KERNEL_JIT_SCALE=1.0; every
+#                                    other mode runs with the launcher's 0.005)
 #
 # Prints per dtype and mode: oneshot_<mode>_<dtype>_ttft_s (time to first token: the prefill of the
 # prompt, as `ask --json` reports it; median), oneshot_<mode>_<dtype>_decode_tokens_per_s (median),
@@ -25,7 +28,7 @@ OUT=${OUT:-jmh/target/oneshot.jsonl}
 : > "$OUT"
 prompt=$(printf 'The quick brown fox jumps over the lazy dog while the cat sleeps on the warm red mat. %.0s' $(seq 1 33))
 base_opts=${FOVEA_JAVA_OPTS:-}
-for mode in cold jit aot; do
+for mode in ${MODES:-cold jit aot}; do
   if [[ $mode == aot ]]; then
     ./fovea --build-aot-cache 1>&2
     export FOVEA_AOT=1
@@ -36,6 +39,11 @@ for mode in cold jit aot; do
     export FOVEA_JAVA_OPTS="$base_opts -Dfovea.warmup=false"
   else
     export FOVEA_JAVA_OPTS="$base_opts"
+  fi
+  if [[ $mode == plain ]]; then
+    export FOVEA_KERNEL_JIT_SCALE=1.0
+  else
+    unset FOVEA_KERNEL_JIT_SCALE
   fi
   for d in ${DTYPES//,/ }; do
     f="jmh/target/models/tinyllama-${LAYERS}l-$d.gguf"
@@ -62,7 +70,7 @@ if os.path.exists(sys.argv[2]):
         if r["benchmark"].endswith("LlamaBench.prefill") or r["benchmark"].endswith("LlamaBench.decode"):
             if p.get("source", "file") == "file":
                 warm[(r["benchmark"].rsplit(".", 1)[-1], p["dtype"])] = (r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]], int(p["context"]))
-for mode in ("cold", "jit", "aot"):
+for mode in ("cold", "plain", "jit", "aot"):
     for d in sorted({r["dtype"] for r in rows}):
         rs = [r for r in rows if r["mode"] == mode and r["dtype"] == d]
         if not rs:
