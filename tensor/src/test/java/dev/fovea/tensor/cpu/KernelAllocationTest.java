@@ -20,7 +20,6 @@ class KernelAllocationTest {
 
   @Test
   void unaryKernelsAllocateNoHeapPerElement() {
-    var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     onOneThread(() -> {
       Tensor x = Ops.mulScalar(Tensor.randn(new Random(3), 1 << 20), 2f).copyTo(Scope.global());
       Tensor pos = Ops.addScalar(Ops.abs(x), 0.5f).copyTo(Scope.global());
@@ -28,21 +27,7 @@ class KernelAllocationTest {
       long worst = 0;
       for (UnaryOp op : UnaryOp.values()) {
         Tensor in = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RSQRT ? pos : x;
-        // Steady state: until C2 has compiled the row loop, the interpreter and C1 box every
-        // vector, so take the least of several measured runs after a warm-up.
-        long bytes = Long.MAX_VALUE;
-        for (int trial = 0; trial < 30 && bytes > 16 * 1024; trial++) {
-          for (int w = 0; w < 200; w++) {
-            try (Scope s = Scope.open()) {
-              Ops.unary(op, in.narrow(0, 0, 4096));
-            }
-          }
-          long t0 = bean.getCurrentThreadAllocatedBytes();
-          try (Scope s = Scope.open()) {
-            Ops.unary(op, in);
-          }
-          bytes = Math.min(bytes, bean.getCurrentThreadAllocatedBytes() - t0);
-        }
+        long bytes = steadyBytes(() -> Ops.unary(op, in), () -> Ops.unary(op, in.narrow(0, 0, 4096)));
         report.append(op).append('=').append(bytes).append(' ');
         worst = Math.max(worst, bytes);
       }
@@ -185,6 +170,11 @@ class KernelAllocationTest {
     }
   }
 
+  /**
+   * Heap bytes of one {@code measured} call in steady state: until C2 has compiled the kernel, the
+   * interpreter and C1 box every vector, so the least of up to 30 measured calls, each after 200
+   * {@code warm} calls.
+   */
   private static long steadyBytes(Runnable measured, Runnable warm) {
     var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long bytes = Long.MAX_VALUE;
