@@ -127,8 +127,10 @@ public class LlamaBench {
     if (source.equals("file")) {
       java.nio.file.Path gguf = ModelFiles.tinyLlamaGguf(layers, dtype);
       model = LlamaForCausalLM.load(gguf);
-      boolean mapped = dev.fovea.tensor.io.Mappings.isFileMapped(model.model.layers.get(0).mlp.upProj.weight.get().storage().segment());
-      System.out.printf("%nfovea-model source=file path=%s weights=%s%n", gguf, mapped ? "mapped" : "copied");
+      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+      boolean mapped = dev.fovea.tensor.io.Mappings.isFileMapped(up);
+      System.out.printf("%nfovea-model source=file path=%s weights=%s huge_pages=%s%n", gguf, mapped ? "mapped" : "copied",
+          mapped ? dev.fovea.tensor.io.Mappings.hugePages(up) : "-");
     } else if (source.equals("arena")) {
       arena = Arena.ofShared();
       model = randomModel(layers, dtype, arena);
@@ -141,6 +143,13 @@ public class LlamaBench {
       x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());
     }
     reads = WeightReads.of(model);
+    if (source.equals("file")) {
+      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+      if (dev.fovea.tensor.io.Mappings.isFileMapped(up)) {
+        reads.best(1); // every weight read once: the mapping's share on 2 MiB entries is now final
+        System.out.printf("fovea-model-pages file_pmd_mapped_mb=%d%n", dev.fovea.tensor.io.Mappings.hugeMappedBytes(up) >> 20);
+      }
+    }
   }
 
   /** Decode only: the weights' read bandwidth right before the iteration (best of two passes). */

@@ -143,7 +143,7 @@ public final class ArchiveReader implements WeightSource {
     String file = path.toString();
     Arena arena = Arena.ofShared();
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      MemorySegment seg = dev.fovea.tensor.io.Mappings.mapReadOnly(ch, arena);
+      MemorySegment seg = dev.fovea.tensor.io.Mappings.mapReadOnly(path, ch, arena);
       return new ArchiveReader(path, arena, seg);
     } catch (NoSuchFileException e) {
       arena.close();

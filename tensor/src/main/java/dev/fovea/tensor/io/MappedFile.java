@@ -32,7 +32,7 @@ final class MappedFile implements AutoCloseable {
   static MappedFile open(Path path) {
     Arena arena = Arena.ofShared();
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return new MappedFile(path, arena, Mappings.mapReadOnly(ch, arena));
+      return new MappedFile(path, arena, Mappings.mapReadOnly(path, ch, arena));
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw new TensorException("cannot map " + path + ": " + e, e);

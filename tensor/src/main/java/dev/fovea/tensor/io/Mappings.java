@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 
 /**
  * Read-only file mappings as plain native segments.
@@ -21,7 +22,10 @@ import java.nio.channels.FileChannel;
  */
 public final class Mappings {
   /** Live mappings made here: start address to end address (removed when their arena closes). */
-  private static final java.util.concurrent.ConcurrentSkipListMap<Long, Long> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
+  private static final java.util.concurrent.ConcurrentSkipListMap<Long, Live> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  /** A live mapping: its end address and what {@link HugeFilePages#prefer} did with it. */
+  private record Live(long end, HugeFilePages.Outcome huge) {}
 
   private static final java.lang.invoke.MethodHandle MADVISE = madvise();
   private static final int MADV_DONTNEED = 4;
@@ -29,22 +33,44 @@ public final class Mappings {
 
   private Mappings() {}
 
-  /** The whole of {@code ch} mapped read-only into {@code arena}, as a plain native read-only segment. */
-  public static MemorySegment mapReadOnly(FileChannel ch, Arena arena) throws IOException {
+  /**
+   * The whole of {@code ch} (the file at {@code path}) mapped read-only into {@code arena}, as a plain
+   * native read-only segment, on huge pages where the system allows (see {@link HugeFilePages}).
+   */
+  public static MemorySegment mapReadOnly(Path path, FileChannel ch, Arena arena) throws IOException {
     MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
     if (mapped.byteSize() == 0) {
       return MemorySegment.ofAddress(mapped.address()).reinterpret(0, arena, null).asReadOnly(); // nothing to track
     }
     long start = mapped.address();
     long end = start + mapped.byteSize();
-    LIVE.put(start, end);
-    return MemorySegment.ofAddress(start).reinterpret(mapped.byteSize(), arena, s -> LIVE.remove(start)).asReadOnly();
+    MemorySegment seg = MemorySegment.ofAddress(start).reinterpret(mapped.byteSize(), arena, s -> LIVE.remove(start)).asReadOnly();
+    LIVE.put(start, new Live(end, HugeFilePages.prefer(path, seg)));
+    return seg;
+  }
+
+  /** What was done to put the live file mapping holding {@code seg} on huge pages ({@link HugeFilePages}); null if {@code seg} is not in one. */
+  public static HugeFilePages.Outcome hugePages(MemorySegment seg) {
+    var e = LIVE.floorEntry(seg.address());
+    return e != null && seg.address() + seg.byteSize() <= e.getValue().end() ? e.getValue().huge() : null;
+  }
+
+  /**
+   * Bytes of the whole live file mapping holding {@code seg} that this process maps with 2 MiB page
+   * entries now ({@link HugeFilePages#pmdMappedBytes}); -1 if {@code seg} is in none or that cannot be read.
+   */
+  public static long hugeMappedBytes(MemorySegment seg) {
+    var e = LIVE.floorEntry(seg.address());
+    if (e == null || seg.address() + seg.byteSize() > e.getValue().end()) {
+      return -1;
+    }
+    return HugeFilePages.pmdMappedBytes(e.getKey(), e.getValue().end() - e.getKey());
   }
 
   /** Whether {@code seg} lies inside a live read-only file mapping made by {@link #mapReadOnly}. */
   public static boolean isFileMapped(MemorySegment seg) {
     var e = LIVE.floorEntry(seg.address());
-    return e != null && seg.address() + seg.byteSize() <= e.getValue();
+    return e != null && seg.address() + seg.byteSize() <= e.getValue().end();
   }
 
   private static java.lang.invoke.MethodHandle madvise() {
