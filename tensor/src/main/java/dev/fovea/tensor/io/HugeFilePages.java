@@ -36,7 +36,8 @@ import java.nio.file.Path;
  * clean cached pages, so the model's first reads bring it back in 2 MiB folios: one read of the
  * file from disk, once; later runs find it huge. Where the system cannot give the file huge pages
  * (no large-folio support, THP off, an unaligned mapping) nothing is dropped past that one test chunk.
- * {@code -Dfovea.hugepages=false} turns this off with the rest of the huge-page use ({@link
+ * {@code -Dfovea.recache=false} keeps the cache as it is (the advice only); {@code
+ * -Dfovea.hugepages=false} turns all of this off with the rest of the huge-page use ({@link
  * NativeMemory}). Everything here is an optimisation: any failure leaves the ordinary mapping.
  */
 public final class HugeFilePages {
@@ -50,6 +51,9 @@ public final class HugeFilePages {
   private static final int MADV_HUGEPAGE = 14;
   private static final int POSIX_FADV_DONTNEED = 4;
   private static final int O_RDONLY = 0;
+
+  /** {@code -Dfovea.recache=false}: never drop a file's cached pages (advise only). */
+  private static final boolean RECACHE = !"false".equalsIgnoreCase(System.getProperty("fovea.recache"));
 
   private static final MethodHandle MADVISE;
   private static final MethodHandle OPEN;
@@ -92,7 +96,9 @@ public final class HugeFilePages {
     /** Advised; the cached small pages were dropped so that the next reads bring huge ones. */
     DROPPED,
     /** Advised; the test chunk did not come back huge, so the cache was left as it was. */
-    UNSUPPORTED
+    UNSUPPORTED,
+    /** Advised; cached in small pages and left so, as {@code -Dfovea.recache=false} asks. */
+    KEPT
   }
 
   /** Advises {@code mapping} (the whole of the file at {@code path}, just mapped) for huge pages, as the class comment says. */
@@ -119,6 +125,9 @@ public final class HugeFilePages {
       }
       if (huge >= (long) probes * HUGE / 2) {
         return Outcome.HUGE;
+      }
+      if (!RECACHE) {
+        return Outcome.KEPT;
       }
       // One chunk first: unmapped here, dropped from the cache, read again.
       long test = at[0];
