@@ -112,8 +112,15 @@ public final class JitWarmUp implements AutoCloseable {
 
   /**
    * One round on the calling thread: four 37-token prefills (the GEMM path; 37 is no multiple of the
-   * GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path), with
-   * matrices stored as {@code weights}. Small, so the interpreter and C1 run it in a fraction of a
+   * GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path) that
+   * fill the cache to its capacity, with matrices stored as {@code weights}. To capacity because the
+   * decode attention reads whole vectors past the last position only while they fit in the cache
+   * and takes a scalar tail in the last steps before it is full: with a capacity of 32 more
+   * positions that branch first ran in a real answer's last tokens, where C2's attention kernel
+   * deoptimized and recompiled ({@code -XX:+PrintCompilation} of a 64-token BF16 {@code ask}: {@code
+   * keyMajorDecode} and {@code scoreRows8} "made not entrant: uncommon trap" 3 s into the decode).
+   * Filling it with 32 steps instead cost the F32 round ~0.35 s (3 runs each); a capacity of 16
+   * more costs nothing. Small, so the interpreter and C1 run it in a fraction of a
    * second; most of a round's ~2.5 s on 2 cores is C2 compiling. The MLP of 800 (was 352) and 37
    * tokens (was 32), against the old shapes alternated in one sitting (2026-12-07, one-shot ask of
    * the 22-layer GGUFs, 3 pairs): prefill F32 -2% to -11%, Q8_0 -1% to -29%; the warm-up itself
@@ -144,7 +151,7 @@ public final class JitWarmUp implements AutoCloseable {
         ids[i] = 3 + (i * 37) % 500;
       }
       for (int round = 0; round < 4; round++) {
-        try (DecodeState state = m.prefill(Inputs.ids(ids), ids.length + 32)) {
+        try (DecodeState state = m.prefill(Inputs.ids(ids), ids.length + 16)) {
           int token = 5;
           for (int i = 0; i < 16; i++) {
             float[] logits = m.step(state, token);
