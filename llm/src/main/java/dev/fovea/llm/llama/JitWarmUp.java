@@ -102,18 +102,27 @@ public final class JitWarmUp implements AutoCloseable {
   }
 
   /**
-   * The tiny model: one layer, width 128, four query heads over two key/value heads of 32, an MLP of
+   * The tiny model: one layer, width 128, four query heads over one key/value head of 32 (a group of
+   * four, so the decode attention's four-heads-at-a-time value kernel runs, as it does for
+   * TinyLlama's and LLaMA-2-70B's groups of eight; with two it first ran, and deoptimized, in the real
+   * decode), an MLP of
    * 800: its down projection's k passes one GEMM panel (768), so the kernel's accumulate branch runs
-   * here and not first in the real prefill (where C2's kernel, compiled without it, deoptimized).
+   * here and not first in the real prefill (where C2's kernel, compiled without it, deoptimized). A
+   * vocabulary of 509 (odd) gives the logits' GEMV an odd row count, so the GEMV kernels' lone last
+   * row after the row pairs runs here too (with 512 it ran first in a real decode step: {@code
+   * Gemv.rows16} deoptimized there, {@code -Xlog:deoptimization=debug}).
    */
   static LlamaConfig tiny() {
-    return new LlamaConfig(512, 128, 800, 1, 4, 2, 32, 1e-5f, 10_000, null, 512, false, 1, List.of(2), "jit warm-up");
+    return new LlamaConfig(509, 128, 800, 1, 4, 1, 32, 1e-5f, 10_000, null, 512, false, 1, List.of(2), "jit warm-up");
   }
 
   /**
-   * One round on the calling thread: four 37-token prefills (the GEMM path; 37 is no multiple of the
-   * GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path) that
-   * fill the cache to its capacity, with matrices stored as {@code weights}. To capacity because the
+   * One round on the calling thread: four prefills of 37 and 50 tokens (the GEMM path; no multiple of
+   * the GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path) that
+   * fill the cache to its capacity, with matrices stored as {@code weights}. Two lengths so that the
+   * decode attention sees both an odd (3) and an even (4) count of whole key vectors ({@code
+   * scoreHead8} deoptimized on the even case in the real prefill's last step when every step here
+   * had three). To capacity because the
    * decode attention reads whole vectors past the last position only while they fit in the cache
    * and takes a scalar tail in the last steps before it is full: with a capacity of 32 more
    * positions that branch first ran in a real answer's last tokens, where C2's attention kernel
@@ -146,11 +155,11 @@ public final class JitWarmUp implements AutoCloseable {
           p.set(w.copyTo(held));
         }
       }
-      int[] ids = new int[37];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = 3 + (i * 37) % 500;
-      }
       for (int round = 0; round < 4; round++) {
+        int[] ids = new int[round < 2 ? 37 : 50];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = 3 + (i * 37) % 500;
+        }
         try (DecodeState state = m.prefill(Inputs.ids(ids), ids.length + 16)) {
           int token = 5;
           for (int i = 0; i < 16; i++) {

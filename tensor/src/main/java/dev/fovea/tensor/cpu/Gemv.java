@@ -62,12 +62,20 @@ public final class Gemv {
   static final VectorSpecies<Byte> BS =
       L >= 8 && QK % L == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
-  private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[0]);
+  /**
+   * The k that x's buffers hold from the start (LLaMA-13B's 13824 and 7B's 11008 fit): growing them
+   * is a branch a warmed-up process has not taken, and C2 compiled it as an uncommon trap, so the
+   * first GEMV of a real model after the tiny JIT warm-up deoptimized {@code prepareX} and its
+   * callers ({@code -Xlog:deoptimization=debug}). 64 KiB of x and 256 KiB of prepared rows a thread.
+   */
+  private static final int X_INITIAL = 16384;
+
+  private static final ThreadLocal<float[]> XBUF = ThreadLocal.withInitial(() -> new float[X_INITIAL]);
   /**
    * x as the kernels read it: native and 64-byte aligned, so each vector load of x is one cache
    * line (a float[] is 16-byte aligned, and its split loads measured ~10% slower from DRAM).
    */
-  private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+  private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Gemv.MAX_ROWS * xRowBytes(X_INITIAL), 64));
 
   /**
    * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
@@ -221,10 +229,12 @@ public final class Gemv {
   private static int chunks(long n, int k, DType t) {
     long bytes = n * t.byteOffset(Math.max(QK, k));
     long c = Math.max(1, (bytes + CHUNK_BYTES - 1) / CHUNK_BYTES);
-    int threads = Parallel.threads();
-    if (bytes >= CHUNK_BYTES / 2 && threads > 1) {
-      c = (c + threads - 1) / threads * threads;
-    }
+    // Rounded to a multiple of the threads from half a chunk of weight on, without a branch: a
+    // process warmed up on small shapes (JitWarmUp) never took one, C2 made it an uncommon trap, and
+    // the first real GEMV deoptimized every compiled caller (bytes >= 0, far below 2^62).
+    long big = (CHUNK_BYTES / 2 - 1 - bytes) >>> 63; // 1 when bytes >= CHUNK_BYTES / 2, else 0
+    long per = 1 + big * (Parallel.threads() - 1);
+    c = (c + per - 1) / per * per;
     return (int) Math.max(1, Math.min(n, c));
   }
 
