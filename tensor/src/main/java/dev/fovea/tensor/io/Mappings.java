@@ -21,7 +21,7 @@ import java.nio.file.Path;
  * owns the mapping and read-only, so every kernel sees one segment class.
  */
 public final class Mappings {
-  /** Live mappings made here: start address to end address (removed when their arena closes). */
+  /** Live mappings made here: start address to end address and huge-page outcome (removed when their arena closes). */
   private static final java.util.concurrent.ConcurrentSkipListMap<Long, Live> LIVE = new java.util.concurrent.ConcurrentSkipListMap<>();
 
   /** A live mapping: its end address and what {@link HugeFilePages#prefer} did with it. */
