@@ -25,6 +25,9 @@
 #   <dtype>_weight_read_gbps                   read of the model's own weights in the decode fork, before
 #                                              each measurement iteration (mean; this VM's memory speed
 #                                              differs between processes, so the bound uses this one)
+#   <dtype>_weights                            how the decode fork held the GGUF's weights: mapped or copied, and for
+#                                              mapped ones HugeFilePages' outcome (HUGE, DROPPED: cache re-read on
+#                                              2 MiB pages, KEPT, UNSUPPORTED, SKIPPED) and the MB mapped on 2 MiB pages
 #   <dtype>_weight_bytes_per_token             bytes of every weight a decode step reads (embedding row ignored)
 #   <dtype>_decode_bound_tokens_per_s          <dtype>_weight_read_gbps / weight bytes per token
 #   fovea_<dtype>_prefill_tokens_per_s, fovea_<dtype>_decode_tokens_per_s
@@ -137,7 +140,18 @@ for r in rows:
             decode_each[p["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
+held = {}  # dtype -> how its first fork (the decode one) held the file's weights: mapped / copied, huge pages
+current = None
 for line in open(sys.argv[5]):
+    m = re.search(r"fovea-model source=file path=\S*-(\w+)\.gguf weights=(\S+)(?: huge_pages=(\S+))?", line)
+    if m:
+        current = m.group(1) if m.group(1) not in held else None
+        if current:
+            held[current] = m.group(2) + ("" if m.group(3) in (None, "-") else " huge_pages=" + m.group(3))
+    m = re.search(r"fovea-model-pages file_pmd_mapped_mb=(-?\d+)", line)
+    if m and current:
+        held[current] += " pmd_mapped_mb=" + m.group(1)
+        current = None
     m = re.search(r"fovea-fma-peak .*flops=(\d+)", line)
     if m:
         fma_flops = int(m.group(1))
@@ -178,6 +192,8 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
     wb = elems * size[d] + norms
     if d in weight_bw:
         out.append(f"{d}_weight_read_gbps: {weight_bw[d] / 1e9:.2f}")
+    if d in held:
+        out.append(f"{d}_weights: {held[d]}")
     out.append(f"{d}_weight_bytes_per_token: {wb:.0f}")
     bound = weight_bw[d] / wb if d in weight_bw else None
     if bound:
