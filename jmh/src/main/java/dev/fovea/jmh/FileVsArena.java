@@ -70,6 +70,23 @@ public final class FileVsArena {
         fileFaster += f <= a ? 1 : 0;
       }
     }
+    // the plain read of each model's weights (WeightReads), alternated the same way: separates the
+    // memory the weights sit in from what the kernels do with it
+    WeightReads fileReads = WeightReads.of(file);
+    WeightReads arenaReads = WeightReads.of(arena);
+    double[] fileGbps = new double[6];
+    double[] arenaGbps = new double[6];
+    for (int r = 0; r < 6; r++) {
+      if ((r & 1) == 0) {
+        fileGbps[r] = fileReads.best(1);
+        arenaGbps[r] = arenaReads.best(1);
+      } else {
+        arenaGbps[r] = arenaReads.best(1);
+        fileGbps[r] = fileReads.best(1);
+      }
+    }
+    Arrays.sort(fileGbps);
+    Arrays.sort(arenaGbps);
     Arrays.sort(fileMs);
     Arrays.sort(arenaMs);
     double fm = fileMs[fileMs.length / 2];
@@ -79,6 +96,8 @@ public final class FileVsArena {
     System.out.printf("%s %s: file %.1f ms, arena %.1f ms (medians of %d rounds), file/arena %.3f, file faster in %d; weights %s%n",
         dtype, prefill ? "prefill" : "decode step", fm, am, fileMs.length, fm / am, fileFaster,
         mapped ? "mapped, huge_pages=" + Mappings.hugePages(up) + ", " + (Mappings.hugeMappedBytes(up) >> 20) + " MB on 2 MiB entries" : "copied");
+    System.out.printf("weights read (median of 6 alternated passes): file %.1f GB/s, arena %.1f GB/s, file/arena %.3f%n",
+        fileGbps[3], arenaGbps[3], fileGbps[3] / arenaGbps[3]);
     System.out.printf("layer 0 weights' addresses mod 64 (file / arena): up %d / %d, down %d / %d, q %d / %d%n", up.address() % 64,
         arena.model.layers.get(0).mlp.upProj.weight.get().storage().segment().address() % 64,
         file.model.layers.get(0).mlp.downProj.weight.get().storage().segment().address() % 64,
