@@ -143,13 +143,6 @@ public class LlamaBench {
       x = Tensor.ones(context, 2048).copyTo(dev.fovea.tensor.Scope.global());
     }
     reads = WeightReads.of(model);
-    if (source.equals("file")) {
-      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
-      if (dev.fovea.tensor.io.Mappings.isFileMapped(up)) {
-        reads.best(1); // every weight read once: the mapping's share on 2 MiB entries is now final
-        System.out.printf("fovea-model-pages file_pmd_mapped_mb=%d%n", dev.fovea.tensor.io.Mappings.hugeMappedBytes(up) >> 20);
-      }
-    }
   }
 
   /** Decode only: the weights' read bandwidth right before the iteration (best of two passes). */
@@ -173,6 +166,13 @@ public class LlamaBench {
           readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes(), source,
           readGbps.stream().map(g -> String.format(java.util.Locale.ROOT, "%.2f", g))
               .collect(java.util.stream.Collectors.joining(",")));
+    }
+    if (source.equals("file")) {
+      // every weight has been read by now, so the mapping's share on 2 MiB entries is final
+      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+      if (dev.fovea.tensor.io.Mappings.isFileMapped(up)) {
+        System.out.printf("%nfovea-model-pages file_pmd_mapped_mb=%d%n", dev.fovea.tensor.io.Mappings.hugeMappedBytes(up) >> 20);
+      }
     }
     state.close();
     if (arena != null) {

@@ -102,9 +102,19 @@ public final class Mappings {
       return;
     }
     try {
-      int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED);
+      int ignored = madvise(start, end - start, MADV_DONTNEED);
     } catch (Throwable e) {
       // best effort: the copy is already made
     }
+  }
+
+  /** Whether {@link #madvise} can be called here. */
+  static boolean canAdvise() {
+    return MADVISE != null;
+  }
+
+  /** {@code madvise(address, len, advice)}'s return value; for this package's advice on its own mappings. */
+  static int madvise(long address, long len, int advice) throws Throwable {
+    return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), len, advice);
   }
 }

@@ -79,7 +79,7 @@ class HugeFilePagesTest {
       assumeTrue(outcome == HugeFilePages.Outcome.HUGE || outcome == HugeFilePages.Outcome.DROPPED,
           "this system does not map " + dir + " on huge pages (" + outcome + "): needs a file system with large folios (ext4 on Linux 6.16+, XFS)");
       assertBytes(seg, bytes);
-      long huge = HugeFilePages.pmdMappedBytes(seg);
+      long huge = Mappings.hugeMappedBytes(seg);
       assertTrue(huge >= 8 * NativeMemory.HUGE_PAGE, "after reading the file through its mapping (" + outcome + "), " + huge
           + " bytes are mapped with 2 MiB entries; expected at least 8 of its 10 whole chunks");
     }
