@@ -736,32 +736,38 @@ public final class Gemv {
 
 
   /**
-   * L bytes from byte o of w, each widened to an int lane (sign-extended) with its nibbles' top bits
-   * flipped (xor 0x88): a nibble v then reads as the 4-bit two's complement number v - 8, which
-   * {@link #q4} takes out with arithmetic shifts alone.
+   * L bytes from byte o of w, each widened to an int lane (zero-extended): {@link #q4} takes the
+   * low and high nibbles out of them.
    */
-  static final int Q4_FLIP = 0xFFFF_FF88; // the sign-extended 0x88
-
   static IntVector q4Bytes(MemorySegment w, long o) {
-    return ((IntVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN)
-        .convertShape(VectorOperators.B2I, IS, 0))
-        .lanewise(VectorOperators.XOR, Q4_FLIP);
+    return (IntVector) ByteVector.fromMemorySegment(BS, w, o, ByteOrder.LITTLE_ENDIAN)
+        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
   }
 
+  /** The bits of 2^23 as f32: or-ed onto an int 0 <= v < 2^23 they give the f32 2^23 + v. */
+  static final int Q4_OR = 0x4B00_0000;
+  /** 2^23 + 8: subtracted from 2^23 + v it leaves v - 8, exactly. */
+  static final float Q4_MAGIC = 0x1p23f + 8;
+
   /**
-   * The low (hi false) or high nibbles of {@link #q4Bytes} lanes minus 8, as f32: the high one by an
-   * arithmetic shift right by 4, the low one by shifts left and right by 28 (exactly the values the
-   * earlier mask-and-subtract gave, so the same bits: GemvTest). Nibbles are taken in int lanes: x86
-   * has no byte shift (C2 widens, shifts and narrows). GemvStreamBench, Q4_0, k 2048 x n 5632, 2
-   * threads, 2026-11-24: shifting bytes, each block loaded once per nibble half, 22 GB/s; nibbles
-   * in int lanes 25; and each block loaded once for both halves (the kernels below) 26-26.6. The
-   * xor-and-shift form (2026-12-06; a standalone copy of the pair kernel in both forms, one process,
-   * 1 thread, 6.5 MB of rows in an arena, so not the model's path): 13.1-13.6 GB/s against 12.7-13.1
-   * for mask-and-subtract. Not measured in the model separately.
+   * The low (hi false) or high nibbles of {@link #q4Bytes} lanes minus 8, as f32, without an int to
+   * float conversion: the nibble v (and 0xF, or a logical shift right by 4) or-ed with the bits of
+   * 2^23 reads as the f32 2^23 + v, and subtracting 2^23 + 8 leaves v - 8 exactly, the values
+   * the earlier forms gave (so the same bits: GemvTest). Nibbles are taken in int lanes: x86 has no
+   * byte shift (C2 widens, shifts and narrows). GemvStreamBench, Q4_0, k 2048 x n 5632, 2 threads,
+   * 2026-11-24: shifting bytes, each block loaded once per nibble half, 22 GB/s; nibbles in int
+   * lanes 25; and each block loaded once for both halves (the kernels below) 26-26.6. Then the
+   * per-nibble arithmetic (a standalone copy of the pair kernel in each form, 6.5 MB of rows in an
+   * arena, 1 thread, forms alternating in one process): on Zen 5 (2026-12-06) sign-extended bytes
+   * xor 0x88 and arithmetic shifts 13.1-13.6 GB/s against 12.7-13.1 for mask-and-subtract; on Zen 4
+   * (2026-12-07, best of 50 passes, two processes) this form 8.23-8.44 against xor-and-shift's
+   * 7.40-7.57, with the same bits: Zen 4 runs a 512-bit int to float conversion as two halves, and
+   * this form has none. TinyLlama Q4_0 decode step (LlamaProfile, arena weights, 2 threads, old and
+   * new classes alternating process by process): see the README.
    */
   static FloatVector q4(IntVector q, boolean hi) {
-    IntVector v = hi ? q.lanewise(VectorOperators.ASHR, 4) : q.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28);
-    return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    IntVector v = hi ? q.lanewise(VectorOperators.LSHR, 4) : q.lanewise(VectorOperators.AND, 0xF);
+    return v.lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats().sub(Q4_MAGIC);
   }
 
   /**
@@ -798,20 +804,20 @@ public final class Gemv {
     long xo = 0;
     for (long o = o0; o < end; o += Q4_BYTES, xo += 4L * QK) {
       long o1 = o + d;
-      IntVector q0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
-          .convertShape(VectorOperators.B2I, IS, 0))
-          .lanewise(VectorOperators.XOR, Q4_FLIP);
-      IntVector q1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
-          .convertShape(VectorOperators.B2I, IS, 0))
-          .lanewise(VectorOperators.XOR, Q4_FLIP);
+      IntVector q0 = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      IntVector q1 = (IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
       FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
-      FloatVector s0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
-          .convert(VectorOperators.I2F, 0)).mul(xp);
-      FloatVector s1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
-          .convert(VectorOperators.I2F, 0)).mul(xp);
+      FloatVector s0 = q0.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
+      FloatVector s1 = q1.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
       xp = FloatVector.fromMemorySegment(S, x, xo + 4L * (QK / 2), LE);
-      s0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xp, s0);
-      s1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).fma(xp, s1);
+      s0 = q0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s0);
+      s1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s1);
       for (int p = L; p < QK / 2; p += L) { // L < 16 only
         q0 = q4Bytes(w, o + 2 + p);
         q1 = q4Bytes(w, o1 + 2 + p);
