@@ -91,19 +91,17 @@ public final class FileVsArena {
     Arrays.sort(arenaMs);
     double fm = fileMs[fileMs.length / 2];
     double am = arenaMs[arenaMs.length / 2];
-    var up = file.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+    var up = ModelFiles.weight(file, 0, "up");
     boolean mapped = Mappings.isFileMapped(up);
     System.out.printf("%s %s: file %.1f ms, arena %.1f ms (medians of %d rounds), file/arena %.3f, file faster in %d; weights %s%n",
         dtype, prefill ? "prefill" : "decode step", fm, am, fileMs.length, fm / am, fileFaster,
         mapped ? "mapped, huge_pages=" + Mappings.hugePages(up) + ", " + (Mappings.hugeMappedBytes(up) >> 20) + " MB on 2 MiB entries" : "copied");
     System.out.printf("weights read (median of 6 alternated passes): file %.1f GB/s, arena %.1f GB/s, file/arena %.3f%n",
         fileGbps[3], arenaGbps[3], fileGbps[3] / arenaGbps[3]);
-    System.out.printf("layer 0 weights' addresses mod 64 (file / arena): up %d / %d, down %d / %d, q %d / %d%n", up.address() % 64,
-        arena.model.layers.get(0).mlp.upProj.weight.get().storage().segment().address() % 64,
-        file.model.layers.get(0).mlp.downProj.weight.get().storage().segment().address() % 64,
-        arena.model.layers.get(0).mlp.downProj.weight.get().storage().segment().address() % 64,
-        file.model.layers.get(0).selfAttn.qProj.weight.get().storage().segment().address() % 64,
-        arena.model.layers.get(0).selfAttn.qProj.weight.get().storage().segment().address() % 64);
+    System.out.printf("layer 0 weights' addresses mod 64 (file / arena): up %d / %d, down %d / %d, q %d / %d%n",
+        up.address() % 64, ModelFiles.weight(arena, 0, "up").address() % 64,
+        ModelFiles.weight(file, 0, "down").address() % 64, ModelFiles.weight(arena, 0, "down").address() % 64,
+        ModelFiles.weight(file, 0, "q").address() % 64, ModelFiles.weight(arena, 0, "q").address() % 64);
     fileState.close();
     arenaState.close();
     file.close();

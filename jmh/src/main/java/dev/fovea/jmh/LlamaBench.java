@@ -127,7 +127,7 @@ public class LlamaBench {
     if (source.equals("file")) {
       java.nio.file.Path gguf = ModelFiles.tinyLlamaGguf(layers, dtype);
       model = LlamaForCausalLM.load(gguf);
-      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+      var up = ModelFiles.weight(model, 0, "up");
       boolean mapped = dev.fovea.tensor.io.Mappings.isFileMapped(up);
       System.out.printf("%nfovea-model source=file path=%s weights=%s huge_pages=%s%n", gguf, mapped ? "mapped" : "copied",
           mapped ? dev.fovea.tensor.io.Mappings.hugePages(up) : "-");
@@ -169,7 +169,7 @@ public class LlamaBench {
     }
     if (source.equals("file")) {
       // every weight has been read by now, so the mapping's share on 2 MiB entries is final
-      var up = model.model.layers.get(0).mlp.upProj.weight.get().storage().segment();
+      var up = ModelFiles.weight(model, 0, "up");
       if (dev.fovea.tensor.io.Mappings.isFileMapped(up)) {
         System.out.printf("%nfovea-model-pages file_pmd_mapped_mb=%d%n", dev.fovea.tensor.io.Mappings.hugeMappedBytes(up) >> 20);
       }

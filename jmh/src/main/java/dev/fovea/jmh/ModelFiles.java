@@ -31,6 +31,22 @@ public final class ModelFiles {
   }
 
   /**
+   * Layer {@code layer}'s weight of {@code model} named by {@code which} ("up", "down" or "q"), as
+   * the segment its storage sits in: what the benchmarks inspect to say how a model holds its
+   * weights (mapped from the file or copied, on huge pages or not).
+   */
+  static java.lang.foreign.MemorySegment weight(LlamaForCausalLM model, int layer, String which) {
+    var l = model.model.layers.get(layer);
+    var linear = switch (which) {
+      case "up" -> l.mlp.upProj;
+      case "down" -> l.mlp.downProj;
+      case "q" -> l.selfAttn.qProj;
+      default -> throw new IllegalArgumentException("weight: up, down or q, not " + which);
+    };
+    return linear.weight.get().storage().segment();
+  }
+
+  /**
    * {@code ../shared/data} (or {@code -Dfovea.shared=<folder>}'s {@code data}), or null when absent:
    * the real vocabularies and pictures the benchmarks use when they can.
    */

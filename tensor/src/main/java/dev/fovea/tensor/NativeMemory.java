@@ -3,7 +3,6 @@ package dev.fovea.tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -42,27 +41,19 @@ public final class NativeMemory {
 
   private static final MethodHandle MMAP;
   private static final MethodHandle MUNMAP;
-  private static final MethodHandle MADVISE;
 
   static {
-    MethodHandle mmap = null, munmap = null, madvise = null;
+    MethodHandle mmap = null, munmap = null;
     if (supported()) {
-      try {
-        Linker linker = Linker.nativeLinker();
-        var lookup = linker.defaultLookup();
-        mmap = linker.downcallHandle(lookup.find("mmap").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-        munmap = linker.downcallHandle(lookup.find("munmap").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-        madvise = linker.downcallHandle(lookup.find("madvise").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-      } catch (RuntimeException | LinkageError e) {
-        mmap = munmap = madvise = null;
+      mmap = Libc.find("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
+          ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+      munmap = Libc.find("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+      if (mmap == null || munmap == null || !Libc.hasMadvise()) {
+        mmap = munmap = null;
       }
     }
     MMAP = mmap;
     MUNMAP = munmap;
-    MADVISE = madvise;
   }
 
   private NativeMemory() {}
@@ -121,7 +112,7 @@ public final class NativeMemory {
     release(raw, start - raw);
     release(start + len, raw + span - (start + len));
     try {
-      int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), len, MADV_HUGEPAGE); // advice only
+      int ignored = Libc.madvise(start, len, MADV_HUGEPAGE); // advice only
     } catch (Throwable t) {
       // the block works without the advice
     }

@@ -2,7 +2,6 @@ package dev.fovea.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -64,12 +63,9 @@ public final class Scope implements AutoCloseable {
     MethodHandle malloc = null;
     MethodHandle free = null;
     if (Scope.class.getModule().isNativeAccessEnabled() && !Boolean.getBoolean("fovea.scope.zeroed")) {
-      try {
-        Linker linker = Linker.nativeLinker();
-        var lookup = linker.defaultLookup();
-        malloc = linker.downcallHandle(lookup.find("malloc").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-        free = linker.downcallHandle(lookup.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-      } catch (RuntimeException | LinkageError e) {
+      malloc = Libc.find("malloc", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+      free = Libc.find("free", FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+      if (malloc == null || free == null) {
         malloc = null;
         free = null;
       }

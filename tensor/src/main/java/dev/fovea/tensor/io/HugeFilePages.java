@@ -1,5 +1,6 @@
 package dev.fovea.tensor.io;
 
+import dev.fovea.tensor.Libc;
 import dev.fovea.tensor.NativeMemory;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -61,18 +62,14 @@ public final class HugeFilePages {
 
   static {
     MethodHandle open = null, fadvise = null, close = null;
-    if (NativeMemory.available() && Mappings.canAdvise()) {
-      try {
-        Linker linker = Linker.nativeLinker();
-        var lookup = linker.defaultLookup();
-        // int open(const char *path, int flags, ...): variadic, called with its mode argument
-        open = linker.downcallHandle(lookup.find("open").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
-        fadvise = linker.downcallHandle(lookup.find("posix_fadvise").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-        close = linker.downcallHandle(lookup.find("close").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-      } catch (RuntimeException | LinkageError e) {
+    if (NativeMemory.available() && Libc.hasMadvise()) {
+      // int open(const char *path, int flags, ...): variadic, called with its mode argument
+      open = Libc.find("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+          Linker.Option.firstVariadicArg(2));
+      fadvise = Libc.find("posix_fadvise",
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+      close = Libc.find("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+      if (open == null || fadvise == null || close == null) {
         open = fadvise = close = null;
       }
     }
@@ -104,8 +101,9 @@ public final class HugeFilePages {
     if (OPEN == null || size < MIN_BYTES || start % HUGE != 0) {
       return Outcome.SKIPPED;
     }
+    long advised = (size + PAGE - 1) & -PAGE; // whole pages, as madvise takes them
     try {
-      if (Mappings.madvise(start, (size + PAGE - 1) & -PAGE, MADV_HUGEPAGE) != 0) {
+      if (Libc.madvise(start, advised, MADV_HUGEPAGE) != 0) {
         return Outcome.SKIPPED;
       }
       long chunks = size / HUGE; // whole 2 MiB chunks: only those can be mapped huge
@@ -128,7 +126,7 @@ public final class HugeFilePages {
       // One chunk first: unmapped here, dropped from the cache, read again.
       long test = at[0];
       long span = Math.min(2 * HUGE, chunks * HUGE - test); // readahead brings two chunks
-      if (Mappings.madvise(start + test, span, MADV_DONTNEED) != 0) {
+      if (Libc.madvise(start + test, span, MADV_DONTNEED) != 0) {
         return Outcome.UNSUPPORTED;
       }
       long before = pmdMappedBytes(start, size);
@@ -140,7 +138,7 @@ public final class HugeFilePages {
       if (before < 0 || after - before < HUGE) {
         return Outcome.UNSUPPORTED;
       }
-      Mappings.madvise(start, (size + PAGE - 1) & -PAGE, MADV_DONTNEED); // our entries, so the pages can be dropped
+      Libc.madvise(start, advised, MADV_DONTNEED); // our entries, so the pages can be dropped
       return dropCached(path, 0, 0) ? Outcome.DROPPED : Outcome.UNSUPPORTED;
     } catch (Throwable t) {
       return Outcome.SKIPPED; // an optimisation only: the mapping works as it is

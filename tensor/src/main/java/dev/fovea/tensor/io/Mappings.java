@@ -1,5 +1,6 @@
 package dev.fovea.tensor.io;
 
+import dev.fovea.tensor.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +28,6 @@ public final class Mappings {
   /** A live mapping: its end address and what {@link HugeFilePages#prefer} did with it. */
   private record Live(long end, HugeFilePages.Outcome huge) {}
 
-  private static final java.lang.invoke.MethodHandle MADVISE = madvise();
   private static final int MADV_DONTNEED = 4;
   private static final long PAGE = 4096;
 
@@ -73,18 +73,6 @@ public final class Mappings {
     return e != null && seg.address() + seg.byteSize() <= e.getValue().end();
   }
 
-  private static java.lang.invoke.MethodHandle madvise() {
-    try {
-      java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
-      return linker.defaultLookup().find("madvise")
-          .map(f -> linker.downcallHandle(f, java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
-              java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT)))
-          .orElse(null);
-    } catch (RuntimeException | LinkageError e) {
-      return null; // not Linux, or native access refused: unmapping is an optimisation only
-    }
-  }
-
   /**
    * Drops this process's page-table entries for the whole pages inside {@code seg}, a range of a
    * live read-only file mapping made by {@link #mapReadOnly} whose bytes were copied elsewhere ({@code madvise(MADV_DONTNEED)}): the
@@ -93,7 +81,7 @@ public final class Mappings {
    * (dropping anonymous pages would zero them).
    */
   static void dropPages(MemorySegment seg) {
-    if (MADVISE == null || seg.byteSize() < PAGE || !isFileMapped(seg)) {
+    if (!Libc.hasMadvise() || seg.byteSize() < PAGE || !isFileMapped(seg)) {
       return;
     }
     long start = (seg.address() + PAGE - 1) & -PAGE;
@@ -102,19 +90,9 @@ public final class Mappings {
       return;
     }
     try {
-      int ignored = madvise(start, end - start, MADV_DONTNEED);
+      int ignored = Libc.madvise(start, end - start, MADV_DONTNEED);
     } catch (Throwable e) {
       // best effort: the copy is already made
     }
-  }
-
-  /** Whether {@link #madvise} can be called here. */
-  static boolean canAdvise() {
-    return MADVISE != null;
-  }
-
-  /** {@code madvise(address, len, advice)}'s return value; for this package's advice on its own mappings. */
-  static int madvise(long address, long len, int advice) throws Throwable {
-    return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), len, advice);
   }
 }
