@@ -437,7 +437,8 @@ public final class Gemv {
    * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
    * project's 2-core EPYC VM in 2026-11, ~10% slower in a counted loop. The exceptions, each
    * measured: BF16 rows (at every k since 2026-11-24, in a guarded loop) and Q8_0 / Q4_0 rows run in
-   * pairs half a chunk apart, see BF16_PAIR_K and rowsBlocks.) Per row, F32:
+   * pairs half a chunk apart, and Q8_0 / Q4_0 rows from k 4096 on in fours a quarter chunk apart;
+   * see BF16_PAIR_K, QUAD_K and rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
    *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
@@ -661,9 +662,58 @@ public final class Gemv {
    * four-row kernel, boxed vectors (8 GB/s).
    */
 
-  /** Q8_0 (q8) or Q4_0 rows [j0, j1): pairs j and j + h, then an odd last row alone. */
+  /**
+   * From this k on (default 4096; {@code -Dfovea.gemv.quadK}), Q8_0 and Q4_0 rows go in fours that
+   * share each x load ({@link #dotQ8_0Quad}, {@link #dotQ4_0Quad}): rows j, j + q, j + 2q and j +
+   * 3q of a chunk, q a quarter of its rows, four weight streams; the rest, and every row below this
+   * k, in pairs as before. Every row sees exactly the operations of the one-row kernel either way
+   * (GemvTest). Long rows are where x (4k bytes, read again for every row) crowds the weights out
+   * of a 32 KB L1, and four rows per x load halve those reads. Measured on Zen 4 (2026-12-07, 2
+   * cores; {@code Gemv.gemv} over 400 MB of weights in an arena, pairs and fours alternating pass
+   * by pass in one process, medians of 20 passes, GB/s of weights, "fours faster" in how many of
+   * the 20):
+   *
+   * <pre>
+   * dtype  n x k          1 thread pairs / fours   2 threads pairs / fours
+   * Q8_0   2048 x 2048    18.3 / 16.1  (2/20)      20.9 / 19.4  (5/20)
+   * Q8_0   5632 x 2048     9.8 /  8.4  (1/20)      28.4 / 25.4  (2/20)
+   * Q8_0   2048 x 5632     7.7 /  8.4 (20/20)      19.6 / 21.8 (19/20)
+   * Q8_0   4096 x 4096    11.8 / 13.5 (20/20)      19.7 / 20.5 (17/20)
+   * Q8_0  11008 x 4096    11.0 / 11.2 (16/20)      22.1 / 24.6 (19/20)
+   * Q8_0   4096 x 11008   10.1 / 11.9 (18/20)      18.9 / 25.6 (19/20)
+   * Q4_0   2048 x 2048     7.9 /  7.0  (1/20)      14.6 / 15.8  (7/20)
+   * Q4_0   5632 x 2048     8.0 /  7.6  (6/20)      13.0 / 12.4  (3/20)
+   * Q4_0   2048 x 5632     7.5 /  8.1 (19/20)      15.1 / 16.3 (17/20)
+   * Q4_0   4096 x 4096     7.6 /  8.2 (20/20)      15.2 / 15.7 (14/20)
+   * Q4_0  11008 x 4096     7.7 /  8.2 (16/20)      15.6 / 16.6 (15/20)
+   * Q4_0   4096 x 11008    7.0 /  8.2 (20/20)      14.2 / 16.4 (20/20)
+   * </pre>
+   *
+   * (TinyLlama's down_proj is 2048 x 5632; LLaMA-7B's are the last three.) Fours were tried twice
+   * before and dropped because KernelAllocationTest, extended to k 4096, reported boxed vectors;
+   * that was its warm-up, not the kernels: warmed on 64 rows, the single-row kernel that takes a
+   * chunk's odd last row had never been compiled and ran in the interpreter in the measured call.
+   */
+  static final int QUAD_K = Integer.getInteger("fovea.gemv.quadK", 4096);
+
+  /**
+   * Q8_0 (q8) or Q4_0 rows [j0, j1): from {@link #QUAD_K} on, fours j + i q (i = 0..3, q a quarter
+   * of the rows); the rest (all of them below QUAD_K) in pairs j and j + h, then an odd last row
+   * alone.
+   */
   private static void rowsBlocks(boolean q8, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0,
       long j1, MemorySegment y, long yOff, boolean accumulate) {
+    if (k >= QUAD_K && (q8 || L == 16)) {
+      long q = (j1 - j0) / 4;
+      for (long j = j0; j < j0 + q; j++) {
+        if (q8) {
+          dotQ8_0Quad(w, wOffB + j * rs, q * rs, x, k, y, yOff + j, q, accumulate);
+        } else {
+          dotQ4_0Quad(w, wOffB + j * rs, q * rs, x, k, y, yOff + j, q, accumulate);
+        }
+      }
+      j0 += 4 * q;
+    }
     long h = (j1 - j0) / 2;
     for (long j = j0; j < j0 + h; j++) {
       if (q8) {
@@ -734,6 +784,53 @@ public final class Gemv {
     }
   }
 
+
+  /**
+   * Four Q8_0 rows at byte offsets o0 + i d (i = 0..3) at once, sharing the x loads; results go to
+   * y[j + i dj]. Each row sees exactly the operations of {@link #dotQ8_0}. Everything is written
+   * out with the JDK's force-inlined vector methods (no helper of ours takes or returns a vector:
+   * this method parses to about C2's inlining cut-off by itself).
+   */
+  private static void dotQ8_0Quad(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long end = o0 + (long) (k / QK) * Q8_BYTES;
+    long xo = 0;
+    for (long o = o0; o < end; o += Q8_BYTES, xo += 4L * QK) {
+      long o1 = o + d, o2 = o1 + d, o3 = o2 + d;
+      FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
+      FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o2 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o3 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      for (int p = L; p < QK; p += L) {
+        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * p, LE);
+        s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s0);
+        s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s1);
+        s2 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o2 + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s2);
+        s3 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o3 + 2 + p, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s3);
+      }
+      a0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o))), a0);
+      a1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o1))), a1);
+      a2 = s2.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o2))), a2);
+      a3 = s3.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o3))), a3);
+    }
+    for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
+      FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, j + r * dj, h.lane(0), accumulate);
+    }
+  }
 
   /**
    * L bytes from byte o of w, each widened to an int lane (zero-extended): {@link #q4} takes the
@@ -837,6 +934,59 @@ public final class Gemv {
         h = h.add(h.rearrange(f));
       }
       store(y, r == 0 ? j : j + dj, h.lane(0), accumulate);
+    }
+  }
+
+
+  /**
+   * Four Q4_0 rows at byte offsets o0 + i d (i = 0..3) at once, each with exactly the operations of
+   * {@link #dotQ4_0}; written out as {@link #dotQ8_0Quad}. Needs L = 16 (one L-byte load per block
+   * holds both nibble halves); rowsBlocks sends nothing here otherwise.
+   */
+  private static void dotQ4_0Quad(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long end = o0 + (long) (k / QK) * Q4_BYTES;
+    long xo = 0;
+    for (long o = o0; o < end; o += Q4_BYTES, xo += 4L * QK) {
+      long o1 = o + d, o2 = o1 + d, o3 = o2 + d;
+      IntVector q0 = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      IntVector q1 = (IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      IntVector q2 = (IntVector) ByteVector.fromMemorySegment(BS, w, o2 + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      IntVector q3 = (IntVector) ByteVector.fromMemorySegment(BS, w, o3 + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
+      FloatVector s0 = q0.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
+      FloatVector s1 = q1.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
+      FloatVector s2 = q2.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
+      FloatVector s3 = q3.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).mul(xp);
+      xp = FloatVector.fromMemorySegment(S, x, xo + 4L * (QK / 2), LE);
+      s0 = q0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s0);
+      s1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s1);
+      s2 = q2.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s2);
+      s3 = q3.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC).fma(xp, s3);
+      a0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o))), a0);
+      a1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o1))), a1);
+      a2 = s2.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o2))), a2);
+      a3 = s3.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o3))), a3);
+    }
+    for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
+      FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, j + r * dj, h.lane(0), accumulate);
     }
   }
 
