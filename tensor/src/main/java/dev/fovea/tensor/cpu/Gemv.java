@@ -693,6 +693,16 @@ public final class Gemv {
    * before and dropped because KernelAllocationTest, extended to k 4096, reported boxed vectors;
    * that was its warm-up, not the kernels: warmed on 64 rows, the single-row kernel that takes a
    * chunk's odd last row had never been compiled and ran in the interpreter in the measured call.
+   * Later the same day, with the VM in a slower state (pairs 12-18 GB/s), three more processes at 2
+   * threads: Q8_0 fours still ahead at 2048 x 5632, 4096 x 4096 and 4096 x 11008 (7-10 of 10,
+   * +5-25%), Q4_0 ahead at 4096 x 11008 (9-10 of 10) and even at the other two (3-7 of 10).
+   *
+   * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows)
+   * were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of 10) in three later
+   * ones; F32 fours were faster when this VM's memory was slow (one thread reading 9-10 GB/s: +15-50%)
+   * and slower when it was fast (n 32000 x k 2048, 1 thread 28.0 against 24.2 GB/s, 2 threads 46.7
+   * against 41.3). Both are memory-bound, where more streams only help a starved core; the
+   * quantized kernels are bound by their arithmetic, and fours halve their x loads.
    */
   static final int QUAD_K = Integer.getInteger("fovea.gemv.quadK", 4096);
 
