@@ -28,6 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       for each NR cols jr: C[i:i+MR, jr:jr+NR] += Ap * Bp[:, jr]   -- micro-kernel, MR x NR in registers
  * </pre>
  *
+ * With several column blocks and an A larger than L2, A is packed once for all of them before the
+ * chunks run (every micro-panel of every k panel, {@link #PREPACK_A}), and the chunks read their
+ * Ap from there.
+ *
  * Packing converts every dtype to f32 one KC x NC panel at a time in small per-thread buffers; a
  * weight is never copied or dequantized whole. The micro-kernel keeps MR x (NR / L) = 8 x 2 vector
  * accumulators in registers and does one broadcast of A and one fma per accumulator per k.
@@ -142,6 +146,39 @@ public final class Gemm {
   // Per thread rather than per Parallel worker: two callers on different threads both run as worker 0.
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+  /**
+   * Whether a product with more than one column block packs A once, before the chunks run, into
+   * the calling thread's buffer, instead of each chunk copying its rows of A once per k panel
+   * ({@code -Dfovea.gemm.prepackA=false} for the old path; same operations, same bits). With n /
+   * ncb column blocks A was copied n / ncb times, from L3 or DRAM once it outgrew L2 (the long-k
+   * shapes' weakness). Zen 4, 2026-12-07, a scratch program alternating both paths call by call on
+   * arena buffers, B an F32 [n, k] weight, median of 20 calls (prepack faster in how many):
+   *
+   * <pre>
+   * m x k x n          1 thread           2 threads
+   * 197 x 768 x 3072   1.030 (17/20)      1.084 (15/20)
+   * 197 x 3072 x 768   1.039 (18/20)      1.020 (15/20)
+   * 577 x 1024 x 4096  1.037 (17/20)      1.035 (20/20)
+   * 577 x 4096 x 1024  1.084 (20/20)      1.022 (15/20)
+   * 600 x 2048 x 2048  1.101 (19/20)      1.046 (19/20), 1.077 (39/40)
+   * 600 x 2048 x 256   1.015 (17/20)      1.023 (11/20)
+   * 600 x 2048 x 5632  1.120 (20/20)      1.064 (18/20)
+   * 600 x 5632 x 2048  1.087 (20/20)      1.109 (19/20)
+   * </pre>
+   *
+   * (time old / new). Q4_0 B at 2 threads: 600 x 2048 x 2048 1.071, 600 x 5632 x 2048 1.078, 600 x
+   * 2048 x 5632 1.075. Where A fits in L2 it did not pay (197 x 768 x 768 0.93 and 1.01, 64 x 768
+   * x 768 0.99, 16 x 2048 x 2048 0.98: noise, and one more fork/join), hence {@link
+   * #PREPACK_MIN_FLOATS}.
+   */
+  static final boolean PREPACK_A = !"false".equalsIgnoreCase(System.getProperty("fovea.gemm.prepackA"));
+  /** The smallest A (m x k floats) pre-packed: 1 MiB, Zen 4's L2. */
+  private static final long PREPACK_MIN_FLOATS = 1L << 18;
+  /** The largest A (m x k floats) pre-packed: 64 MiB of buffer a calling thread; larger ones take the old path. */
+  private static final long PREPACK_MAX_FLOATS = 16L << 20;
+  /** The calling thread's pre-packed A (grows to the largest product it has run, up to PREPACK_MAX_FLOATS plus padding). */
+  private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
+
   private Gemm() {}
 
   /**
@@ -248,7 +285,8 @@ public final class Gemm {
       return;
     }
     // C is split into column blocks of ncb columns x row groups, at least minChunks chunks in all
-    // when the sizes allow. A chunk copies its rows of A once per KC panel and packs its block of
+    // when the sizes allow. A chunk copies its rows of A once per KC panel (unless A is pre-packed
+    // once for all blocks, PREPACK_A; the split is chosen the same way) and packs its block of
     // B once, so the split moves the fewest elements: nBlocks * m of A plus groups * n of B, the
     // latter weighted by B_WEIGHT (packing B, a transpose or a conversion, costs more per element
     // than copying rows of A). With a few hundred rows that means narrow blocks and one row group
@@ -277,6 +315,9 @@ public final class Gemm {
     int nBlocks = ceilDiv(n, ncb);
     int panelsPerGroup = ceilDiv(mPanels, groups);
     int mGroups = ceilDiv(mPanels, panelsPerGroup);
+    long aFloats = (long) m * k;
+    float[] packedA = PREPACK_A && nBlocks > 1 && aFloats >= PREPACK_MIN_FLOATS && aFloats <= PREPACK_MAX_FLOATS
+        ? prepackA(m, k, a, aOff, aRs, aCs, mPanels) : null;
     Parallel.forChunks(nBlocks * mGroups, (chunk, worker) -> {
       int jb = chunk / mGroups;
       int g = chunk % mGroups;
@@ -284,14 +325,15 @@ public final class Gemm {
       int nc = Math.min(ncb, n - j0);
       int i0 = g * panelsPerGroup * MR;
       int i1 = Math.min(m, i0 + panelsPerGroup * MR);
-      block(k, a, aOff, aRs, aCs, b, bType, bOff, bRs, bCs, c, cOff, cRs, accumulate, j0, nc, i0, i1);
+      block(k, a, aOff, aRs, aCs, b, bType, bOff, bRs, bCs, c, cOff, cRs, accumulate, j0, nc, i0, i1, packedA, mPanels);
     });
   }
 
   /** C[i0:i1, j0:j0+nc] over all of k, one KC panel at a time. */
   private static void block(int k, MemorySegment a, long aOff, long aRs, long aCs,
       MemorySegment b, DType bType, long bOff, long bRs, long bCs,
-      MemorySegment c, long cOff, long cRs, boolean accumulate, int j0, int nc, int i0, int i1) {
+      MemorySegment c, long cOff, long cRs, boolean accumulate, int j0, int nc, int i0, int i1, float[] packedA,
+      int mPanels) {
     Scratch s = SCRATCH.get();
     int depth = panelDepth(k);
     for (int pc = 0; pc < k; pc += depth) {
@@ -301,47 +343,92 @@ public final class Gemm {
       boolean add = accumulate || pc > 0;
       for (int i = i0; i < i1; i += MR) {
         int mr = Math.min(MR, i1 - i);
-        packA(s.ap, a, aOff, aRs, aCs, i, mr, pc, kc);
+        float[] ap;
+        int ao;
+        if (packedA != null) {
+          ap = packedA;
+          ao = packedOffset(pc / depth, i / MR, mPanels, depth);
+        } else {
+          ap = s.ap;
+          ao = 0;
+          packA(ap, 0, a, aOff, aRs, aCs, i, mr, pc, kc);
+        }
         for (int jp = 0; jp < nc; jp += NR) {
           int nr = Math.min(NR, nc - jp);
           long co = (cOff + i * cRs + j0 + jp) * 4;
           if (mr == MR && nr == NR) {
-            kernel(kc, s.ap, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
+            kernel(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
           } else {
-            edgeKernel(kc, s.ap, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, mr, nr, add, s.tile);
+            edgeKernel(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, mr, nr, add, s.tile);
           }
         }
       }
     }
   }
 
+  /** Where micro-panel ip (rows ip * MR ..) of k panel t starts in a pre-packed A: MR x depth floats each. */
+  private static int packedOffset(int t, int ip, int mPanels, int depth) {
+    return (t * mPanels + ip) * MR * depth;
+  }
+
+  /**
+   * A pre-packed once for every column block (see sgemmSimd): micro-panel by micro-panel, each k
+   * panel's MR x kc floats as {@link #packA} lays them out, into the calling thread's buffer.
+   */
+  private static float[] prepackA(int m, int k, MemorySegment a, long aOff, long aRs, long aCs, int mPanels) {
+    int depth = panelDepth(k);
+    int panels = ceilDiv(k, depth);
+    int size = panels * mPanels * MR * depth;
+    float[] buf = PACKED_A.get();
+    if (buf.length < size) {
+      buf = new float[size];
+      PACKED_A.set(buf);
+    }
+    float[] dst = buf;
+    // Micro-panels in groups, each group's rows for every k panel (row copies of a row-major A).
+    int groups = Math.min(mPanels, 4 * Parallel.threads());
+    Parallel.forChunks(groups, (g, worker) -> {
+      int ip0 = (int) ((long) mPanels * g / groups);
+      int ip1 = (int) ((long) mPanels * (g + 1) / groups);
+      for (int ip = ip0; ip < ip1; ip++) {
+        int i = ip * MR;
+        int mr = Math.min(MR, m - i);
+        for (int pc = 0, t = 0; pc < k; pc += depth, t++) {
+          packA(dst, packedOffset(t, ip, mPanels, depth), a, aOff, aRs, aCs, i, mr, pc, Math.min(depth, k - pc));
+        }
+      }
+    });
+    return dst;
+  }
+
   /**
    * Ap[r * kc + p] = A[i + r, pc + p] for r < mr, and 0 for the padding rows r in [mr, MR). Rows of
    * a row-major A are bulk copies.
    */
-  private static void packA(float[] ap, MemorySegment a, long aOff, long aRs, long aCs, int i, int mr, int pc, int kc) {
+  private static void packA(float[] ap, int ao, MemorySegment a, long aOff, long aRs, long aCs, int i, int mr, int pc,
+      int kc) {
     if (aCs == 1) {
       for (int r = 0; r < mr; r++) {
-        MemorySegment.copy(a, F32, (aOff + (long) (i + r) * aRs + pc) * 4, ap, r * kc, kc);
+        MemorySegment.copy(a, F32, (aOff + (long) (i + r) * aRs + pc) * 4, ap, ao + r * kc, kc);
       }
     } else if (aRs == 1) {
       // Column-major A: the mr values of one k are adjacent.
       for (int p = 0; p < kc; p++) {
         long base = aOff + i + (long) (pc + p) * aCs;
         for (int r = 0; r < mr; r++) {
-          ap[r * kc + p] = a.get(F32, (base + r) * 4);
+          ap[ao + r * kc + p] = a.get(F32, (base + r) * 4);
         }
       }
     } else {
       for (int r = 0; r < mr; r++) {
         long base = aOff + (long) (i + r) * aRs + (long) pc * aCs;
         for (int p = 0; p < kc; p++) {
-          ap[r * kc + p] = a.get(F32, (base + p * aCs) * 4);
+          ap[ao + r * kc + p] = a.get(F32, (base + p * aCs) * 4);
         }
       }
     }
     if (mr < MR) {
-      Arrays.fill(ap, mr * kc, MR * kc, 0f);
+      Arrays.fill(ap, ao + mr * kc, ao + MR * kc, 0f);
     }
   }
 
@@ -618,7 +705,7 @@ public final class Gemm {
    * in one method on purpose: a vector passed to a call that C2 does not inline is boxed, and the
    * box is then allocated inside the k loop.
    */
-  private static void kernel(int kc, float[] ap, float[] bp, int bo, MemorySegment c, long co, long cRsB,
+  private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long co, long cRsB,
       boolean add) {
     // Each accumulator gets its own zero.
     FloatVector c00 = FloatVector.zero(S);
@@ -638,7 +725,7 @@ public final class Gemm {
     FloatVector c70 = FloatVector.zero(S);
     FloatVector c71 = FloatVector.zero(S);
     final int k1 = kc, k2 = 2 * kc, k3 = 3 * kc, k4 = 4 * kc, k5 = 5 * kc, k6 = 6 * kc, k7 = 7 * kc;
-    for (int p = 0; p < kc; p++) {
+    for (int p = ao, end = ao + kc; p < end; p++) {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
       FloatVector av;
@@ -709,9 +796,9 @@ public final class Gemm {
    * An edge tile (mr < MR or nr < NR): the kernel writes the full tile into the per-thread scratch
    * tile, and the valid mr x nr part is added into C here.
    */
-  private static void edgeKernel(int kc, float[] ap, float[] bp, int bo, MemorySegment c, long co, long cRsB,
+  private static void edgeKernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long co, long cRsB,
       int mr, int nr, boolean add, MemorySegment tile) {
-    kernel(kc, ap, bp, bo, tile, 0, 4L * NR, false);
+    kernel(kc, ap, ao, bp, bo, tile, 0, 4L * NR, false);
     for (int r = 0; r < mr; r++) {
       long ro = co + r * cRsB;
       for (int jj = 0; jj < nr; jj++) {

@@ -179,6 +179,50 @@ class GemmTest {
     }
   }
 
+  /**
+   * Products whose A (m x k floats) is at least Gemm's pre-pack threshold and which span several
+   * column blocks take the pre-packed A (packed once for every block): they must match the
+   * reference for every B dtype, A row-major with padding or transposed, and equal bit for bit the
+   * same product computed twelve rows at a time (each slice's A far below the threshold, so packed
+   * per chunk as before): the same operations in the same order.
+   */
+  @Test
+  void prePackedAMatchesReferenceAndTheUnpackedPath() {
+    Random rnd = new Random(19);
+    int m = 300;
+    int n = 200;
+    int k = 928; // 278,400 floats of A, three k panels
+    for (DType t : B_TYPES) {
+      for (boolean aTransposed : new boolean[] {false, true}) {
+        long aRs = aTransposed ? 1 : k + 3;
+        long aCs = aTransposed ? m + 5 : 1;
+        long bCs = t.isQuantized() ? k + 32 : k + 7;
+        Case cs = new Case(m, n, k, t, 2, aRs, aCs, t.isQuantized() ? 32 : 5, 1, bCs, 1, n + 2, rnd.nextBoolean());
+        check(cs, rnd.nextLong(), true);
+        try (Arena arena = Arena.ofShared()) {
+          long aNumel = cs.aOff + (m - 1) * cs.aRs + (k - 1) * cs.aCs + 1;
+          KernelRef.Storage a = KernelRef.randomF32(aNumel, rnd, arena);
+          KernelRef.Storage b = KernelRef.random(t, cs.bOff + (n - 1) * cs.bCs + k, rnd, arena);
+          long cNumel = cs.cOff + (m - 1) * cs.cRs + n;
+          KernelRef.Storage c0 = KernelRef.randomF32(cNumel, rnd, arena);
+          MemorySegment whole = KernelRef.copy(c0.seg(), arena);
+          Gemm.sgemmSimd(m, n, k, a.seg(), cs.aOff, cs.aRs, cs.aCs, b.seg(), t, cs.bOff, 1, cs.bCs, whole, cs.cOff,
+              cs.cRs, true);
+          MemorySegment slices = KernelRef.copy(c0.seg(), arena);
+          for (int i = 0; i < m; i += 12) { // 12 rows: a full and a padded micro-panel, never the GEMV (<= 4 rows)
+            int rows = Math.min(12, m - i);
+            Gemm.sgemmSimd(rows, n, k, a.seg(), cs.aOff + i * cs.aRs, cs.aRs, cs.aCs, b.seg(), t, cs.bOff, 1, cs.bCs,
+                slices, cs.cOff + i * cs.cRs, cs.cRs, true);
+          }
+          int diff = KernelRef.firstBitDifference(whole, slices);
+          if (diff >= 0) {
+            fail(t + (aTransposed ? " transposed A" : "") + ": the pre-packed product differs from 12-row slices at C flat index " + diff);
+          }
+        }
+      }
+    }
+  }
+
   private static void check(Case cs, long seed, boolean simd) {
     Random rnd = new Random(seed ^ 0x5DEECE66DL);
     int m = cs.m, n = cs.n, k = cs.k;
