@@ -433,12 +433,13 @@ public final class Gemv {
   }
 
   /*
-   * Row kernels: one row at a time, one weight stream. (Four rows sharing each x load measured the
-   * same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two rows, on this
-   * project's 2-core EPYC VM in 2026-11, ~10% slower in a counted loop. The exceptions, each
+   * Row kernels: one row at a time, one weight stream. (In 2026-11 four rows sharing each x load
+   * measured the same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two
+   * rows, on this project's 2-core EPYC VM, ~10% slower in a counted loop. The exceptions, each
    * measured: BF16 rows (at every k since 2026-11-24, in a guarded loop) and Q8_0 / Q4_0 rows run in
-   * pairs half a chunk apart, and Q8_0 / Q4_0 rows from k 4096 on in fours a quarter chunk apart;
-   * see BF16_PAIR_K, QUAD_K and rowsBlocks.) Per row, F32:
+   * pairs half a chunk apart; Q8_0 / Q4_0 rows from k 4096 on and F32 rows from k 2048 on (since
+   * 2026-12-07) in fours a quarter chunk apart; see BF16_PAIR_K, QUAD_K, F32_QUAD_K and
+   * rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
    *   s = hsum(a), then s = fma(w[i], x[i], s) for the rest
@@ -455,8 +456,34 @@ public final class Gemv {
    * stride.
    */
 
+  /**
+   * From this k on (default 2048; {@code -Dfovea.gemv.f32.quadK}), F32 rows go in fours a quarter
+   * chunk apart that share each x load ({@link #dotF32Quad}); each row's sum is bit-identical to
+   * {@link #dotF32}'s. Zen 4 VM, 2026-12-07: the TinyLlama-shaped F32 GGUF loaded from its file,
+   * decode steps at context 600 on 2 threads with one, two and four rows at once alternating every
+   * 8 steps in one process (16 rounds): 231.9, 219.1 and 197.1 ms a step (medians). Per weight,
+   * medians of 12-15 passes over 400 MB in an arena (GB/s; one row / pairs / fours / a plain
+   * 4-accumulator read of the same bytes): n 2048 x k 2048 2 threads 18.9 / 24.1 / 23.6 / 30.4, 1
+   * thread 9.8 / 11.8 / 15.5 / 23.3; n 32000 x k 2048 2 threads 19.4 / 22.4 / 23.2 / 29.4. One row
+   * with four accumulators (other bits) read like pairs. This VM's memory speed shifts between
+   * minutes: sorted by the plain read of the same round (1,348 rounds of n 32000 x k 2048, 2
+   * threads), fours read 21.6, 25.7 and 31.5 GB/s in the slow, middle and fast thirds against one
+   * row's 18.5, 19.3 and 19.7; an earlier fast spell had one row ahead (n 32000 x k 2048, 28.0
+   * against 24.2 on 1 thread, 46.7 against 41.3 on 2), and at n 2048 x k 5632 with 4 weights one
+   * row read 17.6-19.3 against fours' 16.1-18.3. The model's step decides it; below k 2048 (k 768:
+   * 26.0 against 25.3 on 1 thread, 26.4 against 24.7 on 2; k 128 20.2 against 16.6) one row stays.
+   */
+  static final int F32_QUAD_K = Integer.getInteger("fovea.gemv.f32.quadK", 2048);
+
   private static void rowsF32(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
+    if (k >= F32_QUAD_K) {
+      long q = (j1 - j0) / 4;
+      for (long j = j0; j < j0 + q; j++) {
+        dotF32Quad(w, wOffB + j * rs, q * rs, x, k, y, yOff + j, q, accumulate);
+      }
+      j0 += 4 * q;
+    }
     for (long j = j0; j < j1; j++) {
       store(y, yOff + j, dotF32(w, wOffB + j * rs, x, k), accumulate);
     }
@@ -470,6 +497,30 @@ public final class Gemv {
       a0 = f32(w, o0 + d).fma(f32(x, d), a0);
     }
     return tailF32(CpuMath.hsum(a0), w, o0, x, 0, (int) (d / 4), k);
+  }
+
+  /** Four F32 rows at byte offsets o0 + i dw sharing each x load; each row as {@link #dotF32}. */
+  private static void dotF32Quad(MemorySegment w, long o0, long dw, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    long o1 = o0 + dw, o2 = o1 + dw, o3 = o2 + dw;
+    long kb = 4L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      FloatVector xv = FloatVector.fromMemorySegment(S, x, d, LE);
+      a0 = FloatVector.fromMemorySegment(S, w, o0 + d, LE).fma(xv, a0);
+      a1 = FloatVector.fromMemorySegment(S, w, o1 + d, LE).fma(xv, a1);
+      a2 = FloatVector.fromMemorySegment(S, w, o2 + d, LE).fma(xv, a2);
+      a3 = FloatVector.fromMemorySegment(S, w, o3 + d, LE).fma(xv, a3);
+    }
+    int i = (int) (d / 4);
+    for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
+      FloatVector s = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        s = s.add(s.rearrange(f));
+      }
+      store(y, j + r * dj, tailF32(s.lane(0), w, o0 + r * dw, x, 0, i, k), accumulate);
+    }
   }
 
   /** s plus the scalar fmas of elements [i, k) of the row at byte o of w and the x row at byte xo. */
@@ -699,10 +750,8 @@ public final class Gemv {
    *
    * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows)
    * were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of 10) in three later
-   * ones; F32 fours were faster when this VM's memory was slow (one thread reading 9-10 GB/s: +15-50%)
-   * and slower when it was fast (n 32000 x k 2048, 1 thread 28.0 against 24.2 GB/s, 2 threads 46.7
-   * against 41.3). Both are memory-bound, where more streams only help a starved core; the
-   * quantized kernels are bound by their arithmetic, and fours halve their x loads.
+   * ones. F32 fours depend on this VM's memory phase and were taken on the model's step (see
+   * F32_QUAD_K).
    */
   static final int QUAD_K = Integer.getInteger("fovea.gemv.quadK", 4096);
 

@@ -166,14 +166,15 @@ class GemvTest {
    * BF16 rows run in pairs sharing the x loads (from {@link Gemv#BF16_PAIR_K}, by default every
    * k); each must equal, bit for bit, the same row computed alone (a one-row call never pairs), at
    * 1 and 2 threads, with an odd row count, padded rows, and k with only a tail (37), with the
-   * one-vector loop and a tail (1061), and the model shapes (2048, 5632). F16, which keeps single
-   * rows, must hold the same property.
+   * one-vector loop and a tail (1061, 2053), and the model shapes (2048, 5632). F16, which keeps
+   * single rows, must hold the same property, and F32, whose rows go in fours from {@link
+   * Gemv#F32_QUAD_K} (a four, then a lone row, of 301 rows a chunk).
    */
   @Test
   void sixteenBitRowPairsEqualSingleRows() {
     Random rnd = new Random(11);
-    for (DType t : new DType[] {DType.BF16, DType.F16}) {
-      for (int k : new int[] {37, 1061, 2048, 5632, Math.max(37, Gemv.BF16_PAIR_K)}) {
+    for (DType t : new DType[] {DType.BF16, DType.F16, DType.F32}) {
+      for (int k : new int[] {37, 1061, 2048, 2053, 5632, Math.max(37, Gemv.BF16_PAIR_K), Math.max(37, Gemv.F32_QUAD_K)}) {
         int n = 301;
         long rs = k + 3;
         try (Arena arena = Arena.ofShared()) {
