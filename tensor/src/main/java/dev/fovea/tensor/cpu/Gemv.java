@@ -438,7 +438,7 @@ public final class Gemv {
    * rows, on this project's 2-core EPYC VM, ~10% slower in a counted loop. The exceptions, each
    * measured: BF16 rows (at every k since 2026-11-24, in a guarded loop) and Q8_0 / Q4_0 rows run in
    * pairs half a chunk apart; Q8_0 / Q4_0 rows from k 4096 on and F32 rows from k 2048 on (since
-   * 2026-12-07) in fours a quarter chunk apart; see BF16_PAIR_K, QUAD_K, F32_QUAD_K and
+   * 2026-12-07) in fours a quarter chunk apart; see BF16_PAIR_K, QUANT_QUAD_K, F32_QUAD_K and
    * rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
@@ -472,6 +472,8 @@ public final class Gemv {
    * against 24.2 on 1 thread, 46.7 against 41.3 on 2), and at n 2048 x k 5632 with 4 weights one
    * row read 17.6-19.3 against fours' 16.1-18.3. The model's step decides it; below k 2048 (k 768:
    * 26.0 against 25.3 on 1 thread, 26.4 against 24.7 on 2; k 128 20.2 against 16.6) one row stays.
+   * All of these were the fours' first loop, one vector a row per iteration; the loop now takes
+   * two (see dotF32Quad), which may move the threshold down: not measured below k 2048.
    */
   static final int F32_QUAD_K = Integer.getInteger("fovea.gemv.f32.quadK", 2048);
 
@@ -738,7 +740,7 @@ public final class Gemv {
    */
 
   /**
-   * From this k on (default 4096; {@code -Dfovea.gemv.quadK}), Q8_0 and Q4_0 rows go in fours that
+   * From this k on (default 4096; {@code -Dfovea.gemv.quant.quadK}), Q8_0 and Q4_0 rows go in fours that
    * share each x load ({@link #dotQ8_0Quad}, {@link #dotQ4_0Quad}): rows j, j + q, j + 2q and j +
    * 3q of a chunk, q a quarter of its rows, four weight streams; the rest, and every row below this
    * k, in pairs as before. Every row sees exactly the operations of the one-row kernel either way
@@ -770,23 +772,26 @@ public final class Gemv {
    * chunk's odd last row had never been compiled and ran in the interpreter in the measured call.
    * Later the same day, with the VM in a slower state (pairs 12-18 GB/s), three more processes at 2
    * threads: Q8_0 fours still ahead at 2048 x 5632, 4096 x 4096 and 4096 x 11008 (7-10 of 10,
-   * +5-25%), Q4_0 ahead at 4096 x 11008 (9-10 of 10) and even at the other two (3-7 of 10).
+   * +5-25%), Q4_0 ahead at 4096 x 11008 (9-10 of 10) and even at the other two (3-7 of 10). On the
+   * user's path (the TinyLlama GGUFs loaded from their files, decode steps at context 600, 2
+   * threads, pairs and fours alternating every 8 steps in one process, medians of 20 rounds), where
+   * only down_proj takes fours: Q8_0 41.0 -> 39.0 ms a step, Q4_0 39.8 -> 39.9 (no change).
    *
    * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows)
    * were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of 10) in three later
    * ones. F32 fours depend on this VM's memory phase and were taken on the model's step (see
    * F32_QUAD_K).
    */
-  static final int QUAD_K = Integer.getInteger("fovea.gemv.quadK", 4096);
+  static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
-   * Q8_0 (q8) or Q4_0 rows [j0, j1): from {@link #QUAD_K} on, fours j + i q (i = 0..3, q a quarter
-   * of the rows); the rest (all of them below QUAD_K) in pairs j and j + h, then an odd last row
+   * Q8_0 (q8) or Q4_0 rows [j0, j1): from {@link #QUANT_QUAD_K} on, fours j + i q (i = 0..3, q a quarter
+   * of the rows); the rest (all of them below QUANT_QUAD_K) in pairs j and j + h, then an odd last row
    * alone.
    */
   private static void rowsBlocks(boolean q8, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0,
       long j1, MemorySegment y, long yOff, boolean accumulate) {
-    if (k >= QUAD_K && (q8 || L == 16)) {
+    if (k >= QUANT_QUAD_K && (q8 || L == 16)) {
       long q = (j1 - j0) / 4;
       for (long j = j0; j < j0 + q; j++) {
         if (q8) {

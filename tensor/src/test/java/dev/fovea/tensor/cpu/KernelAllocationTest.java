@@ -127,6 +127,8 @@ class KernelAllocationTest {
         Random rnd = new Random(6);
         java.lang.foreign.MemorySegment a = KernelRef.randomF32((long) m * k, rnd, arena).seg();
         java.lang.foreign.MemorySegment c = arena.allocate(4L * m * n, 64);
+        java.lang.foreign.MemorySegment a2 = KernelRef.randomF32(600L * 512, rnd, arena).seg();
+        java.lang.foreign.MemorySegment c2 = arena.allocate(4L * 600 * 256, 64);
         StringBuilder report = new StringBuilder();
         long worst = 0;
         for (dev.fovea.tensor.DType t : new dev.fovea.tensor.DType[] {dev.fovea.tensor.DType.F32,
@@ -139,9 +141,7 @@ class KernelAllocationTest {
           worst = Math.max(worst, bytes);
           // A of 600 x 512 floats, past Gemm's pre-pack threshold: A packed once into the calling
           // thread's buffer (allocated on the first call only), the kernels reading it from there.
-          java.lang.foreign.MemorySegment a2 = KernelRef.randomF32(600L * 512, rnd, arena).seg();
           java.lang.foreign.MemorySegment w2 = KernelRef.random(t, 256L * 512, rnd, arena).seg();
-          java.lang.foreign.MemorySegment c2 = arena.allocate(4L * 600 * 256, 64);
           bytes = steadyBytes(() -> Gemm.sgemm(600, 256, 512, a2, 0, 512, 1, w2, t, 0, 1, 512, c2, 0, 256, false),
               () -> Gemm.sgemm(600, 160, 512, a2, 0, 512, 1, w2, t, 0, 1, 512, c2, 0, 256, false));
           report.append(t).append(" prepacked=").append(bytes).append(' ');
