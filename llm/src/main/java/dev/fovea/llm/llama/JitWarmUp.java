@@ -3,8 +3,10 @@ package dev.fovea.llm.llama;
 import dev.fovea.llm.generate.Inputs;
 import dev.fovea.nn.Parameter;
 import dev.fovea.tensor.DType;
+import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Scope;
 import dev.fovea.tensor.Tensor;
+import dev.fovea.tensor.cpu.Gemv;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -166,6 +168,52 @@ public final class JitWarmUp implements AutoCloseable {
             float[] logits = m.step(state, token);
             token = 3 + Math.floorMod(Float.floatToRawIntBits(logits[i]), 500);
           }
+        }
+      }
+    }
+    if (weights.isQuantized()) {
+      longRows(weights);
+    }
+  }
+
+  /** Rows of the GEMV in {@link #longRows}: four fours, then a pair and a lone row (one chunk). */
+  static final int LONG_ROW_COUNT = 19;
+
+  /**
+   * GEMVs as long as {@link Gemv#quantFourRowK()} (4096 by default) at a decode step's shape ([1, 1, k]
+   * against [19, k] weights stored as {@code weights}, a Q8_0 or Q4_0 type), 32 times. From that k
+   * on the quantized GEMV takes rows in fours, and the tiny model's k (128, 800) never gets there:
+   * C2 compiled {@code Gemv.rowsBlocks} with that branch as an uncommon trap, and a one-shot Q8_0
+   * {@code ask} of TinyLlama deoptimized it in its first decode step (down_proj's k is 5632; {@code
+   * -Xlog:deoptimization=debug}, 2026-12-07), then ran the four-row kernel in the interpreter and C1
+   * until C2 had compiled it. With these GEMVs the only {@code Gemv} deoptimization left is this
+   * one, in the warm-up. One-shot {@code ask} (728-token prompt, 64 new tokens, Zen 4, runs with and
+   * without alternated, medians of 3 pairs): decode Q8_0 16.9 -> 18.8 tok/s, Q4_0 17.1 -> 20.3 (3
+   * of 3 pairs faster); the time before the prefill unchanged (2.6-3.4 s either way). A first form,
+   * 67 rows 48 times and in the F32 round too: Q8_0 14.2 -> 18.3 (3 of 3), but Q4_0's time before
+   * the prefill 0.4-1.5 s longer, and the F32 decode slower in 6 of 7 pairs (medians 8.1 -> 7.5
+   * tok/s: F32 rows go in fours from k 2048, TinyLlama's own k; with these GEMVs the F32 four-row
+   * kernel was compiled here on k 4096 instead of in the first decode steps on the model's shapes,
+   * and ran slower; why, not found).
+   */
+  static void longRows(DType weights) {
+    int k = Gemv.quantFourRowK();
+    Random rng = new Random(2);
+    float[] w = new float[LONG_ROW_COUNT * k];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (rng.nextGaussian() * 0.05);
+    }
+    float[] x = new float[k];
+    for (int i = 0; i < k; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    try (Scope s = Scope.open()) {
+      Tensor wf = Tensor.of(w, LONG_ROW_COUNT, k);
+      Tensor wt = wf.to(weights);
+      Tensor xt = Tensor.of(x, 1, 1, k);
+      for (int i = 0; i < 32; i++) {
+        try (Scope step = Scope.open()) {
+          Ops.linear(xt, wt, null);
         }
       }
     }

@@ -785,6 +785,15 @@ public final class Gemv {
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
+   * {@link #QUANT_QUAD_K}, at most 16384: llm's {@code JitWarmUp} runs a Q8_0 / Q4_0 GEMV this long
+   * so that a one-shot run compiles the four-row branch and kernels before the real model's first
+   * decode step takes them.
+   */
+  public static int quantFourRowK() {
+    return Math.min(16384, QUANT_QUAD_K);
+  }
+
+  /**
    * Q8_0 (q8) or Q4_0 rows [j0, j1): from {@link #QUANT_QUAD_K} on, fours j + i q (i = 0..3, q a quarter
    * of the rows); the rest (all of them below QUANT_QUAD_K) in pairs j and j + h, then an odd last row
    * alone.
