@@ -785,12 +785,13 @@ public final class Gemv {
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
-   * {@link #QUANT_QUAD_K}, at most 16384: llm's {@code JitWarmUp} runs a Q8_0 / Q4_0 GEMV this long
-   * so that a one-shot run compiles the four-row branch and kernels before the real model's first
-   * decode step takes them.
+   * {@link #QUANT_QUAD_K} rounded up to whole blocks, within [32, 16384]: llm's {@code JitWarmUp}
+   * runs a Q8_0 / Q4_0 GEMV this long so that a one-shot run compiles the four-row branch and
+   * kernels before the real model's first decode step takes them.
    */
   public static int quantFourRowK() {
-    return Math.min(16384, QUANT_QUAD_K);
+    int k = Math.clamp(QUANT_QUAD_K, QK, 16384);
+    return (k + QK - 1) / QK * QK;
   }
 
   /**
