@@ -172,7 +172,9 @@ public final class JitWarmUp implements AutoCloseable {
       }
     }
     if (weights.isQuantized()) {
-      longRows(weights);
+      longRows(weights, Gemv.quantFourRowK());
+    } else if (weights == DType.F32) {
+      longRows(weights, Gemv.f32FourRowK());
     }
   }
 
@@ -180,24 +182,23 @@ public final class JitWarmUp implements AutoCloseable {
   static final int LONG_ROW_COUNT = 19;
 
   /**
-   * GEMVs as long as {@link Gemv#quantFourRowK()} (4096 by default) at a decode step's shape ([1, 1, k]
-   * against [19, k] weights stored as {@code weights}, a Q8_0 or Q4_0 type), 32 times. From that k
-   * on the quantized GEMV takes rows in fours, and the tiny model's k (128, 800) never gets there:
-   * C2 compiled {@code Gemv.rowsBlocks} with that branch as an uncommon trap, and a one-shot Q8_0
-   * {@code ask} of TinyLlama deoptimized it in its first decode step (down_proj's k is 5632; {@code
-   * -Xlog:deoptimization=debug}, 2026-12-07), then ran the four-row kernel in the interpreter and C1
-   * until C2 had compiled it. With these GEMVs the only {@code Gemv} deoptimization left is this
-   * one, in the warm-up. One-shot {@code ask} (728-token prompt, 64 new tokens, Zen 4, runs with and
-   * without alternated, medians of 3 pairs): decode Q8_0 16.9 -> 18.8 tok/s, Q4_0 17.1 -> 20.3 (3
-   * of 3 pairs faster); the time before the prefill unchanged (2.6-3.4 s either way). A first form,
-   * 67 rows 48 times and in the F32 round too: Q8_0 14.2 -> 18.3 (3 of 3), but Q4_0's time before
-   * the prefill 0.4-1.5 s longer, and the F32 decode slower in 6 of 7 pairs (medians 8.1 -> 7.5
-   * tok/s: F32 rows go in fours from k 2048, TinyLlama's own k; with these GEMVs the F32 four-row
-   * kernel was compiled here on k 4096 instead of in the first decode steps on the model's shapes,
-   * and ran slower; why, not found).
+   * GEMVs of length k at a decode step's shape ([1, 1, k] against [19, k] weights stored as {@code
+   * weights}), 32 times: k is {@link Gemv#quantFourRowK()} (4096 by default) for Q8_0 / Q4_0 and
+   * {@link Gemv#f32FourRowK()} (2048) for F32, where the GEMV starts taking rows in fours. The tiny
+   * model's k (128, 800) never gets there: C2 compiled {@code Gemv.rowsBlocks} and {@code
+   * Gemv.rowsF32} with that branch as an uncommon trap, and a one-shot {@code ask} of TinyLlama
+   * deoptimized them in its first decode step ({@code -Xlog:deoptimization=debug}, 2026-12-07), then
+   * ran the four-row kernel in the interpreter and C1 until C2 had compiled it. With these GEMVs the
+   * only {@code Gemv} deoptimizations left are these, in the warm-up. One-shot {@code ask} (728-token
+   * prompt, 64 new tokens, Zen 4, runs with and without alternated, medians): decode Q8_0 16.9 ->
+   * 18.8 tok/s and Q4_0 17.1 -> 20.3 (3 of 3 pairs faster each), F32 6.7 -> 8.1 (7 of 8 pairs); the
+   * time before the prefill unchanged within 0.15 s. A first form, 67 rows 48 times with k 4096 in
+   * the F32 round too: Q8_0 14.2 -> 18.3, but Q4_0's time before the prefill 0.4-1.5 s longer and
+   * the F32 decode slower in 6 of 7 pairs (8.1 -> 7.5 tok/s). So F32 warms at its own threshold,
+   * which is also TinyLlama's k; whether a model with F32 rows of 4096 (LLaMA-7B) gains or loses
+   * from it was not measured.
    */
-  static void longRows(DType weights) {
-    int k = Gemv.quantFourRowK();
+  static void longRows(DType weights, int k) {
     Random rng = new Random(2);
     float[] w = new float[LONG_ROW_COUNT * k];
     for (int i = 0; i < w.length; i++) {
@@ -209,7 +210,7 @@ public final class JitWarmUp implements AutoCloseable {
     }
     try (Scope s = Scope.open()) {
       Tensor wf = Tensor.of(w, LONG_ROW_COUNT, k);
-      Tensor wt = wf.to(weights);
+      Tensor wt = weights == DType.F32 ? wf : wf.to(weights);
       Tensor xt = Tensor.of(x, 1, 1, k);
       for (int i = 0; i < 32; i++) {
         try (Scope step = Scope.open()) {

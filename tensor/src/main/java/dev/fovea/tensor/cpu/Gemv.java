@@ -789,6 +789,14 @@ public final class Gemv {
    * runs a Q8_0 / Q4_0 GEMV this long so that a one-shot run compiles the four-row branch and
    * kernels before the real model's first decode step takes them.
    */
+  /**
+   * {@link #F32_QUAD_K} within [1, 16384]: the k of the F32 GEMVs llm's {@code JitWarmUp} runs for
+   * the same reason as {@link #quantFourRowK()}.
+   */
+  public static int f32FourRowK() {
+    return Math.clamp(F32_QUAD_K, 1, 16384);
+  }
+
   public static int quantFourRowK() {
     int k = Math.clamp(QUANT_QUAD_K, QK, 16384);
     return (k + QK - 1) / QK * QK;
