@@ -121,7 +121,8 @@ public final class JitWarmUp implements AutoCloseable {
   /**
    * One round on the calling thread: four prefills of 37 and 50 tokens (the GEMM path; no multiple of
    * the GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path) that
-   * fill the cache to its capacity, with matrices stored as {@code weights}. Two lengths so that the
+   * fill the cache to its capacity, with matrices stored as {@code weights}, then the long GEMVs of
+   * {@link #longRows}. Two lengths so that the
    * decode attention sees both an odd (3) and an even (4) count of whole key vectors ({@code
    * scoreHead8} deoptimized on the even case in the real prefill's last step when every step here
    * had three). To capacity because the
@@ -171,10 +172,9 @@ public final class JitWarmUp implements AutoCloseable {
         }
       }
     }
-    if (weights.isQuantized()) {
-      longRows(weights, Gemv.quantFourRowK());
-    } else if (weights == DType.F32) {
-      longRows(weights, Gemv.f32FourRowK());
+    int k = Gemv.fourRowK(weights);
+    if (k > 0) {
+      longRows(weights, k);
     }
   }
 
@@ -183,8 +183,8 @@ public final class JitWarmUp implements AutoCloseable {
 
   /**
    * GEMVs of length k at a decode step's shape ([1, 1, k] against [19, k] weights stored as {@code
-   * weights}), 32 times: k is {@link Gemv#quantFourRowK()} (4096 by default) for Q8_0 / Q4_0 and
-   * {@link Gemv#f32FourRowK()} (2048) for F32, where the GEMV starts taking rows in fours. The tiny
+   * weights}), 32 times: k is {@link Gemv#fourRowK} (4096 by default for Q8_0 / Q4_0, 2048 for F32),
+   * where the GEMV starts taking rows in fours (BF16 and F16 never do: no such GEMVs). The tiny
    * model's k (128, 800) never gets there: C2 compiled {@code Gemv.rowsBlocks} and {@code
    * Gemv.rowsF32} with that branch as an uncommon trap, and a one-shot {@code ask} of TinyLlama
    * deoptimized them in its first decode step ({@code -Xlog:deoptimization=debug}, 2026-12-07), then

@@ -785,21 +785,24 @@ public final class Gemv {
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
-   * {@link #QUANT_QUAD_K} rounded up to whole blocks, within [32, 16384]: llm's {@code JitWarmUp}
-   * runs a Q8_0 / Q4_0 GEMV this long so that a one-shot run compiles the four-row branch and
-   * kernels before the real model's first decode step takes them.
+   * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
+   * #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
+   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (BF16, F16).
+   * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
+   * branch and kernel before the real model's first decode step takes them.
    */
-  /**
-   * {@link #F32_QUAD_K} within [1, 16384]: the k of the F32 GEMVs llm's {@code JitWarmUp} runs for
-   * the same reason as {@link #quantFourRowK()}.
-   */
-  public static int f32FourRowK() {
-    return Math.clamp(F32_QUAD_K, 1, 16384);
-  }
-
-  public static int quantFourRowK() {
-    int k = Math.clamp(QUANT_QUAD_K, QK, 16384);
-    return (k + QK - 1) / QK * QK;
+  public static int fourRowK(DType t) {
+    int k = switch (t) {
+      case F32 -> F32_QUAD_K;
+      case Q8_0 -> QUANT_QUAD_K;
+      case Q4_0 -> L == 16 ? QUANT_QUAD_K : 0;
+      default -> 0;
+    };
+    if (k <= 0) {
+      return 0;
+    }
+    k = Math.clamp(k, QK, 16384);
+    return t.isQuantized() ? (k + QK - 1) / QK * QK : k;
   }
 
   /**

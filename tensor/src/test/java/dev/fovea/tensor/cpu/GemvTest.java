@@ -171,7 +171,7 @@ class GemvTest {
    * Gemv#F32_QUAD_K} (a four, then a lone row, of 301 rows a chunk).
    */
   @Test
-  void sixteenBitRowPairsEqualSingleRows() {
+  void unquantizedRowGroupsEqualSingleRows() {
     Random rnd = new Random(11);
     for (DType t : new DType[] {DType.BF16, DType.F16, DType.F32}) {
       for (int k : new int[] {37, 1061, 2048, 2053, 5632, Math.max(37, Gemv.BF16_PAIR_K), Math.max(37, Gemv.F32_QUAD_K)}) {
