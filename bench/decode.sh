@@ -35,6 +35,11 @@
 #   fovea_<dtype>_decode_fraction_of_bound_each  the same per measurement iteration, each against the read
 #                                              rate measured right before it (shown as fraction@rate): the
 #                                              memory speed can change between iterations of one fork
+#   <dtype>_weight_read4_gbps, <dtype>_decode_bound4_tokens_per_s, fovea_<dtype>_decode_fraction_of_bound4,
+#   fovea_<dtype>_decode_fraction_of_bound4_each, llamacpp_<dtype>_decode_fraction_of_bound4
+#                                              the same against the weights read as four streams a thread
+#                                              (WeightReads.read4, the four-row GEMVs' pattern; one core
+#                                              reads more that way here), measured right after the above
 #   fovea_q8_0_decode_vs_bf16                  (target > 1)
 #   fovea_f32_prefill_vs_gemm                  time of the projections alone / prefill time (target >= 0.8)
 #   torch_<dtype>_prefill_tokens_per_s, torch_<dtype>_decode_tokens_per_s   (best thread count)
@@ -140,6 +145,7 @@ for r in rows:
             decode_each[p["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
+weight_bw4, weight_bw4_each = {}, {}  # the same, read as four streams a thread
 held = {}  # dtype -> how its first fork (the decode one) held the file's weights: mapped / copied, huge pages
 current = None
 for line in open(sys.argv[5]):
@@ -161,6 +167,12 @@ for line in open(sys.argv[5]):
         e = re.search(r"each=(\S+)", line)
         if e:
             weight_bw_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
+    m = re.search(r"fovea-weight-read4 dtype=(\S+) gbps=([0-9.]+)", line)
+    if m and "source=arena" not in line:
+        weight_bw4[m.group(1)] = float(m.group(2)) * 1e9
+        e = re.search(r"each=(\S+)", line)
+        if e:
+            weight_bw4_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
 llamacpp = {}  # (prefill|decode, dtype) -> best tokens/s over its repetitions
 for line in open(sys.argv[6]):
     if not line.startswith("{"):
@@ -198,6 +210,10 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
     bound = weight_bw[d] / wb if d in weight_bw else None
     if bound:
         out.append(f"{d}_decode_bound_tokens_per_s: {bound:.2f}")
+    bound4 = weight_bw4[d] / wb if d in weight_bw4 else None
+    if bound4:
+        out.append(f"{d}_weight_read4_gbps: {weight_bw4[d] / 1e9:.2f}")
+        out.append(f"{d}_decode_bound4_tokens_per_s: {bound4:.2f}")
     pf, dc = fovea.get(("prefill", d)), fovea.get(("decode", d))
     if pf:
         out.append(f"fovea_{d}_prefill_tokens_per_s: {context / pf:.1f}")
@@ -211,6 +227,12 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
             each = [(wb / b) / t for t, b in zip(ts, bs)]
             out.append(f"fovea_{d}_decode_fraction_of_bound_each: "
                        + " ".join(f"{f:.2f}@{b / 1e9:.0f}GB/s" for f, b in zip(each, bs)))
+        if bound4:
+            out.append(f"fovea_{d}_decode_fraction_of_bound4: {(1 / dc) / bound4:.2f}")
+        bs4 = weight_bw4_each.get(d)
+        if ts and bs4 and len(ts) == len(bs4):
+            out.append(f"fovea_{d}_decode_fraction_of_bound4_each: "
+                       + " ".join(f"{(wb / b) / t:.2f}@{b / 1e9:.0f}GB/s" for t, b in zip(ts, bs4)))
     tp, td = torch.get(("prefill_s", d)), torch.get(("decode_s", d))
     if tp:
         out.append(f"torch_{d}_prefill_tokens_per_s: {context / tp:.1f}")
@@ -231,6 +253,8 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
         out.append(f"llamacpp_{d}_decode_tokens_per_s: {ld:.2f}")
         if bound:
             out.append(f"llamacpp_{d}_decode_fraction_of_bound: {ld / bound:.2f}")
+        if bound4:
+            out.append(f"llamacpp_{d}_decode_fraction_of_bound4: {ld / bound4:.2f}")
     ap, ad = arena.get(("prefill", d)), arena.get(("decode", d))
     if pf and ap:
         out.append(f"file_vs_arena_{d}_prefill: {ap / pf:.2f}")

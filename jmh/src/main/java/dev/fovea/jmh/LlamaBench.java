@@ -50,7 +50,9 @@ import org.openjdk.jmh.runner.IterationType;
  *       iterations as a line {@code fovea-weight-read dtype=<dtype> gbps=<mean> min=<min>
  *       max=<max> bytes=<n> source=<source> each=<the rate before each measurement iteration, in order>}: the read
  *       bandwidth of the same pages in the same process, which {@code bench/decode.sh} divides the
- *       weight bytes per token by for the decode bound (per iteration too);
+ *       weight bytes per token by for the decode bound (per iteration too); then the same with
+ *       each chunk read as four streams ({@link WeightReads#read4}, the pattern of the four-row
+ *       GEMVs), as {@code fovea-weight-read4 dtype=<dtype> gbps=<mean> source=<source> each=<...>};
  *   <li>{@code gemmOnly}: just the prefill's projections ([context, C] x W^T for every weight of every
  *       layer) in F32, the GEMM figure prefill is compared with (only for dtype f32).
  * </ul>
@@ -85,6 +87,7 @@ public class LlamaBench {
   private Tensor x;
   private WeightReads reads;
   private final List<Double> readGbps = new java.util.ArrayList<>();
+  private final List<Double> read4Gbps = new java.util.ArrayList<>();
 
   /** TinyLlama-1.1B's shapes with {@code layers} layers. */
   public static LlamaConfig config(int layers) {
@@ -152,8 +155,10 @@ public class LlamaBench {
       return;
     }
     double best = reads.best(2);
+    double best4 = reads.best4(2);
     if (iteration.getType() == IterationType.MEASUREMENT) {
       readGbps.add(best);
+      read4Gbps.add(best4);
     }
   }
 
@@ -165,6 +170,10 @@ public class LlamaBench {
           readGbps.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
           readGbps.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), reads.bytes(), source,
           readGbps.stream().map(g -> String.format(java.util.Locale.ROOT, "%.2f", g))
+              .collect(java.util.stream.Collectors.joining(",")));
+      System.out.printf("%nfovea-weight-read4 dtype=%s gbps=%.2f source=%s each=%s%n", dtype,
+          read4Gbps.stream().mapToDouble(Double::doubleValue).average().orElseThrow(), source,
+          read4Gbps.stream().map(g -> String.format(java.util.Locale.ROOT, "%.2f", g))
               .collect(java.util.stream.Collectors.joining(",")));
     }
     if (source.equals("file")) {

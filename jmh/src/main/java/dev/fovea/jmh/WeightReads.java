@@ -18,6 +18,14 @@ import jdk.incubator.vector.VectorSpecies;
  * engine's threads as the GEMV splits its rows. Decode's bandwidth bound is the weight bytes per
  * token divided by this rate.
  *
+ * <p>Two patterns: {@link #read} takes each chunk front to back (one stream a thread), {@link
+ * #read4} as four quarters at once (four streams a thread, the pattern of Gemv's four-row kernels).
+ * On this Zen 4 VM one core reads more with four streams: a scratch program over 2048 x 5632 F32
+ * weights (2026-12-07, one process, passes alternating) read 14.1-14.7 GB/s front to back against
+ * 16.4-21.8 in quarters on one thread, 21.6 against 24.1-24.2 on two; Gemv's F32 fours read as the
+ * quarters did. So LlamaBench measures both; over a whole model at two threads (bench/decode.sh's
+ * decode forks, the same day) the two agreed within 3%.
+ *
  * <p>Measured in the decode benchmark's own fork, just before each of its iterations: this VM's
  * memory speed differs between processes (40-50 against 72-76 GB/s, 2026-11), so a bound taken in
  * another fork (as {@link ReadBandwidthBench} is) can be from another memory phase than the decode
@@ -76,11 +84,65 @@ final class WeightReads {
     return best;
   }
 
+  /** One four-stream pass over every byte ({@link #read4}); returns GB/s. */
+  double pass4() {
+    long t0 = System.nanoTime();
+    long sum = read4();
+    long t1 = System.nanoTime();
+    if (sum == 42) {
+      System.out.print("");
+    }
+    return bytes / (double) (t1 - t0);
+  }
+
+  /** The best of {@code passes} timed four-stream passes, GB/s. */
+  double best4(int passes) {
+    double best = 0;
+    for (int i = 0; i < passes; i++) {
+      best = Math.max(best, pass4());
+    }
+    return best;
+  }
+
+  /** One pass over every byte, each chunk read as four quarters at once; returns their sum. */
+  long read4() {
+    LongAdder sink = new LongAdder();
+    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum4(pieces.get(c))));
+    return sink.sum();
+  }
+
   /** One pass over every byte, untimed (for a JMH method, which times itself); returns their sum. */
   long read() {
     LongAdder sink = new LongAdder();
     Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum(pieces.get(c))));
     return sink.sum();
+  }
+
+  /**
+   * The bytes of s summed as four streams a quarter apart (whole 2-vector steps each; the rest
+   * front to back).
+   */
+  private static long sum4(MemorySegment s) {
+    int l = LS.length();
+    long step = 16L * l; // two vectors of bytes
+    long n = s.byteSize();
+    long q = n / 4 / step * step;
+    LongVector a0 = LongVector.zero(LS), a1 = a0, a2 = a0, a3 = a0;
+    for (long o = 0; o < q; o += step) {
+      a0 = a0.add(LongVector.fromMemorySegment(LS, s, o, ByteOrder.LITTLE_ENDIAN))
+          .add(LongVector.fromMemorySegment(LS, s, o + 8L * l, ByteOrder.LITTLE_ENDIAN));
+      a1 = a1.add(LongVector.fromMemorySegment(LS, s, q + o, ByteOrder.LITTLE_ENDIAN))
+          .add(LongVector.fromMemorySegment(LS, s, q + o + 8L * l, ByteOrder.LITTLE_ENDIAN));
+      a2 = a2.add(LongVector.fromMemorySegment(LS, s, 2 * q + o, ByteOrder.LITTLE_ENDIAN))
+          .add(LongVector.fromMemorySegment(LS, s, 2 * q + o + 8L * l, ByteOrder.LITTLE_ENDIAN));
+      a3 = a3.add(LongVector.fromMemorySegment(LS, s, 3 * q + o, ByteOrder.LITTLE_ENDIAN))
+          .add(LongVector.fromMemorySegment(LS, s, 3 * q + o + 8L * l, ByteOrder.LITTLE_ENDIAN));
+    }
+    long r = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    for (long o = 4 * q; o < n; o++) {
+      r += s.get(ValueLayout.JAVA_BYTE, o);
+    }
+    return r;
   }
 
   private static long sum(MemorySegment s) {
