@@ -161,18 +161,13 @@ for line in open(sys.argv[5]):
     m = re.search(r"fovea-fma-peak .*flops=(\d+)", line)
     if m:
         fma_flops = int(m.group(1))
-    m = re.search(r"fovea-weight-read dtype=(\S+) gbps=([0-9.]+)", line)
-    if m and "source=arena" not in line:
-        weight_bw[m.group(1)] = float(m.group(2)) * 1e9
-        e = re.search(r"each=(\S+)", line)
-        if e:
-            weight_bw_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
-    m = re.search(r"fovea-weight-read4 dtype=(\S+) gbps=([0-9.]+)", line)
-    if m and "source=arena" not in line:
-        weight_bw4[m.group(1)] = float(m.group(2)) * 1e9
-        e = re.search(r"each=(\S+)", line)
-        if e:
-            weight_bw4_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
+    for tag, rate, rate_each in (("read", weight_bw, weight_bw_each), ("read4", weight_bw4, weight_bw4_each)):
+        m = re.search(r"fovea-weight-" + tag + r" dtype=(\S+) gbps=([0-9.]+)", line)
+        if m and "source=arena" not in line:
+            rate[m.group(1)] = float(m.group(2)) * 1e9
+            e = re.search(r"each=(\S+)", line)
+            if e:
+                rate_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
 llamacpp = {}  # (prefill|decode, dtype) -> best tokens/s over its repetitions
 for line in open(sys.argv[6]):
     if not line.startswith("{"):

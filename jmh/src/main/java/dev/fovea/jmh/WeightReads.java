@@ -8,6 +8,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -66,8 +68,13 @@ final class WeightReads {
 
   /** One pass over every byte; returns its duration in nanoseconds. */
   long nanos() {
+    return nanos(this::read);
+  }
+
+  /** One timed pass of {@code read}, in nanoseconds. */
+  private static long nanos(LongSupplier read) {
     long t0 = System.nanoTime();
-    long sum = read();
+    long sum = read.getAsLong();
     long t1 = System.nanoTime();
     if (sum == 42) {
       System.out.print(""); // keeps the sum alive
@@ -77,44 +84,35 @@ final class WeightReads {
 
   /** The best of {@code passes} timed passes, GB/s (the first pass of a process also warms the JIT). */
   double best(int passes) {
-    double best = 0;
-    for (int i = 0; i < passes; i++) {
-      best = Math.max(best, pass());
-    }
-    return best;
+    return best(passes, this::read);
   }
 
-  /** One four-stream pass over every byte ({@link #read4}); returns GB/s. */
-  double pass4() {
-    long t0 = System.nanoTime();
-    long sum = read4();
-    long t1 = System.nanoTime();
-    if (sum == 42) {
-      System.out.print("");
-    }
-    return bytes / (double) (t1 - t0);
-  }
-
-  /** The best of {@code passes} timed four-stream passes, GB/s. */
+  /** As {@link #best}, each pass reading every chunk as four quarters at once ({@link #read4}). */
   double best4(int passes) {
+    return best(passes, this::read4);
+  }
+
+  private double best(int passes, LongSupplier read) {
     double best = 0;
     for (int i = 0; i < passes; i++) {
-      best = Math.max(best, pass4());
+      best = Math.max(best, bytes / (double) nanos(read));
     }
     return best;
   }
 
   /** One pass over every byte, each chunk read as four quarters at once; returns their sum. */
   long read4() {
-    LongAdder sink = new LongAdder();
-    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum4(pieces.get(c))));
-    return sink.sum();
+    return read(WeightReads::sum4);
   }
 
   /** One pass over every byte, untimed (for a JMH method, which times itself); returns their sum. */
   long read() {
+    return read(WeightReads::sum);
+  }
+
+  private long read(ToLongFunction<MemorySegment> sum) {
     LongAdder sink = new LongAdder();
-    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum(pieces.get(c))));
+    Parallel.forChunks(pieces.size(), (c, worker) -> sink.add(sum.applyAsLong(pieces.get(c))));
     return sink.sum();
   }
 
