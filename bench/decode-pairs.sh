@@ -79,11 +79,9 @@ done
 
 /usr/bin/python3 - "$DIR/pairs.txt" "$LAYERS" <<'PY'
 import statistics, sys
+sys.path.insert(0, "bench")
+import tinyllama
 layers = int(sys.argv[2])
-C, F, V, H, HKV, D = 2048, 5632, 32000, 32, 4, 64
-elems = layers * (C * H * D + 2 * C * HKV * D + H * D * C + 3 * C * F) + V * C
-norms = (2 * layers + 1) * C * 4
-size = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 rows = {}
 for line in open(sys.argv[1]):
     d, r, ft, lt, gb, first = line.split()
@@ -92,7 +90,7 @@ for d, ps in rows.items():
     ratios = [ft / lt for ft, lt, _, _ in ps]
     print(f"pair_{d}_decode: " + " ".join(f"{ft / lt:.2f} ({ft:.2f}/{lt:.2f} {first})" for ft, lt, _, first in ps))
     print(f"pair_{d}_decode_median: {statistics.median(ratios):.2f}")
-    wb = elems * size[d] + norms
+    wb = tinyllama.weight_bytes_per_token(layers, d)
     print(f"pair_{d}_fovea_fraction_of_bound: "
           + " ".join(f"{ft / (gb * 1e9 / wb):.2f}@{gb:.0f}GB/s" for ft, _, gb, _ in ps if gb > 0))
 PY

@@ -122,6 +122,8 @@ fi
 
 "$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" "$LOG" "$LLAMA_OUT" <<'PYEOF'
 import json, re, sys
+sys.path.insert(0, "bench")  # the repository root is the working directory
+import tinyllama
 
 rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
@@ -182,21 +184,14 @@ for line in open(sys.argv[2]):
         key = (k, j["dtype"])
         torch[key] = min(torch.get(key, 1e9), j[k])
 
-C, F, V, H, HKV, D = 2048, 5632, 32000, 32, 4, 64
-per_layer = C * H * D + 2 * C * HKV * D + H * D * C + 3 * C * F
-elems = layers * per_layer + V * C
-norms = (2 * layers + 1) * C * 4
-size = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
-# prefill FLOPs: every projection for every token, the head for the last token only, and causal
-# attention (q k^T and p v: 2 D multiply-adds per query-key pair and head)
-prefill_flops = 2 * context * layers * per_layer + 2 * V * C + 4 * layers * H * D * context * (context + 1) / 2
+prefill_flops = tinyllama.prefill_flops(layers, context)
 out = []
 if bw:
     out.append(f"read_bandwidth_gbps: {bw / 1e9:.2f}")
 if fma_s and fma_flops:
     out.append(f"f32_fma_peak_gflops: {fma_flops / fma_s / 1e9:.0f}")
 for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
-    wb = elems * size[d] + norms
+    wb = tinyllama.weight_bytes_per_token(layers, d)
     if d in weight_bw:
         out.append(f"{d}_weight_read_gbps: {weight_bw[d] / 1e9:.2f}")
     if d in held:
@@ -214,20 +209,14 @@ for d in ("f32", "f16", "bf16", "q8_0", "q4_0"):
         out.append(f"fovea_{d}_prefill_tokens_per_s: {context / pf:.1f}")
     if dc:
         out.append(f"fovea_{d}_decode_tokens_per_s: {1 / dc:.2f}")
-        if bound:
-            out.append(f"fovea_{d}_decode_fraction_of_bound: {(1 / dc) / bound:.2f}")
-        ts, bs = decode_each.get(d), weight_bw_each.get(d)
-        if ts and bs and len(ts) == len(bs):
-            # each iteration against the read rate measured right before it
-            each = [(wb / b) / t for t, b in zip(ts, bs)]
-            out.append(f"fovea_{d}_decode_fraction_of_bound_each: "
-                       + " ".join(f"{f:.2f}@{b / 1e9:.0f}GB/s" for f, b in zip(each, bs)))
-        if bound4:
-            out.append(f"fovea_{d}_decode_fraction_of_bound4: {(1 / dc) / bound4:.2f}")
-        bs4 = weight_bw4_each.get(d)
-        if ts and bs4 and len(ts) == len(bs4):
-            out.append(f"fovea_{d}_decode_fraction_of_bound4_each: "
-                       + " ".join(f"{(wb / b) / t:.2f}@{b / 1e9:.0f}GB/s" for t, b in zip(ts, bs4)))
+        ts = decode_each.get(d)
+        for tag, bnd, rates in (("", bound, weight_bw_each.get(d)), ("4", bound4, weight_bw4_each.get(d))):
+            if bnd:
+                out.append(f"fovea_{d}_decode_fraction_of_bound{tag}: {(1 / dc) / bnd:.2f}")
+            if ts and rates and len(ts) == len(rates):
+                # each iteration against the read rate measured right before it
+                out.append(f"fovea_{d}_decode_fraction_of_bound{tag}_each: "
+                           + " ".join(f"{(wb / b) / t:.2f}@{b / 1e9:.0f}GB/s" for t, b in zip(ts, rates)))
     tp, td = torch.get(("prefill_s", d)), torch.get(("decode_s", d))
     if tp:
         out.append(f"torch_{d}_prefill_tokens_per_s: {context / tp:.1f}")

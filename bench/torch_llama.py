@@ -24,8 +24,7 @@ p.add_argument("--reps", type=int, default=3)
 p.add_argument("--steps", type=int, default=10)
 a = p.parse_args()
 
-C, F, V, H, HKV = 2048, 5632, 32000, 32, 4
-D = C // H
+from tinyllama import C, D, F, H, HKV, V  # noqa: E402 (bench/ is this script's directory)
 EPS = 1e-5
 
 
