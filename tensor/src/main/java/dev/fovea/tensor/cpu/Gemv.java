@@ -75,7 +75,7 @@ public final class Gemv {
    * x as the kernels read it: native and 64-byte aligned, so each vector load of x is one cache
    * line (a float[] is 16-byte aligned, and its split loads measured ~10% slower from DRAM).
    */
-  private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Gemv.MAX_ROWS * xRowBytes(X_INITIAL), 64));
+  private static final ThreadLocal<MemorySegment> XSEG = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Gemv.X_ROWS * xRowBytes(X_INITIAL), 64));
 
   /**
    * BF16 rows read two weight vectors per loop iteration (default) or one ({@code
@@ -114,8 +114,9 @@ public final class Gemv {
    * again for every row, and with x reads wrapped into 16 KB (wrong sums, for the measurement only)
    * k 5632 reads 34 GB/s on one thread against 26; blocking k to keep x small breaks the weight
    * stream into short runs and reads 12 GB/s. (Pairs were first adopted for LLaMA-7B's down_proj,
-   * 8 x [4096, 11008], separate processes: 1 thread 16.3 -> 24.3 GB/s, 2 threads 30 -> 39.) F16 keeps single rows (an F16 pair kernel, four
-   * conversions in one method, crossed C2's inlining budget and boxed its vectors: 8 GB/s); F32 keeps
+   * 8 x [4096, 11008], separate processes: 1 thread 16.3 -> 24.3 GB/s, 2 threads 30 -> 39.) F16 kept single rows (an F16 pair kernel, four
+   * conversions in one method, crossed C2's inlining budget and boxed its vectors: 8 GB/s) until its
+   * cheaper scaled form took fours (F16_QUAD_K); F32 keeps
    * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
    */
   static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
@@ -134,6 +135,8 @@ public final class Gemv {
    * -Dfovea.gemv.maxRows=1} restores the GEMM for every m >= 2, for comparisons).
    */
   public static final int MAX_ROWS = Math.clamp(Integer.getInteger("fovea.gemv.maxRows", 4), 1, 4);
+  /** Rows of x a thread's buffer holds: MAX_ROWS, and at least two (one-row F16 GEMVs keep a scaled copy in row 1). */
+  private static final int X_ROWS = Math.max(2, MAX_ROWS);
 
   private Gemv() {}
 
@@ -211,11 +214,12 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(1, k, x, xOff, 0, xStride, wType);
+    boolean scaled = wType == DType.F16 && k >= F16_QUAD_K && scaleF16(xv, k);
     int chunks = chunks(n, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       long j0 = (long) n * c / chunks;
       long j1 = (long) n * (c + 1) / chunks;
-      rows(wType, w, wOff, wRowStride, xv, k, j0, j1, y, yOff, accumulate);
+      rows(wType, w, wOff, wRowStride, xv, scaled, k, j0, j1, y, yOff, accumulate);
     });
   }
 
@@ -345,6 +349,7 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
+    boolean scaled = m == 1 && wType == DType.F16 && k >= F16_QUAD_K && scaleF16(xv, k);
     long xRowBytes = xRowBytes(k);
     int chunks = chunks(total, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
@@ -356,7 +361,7 @@ public final class Gemv {
           Rows r = weights[i];
           long end = Math.min(hi, first[i + 1]);
           if (m == 1) {
-            rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
+            rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, scaled, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
           } else {
             GemvRows.rows(m, wType, r.w(), r.wOff(), r.wRowStride(), xv, xRowBytes, k, lo - first[i], end - first[i], r.y(),
                 r.yOff(), r.yRowStride(), false);
@@ -385,8 +390,8 @@ public final class Gemv {
     }
     long rowBytes = xRowBytes(k);
     MemorySegment xseg = XSEG.get();
-    if (xseg.byteSize() < m * rowBytes) {
-      xseg = Arena.ofAuto().allocate(MAX_ROWS * rowBytes, 64);
+    if (xseg.byteSize() < X_ROWS * rowBytes) {
+      xseg = Arena.ofAuto().allocate(X_ROWS * rowBytes, 64);
       XSEG.set(xseg);
     }
     for (int r = 0; r < m; r++) {
@@ -406,13 +411,38 @@ public final class Gemv {
     return xseg;
   }
 
-  /** Rows [j0, j1) of one weight against the prepared x. */
-  private static void rows(DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, int k, long j0, long j1,
-      MemorySegment y, long yOff, boolean accumulate) {
+  /**
+   * For a one-row F16 GEMV: when every |x| is below 2^16 (NaN and infinities excluded), writes x
+   * times 2^112 (exact: a change of exponent that cannot overflow) into the buffer's row 1 and
+   * returns true, for {@link #rowsF16}; otherwise false, and the rows take {@link #dotF16}.
+   */
+  private static boolean scaleF16(MemorySegment xv, int k) {
+    float[] xs = XBUF.get(); // x's one row as prepareX left it (deinterleaved)
+    for (int i = 0; i < k; i++) {
+      if (!(Math.abs(xs[i]) < 0x1p16f)) {
+        return false;
+      }
+    }
+    for (int i = 0; i < k; i++) {
+      xs[i] *= F16_X_SCALE;
+    }
+    MemorySegment.copy(xs, 0, xv, F32, xRowBytes(k), k);
+    return true;
+  }
+
+  /** Rows [j0, j1) of one weight against the prepared x (for F16, scaled: x times 2^112 in the buffer's row 1). */
+  private static void rows(DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, boolean scaled, int k,
+      long j0, long j1, MemorySegment y, long yOff, boolean accumulate) {
     switch (wType) {
       case F32 -> rowsF32(w, wOff * 4, wRowStride * 4, xv, k, j0, j1, y, yOff, accumulate);
       case BF16 -> rows16(false, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
-      case F16 -> rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+      case F16 -> {
+        if (scaled) {
+          rowsF16(w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        } else {
+          rows16(true, w, wOff * 2, wRowStride * 2, xv, k, j0, j1, y, yOff, accumulate);
+        }
+      }
       case Q8_0, Q4_0 -> rowsBlocks(wType == DType.Q8_0, w, wType.byteOffset(wOff),
           wType.byteOffset(wRowStride), xv, k, j0, j1, y, yOff, accumulate);
       case I32, I64 -> throw new IllegalStateException("unreachable: checked above");
@@ -713,6 +743,110 @@ public final class Gemv {
   }
 
   /*
+   * F16 rows in fours against a scaled x (one-row GEMVs from F16_QUAD_K on whose |x| < 2^16, see
+   * scaleF16). The half at the top of an int lane, shifted right arithmetically by 3 and masked
+   * with 0x8FFFE000, is the f32 with the half's sign, its 5 exponent bits as the f32 exponent and
+   * its mantissa at the top of the f32's: read as a float it is the half's value times 2^-112,
+   * exactly, normal and subnormal alike (an f32 subnormal for a half subnormal). fma(that, x 2^112,
+   * a) is fma(w, x, a) bit for bit: both products are the same real number and the fma rounds once.
+   * Two or three integer ops a half where f16Lo / f16Hi take seven or eight, and few enough nodes
+   * that four rows fit one kernel (an F16 pair kernel with dotF16's conversions crossed C2's
+   * inlining budget). Exponent 31 (infinities, NaN) would come out finite: the kernel ors (h &
+   * 0x7C00) + 0x0400 of every half into a vector whose bits 15 and 31 then say whether any had it,
+   * and those four rows are computed again by dotF16 (such a row's sum is an infinity or NaN in any
+   * order: no sum of finite products, each below 2^32, can overflow).
+   *
+   * Zen 4, 2026-12-07 (Gemv.gemv over 400 MB of F16 weights in an arena, fours and dotF16's single
+   * rows alternating pass by pass in one process, medians of 15 passes, GB/s; 2 threads / 1
+   * thread): 2048 x 5632 17.0 -> 30.9 / 9.0 -> 17.5; 5632 x 2048 35.3 -> 40.1 / 22.4 -> 25.9;
+   * 4096 x 1024 32.7 -> 33.0 / 21.0 -> 26.6; 8192 x 512 29.0 -> 31.7 / 17.1 -> 22.8; 8192 x 256
+   * 25.9 -> 27.4 / 14.3 -> 18.2; 16384 x 128 20.2 -> 20.0 / 10.5 -> 12.7. The TinyLlama-shaped F16
+   * GGUF loaded from its file, decode steps at context 600 on 2 threads, the two alternating every
+   * 8 steps (30 rounds, two processes): 57.7 -> 52.3 and 58.3 -> 51.2 ms a step (medians);
+   * LlamaProfile put the gain in down_proj (k 5632: 25.1-25.8 -> 19.0-19.2 ms). Single rows of the
+   * scaled form (with the check) were no faster than dotF16 at k 2048 and slower in the model, and
+   * pairs of them slower than fours: the rows that are not a four's take dotF16.
+   */
+  private static final float F16_X_SCALE = 0x1p112f;
+  private static final int F16_RAW = 0x8FFFE000;
+  private static final int F16_EXP = 0x7C007C00, F16_EXP_ONE = 0x04000400, F16_EXP_CARRY = 0x80008000;
+
+  /**
+   * From this k on (default 256; {@code -Dfovea.gemv.f16.quadK}), one-row F16 GEMVs take their
+   * rows in fours a quarter chunk apart against x 2^112 ({@link #dotF16Quad}); below it, or when
+   * some |x| >= 2^16, every row takes {@link #dotF16}. Each row's sum is bit-identical either way.
+   */
+  static final int F16_QUAD_K = Integer.getInteger("fovea.gemv.f16.quadK", 256);
+
+  /** F16 rows [j0, j1) against x (even/odd order), with x 2^112 in the buffer's row 1: fours, then dotF16 for the rest. */
+  private static void rowsF16(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
+      MemorySegment y, long yOff, boolean accumulate) {
+    long xs = xRowBytes(k);
+    long q = (j1 - j0) / 4;
+    for (long j = j0; j < j0 + q; j++) {
+      if (!dotF16Quad(w, wOffB + j * rs, q * rs, x, xs, k, y, yOff + j, q, accumulate)) {
+        for (int r = 0; r < 4; r++) {
+          store(y, yOff + j + r * q, dotF16(w, wOffB + (j + r * q) * rs, x, k), accumulate);
+        }
+      }
+    }
+    for (long j = j0 + 4 * q; j < j1; j++) {
+      store(y, yOff + j, dotF16(w, wOffB + j * rs, x, k), accumulate);
+    }
+  }
+
+  /**
+   * Four F16 rows at byte offsets o0 + i dw sharing each load of x 2^112, each with the fmas of
+   * {@link #dotF16} in its order, into y[j + i dj]; false, storing nothing, when a half in the four
+   * rows' vector parts is an infinity or NaN.
+   */
+  private static boolean dotF16Quad(MemorySegment w, long o0, long dw, MemorySegment x, long xs, int k, MemorySegment y,
+      long j, long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    IntVector e = IntVector.zero(IS);
+    long o1 = o0 + dw, o2 = o1 + dw, o3 = o2 + dw;
+    long kb = 2L * k;
+    long d = 0;
+    for (; d <= kb - 4L * L; d += 4L * L) {
+      FloatVector x0 = FloatVector.fromMemorySegment(S, x, xs + 2 * d, LE);
+      FloatVector x1 = FloatVector.fromMemorySegment(S, x, xs + 2 * d + 4L * L, LE);
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      IntVector v1 = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
+      IntVector v2 = IntVector.fromMemorySegment(IS, w, o2 + d, LE);
+      IntVector v3 = IntVector.fromMemorySegment(IS, w, o3 + d, LE);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW)
+          .reinterpretAsFloats().fma(x0, a0);
+      b0 = v0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW).reinterpretAsFloats().fma(x1, b0);
+      a1 = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW)
+          .reinterpretAsFloats().fma(x0, a1);
+      b1 = v1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW).reinterpretAsFloats().fma(x1, b1);
+      a2 = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW)
+          .reinterpretAsFloats().fma(x0, a2);
+      b2 = v2.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW).reinterpretAsFloats().fma(x1, b2);
+      a3 = v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW)
+          .reinterpretAsFloats().fma(x0, a3);
+      b3 = v3.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_RAW).reinterpretAsFloats().fma(x1, b3);
+      e = e.lanewise(VectorOperators.OR, v0.lanewise(VectorOperators.AND, F16_EXP).add(F16_EXP_ONE))
+          .lanewise(VectorOperators.OR, v1.lanewise(VectorOperators.AND, F16_EXP).add(F16_EXP_ONE))
+          .lanewise(VectorOperators.OR, v2.lanewise(VectorOperators.AND, F16_EXP).add(F16_EXP_ONE))
+          .lanewise(VectorOperators.OR, v3.lanewise(VectorOperators.AND, F16_EXP).add(F16_EXP_ONE));
+    }
+    if ((e.reduceLanes(VectorOperators.OR) & F16_EXP_CARRY) != 0) {
+      return false;
+    }
+    int i = (int) (d / 2);
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not inside the ternary (C2 ran such a form at half speed)
+    for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
+      FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        s = s.add(s.rearrange(f));
+      }
+      store(y, j + r * dj, tail16(s.lane(0), w, o0 + r * dw, x, 0, i, k, true), accumulate);
+    }
+    return true;
+  }
+
+  /*
    * Q8_0 rows (34-byte blocks: f16 scale d, then 32 int8). Per row and block: s = q[0, L) * x,
    * s = fma(q[p, p + L), x, s) for the next parts (each an L-byte load widened to f32), then
    * a = fma(s, d, a) into the row's one accumulator; the row's result is hsum(a).
@@ -786,14 +920,15 @@ public final class Gemv {
 
   /**
    * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
-   * #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
-   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (BF16, F16).
+   * #F16_QUAD_K} for F16, {@link #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
+   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (BF16).
    * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
    * branch and kernel before the real model's first decode step takes them.
    */
   public static int fourRowK(DType t) {
     int k = switch (t) {
       case F32 -> F32_QUAD_K;
+      case F16 -> F16_QUAD_K;
       case Q8_0 -> QUANT_QUAD_K;
       case Q4_0 -> L == 16 ? QUANT_QUAD_K : 0;
       default -> 0;

@@ -120,6 +120,38 @@ class GemvTest {
   }
 
   /**
+   * The same for F16 at {@link Gemv#F16_QUAD_K} (at least 64), where rows go in fours against a
+   * scaled x: 16 batches of 4096 rows, row j of batch b holding pattern 4096 b + j at position j % k.
+   */
+  @Test
+  void f16EveryPatternExactlyInFours() {
+    int k = Math.max(64, Gemv.F16_QUAD_K);
+    int n = 4096;
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment x = arena.allocate(4L * k, 64);
+      for (int i = 0; i < k; i++) {
+        x.set(KernelRef.F32, 4L * i, 1f);
+      }
+      MemorySegment w = arena.allocate(2L * n * k, 64);
+      MemorySegment y = arena.allocate(4L * n, 64);
+      for (int b = 0; b < 16; b++) {
+        w.fill((byte) 0);
+        for (int j = 0; j < n; j++) {
+          w.set(KernelRef.I16, 2L * ((long) j * k + j % k), (short) (b * n + j));
+        }
+        Gemv.gemv(n, k, x, 0, 1, w, DType.F16, 0, k, y, 0, false);
+        for (int j = 0; j < n; j++) {
+          float want = Float.float16ToFloat((short) (b * n + j));
+          float got = y.get(KernelRef.F32, 4L * j);
+          if (!(Float.isNaN(want) ? Float.isNaN(got) : got == want)) {
+            fail("F16 in fours, k=" + k + ": pattern 0x" + Integer.toHexString(b * n + j) + " gave " + got + ", want " + want);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * gemvMany (several weights of one dtype sharing x, one parallel pass) gives each y bit for bit
    * what a separate gemv gives, at 1 and 2 threads; weights of different heights (one smaller
    * than a chunk, one spanning several), padded rows and offsets.
@@ -166,15 +198,16 @@ class GemvTest {
    * BF16 rows run in pairs sharing the x loads (from {@link Gemv#BF16_PAIR_K}, by default every
    * k); each must equal, bit for bit, the same row computed alone (a one-row call never pairs), at
    * 1 and 2 threads, with an odd row count, padded rows, and k with only a tail (37), with the
-   * one-vector loop and a tail (1061, 2053), and the model shapes (2048, 5632). F16, which keeps
-   * single rows, must hold the same property, and F32, whose rows go in fours from {@link
-   * Gemv#F32_QUAD_K} (a four, then a lone row, of 301 rows a chunk).
+   * one-vector loop and a tail (1061, 2053), and the model shapes (2048, 5632). F16, whose rows go in
+   * fours against a scaled x from {@link Gemv#F16_QUAD_K}, and F32, whose rows go in fours from
+   * {@link Gemv#F32_QUAD_K} (a four, then a lone row, of 301 rows a chunk), must hold the same.
    */
   @Test
   void unquantizedRowGroupsEqualSingleRows() {
     Random rnd = new Random(11);
     for (DType t : new DType[] {DType.BF16, DType.F16, DType.F32}) {
-      for (int k : new int[] {37, 1061, 2048, 2053, 5632, Math.max(37, Gemv.BF16_PAIR_K), Math.max(37, Gemv.F32_QUAD_K)}) {
+      for (int k : new int[] {37, 1061, 2048, 2053, 5632, Math.max(37, Gemv.BF16_PAIR_K), Math.max(37, Gemv.F32_QUAD_K),
+          Math.max(37, Gemv.F16_QUAD_K)}) {
         int n = 301;
         long rs = k + 3;
         try (Arena arena = Arena.ofShared()) {
@@ -191,6 +224,95 @@ class GemvTest {
             int diff = KernelRef.firstBitDifference(want, got);
             if (diff >= 0) {
               fail(t + " k=" + k + " at " + threads + " threads: row " + diff + " differs from the row computed alone");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * One-row F16 GEMVs from {@link Gemv#F16_QUAD_K} on run their rows in fours against x scaled by
+   * 2^112 when every |x| < 2^16 (Gemv.scaleF16), with the weights' halves read as value times
+   * 2^-112: rows must equal, bit for bit, gemvRows' rows (a two-row call, which never scales) with
+   * |x| just below 2^16 and from 2^16 on (the unscaled kernels), at the threshold, at TinyLlama's k
+   * (2048, 5632) and with a tail (2053), 1 and 2 threads.
+   */
+  @Test
+  void f16ScaledXEqualsUnscaledAtTheLimit() {
+    Random rnd = new Random(23);
+    for (float big : new float[] {Math.nextDown(0x1p16f), 0x1p16f, -0x1p16f, Float.MAX_VALUE}) {
+      for (int k : new int[] {Math.max(64, Gemv.F16_QUAD_K), 2048, 2053, 5632}) {
+        int n = 301;
+        long rs = k + 3;
+        try (Arena arena = Arena.ofShared()) {
+          KernelRef.Storage x = KernelRef.randomF32(2L * k, rnd, arena);
+          x.seg().set(KernelRef.F32, 4L * (k / 3), big); // row 0 of x; row 1 is another x
+          KernelRef.Storage w = KernelRef.random(DType.F16, (n - 1) * rs + k, rnd, arena);
+          MemorySegment want = arena.allocate(8L * n, 64);
+          Gemv.gemvRows(2, n, k, x.seg(), 0, k, 1, w.seg(), DType.F16, 0, rs, want, 0, n, false);
+          for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            MemorySegment got = arena.allocate(4L * n, 64);
+            Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
+            int diff = KernelRef.firstBitDifference(want.asSlice(0, 4L * n), got);
+            if (diff >= 0) {
+              fail("F16 k=" + k + " with x holding " + big + " at " + threads + " threads: row " + diff + " differs from gemvRows'");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * F16 infinities and NaNs in rows that the scaled four-row kernel takes (at the threshold, 2048
+   * and 5632; at 2053 also in the tail, and in the first and last element of a row): each row
+   * holding one gives the IEEE result (NaN, or the infinity of its product's sign), as the scalar
+   * twin does, and every other row, in the same four or not, equals that row computed alone (one
+   * row: never in a four) bit for bit.
+   */
+  @Test
+  void f16InfinitiesAndNanInScaledRows() {
+    Random rnd = new Random(29);
+    short[] specials = {(short) 0x7C00, (short) 0xFC00, (short) 0x7E00, (short) 0x7C01, (short) 0xFE12};
+    for (int k : new int[] {Math.max(64, Gemv.F16_QUAD_K), 2048, 2053, 5632}) {
+      int n = 301;
+      long rs = k + 3;
+      try (Arena arena = Arena.ofShared()) {
+        KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
+        x.seg().set(KernelRef.F32, 0, 0f); // an infinity at element 0 gives NaN
+        KernelRef.Storage w = KernelRef.random(DType.F16, (n - 1) * rs + k, rnd, arena);
+        int[] rows = {0, 1, 75, 76, 150, 299, 300};
+        for (int r = 0; r < rows.length; r++) {
+          int at = r == 0 ? 0 : r == rows.length - 1 ? k - 1 : 1 + rnd.nextInt(k - 1);
+          w.seg().set(KernelRef.I16, 2L * (rows[r] * rs + at), specials[r % specials.length]);
+        }
+        MemorySegment scalar = arena.allocate(4L * n, 64);
+        Gemv.gemvScalar(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, scalar, 0, false);
+        MemorySegment alone = arena.allocate(4L * n, 64);
+        for (int j = 0; j < n; j++) {
+          Gemv.gemv(1, k, x.seg(), 0, 1, w.seg(), DType.F16, j * rs, rs, alone, j, false);
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+          Parallel.setThreads(threads);
+          MemorySegment got = arena.allocate(4L * n, 64);
+          Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
+          for (int j = 0; j < n; j++) {
+            float g = got.get(KernelRef.F32, 4L * j);
+            float a = alone.get(KernelRef.F32, 4L * j);
+            float sc = scalar.get(KernelRef.F32, 4L * j);
+            boolean special = false;
+            for (int r : rows) {
+              special |= r == j;
+            }
+            String what = "F16 k=" + k + " row " + j + " at " + threads + " threads: ";
+            if (special) {
+              if (Float.isFinite(sc) || !(Float.isNaN(sc) ? Float.isNaN(g) && Float.isNaN(a) : g == sc && a == sc)) {
+                fail(what + "got " + g + " (alone " + a + "), the scalar twin " + sc);
+              }
+            } else if (Float.floatToRawIntBits(g) != Float.floatToRawIntBits(a)) {
+              fail(what + "got " + g + ", computed alone " + a);
             }
           }
         }
