@@ -25,6 +25,7 @@ ROUNDS=${ROUNDS:-3}
 LAYERS=${LAYERS:-22}
 CONTEXT=${CONTEXT:-600}
 DTYPES=${DTYPES:-f32,f16,bf16,q8_0,q4_0}
+DTYPES=${DTYPES,,} # the model files and the byte counts go by lower-case names
 THREADS=${THREADS:-$(nproc)}
 NEW_TOKENS=${NEW_TOKENS:-32}
 DIR=${DIR:-jmh/target/decode-pairs}

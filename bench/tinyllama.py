@@ -17,7 +17,7 @@ def weight_bytes_per_token(layers, dtype):
     """Bytes of every weight a decode step reads: each layer's matrices, the head, the f32 norms
     (the embedding's one row ignored)."""
     elements = layers * matrix_elements_per_layer() + V * C
-    return elements * ELEMENT_BYTES[dtype] + (2 * layers + 1) * C * 4
+    return elements * ELEMENT_BYTES[dtype.lower()] + (2 * layers + 1) * C * 4
 
 
 def prefill_flops(layers, context):
