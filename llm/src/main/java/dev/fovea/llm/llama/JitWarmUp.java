@@ -184,8 +184,8 @@ public final class JitWarmUp implements AutoCloseable {
   /**
    * GEMVs of length k at a decode step's shape ([1, 1, k] against [19, k] weights stored as {@code
    * weights}), 32 times: k is {@link Gemv#fourRowK} (4096 by default for Q8_0 / Q4_0, 2048 for F32,
-   * 256 for F16), where the GEMV starts taking rows in fours (BF16 never does: no such GEMVs). The
-   * tiny model's k (128, 800) never gets there but for F16: C2 compiled {@code Gemv.rowsBlocks} and {@code
+   * 256 for F16 and BF16), where the GEMV starts taking rows in fours. The tiny model's k (128,
+   * 800) never gets there but for F16 and BF16: C2 compiled {@code Gemv.rowsBlocks} and {@code
    * Gemv.rowsF32} with that branch as an uncommon trap, and a one-shot {@code ask} of TinyLlama
    * deoptimized them in its first decode step ({@code -Xlog:deoptimization=debug}, 2026-12-07), then
    * ran the four-row kernel in the interpreter and C1 until C2 had compiled it. With these GEMVs the

@@ -87,8 +87,22 @@ public final class Gemv {
    */
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   /**
-   * From this k on (default: every k), BF16 rows go in pairs that share each x load ({@link
-   * #dotBf16Pair}): rows j and j + half of a chunk, two weight streams a chunk-half apart; pairs are
+   * Always true; a term of the four-row 16-bit kernels' loop conditions only to shape the loop C2
+   * compiles (as {@link #BF16_WIDE} shapes the pair kernels'): javac keeps the read of a field
+   * that is not a compile-time constant, C2 folds it, and the loop is compiled as a plain loop,
+   * not a counted one that C2 unrolls. Unrolled, four weight streams read slower from DRAM: BF16
+   * fours at 2048 x 5632, 2 threads, 23.4 GB/s counted against 28.4 guarded (28.5 with extra work
+   * in the loop instead, 33.8 with -XX:LoopUnrollLimit=1; 1 thread 13.5 / 16.5 / 19.0 / 20.6; a
+   * scratch copy of the kernels, Zen 4, 2026-12-07). F16 fours (Gemv.gemv, alternating pass by
+   * pass) 1-8% faster guarded in 6 shapes of 6, and the TinyLlama F16 step 54.3 -> 51.9 and 70.5
+   * -> 67.8 ms; the same guard in dotF32Quad moved the F32 step within noise (123.8 / 124.5 and
+   * 106.9 / 117.1 ms), so F32 keeps its counted loop.
+   */
+  static final boolean UNCOUNTED = Boolean.parseBoolean("true");
+  /**
+   * From this k on (default: every k), BF16 rows that {@link #BF16_QUAD_K}'s fours leave go in
+   * pairs that share each x load ({@link #dotBf16Pair}): rows j and j + half of a chunk, two
+   * weight streams a chunk-half apart; pairs are
    * bit-identical to single rows. Until 2026-11-24 pairs began at k 4096; what changed is the pair
    * loop's shape: with the {@link #BF16_WIDE} guard in its condition (as {@link #dotBf16} has) C2
    * compiles it as a plain loop with a range check per load and a safepoint poll, and without it
@@ -120,6 +134,21 @@ public final class Gemv {
    * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
    */
   static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
+  /**
+   * From this k on (default 256; {@code -Dfovea.gemv.bf16.quadK}), BF16 rows go in fours a quarter
+   * chunk apart sharing each x load ({@link #dotBf16Quad}, its loop {@link #UNCOUNTED}); the rows
+   * left over take pairs and a lone row as before. Zen 4, 2026-12-07, Gemv.gemv over 400 MB of
+   * weights in an arena, fours and pairs alternating pass by pass in one process (medians of 15
+   * passes, GB/s, pairs / fours; 2 threads, then 1): 2048 x 5632 28.4 / 37.3, 16.4 / 20.2; 5632 x
+   * 2048 25.5 / 29.9, 21.6 / 25.2; 32000 x 2048 35.5 / 43.4, 21.4 / 25.4; 4096 x 1024 39.9 / 45.3,
+   * 24.1 / 26.5; 8192 x 512 39.3 / 44.6, 21.4 / 22.8; 8192 x 256 31.7 / 34.7, 19.7 / 22.1; 16384 x
+   * 128 32.4 / 33.2, 24.0 / 25.0. The TinyLlama BF16 GGUF loaded from its file (decode steps at
+   * context 600, 2 threads, alternating every 8 steps, 24 rounds, two processes): 68.8 -> 65.3 and
+   * 67.5 -> 64.0 ms a step (fours from k 4096 only, i.e. down_proj: 66.8 and 65.5). Earlier fours
+   * without the guard (a counted loop) were slower in the model than pairs (65.4 against 87.1 ms):
+   * the "BF16 fours" tried and dropped in QUANT_QUAD_K's notes were that form.
+   */
+  static final int BF16_QUAD_K = Integer.getInteger("fovea.gemv.bf16.quadK", 256);
   /** Bytes per Q8_0 / Q4_0 block (constants to C2: the block loops step by them). */
   static final int Q8_BYTES = DType.Q8_0.blockBytes(), Q4_BYTES = DType.Q4_0.blockBytes();
   /**
@@ -467,8 +496,9 @@ public final class Gemv {
    * measured the same in cache but about 30% slower from DRAM on Zen 4, for F32 and BF16 alike; two
    * rows, on this project's 2-core EPYC VM, ~10% slower in a counted loop. The exceptions, each
    * measured: BF16 rows (at every k since 2026-11-24, in a guarded loop) and Q8_0 / Q4_0 rows run in
-   * pairs half a chunk apart; Q8_0 / Q4_0 rows from k 4096 on and F32 rows from k 2048 on (since
-   * 2026-12-07) in fours a quarter chunk apart; see BF16_PAIR_K, QUANT_QUAD_K, F32_QUAD_K and
+   * pairs half a chunk apart; Q8_0 / Q4_0 rows from k 4096 on, F32 rows from k 2048 on and F16 and
+   * BF16 rows from k 256 on (since 2026-12-07; the 16-bit ones in guarded loops) in fours a quarter
+   * chunk apart; see BF16_PAIR_K, BF16_QUAD_K, F16_QUAD_K, QUANT_QUAD_K, F32_QUAD_K and
    * rowsBlocks.) Per row, F32:
    *
    *   a += w[i, i+L) * x[i, i+L)                      for i = 0, L, 2L, ...
@@ -579,6 +609,7 @@ public final class Gemv {
     }
   }
 
+
   /** s plus the scalar fmas of elements [i, k) of the row at byte o of w and the x row at byte xo. */
   static float tailF32(float s, MemorySegment w, long o, MemorySegment x, long xo, int i, int k) {
     for (; i < k; i++) {
@@ -605,6 +636,13 @@ public final class Gemv {
 
   private static void rows16(boolean f16, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
+    if (!f16 && k >= BF16_QUAD_K) {
+      long q = (j1 - j0) / 4;
+      for (long j = j0; j < j0 + q; j++) {
+        dotBf16Quad(w, wOffB + j * rs, q * rs, x, k, y, yOff + j, q, accumulate);
+      }
+      j0 += 4 * q;
+    }
     if (!f16 && k >= BF16_PAIR_K) {
       // rows j and j + half share each x load: two weight streams half a chunk apart
       long half = (j1 - j0) / 2;
@@ -616,6 +654,44 @@ public final class Gemv {
     for (long j = j0; j < j1; j++) {
       float s = f16 ? dotF16(w, wOffB + j * rs, x, k) : dotBf16(w, wOffB + j * rs, x, k);
       store(y, yOff + j, s, accumulate);
+    }
+  }
+
+  /**
+   * Four BF16 rows at byte offsets o0 + i dw sharing each x load, each with the fmas of {@link
+   * #dotBf16} in its order (its wide loop gives each accumulator the same sequence as this one
+   * vector a row), into y[j + i dj].
+   */
+  private static void dotBf16Quad(MemorySegment w, long o0, long dw, MemorySegment x, int k, MemorySegment y,
+      long j, long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    long o1 = o0 + dw, o2 = o1 + dw, o3 = o2 + dw;
+    long kb = 2L * k;
+    long d = 0;
+    for (; UNCOUNTED && d <= kb - 4L * L; d += 4L * L) {
+      FloatVector x0 = FloatVector.fromMemorySegment(S, x, 2 * d, LE);
+      FloatVector x1 = FloatVector.fromMemorySegment(S, x, 2 * d + 4L * L, LE);
+      IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      IntVector v1 = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
+      IntVector v2 = IntVector.fromMemorySegment(IS, w, o2 + d, LE);
+      IntVector v3 = IntVector.fromMemorySegment(IS, w, o3 + d, LE);
+      a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+      b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b0);
+      a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
+      b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b1);
+      a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2);
+      b2 = v2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b2);
+      a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a3);
+      b3 = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b3);
+    }
+    int i = (int) (d / 2);
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not in the ternary (see dotF16Quad)
+    for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
+      FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        s = s.add(s.rearrange(f));
+      }
+      store(y, j + r * dj, tail16(s.lane(0), w, o0 + r * dw, x, 0, i, k, false), accumulate);
     }
   }
 
@@ -807,7 +883,7 @@ public final class Gemv {
     long o1 = o0 + dw, o2 = o1 + dw, o3 = o2 + dw;
     long kb = 2L * k;
     long d = 0;
-    for (; d <= kb - 4L * L; d += 4L * L) {
+    for (; UNCOUNTED && d <= kb - 4L * L; d += 4L * L) {
       FloatVector x0 = FloatVector.fromMemorySegment(S, x, xs + 2 * d, LE);
       FloatVector x1 = FloatVector.fromMemorySegment(S, x, xs + 2 * d + 4L * L, LE);
       IntVector v0 = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
@@ -835,7 +911,7 @@ public final class Gemv {
       return false;
     }
     int i = (int) (d / 2);
-    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not inside the ternary (C2 ran such a form at half speed)
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not inside the ternary (C2 ran such a form at half speed, 2026-12-07)
     for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
       FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
       for (VectorShuffle<Float> f : CpuMath.FOLDS) {
@@ -911,17 +987,17 @@ public final class Gemv {
    * threads, pairs and fours alternating every 8 steps in one process, medians of 20 rounds), where
    * only down_proj takes fours: Q8_0 41.0 -> 39.0 ms a step, Q4_0 39.8 -> 39.9 (no change).
    *
-   * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows)
-   * were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of 10) in three later
-   * ones. F32 fours depend on this VM's memory phase and were taken on the model's step (see
+   * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows,
+   * in a counted loop) were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of
+   * 10) in three later ones; the same fours in a guarded loop were kept later that day (BF16_QUAD_K). F32 fours depend on this VM's memory phase and were taken on the model's step (see
    * F32_QUAD_K).
    */
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
    * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
-   * #F16_QUAD_K} for F16, {@link #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
-   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (BF16).
+   * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
+   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (Q4_0 below 16 lanes).
    * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
    * branch and kernel before the real model's first decode step takes them.
    */
@@ -929,6 +1005,7 @@ public final class Gemv {
     int k = switch (t) {
       case F32 -> F32_QUAD_K;
       case F16 -> F16_QUAD_K;
+      case BF16 -> BF16_QUAD_K;
       case Q8_0 -> QUANT_QUAD_K;
       case Q4_0 -> L == 16 ? QUANT_QUAD_K : 0;
       default -> 0;

@@ -120,12 +120,18 @@ class GemvTest {
   }
 
   /**
-   * The same for F16 at {@link Gemv#F16_QUAD_K} (at least 64), where rows go in fours against a
-   * scaled x: 16 batches of 4096 rows, row j of batch b holding pattern 4096 b + j at position j % k.
+   * The same where rows go in fours: F16 at {@link Gemv#F16_QUAD_K} (against a scaled x) and BF16
+   * at {@link Gemv#BF16_QUAD_K} (at least 64 each), in 16 batches of 4096 rows, row j of batch b
+   * holding pattern 4096 b + j at position j % k.
    */
   @Test
-  void f16EveryPatternExactlyInFours() {
-    int k = Math.max(64, Gemv.F16_QUAD_K);
+  void sixteenBitPatternsExactlyInFours() {
+    for (DType t : new DType[] {DType.F16, DType.BF16}) {
+      sixteenBitPatternsInFours(t, Math.max(64, t == DType.F16 ? Gemv.F16_QUAD_K : Gemv.BF16_QUAD_K));
+    }
+  }
+
+  private static void sixteenBitPatternsInFours(DType t, int k) {
     int n = 4096;
     try (Arena arena = Arena.ofShared()) {
       MemorySegment x = arena.allocate(4L * k, 64);
@@ -139,12 +145,13 @@ class GemvTest {
         for (int j = 0; j < n; j++) {
           w.set(KernelRef.I16, 2L * ((long) j * k + j % k), (short) (b * n + j));
         }
-        Gemv.gemv(n, k, x, 0, 1, w, DType.F16, 0, k, y, 0, false);
+        Gemv.gemv(n, k, x, 0, 1, w, t, 0, k, y, 0, false);
         for (int j = 0; j < n; j++) {
-          float want = Float.float16ToFloat((short) (b * n + j));
+          int p = b * n + j;
+          float want = t == DType.F16 ? Float.float16ToFloat((short) p) : Float.intBitsToFloat(p << 16);
           float got = y.get(KernelRef.F32, 4L * j);
           if (!(Float.isNaN(want) ? Float.isNaN(got) : got == want)) {
-            fail("F16 in fours, k=" + k + ": pattern 0x" + Integer.toHexString(b * n + j) + " gave " + got + ", want " + want);
+            fail(t + " in fours, k=" + k + ": pattern 0x" + Integer.toHexString(p) + " gave " + got + ", want " + want);
           }
         }
       }
@@ -198,16 +205,17 @@ class GemvTest {
    * BF16 rows run in pairs sharing the x loads (from {@link Gemv#BF16_PAIR_K}, by default every
    * k); each must equal, bit for bit, the same row computed alone (a one-row call never pairs), at
    * 1 and 2 threads, with an odd row count, padded rows, and k with only a tail (37), with the
-   * one-vector loop and a tail (1061, 2053), and the model shapes (2048, 5632). F16, whose rows go in
-   * fours against a scaled x from {@link Gemv#F16_QUAD_K}, and F32, whose rows go in fours from
-   * {@link Gemv#F32_QUAD_K} (a four, then a lone row, of 301 rows a chunk), must hold the same.
+   * one-vector loop and a tail (1061, 2053), and the model shapes (2048, 5632); from {@link
+   * Gemv#BF16_QUAD_K} on they go in fours first (301 rows a chunk: 75 fours, then a lone row). F16,
+   * whose rows go in fours against a scaled x from {@link Gemv#F16_QUAD_K}, and F32, whose rows go
+   * in fours from {@link Gemv#F32_QUAD_K}, must hold the same.
    */
   @Test
   void unquantizedRowGroupsEqualSingleRows() {
     Random rnd = new Random(11);
     for (DType t : new DType[] {DType.BF16, DType.F16, DType.F32}) {
       for (int k : new int[] {37, 1061, 2048, 2053, 5632, Math.max(37, Gemv.BF16_PAIR_K), Math.max(37, Gemv.F32_QUAD_K),
-          Math.max(37, Gemv.F16_QUAD_K)}) {
+          Math.max(37, Gemv.F16_QUAD_K), Math.max(37, Gemv.BF16_QUAD_K)}) {
         int n = 301;
         long rs = k + 3;
         try (Arena arena = Arena.ofShared()) {
