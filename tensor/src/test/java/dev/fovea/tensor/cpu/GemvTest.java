@@ -86,53 +86,30 @@ class GemvTest {
    * Every one of the 65536 F16 and BF16 bit patterns (subnormals, infinities and NaNs included) is
    * converted exactly: row j holds pattern j at position j % 64 and zeros elsewhere, x is all ones,
    * so y[j] must be the pattern's value (+0 for -0; NaN for NaN). k = 64 keeps the patterns inside
-   * the SIMD kernels' vector loop.
+   * the SIMD kernels' vector loop (there below the four-row kernels' k: single rows and pairs).
    */
   @Test
   void sixteenBitWeightsConvertEveryPatternExactly() {
-    int n = 1 << 16;
-    int k = 64;
-    try (Arena arena = Arena.ofShared()) {
-      MemorySegment x = arena.allocate(4L * k, 64);
-      for (int i = 0; i < k; i++) {
-        x.set(KernelRef.F32, 4L * i, 1f);
-      }
-      MemorySegment w = arena.allocate(2L * n * k, 64);
-      for (int j = 0; j < n; j++) {
-        w.set(KernelRef.I16, 2L * ((long) j * k + j % k), (short) j);
-      }
-      MemorySegment y = arena.allocate(4L * n, 64);
-      for (DType t : new DType[] {DType.F16, DType.BF16}) {
-        for (boolean simd : new boolean[] {true, false}) {
-          run(n, k, x, 0, 1, w, t, 0, k, y, 0, false, simd);
-          for (int j = 0; j < n; j++) {
-            float want = t == DType.F16 ? Float.float16ToFloat((short) j) : Float.intBitsToFloat(j << 16);
-            float got = y.get(KernelRef.F32, 4L * j);
-            boolean ok = Float.isNaN(want) ? Float.isNaN(got) : got == want;
-            if (!ok) {
-              fail(t + (simd ? " simd" : " scalar") + ": pattern 0x" + Integer.toHexString(j) + " gave " + got
-                  + ", want " + want);
-            }
-          }
-        }
+    for (DType t : new DType[] {DType.F16, DType.BF16}) {
+      for (boolean simd : new boolean[] {true, false}) {
+        everyPattern(t, 64, 1 << 16, simd);
       }
     }
   }
 
   /**
    * The same where rows go in fours: F16 at {@link Gemv#F16_QUAD_K} (against a scaled x) and BF16
-   * at {@link Gemv#BF16_QUAD_K} (at least 64 each), in 16 batches of 4096 rows, row j of batch b
-   * holding pattern 4096 b + j at position j % k.
+   * at {@link Gemv#BF16_QUAD_K} (at least 64 each), in 16 batches of 4096 rows.
    */
   @Test
   void sixteenBitPatternsExactlyInFours() {
     for (DType t : new DType[] {DType.F16, DType.BF16}) {
-      sixteenBitPatternsInFours(t, Math.max(64, t == DType.F16 ? Gemv.F16_QUAD_K : Gemv.BF16_QUAD_K));
+      everyPattern(t, Math.max(64, t == DType.F16 ? Gemv.F16_QUAD_K : Gemv.BF16_QUAD_K), 4096, true);
     }
   }
 
-  private static void sixteenBitPatternsInFours(DType t, int k) {
-    int n = 4096;
+  /** All 65536 patterns of t in batches of n rows of length k: row j of batch b holds pattern n b + j at position j % k. */
+  private static void everyPattern(DType t, int k, int n, boolean simd) {
     try (Arena arena = Arena.ofShared()) {
       MemorySegment x = arena.allocate(4L * k, 64);
       for (int i = 0; i < k; i++) {
@@ -140,18 +117,19 @@ class GemvTest {
       }
       MemorySegment w = arena.allocate(2L * n * k, 64);
       MemorySegment y = arena.allocate(4L * n, 64);
-      for (int b = 0; b < 16; b++) {
+      for (int b = 0; b < (1 << 16) / n; b++) {
         w.fill((byte) 0);
         for (int j = 0; j < n; j++) {
           w.set(KernelRef.I16, 2L * ((long) j * k + j % k), (short) (b * n + j));
         }
-        Gemv.gemv(n, k, x, 0, 1, w, t, 0, k, y, 0, false);
+        run(n, k, x, 0, 1, w, t, 0, k, y, 0, false, simd);
         for (int j = 0; j < n; j++) {
           int p = b * n + j;
           float want = t == DType.F16 ? Float.float16ToFloat((short) p) : Float.intBitsToFloat(p << 16);
           float got = y.get(KernelRef.F32, 4L * j);
           if (!(Float.isNaN(want) ? Float.isNaN(got) : got == want)) {
-            fail(t + " in fours, k=" + k + ": pattern 0x" + Integer.toHexString(p) + " gave " + got + ", want " + want);
+            fail(t + (simd ? " simd" : " scalar") + ", k=" + k + ": pattern 0x" + Integer.toHexString(p) + " gave " + got
+                + ", want " + want);
           }
         }
       }
