@@ -94,7 +94,7 @@ public final class Gemv {
    * fours at 2048 x 5632, 2 threads, 23.4 GB/s counted against 28.4 guarded (28.5 with extra work
    * in the loop instead, 33.8 with -XX:LoopUnrollLimit=1; 1 thread 13.5 / 16.5 / 19.0 / 20.6; a
    * scratch copy of the kernels, Zen 4, 2026-12-07). F16 fours (Gemv.gemv, alternating pass by
-   * pass) 1-8% faster guarded in 6 shapes of 6, and the TinyLlama F16 step 54.3 -> 51.9 and 70.5
+   * pass) 1-8% faster guarded in all six cases (three shapes, 1 and 2 threads), and the TinyLlama F16 step 54.3 -> 51.9 and 70.5
    * -> 67.8 ms; the same guard in dotF32Quad moved the F32 step within noise (123.8 / 124.5 and
    * 106.9 / 117.1 ms), so F32 keeps its counted loop.
    */
@@ -102,9 +102,8 @@ public final class Gemv {
   /**
    * From this k on (default: every k), BF16 rows that {@link #BF16_QUAD_K}'s fours leave go in
    * pairs that share each x load ({@link #dotBf16Pair}): rows j and j + half of a chunk, two
-   * weight streams a chunk-half apart; pairs are
-   * bit-identical to single rows. Until 2026-11-24 pairs began at k 4096; what changed is the pair
-   * loop's shape: with the {@link #BF16_WIDE} guard in its condition (as {@link #dotBf16} has) C2
+   * weight streams a chunk-half apart; pairs are bit-identical to single rows. Until 2026-11-24
+   * pairs began at k 4096; what changed is the pair loop's shape: with the {@link #BF16_WIDE} guard in its condition (as {@link #dotBf16} has) C2
    * compiles it as a plain loop with a range check per load and a safepoint poll, and without it
    * as a counted, strip-mined loop with bare loads, which is faster from L2 but slower from DRAM.
    * Measured on this project's 2-core Zen 5 VM (GB/s of weights, standalone harness, 22 separate
@@ -128,10 +127,11 @@ public final class Gemv {
    * again for every row, and with x reads wrapped into 16 KB (wrong sums, for the measurement only)
    * k 5632 reads 34 GB/s on one thread against 26; blocking k to keep x small breaks the weight
    * stream into short runs and reads 12 GB/s. (Pairs were first adopted for LLaMA-7B's down_proj,
-   * 8 x [4096, 11008], separate processes: 1 thread 16.3 -> 24.3 GB/s, 2 threads 30 -> 39.) F16 kept single rows (an F16 pair kernel, four
-   * conversions in one method, crossed C2's inlining budget and boxed its vectors: 8 GB/s) until its
-   * cheaper scaled form took fours (F16_QUAD_K); F32 keeps
-   * single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at 2 threads).
+   * 8 x [4096, 11008], separate processes: 1 thread 16.3 -> 24.3 GB/s, 2 threads 30 -> 39.) F16
+   * kept single rows (an F16 pair kernel, four conversions in one method, crossed C2's inlining
+   * budget and boxed its vectors: 8 GB/s) until its cheaper scaled form took fours (F16_QUAD_K);
+   * F32 keeps single rows in a counted loop (the guard makes F32 slower: 42.8 against 47.2 GB/s at
+   * 2 threads).
    */
   static final int BF16_PAIR_K = Integer.getInteger("fovea.gemv.bf16.pairK", 0);
   /**
@@ -164,7 +164,7 @@ public final class Gemv {
    * -Dfovea.gemv.maxRows=1} restores the GEMM for every m >= 2, for comparisons).
    */
   public static final int MAX_ROWS = Math.clamp(Integer.getInteger("fovea.gemv.maxRows", 4), 1, 4);
-  /** Rows of x a thread's buffer holds: MAX_ROWS, and at least two (one-row F16 GEMVs keep a scaled copy in row 1). */
+  /** Rows of x a thread's buffer holds: MAX_ROWS and at least two (a one-row F16 GEMV keeps x 2^112 in row 1). */
   private static final int X_ROWS = Math.max(2, MAX_ROWS);
 
   private Gemv() {}
@@ -459,7 +459,7 @@ public final class Gemv {
     return true;
   }
 
-  /** Rows [j0, j1) of one weight against the prepared x (for F16, scaled: x times 2^112 in the buffer's row 1). */
+  /** Rows [j0, j1) of one weight against the prepared x (scaled: an F16 x times 2^112 is in the buffer's row 1). */
   private static void rows(DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, boolean scaled, int k,
       long j0, long j1, MemorySegment y, long yOff, boolean accumulate) {
     switch (wType) {
@@ -609,7 +609,6 @@ public final class Gemv {
     }
   }
 
-
   /** s plus the scalar fmas of elements [i, k) of the row at byte o of w and the x row at byte xo. */
   static float tailF32(float s, MemorySegment w, long o, MemorySegment x, long xo, int i, int k) {
     for (; i < k; i++) {
@@ -685,7 +684,7 @@ public final class Gemv {
       b3 = v3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(x1, b3);
     }
     int i = (int) (d / 2);
-    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not in the ternary (see dotF16Quad)
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // see dotF16Quad
     for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
       FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
       for (VectorShuffle<Float> f : CpuMath.FOLDS) {
@@ -854,7 +853,7 @@ public final class Gemv {
    */
   static final int F16_QUAD_K = Integer.getInteger("fovea.gemv.f16.quadK", 256);
 
-  /** F16 rows [j0, j1) against x (even/odd order), with x 2^112 in the buffer's row 1: fours, then dotF16 for the rest. */
+  /** F16 rows [j0, j1) against x (even/odd order) with x 2^112 in the buffer's row 1: fours, dotF16 for the rest. */
   private static void rowsF16(MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0, long j1,
       MemorySegment y, long yOff, boolean accumulate) {
     long xs = xRowBytes(k);
@@ -911,7 +910,8 @@ public final class Gemv {
       return false;
     }
     int i = (int) (d / 2);
-    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3); // not inside the ternary (C2 ran such a form at half speed, 2026-12-07)
+    // the sums before the ternary, not inside it: C2 ran such a form at half speed (2026-12-07)
+    FloatVector s0 = a0.add(b0), s1 = a1.add(b1), s2 = a2.add(b2), s3 = a3.add(b3);
     for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
       FloatVector s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
       for (VectorShuffle<Float> f : CpuMath.FOLDS) {
@@ -989,15 +989,17 @@ public final class Gemv {
    *
    * <p>Tried the same day and not kept: BF16 fours (the one-vector loop of dotBf16 for four rows,
    * in a counted loop) were 8-28% faster at k >= 4096 in two processes and 12-45% slower (0-1 of
-   * 10) in three later ones; the same fours in a guarded loop were kept later that day (BF16_QUAD_K). F32 fours depend on this VM's memory phase and were taken on the model's step (see
-   * F32_QUAD_K).
+   * 10) in three later ones; the same fours in a guarded loop were kept later that day
+   * (BF16_QUAD_K). F32 fours depend on this VM's memory phase and were taken on the model's step
+   * (see F32_QUAD_K).
    */
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
    * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
-   * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0, and for Q4_0 where L is 16), rounded up to whole blocks for the
-   * quantized types and kept within [32, 16384]; 0 for a type that never takes fours (Q4_0 below 16 lanes).
+   * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0, and for
+   * Q4_0 where L is 16), rounded up to whole blocks for the quantized types and kept within [32,
+   * 16384]; 0 for a type that never takes fours (Q4_0 below 16 lanes).
    * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
    * branch and kernel before the real model's first decode step takes them.
    */

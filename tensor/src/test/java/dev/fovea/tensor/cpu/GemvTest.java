@@ -243,7 +243,8 @@ class GemvTest {
             Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
             int diff = KernelRef.firstBitDifference(want.asSlice(0, 4L * n), got);
             if (diff >= 0) {
-              fail("F16 k=" + k + " with x holding " + big + " at " + threads + " threads: row " + diff + " differs from gemvRows'");
+              fail("F16 k=" + k + " with x holding " + big + " at " + threads + " threads: row " + diff
+                  + " differs from gemvRows'");
             }
           }
         }
