@@ -164,8 +164,11 @@ public final class Gemv {
    * -Dfovea.gemv.maxRows=1} restores the GEMM for every m >= 2, for comparisons).
    */
   public static final int MAX_ROWS = Math.clamp(Integer.getInteger("fovea.gemv.maxRows", 4), 1, 4);
-  /** Rows of x a thread's buffer holds: MAX_ROWS and at least two (a one-row F16 GEMV keeps x 2^112 in row 1). */
-  private static final int X_ROWS = Math.max(2, MAX_ROWS);
+  /**
+   * Rows of x a thread's buffer holds: MAX_ROWS and at least four (a one-row F16 GEMV keeps x 2^112
+   * in row 1, a two-row one its two rows times 2^112 in rows 2 and 3).
+   */
+  private static final int X_ROWS = Math.max(4, MAX_ROWS);
 
   private Gemv() {}
 
@@ -321,11 +324,12 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
+    boolean scaled = m == 2 && wType == DType.F16 && k >= F16_QUAD_K && scaleF16Pair(xv, k);
     int chunks = chunks(n, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       long j0 = (long) n * c / chunks;
       long j1 = (long) n * (c + 1) / chunks;
-      GemvRows.rows(m, wType, w, wOff, wRowStride, xv, xRowBytes(k), k, j0, j1, y, yOff, yRs, accumulate);
+      GemvRows.rows(m, wType, w, wOff, wRowStride, xv, scaled, xRowBytes(k), k, j0, j1, y, yOff, yRs, accumulate);
     });
   }
 
@@ -378,7 +382,7 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
-    boolean scaled = m == 1 && wType == DType.F16 && k >= F16_QUAD_K && scaleF16(xv, k);
+    boolean scaled = wType == DType.F16 && k >= F16_QUAD_K && (m == 1 ? scaleF16(xv, k) : m == 2 && scaleF16Pair(xv, k));
     long xRowBytes = xRowBytes(k);
     int chunks = chunks(total, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
@@ -392,7 +396,7 @@ public final class Gemv {
           if (m == 1) {
             rows(wType, r.w(), r.wOff(), r.wRowStride(), xv, scaled, k, lo - first[i], end - first[i], r.y(), r.yOff(), false);
           } else {
-            GemvRows.rows(m, wType, r.w(), r.wOff(), r.wRowStride(), xv, xRowBytes, k, lo - first[i], end - first[i], r.y(),
+            GemvRows.rows(m, wType, r.w(), r.wOff(), r.wRowStride(), xv, scaled, xRowBytes, k, lo - first[i], end - first[i], r.y(),
                 r.yOff(), r.yRowStride(), false);
           }
           lo = end;
@@ -456,6 +460,27 @@ public final class Gemv {
       xs[i] *= F16_X_SCALE;
     }
     MemorySegment.copy(xs, 0, xv, F32, xRowBytes(k), k);
+    return true;
+  }
+
+  /**
+   * For a two-row F16 GEMV ({@link GemvRows}): as {@link #scaleF16} for both prepared rows of x,
+   * written times 2^112 into the buffer's rows 2 and 3, when every |x| of both is below 2^16.
+   */
+  private static boolean scaleF16Pair(MemorySegment xv, int k) {
+    long rowBytes = xRowBytes(k);
+    for (int r = 0; r < 2; r++) {
+      for (int i = 0; i < k; i++) {
+        if (!(Math.abs(xv.get(F32, r * rowBytes + 4L * i)) < 0x1p16f)) {
+          return false;
+        }
+      }
+    }
+    for (int r = 0; r < 2; r++) {
+      for (int i = 0; i < k; i++) {
+        xv.set(F32, (2 + r) * rowBytes + 4L * i, xv.get(F32, r * rowBytes + 4L * i) * F16_X_SCALE);
+      }
+    }
     return true;
   }
 
@@ -843,8 +868,8 @@ public final class Gemv {
    * pairs of them slower than fours: the rows that are not a four's take dotF16.
    */
   private static final float F16_X_SCALE = 0x1p112f;
-  private static final int F16_RAW = 0x8FFFE000;
-  private static final int F16_EXP = 0x7C007C00, F16_EXP_ONE = 0x04000400, F16_EXP_CARRY = 0x80008000;
+  static final int F16_RAW = 0x8FFFE000;
+  static final int F16_EXP = 0x7C007C00, F16_EXP_ONE = 0x04000400, F16_EXP_CARRY = 0x80008000;
 
   /**
    * From this k on (default 256; {@code -Dfovea.gemv.f16.quadK}), one-row F16 GEMVs take their

@@ -64,9 +64,12 @@ import jdk.incubator.vector.VectorShuffle;
 final class GemvRows {
   private GemvRows() {}
 
-  /** Rows [j0, j1) of one weight against the m prepared rows of x (row r from byte r * xs of xv). */
-  static void rows(int m, DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, long xs, int k,
-      long j0, long j1, MemorySegment y, long yOff, long yRs, boolean accumulate) {
+  /**
+   * Rows [j0, j1) of one weight against the m prepared rows of x (row r from byte r * xs of xv;
+   * scaled: m is 2, the weight F16, and rows 2 and 3 hold rows 0 and 1 times 2^112).
+   */
+  static void rows(int m, DType wType, MemorySegment w, long wOff, long wRowStride, MemorySegment xv, boolean scaled,
+      long xs, int k, long j0, long j1, MemorySegment y, long yOff, long yRs, boolean accumulate) {
     boolean two = m == 2;
     long x2 = 2 * xs, x3 = (m - 1) * xs; // m = 3: row 3 reads row 2 again
     switch (wType) {
@@ -82,6 +85,22 @@ final class GemvRows {
       }
       case BF16, F16 -> {
         boolean f16 = wType == DType.F16;
+        MemorySegment row = rowBuffer(k);
+        if (scaled) {
+          // four weight rows a quarter chunk apart against both rows of x 2^112 (Gemv.dotF16Quad's form)
+          long rs = 2 * wRowStride, o0 = 2 * wOff;
+          long q = (j1 - j0) / 4;
+          for (long j = j0; j < j0 + q; j++) {
+            if (!dotF16x2Quad(w, o0 + j * rs, q * rs, xv, xs, k, y, yOff + j, q, yRs, accumulate)) {
+              for (int r = 0; r < 4; r++) { // an infinity or NaN among them: one by one, as below
+                long o = o0 + (j + r * q) * rs;
+                f16Row(w, o, k, row);
+                dot16x2(row, w, o, true, xv, xs, k, y, yOff + j + r * q, yRs, accumulate);
+              }
+            }
+          }
+          j0 += 4 * q;
+        }
         if (two && !f16 && BF16_X2_PAIRS) {
           // weight rows j and j + half against both rows of x: every x load serves two weight rows
           long rs = 2 * wRowStride, o0 = 2 * wOff;
@@ -98,7 +117,6 @@ final class GemvRows {
           }
           j0 += 2 * half;
         }
-        MemorySegment row = rowBuffer(k);
         for (long j = j0; j < j1; j++) {
           long o = (wOff + j * wRowStride) * 2;
           if (f16) {
@@ -332,19 +350,93 @@ final class GemvRows {
     a21.add(b21).intoArray(sums, 5 * L);
     a30.add(b30).intoArray(sums, 6 * L);
     a31.add(b31).intoArray(sums, 7 * L);
-    quadTails(sums, (int) (d / 2), w, o0, d1, x, x1, k, y, yj, dj, yRs, accumulate);
+    quadTails(sums, (int) (d / 2), w, o0, d1, x, x1, k, y, yj, dj, yRs, accumulate, false);
   }
+  /**
+   * As {@link #dotBf16x2Quad} for F16 weight rows against both rows of x times 2^112 (from bytes 2
+   * xs and 3 xs of x): each half read as its value times 2^-112 as in Gemv's dotF16Quad, so each
+   * sum is bit-identical to dot16x2's. Returns false, storing nothing, when a half of the four rows'
+   * vector parts is an infinity or NaN.
+   */
+  private static boolean dotF16x2Quad(MemorySegment w, long o0, long d1, MemorySegment x, long xs, int k,
+      MemorySegment y, long yj, long dj, long yRs, boolean accumulate) {
+    FloatVector a00 = FloatVector.zero(S), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
+    FloatVector a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
+    IntVector ex = IntVector.zero(IS);
+    long o1 = o0 + d1, o2 = o1 + d1, o3 = o2 + d1;
+    long s0 = 2 * xs, s1 = 3 * xs;
+    long kb = 2L * k;
+    long d = 0;
+    for (; Gemv.UNCOUNTED && d <= kb - 4L * L; d += 4L * L) {
+      long e = 2 * d, f = 2 * d + 4L * L;
+      FloatVector xl = FloatVector.fromMemorySegment(S, x, s0 + e, LE);
+      FloatVector xh = FloatVector.fromMemorySegment(S, x, s0 + f, LE);
+      FloatVector yl = FloatVector.fromMemorySegment(S, x, s1 + e, LE);
+      FloatVector yh = FloatVector.fromMemorySegment(S, x, s1 + f, LE);
+      IntVector v = IntVector.fromMemorySegment(IS, w, o0 + d, LE);
+      ex = ex.lanewise(VectorOperators.OR, v.lanewise(VectorOperators.AND, Gemv.F16_EXP).add(Gemv.F16_EXP_ONE));
+      FloatVector lo = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+          .lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      FloatVector hi = v.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      a00 = lo.fma(xl, a00);
+      b00 = hi.fma(xh, b00);
+      a01 = lo.fma(yl, a01);
+      b01 = hi.fma(yh, b01);
+      v = IntVector.fromMemorySegment(IS, w, o1 + d, LE);
+      ex = ex.lanewise(VectorOperators.OR, v.lanewise(VectorOperators.AND, Gemv.F16_EXP).add(Gemv.F16_EXP_ONE));
+      lo = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+          .lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      a10 = lo.fma(xl, a10);
+      b10 = hi.fma(xh, b10);
+      a11 = lo.fma(yl, a11);
+      b11 = hi.fma(yh, b11);
+      v = IntVector.fromMemorySegment(IS, w, o2 + d, LE);
+      ex = ex.lanewise(VectorOperators.OR, v.lanewise(VectorOperators.AND, Gemv.F16_EXP).add(Gemv.F16_EXP_ONE));
+      lo = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+          .lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      a20 = lo.fma(xl, a20);
+      b20 = hi.fma(xh, b20);
+      a21 = lo.fma(yl, a21);
+      b21 = hi.fma(yh, b21);
+      v = IntVector.fromMemorySegment(IS, w, o3 + d, LE);
+      ex = ex.lanewise(VectorOperators.OR, v.lanewise(VectorOperators.AND, Gemv.F16_EXP).add(Gemv.F16_EXP_ONE));
+      lo = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+          .lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      hi = v.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, Gemv.F16_RAW).reinterpretAsFloats();
+      a30 = lo.fma(xl, a30);
+      b30 = hi.fma(xh, b30);
+      a31 = lo.fma(yl, a31);
+      b31 = hi.fma(yh, b31);
+    }
+    if ((ex.reduceLanes(VectorOperators.OR) & Gemv.F16_EXP_CARRY) != 0) {
+      return false;
+    }
+    float[] sums = SUMS.get(); // as dotBf16x2Quad
+    a00.add(b00).intoArray(sums, 0);
+    a01.add(b01).intoArray(sums, L);
+    a10.add(b10).intoArray(sums, 2 * L);
+    a11.add(b11).intoArray(sums, 3 * L);
+    a20.add(b20).intoArray(sums, 4 * L);
+    a21.add(b21).intoArray(sums, 5 * L);
+    a30.add(b30).intoArray(sums, 6 * L);
+    a31.add(b31).intoArray(sums, 7 * L);
+    quadTails(sums, (int) (d / 2), w, o0, d1, x, xs, k, y, yj, dj, yRs, accumulate, true);
+    return true;
+  }
+
 
   /** Per thread: the eight sum vectors of {@link #dotBf16x2Quad}. */
   private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[8 * L]);
 
   /** Output (weight row q / 2, x row q % 2) = hsum(sums[q]) plus the scalar tail from element i. */
   private static void quadTails(float[] sums, int i, MemorySegment w, long o0, long d1, MemorySegment x, long x1, int k,
-      MemorySegment y, long yj, long dj, long yRs, boolean accumulate) {
+      MemorySegment y, long yj, long dj, long yRs, boolean accumulate, boolean f16) {
     for (int q = 0; q < 8; q++) {
       int jr = q >> 1, xr = q & 1;
       float s = CpuMath.hsum(FloatVector.fromArray(S, sums, q * L));
-      store(y, yj + jr * dj + xr * yRs, Gemv.tail16(s, w, o0 + jr * d1, x, xr * x1, i, k, false), accumulate);
+      store(y, yj + jr * dj + xr * yRs, Gemv.tail16(s, w, o0 + jr * d1, x, xr * x1, i, k, f16), accumulate);
     }
   }
 

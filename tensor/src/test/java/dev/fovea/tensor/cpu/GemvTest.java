@@ -253,11 +253,11 @@ class GemvTest {
   }
 
   /**
-   * F16 infinities and NaNs in rows that the scaled four-row kernel takes (at the threshold, 2048
-   * and 5632; at 2053 also in the tail, and in the first and last element of a row): each row
-   * holding one gives the IEEE result (NaN, or the infinity of its product's sign), as the scalar
-   * twin does, and every other row, in the same four or not, equals that row computed alone (one
-   * row: never in a four) bit for bit.
+   * F16 infinities and NaNs in rows that the scaled four-row kernels take (gemv's and, with two
+   * equal rows of x, gemvRows'; at the threshold, 2048 and 5632; at 2053 also in the tail, and in
+   * the first and last element of a row): each row holding one gives the IEEE result (NaN, or the
+   * infinity of its product's sign), as the scalar twin does, and every other row, in the same four
+   * or not, equals that row computed alone (one row: never in a four) bit for bit.
    */
   @Test
   void f16InfinitiesAndNanInScaledRows() {
@@ -267,8 +267,9 @@ class GemvTest {
       int n = 301;
       long rs = k + 3;
       try (Arena arena = Arena.ofShared()) {
-        KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
+        KernelRef.Storage x = KernelRef.randomF32(2L * k, rnd, arena); // row 1 for gemvRows
         x.seg().set(KernelRef.F32, 0, 0f); // an infinity at element 0 gives NaN
+        MemorySegment.copy(x.seg(), 0, x.seg(), 4L * k, 4L * k);
         KernelRef.Storage w = KernelRef.random(DType.F16, (n - 1) * rs + k, rnd, arena);
         int[] rows = {0, 1, 75, 76, 150, 299, 300};
         for (int r = 0; r < rows.length; r++) {
@@ -283,17 +284,20 @@ class GemvTest {
         }
         for (int threads = 1; threads <= 2; threads++) {
           Parallel.setThreads(threads);
-          MemorySegment got = arena.allocate(4L * n, 64);
+          MemorySegment got = arena.allocate(12L * n, 64); // gemv's y, then gemvRows' two rows
           Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
-          for (int j = 0; j < n; j++) {
+          Gemv.gemvRows(2, n, k, x.seg(), 0, k, 1, w.seg(), DType.F16, 0, rs, got, n, n, false);
+          for (int j = 0; j < 3 * n; j++) {
             float g = got.get(KernelRef.F32, 4L * j);
-            float a = alone.get(KernelRef.F32, 4L * j);
-            float sc = scalar.get(KernelRef.F32, 4L * j);
+            String what = "F16 k=" + k + " row " + (j % n) + (j < n ? "" : " of gemvRows' x row " + (j / n - 1)) + " at "
+                + threads + " threads: ";
+            int row = j % n;
+            float a = alone.get(KernelRef.F32, 4L * row);
+            float sc = scalar.get(KernelRef.F32, 4L * row);
             boolean special = false;
             for (int r : rows) {
-              special |= r == j;
+              special |= r == row;
             }
-            String what = "F16 k=" + k + " row " + j + " at " + threads + " threads: ";
             if (special) {
               if (Float.isFinite(sc) || !(Float.isNaN(sc) ? Float.isNaN(g) && Float.isNaN(a) : g == sc && a == sc)) {
                 fail(what + "got " + g + " (alone " + a + "), the scalar twin " + sc);
