@@ -213,7 +213,8 @@ final class GemvRows {
    * and the odd ones (the high halves) at d / 2 + L, the order of the prepared x; a tail under 2L
    * elements is left to the scalar tail. F16 must: its multi-row kernel once converted in its own
    * loop, beside four rows of fmas, which crossed C2's inlining budget and boxed a vector per step
-   * (7 MB per 2048 x 1024 call, KernelAllocationTest). BF16 may: converting in registers measured
+   * (7 MB per 2048 x 1024 call, KernelAllocationTest). (Since 2026-12-07 two rows of x whose |x| <
+   * 2^16 take dotF16x2Quad instead: Gemv.dotF16Quad's cheaper form converts in registers.) BF16 may: converting in registers measured
    * the same (1.68-1.73 against 1.72-1.75 ms per call at m = 2, conditions as above), and so both
    * dtypes share dot16x2 / dot16x4: the even elements fma into a_r and the odd ones into b_r
    * against the deinterleaved x, then hsum(a_r + b_r) and the scalar tail from the 16-bit row at
