@@ -88,24 +88,26 @@ public final class Gemv {
   static final boolean BF16_WIDE = !Boolean.getBoolean("fovea.gemv.bf16.narrow");
   /**
    * Always true; a term of the four-row 16-bit kernels' loop conditions only to shape the loop C2
-   * compiles (as {@link #BF16_WIDE} shapes the pair kernels'): javac keeps the read of a field
-   * that is not a compile-time constant, C2 folds it, and the loop is compiled as a plain loop,
-   * not a counted one that C2 unrolls. Unrolled, four weight streams read slower from DRAM: BF16
-   * fours at 2048 x 5632, 2 threads, 23.4 GB/s counted against 28.4 guarded (28.5 with extra work
-   * in the loop instead, 33.8 with -XX:LoopUnrollLimit=1; 1 thread 13.5 / 16.5 / 19.0 / 20.6; a
-   * scratch copy of the kernels, Zen 4, 2026-12-07). F16 fours (Gemv.gemv, alternating pass by
-   * pass) 1-8% faster guarded in all six cases (three shapes, 1 and 2 threads), and the TinyLlama F16 step 54.3 -> 51.9 and 70.5
-   * -> 67.8 ms; the same guard in dotF32Quad moved the F32 step within noise (123.8 / 124.5 and
-   * 106.9 / 117.1 ms), so F32 keeps its counted loop. (GemvRows' dotF16x2Quad takes it too.)
+   * compiles (as {@link #BF16_WIDE} shapes the pair kernels'): javac keeps the read of a field that
+   * is not a compile-time constant, C2 folds it, and the loop is compiled as a plain loop, not a
+   * counted one that C2 unrolls. Unrolled, four weight streams read slower from DRAM: BF16 fours at
+   * 2048 x 5632, 2 threads, 23.4 GB/s counted against 28.4 guarded (28.5 with extra work in the
+   * loop instead, 33.8 with -XX:LoopUnrollLimit=1; 1 thread 13.5 / 16.5 / 19.0 / 20.6; a scratch
+   * copy of the kernels, Zen 4, 2026-12-07). F16 fours (Gemv.gemv, alternating pass by pass) 1-8%
+   * faster guarded in all six cases (three shapes, 1 and 2 threads), and the TinyLlama F16 step
+   * 54.3 -> 51.9 and 70.5 -> 67.8 ms; the same guard in dotF32Quad moved the F32 step within noise
+   * (123.8 / 124.5 and 106.9 / 117.1 ms), so F32 keeps its counted loop. (GemvRows' dotF16x2Quad
+   * takes it too.)
    */
   static final boolean UNCOUNTED = Boolean.parseBoolean("true");
   /**
    * From this k on (default: every k), BF16 rows that {@link #BF16_QUAD_K}'s fours leave go in
    * pairs that share each x load ({@link #dotBf16Pair}): rows j and j + half of a chunk, two
    * weight streams a chunk-half apart; pairs are bit-identical to single rows. Until 2026-11-24
-   * pairs began at k 4096; what changed is the pair loop's shape: with the {@link #BF16_WIDE} guard in its condition (as {@link #dotBf16} has) C2
-   * compiles it as a plain loop with a range check per load and a safepoint poll, and without it
-   * as a counted, strip-mined loop with bare loads, which is faster from L2 but slower from DRAM.
+   * pairs began at k 4096; what changed is the pair loop's shape: with the {@link #BF16_WIDE} guard
+   * in its condition (as {@link #dotBf16} has) C2 compiles it as a plain loop with a range check per
+   * load and a safepoint poll, and without it as a counted, strip-mined loop with bare loads, which
+   * is faster from L2 but slower from DRAM.
    * Measured on this project's 2-core Zen 5 VM (GB/s of weights, standalone harness, 22 separate
    * weights per pass, variants alternating pass by pass in one process, means of 20-25 passes;
    * "read" is a plain SIMD read of the same bytes):

@@ -215,9 +215,10 @@ final class GemvRows {
    * loop, beside four rows of fmas, which crossed C2's inlining budget and boxed a vector per step
    * (7 MB per 2048 x 1024 call, KernelAllocationTest). (Since 2026-12-07 two rows of x whose |x| <
    * 2^16 take dotF16x2Quad instead: Gemv.dotF16Quad's cheaper form converts in registers.) BF16
-   * may: converting in registers measured the same (1.68-1.73 against 1.72-1.75 ms per call at m = 2, conditions as above), and so both
-   * dtypes share dot16x2 / dot16x4: the even elements fma into a_r and the odd ones into b_r
-   * against the deinterleaved x, then hsum(a_r + b_r) and the scalar tail from the 16-bit row at
+   * may: converting in registers measured the same (1.68-1.73 against 1.72-1.75 ms per call at m =
+   * 2, conditions as above), and so both dtypes share dot16x2 / dot16x4: the even elements fma into
+   * a_r and the odd ones into b_r against the deinterleaved x, then hsum(a_r + b_r) and the scalar
+   * tail from the 16-bit row at
    * byte o0 of w, as Gemv's dotBf16 and dotF16 (whose wide and narrow loops give each accumulator
    * the same fmas).
    *
