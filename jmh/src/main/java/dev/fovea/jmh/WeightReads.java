@@ -61,11 +61,6 @@ final class WeightReads {
     return bytes;
   }
 
-  /** One pass over every byte; returns GB/s (1e9 bytes per second). */
-  double pass() {
-    return bytes / (double) nanos();
-  }
-
   /** One pass over every byte; returns its duration in nanoseconds. */
   long nanos() {
     return nanos(this::read);

@@ -119,24 +119,23 @@ public final class JitWarmUp implements AutoCloseable {
   }
 
   /**
-   * One round on the calling thread: four prefills of 37 and 50 tokens (the GEMM path; no multiple of
-   * the GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path) that
-   * fill the cache to its capacity, with matrices stored as {@code weights}, then the long GEMVs of
-   * {@link #longRows}. Two lengths so that the
-   * decode attention sees both an odd (3) and an even (4) count of whole key vectors ({@code
-   * scoreHead8} deoptimized on the even case in the real prefill's last step when every step here
-   * had three). To capacity because the
-   * decode attention reads whole vectors past the last position only while they fit in the cache
-   * and takes a scalar tail in the last steps before it is full: with a capacity of 32 more
-   * positions that branch first ran in a real answer's last tokens, where C2's attention kernel
-   * deoptimized and recompiled ({@code -XX:+PrintCompilation} of a 64-token BF16 {@code ask}: {@code
-   * keyMajorDecode} and {@code scoreRows8} "made not entrant: uncommon trap" 3 s into the decode).
-   * Filling it with 32 steps instead cost the F32 round ~0.35 s (3 runs each); a capacity of 16
-   * more costs nothing. Small, so the interpreter and C1 run it in a fraction of a
-   * second; most of a round's ~2.5 s on 2 cores is C2 compiling. The MLP of 800 (was 352) and 37
-   * tokens (was 32), against the old shapes alternated in one sitting (2026-12-07, one-shot ask of
-   * the 22-layer GGUFs, 3 pairs): prefill F32 -2% to -11%, Q8_0 -1% to -29%; the warm-up itself
-   * 0.2-0.4 s longer, so the first token from the process's start moved less (-1.8 to +0.7 s).
+   * One round on the calling thread: four prefills of 37 and 50 tokens (the GEMM path; no multiple
+   * of the GEMM's 8-row tiles, so edge tiles run), each followed by 16 decode steps (the GEMV path)
+   * that fill the cache to its capacity, with matrices stored as {@code weights}, then the long
+   * GEMVs of {@link #longRows}. Two lengths so that the decode attention sees both an odd (3) and an
+   * even (4) count of whole key vectors ({@code scoreHead8} deoptimized on the even case in the real
+   * prefill's last step when every step here had three). To capacity because the decode attention
+   * reads whole vectors past the last position only while they fit in the cache and takes a scalar
+   * tail in the last steps before it is full: with a capacity of 32 more positions that branch first
+   * ran in a real answer's last tokens, where C2's attention kernel deoptimized and recompiled
+   * ({@code -XX:+PrintCompilation} of a 64-token BF16 {@code ask}: {@code keyMajorDecode} and {@code
+   * scoreRows8} "made not entrant: uncommon trap" 3 s into the decode). Filling it with 32 steps
+   * instead cost the F32 round ~0.35 s (3 runs each); a capacity of 16 more costs nothing. Small, so
+   * the interpreter and C1 run it in a fraction of a second; most of a round's ~2.5 s on 2 cores is
+   * C2 compiling. The MLP of 800 (was 352) and 37 tokens (was 32), against the old shapes alternated
+   * in one sitting (2026-12-07, one-shot ask of the 22-layer GGUFs, 3 pairs): prefill F32 -2% to
+   * -11%, Q8_0 -1% to -29%; the warm-up itself 0.2-0.4 s longer, so the first token from the
+   * process's start moved less (-1.8 to +0.7 s).
    */
   static void run(DType weights) {
     try (Scope held = Scope.detached()) {
@@ -185,7 +184,8 @@ public final class JitWarmUp implements AutoCloseable {
    * GEMVs of length k at a decode step's shape ([1, 1, k] against [19, k] weights stored as {@code
    * weights}), 32 times: k is {@link Gemv#fourRowK} (4096 by default for Q8_0 / Q4_0, 2048 for F32,
    * 256 for F16 and BF16), where the GEMV starts taking rows in fours. The tiny model's k (128,
-   * 800) never gets there but for F16 and BF16: C2 compiled {@code Gemv.rowsBlocks} and {@code
+   * 800) never gets there but for F16 and BF16 (for which these GEMVs compile nothing new; they are
+   * kept for one path, at a few microseconds): C2 compiled {@code Gemv.rowsBlocks} and {@code
    * Gemv.rowsF32} with that branch as an uncommon trap, and a one-shot {@code ask} of TinyLlama
    * deoptimized them in its first decode step ({@code -Xlog:deoptimization=debug}, 2026-12-07), then
    * ran the four-row kernel in the interpreter and C1 until C2 had compiled it. With these GEMVs the

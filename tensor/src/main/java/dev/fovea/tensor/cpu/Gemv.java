@@ -248,7 +248,7 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(1, k, x, xOff, 0, xStride, wType);
-    boolean scaled = wType == DType.F16 && k >= F16_QUAD_K && scaleF16(xv, k);
+    boolean scaled = scaleF16(wType, 1, k, xv);
     int chunks = chunks(n, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       long j0 = (long) n * c / chunks;
@@ -326,7 +326,7 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
-    boolean scaled = m == 2 && wType == DType.F16 && k >= F16_QUAD_K && scaleF16Pair(xv, k);
+    boolean scaled = scaleF16(wType, m, k, xv);
     int chunks = chunks(n, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
       long j0 = (long) n * c / chunks;
@@ -384,7 +384,7 @@ public final class Gemv {
       return;
     }
     MemorySegment xv = prepareX(m, k, x, xOff, xRs, xCs, wType);
-    boolean scaled = wType == DType.F16 && k >= F16_QUAD_K && (m == 1 ? scaleF16(xv, k) : m == 2 && scaleF16Pair(xv, k));
+    boolean scaled = scaleF16(wType, m, k, xv);
     long xRowBytes = xRowBytes(k);
     int chunks = chunks(total, k, wType);
     Parallel.forChunks(chunks, (c, worker) -> {
@@ -447,40 +447,32 @@ public final class Gemv {
   }
 
   /**
-   * For a one-row F16 GEMV: when every |x| is below 2^16 (NaN and infinities excluded), writes x
-   * times 2^112 (exact: a change of exponent that cannot overflow) into the buffer's row 1 and
-   * returns true, for {@link #rowsF16}; otherwise false, and the rows take {@link #dotF16}.
+   * For F16 weights, k from {@link #F16_QUAD_K} and one or two prepared rows of x (the kernels that
+   * take a scaled x: {@link #rowsF16}, GemvRows' dotF16x2Quad): when every |x| those kernels' vector
+   * loops read (the first k - k % 2L of each row; their scalar tails read x itself) is below 2^16,
+   * so no NaN or infinity either, writes it times 2^112 (exact: a change of exponent that cannot
+   * overflow) into the buffer's rows m to 2m - 1 and returns true; otherwise false, and the rows take
+   * the unscaled kernels.
    */
-  private static boolean scaleF16(MemorySegment xv, int k) {
-    float[] xs = XBUF.get(); // x's one row as prepareX left it (deinterleaved)
-    for (int i = 0; i < k; i++) {
-      if (!(Math.abs(xs[i]) < 0x1p16f)) {
+  private static boolean scaleF16(DType wType, int m, int k, MemorySegment xv) {
+    if (wType != DType.F16 || k < F16_QUAD_K || m > 2) {
+      return false;
+    }
+    long rowBytes = xRowBytes(k);
+    int kv = k - k % (2 * L);
+    for (int r = 0; r < m; r++) {
+      FloatVector big = FloatVector.zero(S);
+      for (int i = 0; i < kv; i += L) {
+        big = big.max(FloatVector.fromMemorySegment(S, xv, r * rowBytes + 4L * i, LE).abs());
+      }
+      if (!(big.reduceLanes(VectorOperators.MAX) < 0x1p16f)) { // NaN if any lane was
         return false;
       }
     }
-    for (int i = 0; i < k; i++) {
-      xs[i] *= F16_X_SCALE;
-    }
-    MemorySegment.copy(xs, 0, xv, F32, xRowBytes(k), k);
-    return true;
-  }
-
-  /**
-   * For a two-row F16 GEMV ({@link GemvRows}): as {@link #scaleF16} for both prepared rows of x,
-   * written times 2^112 into the buffer's rows 2 and 3, when every |x| of both is below 2^16.
-   */
-  private static boolean scaleF16Pair(MemorySegment xv, int k) {
-    long rowBytes = xRowBytes(k);
-    for (int r = 0; r < 2; r++) {
-      for (int i = 0; i < k; i++) {
-        if (!(Math.abs(xv.get(F32, r * rowBytes + 4L * i)) < 0x1p16f)) {
-          return false;
-        }
-      }
-    }
-    for (int r = 0; r < 2; r++) {
-      for (int i = 0; i < k; i++) {
-        xv.set(F32, (2 + r) * rowBytes + 4L * i, xv.get(F32, r * rowBytes + 4L * i) * F16_X_SCALE);
+    for (int r = 0; r < m; r++) {
+      for (int i = 0; i < kv; i += L) {
+        FloatVector.fromMemorySegment(S, xv, r * rowBytes + 4L * i, LE).mul(F16_X_SCALE)
+            .intoMemorySegment(xv, (m + r) * rowBytes + 4L * i, LE);
       }
     }
     return true;

@@ -220,31 +220,42 @@ class GemvTest {
   /**
    * One-row F16 GEMVs from {@link Gemv#F16_QUAD_K} on run their rows in fours against x scaled by
    * 2^112 when every |x| < 2^16 (Gemv.scaleF16), with the weights' halves read as value times
-   * 2^-112: rows must equal, bit for bit, gemvRows' rows (a two-row call, which never scales) with
-   * |x| just below 2^16 and from 2^16 on (the unscaled kernels), at the threshold, at TinyLlama's k
-   * (2048, 5632) and with a tail (2053), 1 and 2 threads.
+   * 2^-112 (and two-row gemvRows calls likewise, both rows or neither): rows must equal, bit for
+   * bit, gemvRows' rows of a three-row call, which never scales, with
+   * |x| just below 2^16 and from 2^16 on (the unscaled kernels), that x inside the vector part or in
+   * the scalar tail (which reads x unscaled, so it may hold any value), at the threshold, at TinyLlama's k (2048, 5632) and with a tail (2053), 1 and 2
+   * threads.
    */
   @Test
   void f16ScaledXEqualsUnscaledAtTheLimit() {
     Random rnd = new Random(23);
     for (float big : new float[] {Math.nextDown(0x1p16f), 0x1p16f, -0x1p16f, Float.MAX_VALUE}) {
       for (int k : new int[] {Math.max(64, Gemv.F16_QUAD_K), 2048, 2053, 5632}) {
-        int n = 301;
-        long rs = k + 3;
-        try (Arena arena = Arena.ofShared()) {
-          KernelRef.Storage x = KernelRef.randomF32(2L * k, rnd, arena);
-          x.seg().set(KernelRef.F32, 4L * (k / 3), big); // row 0 of x; row 1 is another x
-          KernelRef.Storage w = KernelRef.random(DType.F16, (n - 1) * rs + k, rnd, arena);
-          MemorySegment want = arena.allocate(8L * n, 64);
-          Gemv.gemvRows(2, n, k, x.seg(), 0, k, 1, w.seg(), DType.F16, 0, rs, want, 0, n, false);
-          for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            MemorySegment got = arena.allocate(4L * n, 64);
-            Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
-            int diff = KernelRef.firstBitDifference(want.asSlice(0, 4L * n), got);
-            if (diff >= 0) {
-              fail("F16 k=" + k + " with x holding " + big + " at " + threads + " threads: row " + diff
-                  + " differs from gemvRows'");
+        for (int at : new int[] {k / 3, k - 1}) {
+          int n = 301;
+          long rs = k + 3;
+          try (Arena arena = Arena.ofShared()) {
+            KernelRef.Storage x = KernelRef.randomF32(3L * k, rnd, arena);
+            x.seg().set(KernelRef.F32, 4L * at, big); // row 0 of x; rows 1 and 2 are other x
+            KernelRef.Storage w = KernelRef.random(DType.F16, (n - 1) * rs + k, rnd, arena);
+            MemorySegment want = arena.allocate(12L * n, 64);
+            Gemv.gemvRows(3, n, k, x.seg(), 0, k, 1, w.seg(), DType.F16, 0, rs, want, 0, n, false);
+            for (int threads = 1; threads <= 2; threads++) {
+              Parallel.setThreads(threads);
+              MemorySegment got = arena.allocate(4L * n, 64);
+              Gemv.gemv(n, k, x.seg(), 0, 1, w.seg(), DType.F16, 0, rs, got, 0, false);
+              int diff = KernelRef.firstBitDifference(want.asSlice(0, 4L * n), got);
+              if (diff >= 0) {
+                fail("F16 k=" + k + " with x holding " + big + " at " + at + ", " + threads + " threads: row " + diff
+                    + " differs from gemvRows'");
+              }
+              MemorySegment got2 = arena.allocate(8L * n, 64); // two rows of x, scaled together or not at all
+              Gemv.gemvRows(2, n, k, x.seg(), 0, k, 1, w.seg(), DType.F16, 0, rs, got2, 0, n, false);
+              diff = KernelRef.firstBitDifference(want.asSlice(0, 8L * n), got2);
+              if (diff >= 0) {
+                fail("F16 k=" + k + " two rows of x, row 0 holding " + big + " at " + at + ", " + threads
+                    + " threads: y flat index " + diff + " differs from the three-row call's");
+              }
             }
           }
         }
