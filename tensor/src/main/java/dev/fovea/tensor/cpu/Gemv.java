@@ -857,9 +857,10 @@ public final class Gemv {
    * 25.9 -> 27.4 / 14.3 -> 18.2; 16384 x 128 20.2 -> 20.0 / 10.5 -> 12.7. The TinyLlama-shaped F16
    * GGUF loaded from its file, decode steps at context 600 on 2 threads, the two alternating every
    * 8 steps (30 rounds, two processes): 57.7 -> 52.3 and 58.3 -> 51.2 ms a step (medians);
-   * LlamaProfile put the gain in down_proj (k 5632: 25.1-25.8 -> 19.0-19.2 ms). Single rows of the
-   * scaled form (with the check) were no faster than dotF16 at k 2048 and slower in the model, and
-   * pairs of them slower than fours: the rows that are not a four's take dotF16.
+   * LlamaProfile (arena weights, old and new in alternate processes) put the gain in down_proj (k
+   * 5632: 25.1-25.8 -> 19.0-19.2 ms). Single rows of the scaled form (with the check) were no
+   * faster than dotF16 at k 2048 and slower in the model, and pairs of them slower than fours: the
+   * rows that are not a four's take dotF16.
    */
   private static final float F16_X_SCALE = 0x1p112f;
   static final int F16_RAW = 0x8FFFE000;
