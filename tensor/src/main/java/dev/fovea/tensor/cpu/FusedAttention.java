@@ -40,6 +40,16 @@ final class FusedAttention {
    * heads, 4 KV heads, D 64, 600 cached positions, 22 layers, 2 threads): 10-12 ms -> 5.5-6 ms.
    */
   static final int SMALL_BQ = 8;
+  /**
+   * Decode chunks whose kv head serves at least this many query heads take the register-tile scores
+   * and the streaming read first ({@link #keyMajorDecode}); smaller groups (LLaMA-7B's one, Mistral's
+   * four) keep the row-block scores. Their arithmetic per byte of K/V read is proportional to the
+   * group; 22 layers at 600 positions, caches flushed, new / old time, paired medians (2026-12-07,
+   * Zen 4): group 8, D 64 (TinyLlama) 0.83-0.93; group 4, D 128 1.08 with both, 1.04 with the tiles
+   * alone; groups 2 and 1 slower as well (the streaming read, an extra pass, costs more than it
+   * hides where the arithmetic is light).
+   */
+  static final int TILE_GROUP = 8;
 
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
@@ -180,10 +190,13 @@ final class FusedAttention {
    * chunk is one (batch, kv head, query row) and serves every query head of that kv head's group:
    *
    * <ul>
-   *   <li>scores without a horizontal sum per key: eight rows of K^T at a time stream through, and
-   *       for each head s[j..j+L) = fma(K^T[d, j..j+L), q[d], s) over those rows (partial sums in
-   *       scratch between blocks), so each score is one fma chain, d ascending from 0, whether a
-   *       full vector or the scalar tail computes it: independent of Tk's alignment and of threads;
+   *   <li>in groups of {@link #TILE_GROUP} heads and more, the chunk's keys and values read once as
+   *       plain streams ({@link #warm});
+   *   <li>scores without a horizontal sum per key ({@link #scores}): s[j..j+L) = fma(K^T[d,
+   *       j..j+L), q[d], s) over the D rows of K^T, in register tiles of four heads x two key
+   *       vectors (groups of {@link #TILE_GROUP} and more) or eight rows at a time for all keys with
+   *       partial sums in scratch, so each score is one fma chain, d ascending from 0, whether a full
+   *       vector or the scalar tail computes it: independent of Tk's alignment and of threads;
    *   <li>s * scale (+ bias), then each head's softmax row;
    *   <li>outputs four heads at a time ({@link #values4Heads2}): each value vector is loaded once for
    *       the four; the heads left over (groups not a multiple of four) use {@link #values}.
@@ -192,23 +205,28 @@ final class FusedAttention {
    * TinyLlama's decode attention (32 heads, 4 KV heads, D 64, 601 positions; this project's Zen 5
    * VM, 2026-11, op alone, mean): 1 thread 147 us with row-major keys (a horizontal sum per key) ->
    * 71-77 us; 2 threads 80-96 -> 49-52. 2026-12-06, one head's query values broadcast once for all
-   * keys (each fma took a scalar load and a broadcast of its query value at every key vector), two key
-   * vectors per step, and whole vectors into the cache's spare capacity instead of a scalar tail
-   * (600 keys: 8 left over, 512 scalar fmas per eight rows, about a quarter of the scores' time): one
-   * layer, K/V in cache, 600 positions, the old and new kernels in separate processes of one
-   * sitting, 1 thread 108-165 -> 93-95 us, 2 threads 82-116 -> 52; a step's 22 layers with K/V read
-   * from memory (the decode step's case), alternated twice: 2 threads 4.9 / 5.0 -> 4.3 / 4.4 ms.
-   * That case is bound by reading the cache (27 MB a step at ~6 GB/s); touching K and V with a
-   * streaming read before the arithmetic did not help reliably (-16% and +3%).
+   * keys, two key vectors per step, and whole vectors into the cache's spare capacity instead of a
+   * scalar tail: one layer, K/V in cache, 2 threads 82-116 -> 52 us; a step's 22 layers with K/V
+   * read from memory, 4.9 / 5.0 -> 4.3 / 4.4 ms. 2026-12-07 (Zen 4), the scores as register tiles
+   * over all D rows (they had been eight rows of K^T at a time for all keys, each head's partial sums
+   * going through scratch: 8 heads x 600 keys of scratch beside the rows overflowed L1) and the
+   * streaming read first (same bits: AttentionTest, and a scratch comparison of the old and new
+   * kernels over 1,232 shapes, groups 1 to 12): 22 layers with caches flushed between passes,
+   * paired with the old kernel, 0.77-0.90 of its time (tiles alone 0.94-0.99, the read alone 0.91);
+   * one layer in cache 53 -> 44-49 us. In the model's step (the TinyLlama BF16 GGUF loaded from its file, old and new
+   * alternating step by step, the time outside the GEMVs): 6.70 -> 6.15 ms a step (paired median
+   * -0.58 ms, quartiles -0.99 .. -0.13), against 3.69 with no attention at all. What is left is
+   * mostly the read of the cache itself (27 MB a step; the streaming read alone runs at ~19 GB/s on
+   * two threads, far from the weights' 30-55, its rows being 2.4 KB).
    */
   private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
     // The op came out 2x slower (alone ~150 us instead of ~75) in some processes, not others: in 2
     // of 4 runs with the operands passed in from run and the scaling inside softmaxRow, in 2 of 5
     // with this prologue and a second four-head value kernel for single column vectors; in 0 of 8
     // with that kernel gone. One cause, found 2026-11-24 with -XX:+PrintCompilation: the masked
-    // tail of scoreRows8 failed C1's tier-3 compile and could stay without C2 code (see
-    // scoreRows8Tail). After changing this lambda or what it calls, check -XX:+PrintCompilation
-    // for COMPILE SKIPPED and re-measure in several processes.
+    // tail of the score kernel of the time failed C1's tier-3 compile and could stay without C2
+    // code. After changing this lambda or what it calls, check -XX:+PrintCompilation for COMPILE
+    // SKIPPED and re-measure in several processes (done 2026-12-07 for the tiles: none, 3 processes).
     int B = q.size(0);
     int Tq = q.size(2);
     int D = q.size(3);
@@ -226,7 +244,7 @@ final class FusedAttention {
     long[] ost = out.strides();
     long[] bst = bias == null ? null : bias.strides();
     int workers = Parallel.threads();
-    // each head's score row padded to whole vectors (see scoreRows8)
+    // each head's score row padded to whole vectors (see scores)
     long tkPad = (long) (Math.max(1, Tk) + L - 1) / L * L;
     long perWorker = group * tkPad;
     MemorySegment scratch = Scope.current().allocate(DType.F32.byteSize(workers * perWorker));
@@ -240,23 +258,16 @@ final class FusedAttention {
       long kd = kst[3];
       long qBase = q.offset() + b * qst[0] + i * qst[2];
       int h0 = hk * group;
-      // scores: K^T read row by row (eight rows at a time), each head's partial sums kept in scratch
-      scratch.asSlice(sBase * 4, group * tkPad * 4).fill((byte) 0);
+      long ve = v.offset() + b * vst[0] + hk * vst[1];
+      if (visible > 0 && group >= TILE_GROUP) {
+        warm(ks, ke, kd, D, visible, vs, ve, vst[2], vst[3], scratch, sBase);
+      }
       // whole vectors past the last visible key when the reads stay inside K's segment (a KV
       // cache's spare capacity); those lanes' scores are never read
       int nPad = (visible + L - 1) / L * L;
       int nVec = (ke + (D - 1) * kd + nPad) * 4 <= ks.byteSize() ? nPad : visible - visible % L;
-      long qh = qst[1];
-      long qd = qst[3];
-      int r = 0;
-      for (; r + 8 <= D; r += 8) {
-        scoreRows8(qs, qBase + h0 * qh + r * qd, qh, qd, group, ks, ke + r * kd, kd, visible, nVec, scratch, sBase, tkPad);
-      }
-      for (; r < D; r++) {
-        scoreRows1(qs, qBase + h0 * qh + r * qd, qh, group, ks, ke + r * kd, visible, scratch, sBase, tkPad);
-      }
+      scores(qs, qBase + h0 * qst[1], qst[1], qst[3], group, ks, ke, kd, D, visible, nVec, scratch, sBase, tkPad);
       // softmax of each head's row, then the outputs: four heads at a time share each value row
-      long ve = v.offset() + b * vst[0] + hk * vst[1];
       long oh = out.offset() + b * ost[0] + i * ost[2];
       for (int g = 0; g < group; g++) {
         int h = h0 + g;
@@ -345,20 +356,153 @@ final class FusedAttention {
   }
 
   /**
-   * Adds rows d..d+7 of K^T (at ke, row stride kd) to the scores of {@code group} heads: s[g][j] =
-   * fma(K^T[d+7, j], q_g[d+7], ... fma(K^T[d, j], q_g[d], s[g][j])), so over all d each score is
-   * one fma chain per score, d ascending from 0 (scratch starts at zero). Keys [0, nVec) in whole
-   * vectors ({@link #scoreHead8}, head by head; nVec may pass n into spare capacity, whose lanes
-   * are never read), then the keys [nVec, n) left over in scalar ({@link #scoreRows8Tail}), the same
-   * fmas as a vector lane.
+   * Reads the chunk's keys (K^T rows d = 0..D-1, keys [0, n)) and, when its rows are unit-stride,
+   * its values (rows [0, n)) once, as plain streams, before any arithmetic: the decode step finds
+   * them in memory (the layer's GEMVs have streamed megabytes of weights through the caches since
+   * they were last read), and the kernels below read them in an order the hardware prefetchers
+   * follow poorly (64 rows a block, or value rows in parts), so the misses were waited for one
+   * burst at a time. A sum of four vector chains keeps the loads; it is stored in the scratch slot
+   * that the scores overwrite next. Reads stay inside the rows (whole steps of four vectors only).
    */
-  private static void scoreRows8(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int n,
-      int nVec, MemorySegment s, long sOff, long sh) {
-    for (int g = 0; g < group; g++) {
-      scoreHead8(qs, (qe + g * qh) * 4, qd * 4, ks, ke * 4, kd * 4, nVec, s, (sOff + g * sh) * 4);
+  private static void warm(MemorySegment ks, long ke, long kd, int D, int n, MemorySegment vs, long ve, long vj, long vd, MemorySegment sc,
+      long sOff) {
+    FloatVector a = FloatVector.zero(S), b = a, c = a, e = a;
+    long step = 16L * L;
+    for (int d = 0; d < D; d++) {
+      long r = (ke + d * kd) * 4;
+      long end = r + 4L * n;
+      for (long o = r; o + step <= end; o += step) {
+        a = a.add(FloatVector.fromMemorySegment(S, ks, o, LE));
+        b = b.add(FloatVector.fromMemorySegment(S, ks, o + 4L * L, LE));
+        c = c.add(FloatVector.fromMemorySegment(S, ks, o + 8L * L, LE));
+        e = e.add(FloatVector.fromMemorySegment(S, ks, o + 12L * L, LE));
+      }
     }
-    if (nVec < n) {
-      scoreRows8Tail(qs, qe, qh, qd, group, ks, ke, kd, nVec, n, s, sOff, sh);
+    if (vd == 1) {
+      for (int j = 0; j < n; j++) {
+        long r = (ve + j * vj) * 4;
+        long end = r + 4L * D;
+        for (long o = r; o + step <= end; o += step) {
+          a = a.add(FloatVector.fromMemorySegment(S, vs, o, LE));
+          b = b.add(FloatVector.fromMemorySegment(S, vs, o + 4L * L, LE));
+          c = c.add(FloatVector.fromMemorySegment(S, vs, o + 8L * L, LE));
+          e = e.add(FloatVector.fromMemorySegment(S, vs, o + 12L * L, LE));
+        }
+      }
+    }
+    sc.set(F32, sOff * 4, a.add(b).add(c).add(e).lane(0));
+  }
+
+  /**
+   * Scores of {@code group} heads (query rows qh apart from qe, elements qd apart) over keys [0, n)
+   * of K^T (row d at ke + d * kd), into score rows sh apart from sOff: s_g[j] = fma(K^T[D-1, j],
+   * q_g[D-1], ... fma(K^T[0, j], q_g[0], 0)), one fma chain per score, d ascending from 0, whether a
+   * vector lane or the scalar tail computes it (independent of Tk's alignment and of threads). In
+   * groups of {@link #TILE_GROUP} heads and more, the key vectors [0, nVec) of each four heads in
+   * register tiles over all D rows ({@link #scores4x2}: each key vector loaded serves four heads and
+   * eight chains are in flight; an odd last vector in {@link #scores1x1}); the other heads (all of
+   * them in smaller groups) eight rows of K^T at a time over all key vectors ({@link #scoreRows8}).
+   * nVec may pass n into spare capacity, whose lanes are never read. Keys [nVec, n) in scalar.
+   */
+  private static void scores(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int D, int n,
+      int nVec, MemorySegment s, long sOff, long sh) {
+    long qhb = qh * 4, qdb = qd * 4, kdb = kd * 4;
+    int fours = group >= TILE_GROUP ? group / 4 * 4 : 0;
+    for (int g = 0; g < fours; g += 4) {
+      long qg = (qe + g * qh) * 4;
+      long sg = sOff + g * sh;
+      int v = 0;
+      for (; v + 2 * L <= nVec; v += 2 * L) {
+        scores4x2(qs, qg, qhb, qdb, ks, (ke + v) * 4, kdb, D, s, (sg + v) * 4, sh * 4);
+      }
+      for (int h = 0; h < 4 && v < nVec; h++) {
+        scores1x1(qs, qg + h * qhb, qdb, ks, (ke + v) * 4, kdb, D, s, (sg + h * sh + v) * 4);
+      }
+      scoresTail(qs, qe + g * qh, qh, qd, 4, ks, ke, kd, D, nVec, n, s, sg, sh);
+    }
+    if (fours < group) {
+      // heads outside fours: eight rows of K^T at a time over all keys, partial sums in scratch
+      int rest = group - fours;
+      long qr = qe + fours * qh;
+      long sr = sOff + fours * sh;
+      for (int g = 0; g < rest; g++) {
+        s.asSlice((sr + g * sh) * 4, 4L * nVec).fill((byte) 0);
+      }
+      int r = 0;
+      for (; r + 8 <= D; r += 8) {
+        scoreRows8(qs, qr + r * qd, qh, qd, rest, ks, ke + r * kd, kd, nVec, s, sr, sh);
+      }
+      for (; r < D; r++) {
+        scoreRows1(qs, qr + r * qd, qh, rest, ks, ke + r * kd, nVec, s, sr, sh);
+      }
+      scoresTail(qs, qr, qh, qd, rest, ks, ke, kd, D, nVec, n, s, sr, sh);
+    }
+  }
+
+  /** Scores of {@code heads} heads for the keys [j0, n) past the whole vectors, scalar, each one fma chain over d ascending from 0. */
+  private static void scoresTail(MemorySegment qs, long qe, long qh, long qd, int heads, MemorySegment ks, long ke, long kd, int D, int j0,
+      int n, MemorySegment s, long sOff, long sh) {
+    for (int g = 0; g < heads; g++) {
+      long qg = qe + g * qh;
+      for (int j = j0; j < n; j++) {
+        float a = 0f;
+        for (int d = 0; d < D; d++) {
+          a = Math.fma(ks.get(F32, (ke + d * kd + j) * 4), qs.get(F32, (qg + d * qd) * 4), a);
+        }
+        s.set(F32, (sOff + g * sh + j) * 4, a);
+      }
+    }
+  }
+
+  /**
+   * Four heads (query values at byte qb + g * qhb + d * qdb) x the two key vectors at byte kb of
+   * K^T row 0 (row d at kb + d * kdb): eight accumulators over d = 0..D-1, then stored at sb + g *
+   * shb. A method of its own, small: one method for all heads with sixteen broadcast vectors once
+   * failed C1's tier-3 compile ("out of virtual registers") and ran 20x slower in some processes.
+   */
+  private static void scores4x2(MemorySegment qs, long qb, long qhb, long qdb, MemorySegment ks, long kb, long kdb, int D, MemorySegment s,
+      long sb, long shb) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long q1 = qb + qhb, q2 = q1 + qhb, q3 = q2 + qhb;
+    for (int d = 0; d < D; d++) {
+      long r = kb + d * kdb;
+      long qo = d * qdb;
+      FloatVector x = FloatVector.fromMemorySegment(S, ks, r, LE);
+      FloatVector y = FloatVector.fromMemorySegment(S, ks, r + 4L * L, LE);
+      FloatVector c0 = FloatVector.broadcast(S, qs.get(F32, qb + qo));
+      FloatVector c1 = FloatVector.broadcast(S, qs.get(F32, q1 + qo));
+      FloatVector c2 = FloatVector.broadcast(S, qs.get(F32, q2 + qo));
+      FloatVector c3 = FloatVector.broadcast(S, qs.get(F32, q3 + qo));
+      a0 = x.fma(c0, a0);
+      b0 = y.fma(c0, b0);
+      a1 = x.fma(c1, a1);
+      b1 = y.fma(c1, b1);
+      a2 = x.fma(c2, a2);
+      b2 = y.fma(c2, b2);
+      a3 = x.fma(c3, a3);
+      b3 = y.fma(c3, b3);
+    }
+    a0.intoMemorySegment(s, sb, LE);
+    b0.intoMemorySegment(s, sb + 4L * L, LE);
+    a1.intoMemorySegment(s, sb + shb, LE);
+    b1.intoMemorySegment(s, sb + shb + 4L * L, LE);
+    a2.intoMemorySegment(s, sb + 2 * shb, LE);
+    b2.intoMemorySegment(s, sb + 2 * shb + 4L * L, LE);
+    a3.intoMemorySegment(s, sb + 3 * shb, LE);
+    b3.intoMemorySegment(s, sb + 3 * shb + 4L * L, LE);
+  }
+
+  /**
+   * Adds rows d..d+7 of K^T (at ke, row stride kd) to the scores of {@code heads} heads over the
+   * key vectors [0, nVec): s[g][j] = fma(K^T[d+7, j], q_g[d+7], ... fma(K^T[d, j], q_g[d], s[g][j])),
+   * so over all d each score is one fma chain, d ascending from 0 (the scores start at zero), head
+   * by head ({@link #scoreHead8}). nVec may pass the visible keys into spare capacity, whose lanes
+   * are never read.
+   */
+  private static void scoreRows8(MemorySegment qs, long qe, long qh, long qd, int heads, MemorySegment ks, long ke, long kd, int nVec,
+      MemorySegment s, long sOff, long sh) {
+    for (int g = 0; g < heads; g++) {
+      scoreHead8(qs, (qe + g * qh) * 4, qd * 4, ks, ke * 4, kd * 4, nVec, s, (sOff + g * sh) * 4);
     }
   }
 
@@ -423,46 +567,28 @@ final class FusedAttention {
   }
 
   /**
-   * {@link #scoreRows8} for the last keys j0..n-1 (fewer than L), scalar: s = fma(K^T[d+7, j],
-   * q[d+7], ... fma(K^T[d, j], q[d], s)), the same fused operations in the same order as a vector
-   * lane, so the scores are bit-identical to a masked vector tail. Scalar on purpose (~3 us per
-   * chunk): a masked-vector tail as eight named vectors (556 bytecodes) failed C1's tier-3 compile
-   * ("out of virtual registers in LIR generator") and in some processes never got C2 code, its
-   * vectors boxed (~40% of the decode attention); written as small vector loops it was inlined
-   * into scoreRows8, and then 3 of 28 processes ran scoreRows8 without vector intrinsics (whole
-   * decode attention 13-14 ms instead of 3; 2026-11-24, see the issue 5 note).
+   * One row d of K^T added to the scores of {@code heads} heads over the key vectors [0, nVec) (the
+   * rows left after the blocks of eight), in the same fma order.
    */
-  private static void scoreRows8Tail(MemorySegment qs, long qe, long qh, long qd, int group, MemorySegment ks, long ke, long kd, int j0,
-      int n, MemorySegment s, long sOff, long sh) {
-    for (int g = 0; g < group; g++) {
-      long qg = qe + g * qh;
-      for (int j = j0; j < n; j++) {
-        long so = (sOff + g * sh + j) * 4;
-        float a = s.get(F32, so);
-        for (int d = 0; d < 8; d++) {
-          a = Math.fma(ks.get(F32, (ke + d * kd + j) * 4), qs.get(F32, (qg + d * qd) * 4), a);
-        }
-        s.set(F32, so, a);
+  private static void scoreRows1(MemorySegment qs, long qe, long qh, int heads, MemorySegment ks, long ke, int nVec, MemorySegment s, long sOff,
+      long sh) {
+    for (int g = 0; g < heads; g++) {
+      FloatVector x = FloatVector.broadcast(S, qs.get(F32, (qe + g * qh) * 4));
+      long row = sOff + g * sh;
+      for (int j = 0; j + L <= nVec; j += L) {
+        long so = (row + j) * 4;
+        FloatVector.fromMemorySegment(S, ks, (ke + j) * 4, LE).fma(x, FloatVector.fromMemorySegment(S, s, so, LE)).intoMemorySegment(s, so, LE);
       }
     }
   }
 
-  /** One row d of K^T added to every head's scores (the rows left after the blocks of eight), in the same fma order. */
-  private static void scoreRows1(MemorySegment qs, long qe, long qh, int group, MemorySegment ks, long ke, int n, MemorySegment s, long sOff,
-      long sh) {
-    for (int g = 0; g < group; g++) {
-      FloatVector x = FloatVector.broadcast(S, qs.get(F32, (qe + g * qh) * 4));
-      long row = sOff + g * sh;
-      int j = 0;
-      for (; j + L <= n; j += L) {
-        long so = (row + j) * 4;
-        FloatVector.fromMemorySegment(S, ks, (ke + j) * 4, LE).fma(x, FloatVector.fromMemorySegment(S, s, so, LE)).intoMemorySegment(s, so, LE);
-      }
-      for (; j < n; j++) {
-        long so = (row + j) * 4;
-        s.set(F32, so, Math.fma(ks.get(F32, (ke + j) * 4), qs.get(F32, (qe + g * qh) * 4), s.get(F32, so)));
-      }
+  /** One head x one key vector, as {@link #scores4x2}. */
+  private static void scores1x1(MemorySegment qs, long qb, long qdb, MemorySegment ks, long kb, long kdb, int D, MemorySegment s, long sb) {
+    FloatVector a = FloatVector.zero(S);
+    for (int d = 0; d < D; d++) {
+      a = FloatVector.fromMemorySegment(S, ks, kb + d * kdb, LE).fma(FloatVector.broadcast(S, qs.get(F32, qb + d * qdb)), a);
     }
+    a.intoMemorySegment(s, sb, LE);
   }
 
   /**
