@@ -361,36 +361,33 @@ final class FusedAttention {
    * them in memory (the layer's GEMVs have streamed megabytes of weights through the caches since
    * they were last read), and the kernels below read them in an order the hardware prefetchers
    * follow poorly (64 rows a block, or value rows in parts), so the misses were waited for one
-   * burst at a time. A sum of four vector chains keeps the loads; it is stored in the scratch slot
-   * that the scores overwrite next. Reads stay inside the rows (whole steps of four vectors only).
+   * burst at a time. The sum of what was read ({@link #stream}) keeps the loads; it is stored in the
+   * scratch slot that the scores overwrite next. Reads stay inside the rows, in whole steps of four
+   * vectors (value rows of fewer than 4L floats are not read here).
    */
   private static void warm(MemorySegment ks, long ke, long kd, int D, int n, MemorySegment vs, long ve, long vj, long vd, MemorySegment sc,
       long sOff) {
+    float sum = stream(ks, ke * 4, kd * 4, 4L * n, D);
+    if (vd == 1) {
+      sum += stream(vs, ve * 4, vj * 4, 4L * D, n);
+    }
+    sc.set(F32, sOff * 4, sum);
+  }
+
+  /** The sum of {@code rows} rows of m (byte offsets first + i * stride, each rowBytes long) read in whole steps of four vectors. */
+  private static float stream(MemorySegment m, long first, long stride, long rowBytes, int rows) {
     FloatVector a = FloatVector.zero(S), b = a, c = a, e = a;
     long step = 16L * L;
-    for (int d = 0; d < D; d++) {
-      long r = (ke + d * kd) * 4;
-      long end = r + 4L * n;
-      for (long o = r; o + step <= end; o += step) {
-        a = a.add(FloatVector.fromMemorySegment(S, ks, o, LE));
-        b = b.add(FloatVector.fromMemorySegment(S, ks, o + 4L * L, LE));
-        c = c.add(FloatVector.fromMemorySegment(S, ks, o + 8L * L, LE));
-        e = e.add(FloatVector.fromMemorySegment(S, ks, o + 12L * L, LE));
+    for (int i = 0; i < rows; i++) {
+      long r = first + i * stride;
+      for (long o = r; o + step <= r + rowBytes; o += step) {
+        a = a.add(FloatVector.fromMemorySegment(S, m, o, LE));
+        b = b.add(FloatVector.fromMemorySegment(S, m, o + 4L * L, LE));
+        c = c.add(FloatVector.fromMemorySegment(S, m, o + 8L * L, LE));
+        e = e.add(FloatVector.fromMemorySegment(S, m, o + 12L * L, LE));
       }
     }
-    if (vd == 1) {
-      for (int j = 0; j < n; j++) {
-        long r = (ve + j * vj) * 4;
-        long end = r + 4L * D;
-        for (long o = r; o + step <= end; o += step) {
-          a = a.add(FloatVector.fromMemorySegment(S, vs, o, LE));
-          b = b.add(FloatVector.fromMemorySegment(S, vs, o + 4L * L, LE));
-          c = c.add(FloatVector.fromMemorySegment(S, vs, o + 8L * L, LE));
-          e = e.add(FloatVector.fromMemorySegment(S, vs, o + 12L * L, LE));
-        }
-      }
-    }
-    sc.set(F32, sOff * 4, a.add(b).add(c).add(e).lane(0));
+    return a.add(b).add(c).add(e).lane(0);
   }
 
   /**
