@@ -45,7 +45,7 @@ final class FusedAttention {
    * and the streaming read first ({@link #keyMajorDecode}); smaller groups (LLaMA-7B's one, Mistral's
    * four) keep the row-block scores. Their arithmetic per byte of K/V read is proportional to the
    * group; 22 layers at 600 positions, caches flushed, new / old time, paired medians (2026-12-07,
-   * Zen 4): group 8, D 64 (TinyLlama) 0.83-0.93; group 4, D 128 1.08 with both, 1.04 with the tiles
+   * Zen 4): group 8, D 64 (TinyLlama) 0.77-0.93; group 4, D 128 1.08 with both, 1.04 with the tiles
    * alone; groups 2 and 1 slower as well (the streaming read, an extra pass, costs more than it
    * hides where the arithmetic is light).
    */
@@ -208,16 +208,16 @@ final class FusedAttention {
    * keys, two key vectors per step, and whole vectors into the cache's spare capacity instead of a
    * scalar tail: one layer, K/V in cache, 2 threads 82-116 -> 52 us; a step's 22 layers with K/V
    * read from memory, 4.9 / 5.0 -> 4.3 / 4.4 ms. 2026-12-07 (Zen 4), the scores as register tiles
-   * over all D rows (they had been eight rows of K^T at a time for all keys, each head's partial sums
-   * going through scratch: 8 heads x 600 keys of scratch beside the rows overflowed L1) and the
+   * over all D rows (they had been eight rows of K^T at a time for all keys, each head's partial
+   * sums going through scratch: 8 heads x 600 keys of scratch beside the rows overflowed L1) and the
    * streaming read first (same bits: AttentionTest, and a scratch comparison of the old and new
    * kernels over 1,232 shapes, groups 1 to 12): 22 layers with caches flushed between passes,
-   * paired with the old kernel, 0.77-0.90 of its time (tiles alone 0.94-0.99, the read alone 0.91);
-   * one layer in cache 53 -> 44-49 us. In the model's step (the TinyLlama BF16 GGUF loaded from its file, old and new
-   * alternating step by step, the time outside the GEMVs): 6.70 -> 6.15 ms a step (paired median
-   * -0.58 ms, quartiles -0.99 .. -0.13), against 3.69 with no attention at all. What is left is
-   * mostly the read of the cache itself (27 MB a step; the streaming read alone runs at ~19 GB/s on
-   * two threads, far from the weights' 30-55, its rows being 2.4 KB).
+   * paired with the old kernel, 0.77-0.93 of its time (tiles alone 0.94-0.99, the read alone 0.91);
+   * one layer in cache 53 -> 44-49 us. In the model's step (the TinyLlama BF16 GGUF loaded from its
+   * file, old and new alternating step by step, the time outside the GEMVs): 6.70 -> 6.15 ms a step
+   * (paired median -0.58 ms, quartiles -0.99 .. -0.13), against 3.69 with no attention at all. What
+   * is left is mostly the read of the cache itself (27 MB a step; the streaming read alone runs at
+   * ~19 GB/s on two threads, far from the weights' 30-55, its rows being 2.4 KB).
    */
   private static void keyMajorDecode(Tensor q, Tensor k, Tensor v, Tensor bias, float scale, boolean causal, Tensor out) {
     // The op came out 2x slower (alone ~150 us instead of ~75) in some processes, not others: in 2
