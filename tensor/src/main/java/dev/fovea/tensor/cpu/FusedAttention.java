@@ -436,7 +436,13 @@ final class FusedAttention {
     }
   }
 
-  /** Scores of {@code heads} heads for the keys [j0, n) past the whole vectors, scalar, each one fma chain over d ascending from 0. */
+  /**
+   * Scores of {@code heads} heads for the keys [j0, n) past the whole vectors (fewer than L), each
+   * one fma chain over d ascending from 0, the same operations as a vector lane. Scalar on purpose:
+   * a masked-vector tail (eight named vectors, 556 bytecodes) once failed C1's tier-3 compile ("out
+   * of virtual registers in LIR generator") and in some processes never got C2 code, its vectors
+   * boxed (~40% of the decode attention; 2026-11-24, see the issue 5 note).
+   */
   private static void scoresTail(MemorySegment qs, long qe, long qh, long qd, int heads, MemorySegment ks, long ke, long kd, int D, int j0,
       int n, MemorySegment s, long sOff, long sh) {
     for (int g = 0; g < heads; g++) {
