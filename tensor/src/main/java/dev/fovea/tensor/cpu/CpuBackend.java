@@ -795,14 +795,26 @@ public final class CpuBackend implements Backend {
   public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
     int rows = x.size(0);
     int n = x.size(1);
-    float[] w = weight == null ? filled(n, 1f) : weight.toFloatArray();
+    // the weight read in place when it is one contiguous F32 row (a model's norm weight), else from a
+    // copy: the copy had been an 8 KB heap array on every call
+    MemorySegment ws;
+    long we;
+    if (weight != null && weight.dtype() == DType.F32 && weight.isContiguous()) {
+      ws = weight.storage().segment();
+      we = weight.offset();
+    } else {
+      // a native copy (the kernel's loads then always see native segments, as with the weights)
+      ws = dev.fovea.tensor.Scope.current().allocate(4L * n);
+      MemorySegment.copy(weight == null ? filled(n, 1f) : weight.toFloatArray(), 0, ws, F32, 0, n);
+      we = 0;
+    }
     MemorySegment xs = x.storage().segment();
     MemorySegment os = out.storage().segment();
     long xb = x.offset();
     long ob = out.offset();
     Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (r0, r1) -> {
       for (long r = r0; r < r1; r++) {
-        float rs = RowKernels.rmsNormRow(xs, xb + r * n, os, ob + r * n, n, w, eps);
+        float rs = RowKernels.rmsNormRow(xs, xb + r * n, os, ob + r * n, n, ws, we, eps);
         if (rstd != null) {
           rstd.storage().segment().set(F32, (rstd.offset() + r) * 4, rs);
         }

@@ -140,7 +140,7 @@ final class RowKernels {
   }
 
   /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps) (LLaMA's RMSNorm). Returns rstd. */
-  static float rmsNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, float[] w, float eps) {
+  static float rmsNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, MemorySegment ws, long we, float eps) {
     int i = 0;
     float ss = 0;
     if (SIMD && n >= L) {
@@ -163,11 +163,11 @@ final class RowKernels {
       FloatVector rstdV = FloatVector.broadcast(S, rstd);
       for (; i <= n - L; i += L) {
         FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).mul(rstdV);
-        y.mul(FloatVector.fromArray(S, w, i)).intoMemorySegment(os, (oe + i) * 4, LE);
+        y.mul(FloatVector.fromMemorySegment(S, ws, (we + i) * 4, LE)).intoMemorySegment(os, (oe + i) * 4, LE);
       }
     }
     for (; i < n; i++) {
-      os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) * rstd * w[i]);
+      os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) * rstd * ws.get(F32, (we + i) * 4));
     }
     return rstd;
   }

@@ -36,6 +36,22 @@ class KernelAllocationTest {
     });
   }
 
+  /**
+   * RMSNorm reads an F32 weight in place: a decode step's norm (one row) had copied its weight into a
+   * new heap array on every call (8 KB at a width of 2048, 44 times a TinyLlama step). One row of
+   * 65,536 here, where such a copy would be 256 KB.
+   */
+  @Test
+  void rmsNormReadsItsWeightInPlace() {
+    onOneThread(() -> {
+      Random rng = new Random(6);
+      Tensor x = Tensor.randn(rng, 1, 65536).copyTo(Scope.global());
+      Tensor w = Tensor.randn(rng, 65536).copyTo(Scope.global());
+      long bytes = steadyBytes(() -> Ops.rmsNorm(x, w, 1e-5f), () -> Ops.rmsNorm(x, w, 1e-5f));
+      assertTrue(bytes < 16 * 1024, "heap bytes of one rmsNorm of a 65,536-wide row: " + bytes);
+    });
+  }
+
   /** The same for binary ops (both operands full, and one broadcast) and the fused row kernels. */
   @Test
   void binaryAndRowKernelsAllocateNoHeapPerElement() {
