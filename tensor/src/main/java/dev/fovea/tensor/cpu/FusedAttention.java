@@ -412,8 +412,10 @@ final class FusedAttention {
       for (; v + 2 * L <= nVec; v += 2 * L) {
         scores4x2(qs, qg, qhb, qdb, ks, (ke + v) * 4, kdb, D, s, (sg + v) * 4, sh * 4);
       }
-      for (int h = 0; h < 4 && v < nVec; h++) {
-        scores1x1(qs, qg + h * qhb, qdb, ks, (ke + v) * 4, kdb, D, s, (sg + h * sh + v) * 4);
+      if (v < nVec) { // an odd last key vector
+        for (int h = 0; h < 4; h++) {
+          scores1x1(qs, qg + h * qhb, qdb, ks, (ke + v) * 4, kdb, D, s, (sg + h * sh + v) * 4);
+        }
       }
       scoresTail(qs, qe + g * qh, qh, qd, 4, ks, ke, kd, D, nVec, n, s, sg, sh);
     }
