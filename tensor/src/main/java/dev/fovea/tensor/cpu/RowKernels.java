@@ -102,7 +102,8 @@ final class RowKernels {
    * y = (x - mean) * rstd * w + b with mean and the biased variance over the row (two passes, as
    * PyTorch). Missing w/b are passed as ones/zeros so the loop has no branch. Writes {mean, rstd} into {@code stats}.
    */
-  static void layerNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, float[] w, float[] b, float eps, float[] stats) {
+  static void layerNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, MemorySegment w, MemorySegment b, float eps,
+      float[] stats) {
     float mean = CpuBackend.sumRow(xs, xe, 1, n) / n;
     int i = 0;
     float ss = 0;
@@ -128,19 +129,20 @@ final class RowKernels {
       FloatVector rstdV = FloatVector.broadcast(S, rstd);
       for (; i <= n - L; i += L) {
         FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).sub(meanV).mul(rstdV);
-        y.fma(FloatVector.fromArray(S, w, i), FloatVector.fromArray(S, b, i)).intoMemorySegment(os, (oe + i) * 4, LE);
+        FloatVector wv = FloatVector.fromMemorySegment(S, w, 4L * i, LE);
+        y.fma(wv, FloatVector.fromMemorySegment(S, b, 4L * i, LE)).intoMemorySegment(os, (oe + i) * 4, LE);
       }
     }
     for (; i < n; i++) {
       float y = (xs.get(F32, (xe + i) * 4) - mean) * rstd;
-      os.set(F32, (oe + i) * 4, Math.fma(y, w[i], b[i]));
+      os.set(F32, (oe + i) * 4, Math.fma(y, w.get(F32, 4L * i), b.get(F32, 4L * i)));
     }
     stats[0] = mean;
     stats[1] = rstd;
   }
 
   /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps) (LLaMA's RMSNorm). Returns rstd. */
-  static float rmsNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, MemorySegment ws, long we, float eps) {
+  static float rmsNormRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n, MemorySegment w, float eps) {
     int i = 0;
     float ss = 0;
     if (SIMD && n >= L) {
@@ -163,11 +165,11 @@ final class RowKernels {
       FloatVector rstdV = FloatVector.broadcast(S, rstd);
       for (; i <= n - L; i += L) {
         FloatVector y = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE).mul(rstdV);
-        y.mul(FloatVector.fromMemorySegment(S, ws, (we + i) * 4, LE)).intoMemorySegment(os, (oe + i) * 4, LE);
+        y.mul(FloatVector.fromMemorySegment(S, w, 4L * i, LE)).intoMemorySegment(os, (oe + i) * 4, LE);
       }
     }
     for (; i < n; i++) {
-      os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) * rstd * ws.get(F32, (we + i) * 4));
+      os.set(F32, (oe + i) * 4, xs.get(F32, (xe + i) * 4) * rstd * w.get(F32, 4L * i));
     }
     return rstd;
   }
