@@ -73,11 +73,14 @@ if [[ " $MODES " == *" aot "* ]]; then
   ./fovea --build-aot-cache 1>&2
 fi
 
-read_bound() { # dtype round tag: one line of reads.jsonl
-  local d=$1 r=$2 tag=$3
-  "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" dev.fovea.jmh.ReadBound \
-      "jmh/target/models/tinyllama-${LAYERS}l-$d.gguf" 4 2>/dev/null \
-    | sed -n "s/^fovea-weight-read gbps=\([0-9.]*\).*/{\"dtype\": \"$d\", \"round\": $r, \"tag\": \"$tag\", \"gbps\": \1}/p" \
+read_bound() { # dtype round tag: one line of reads.jsonl (none, with a message, when the read fails)
+  local d=$1 r=$2 tag=$3 line
+  if ! line=$("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" dev.fovea.jmh.ReadBound \
+      "jmh/target/models/tinyllama-${LAYERS}l-$d.gguf" 4 2>"$DIR/read-$d-$r-$tag.err" | grep '^fovea-weight-read '); then
+    echo "$(basename "$0"): the weight read $d round $r (#$tag) failed, so its asks lose that bracket; see $DIR/read-$d-$r-$tag.err" >&2
+    return 0
+  fi
+  echo "$line" | sed "s/^fovea-weight-read gbps=\([0-9.]*\).*/{\"dtype\": \"$d\", \"round\": $r, \"tag\": \"$tag\", \"gbps\": \1}/" \
     | tee -a "$DIR/reads.jsonl" 1>&2
 }
 
@@ -87,7 +90,11 @@ ask() { # mode dtype round
   if [[ $mode == cold ]]; then export FOVEA_JAVA_OPTS="$base_opts -Dfovea.warmup=false"; else export FOVEA_JAVA_OPTS="$base_opts"; fi
   if [[ $mode == plain ]]; then export FOVEA_KERNEL_JIT_SCALE=1.0; else unset FOVEA_KERNEL_JIT_SCALE; fi
   t0=$(date +%s.%N)
-  j=$(./fovea ask --model "jmh/target/models/tinyllama-${LAYERS}l-$d.gguf" --prompt "$prompt" --max-new-tokens 64 --json 2>/dev/null)
+  if ! j=$(./fovea ask --model "jmh/target/models/tinyllama-${LAYERS}l-$d.gguf" --prompt "$prompt" --max-new-tokens 64 --json \
+      2>"$DIR/ask-$mode-$d-$r.err"); then
+    echo "$(basename "$0"): ./fovea ask ($mode, $d, round $r) failed; see $DIR/ask-$mode-$d-$r.err" >&2
+    exit 1
+  fi
   t1=$(date +%s.%N)
   echo "$j" | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); j.pop('tokens', None); j.pop('text', None); j.update(mode='$mode', dtype='$d', round=$r, wall_s=$t1-$t0); print(json.dumps(j))" | tee -a "$OUT" 1>&2
 }
@@ -165,7 +172,7 @@ if not paired and os.path.exists(sys.argv[2]):
     for r in json.load(open(sys.argv[2])):
         p = r.get("params", {})
         if r["benchmark"].endswith("LlamaBench.prefill") or r["benchmark"].endswith("LlamaBench.decode"):
-            if p.get("source", "file") == "file":
+            if p.get("source", "file") == "file" and int(p.get("layers", layers)) == layers:
                 warm_file[(r["benchmark"].rsplit(".", 1)[-1], p["dtype"])] = (r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]], int(p["context"]))
 warm = {(w["dtype"], w["round"]): w for w in map(json.loads, open(sys.argv[4]))} if paired else {}
 reads = {}  # (dtype, round, tag) -> GB/s
