@@ -47,11 +47,12 @@ fovea() { # dtype round -> "tok/s gbps"
     -f 1 -wi 3 -i 4 -w 2 -r 2 -p layers="$LAYERS" -p context="$CONTEXT" -p dtype="$d" -p source=file \
     -rf json -rff "$DIR/fovea-$d-$r.json" 'LlamaBench.decode' > "$DIR/fovea-$d-$r.log" 2>&1
   /usr/bin/python3 - "$DIR/fovea-$d-$r.json" "$DIR/fovea-$d-$r.log" <<'PY'
-import json, re, sys
-r = json.load(open(sys.argv[1]))[0]["primaryMetric"]
-ms = r["score"] * {"ms/op": 1, "s/op": 1000, "us/op": 1e-3}[r["scoreUnit"]]
-g = re.search(r"fovea-weight-read dtype=\S+ gbps=([0-9.]+)", open(sys.argv[2]).read())
-print(f"{1000 / ms:.3f} {g.group(1) if g else 0}")
+import sys
+sys.path.insert(0, "bench")
+import jmhlog
+s = jmhlog.results(sys.argv[1])[0]["seconds"]
+reads = [w for w in map(jmhlog.weight_read, open(sys.argv[2])) if w and w[0] == "read"]
+print(f"{1 / s:.3f} {reads[0][2] / 1e9 if reads else 0:.2f}")
 PY
 }
 

@@ -124,17 +124,14 @@ fi
 "$PY" - "$OUT" "$TORCH_OUT" "$LAYERS" "$CONTEXT" "$LOG" "$LLAMA_OUT" <<'PYEOF'
 import json, re, sys
 sys.path.insert(0, "bench")  # the repository root is the working directory
+import jmhlog
 import tinyllama
 
-rows = json.load(open(sys.argv[1]))
 layers, context = int(sys.argv[3]), int(sys.argv[4])
-unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
 fovea, arena, bw, fma_s, fma_flops = {}, {}, None, None, None
 decode_each = {}  # dtype -> seconds per decode step of each measurement iteration
-for r in rows:
-    name = r["benchmark"].rsplit(".", 1)[-1]
-    s = r["primaryMetric"]["score"] * unit[r["primaryMetric"]["scoreUnit"]]
-    p = r.get("params", {})
+for r in jmhlog.results(sys.argv[1]):
+    name, s, p = r["name"], r["seconds"], r["params"]
     if name == "read":
         bw = int(p["mib"]) * 2**20 / s
     elif name == "fma":
@@ -143,9 +140,8 @@ for r in rows:
         arena[(name, p["dtype"])] = s  # diagnostic: the same model built in an Arena
     else:
         fovea[(name, p["dtype"])] = s
-        if name == "decode" and len(r["primaryMetric"]["rawData"]) == 1:  # single fork: its iterations
-            u = unit[r["primaryMetric"]["scoreUnit"]]
-            decode_each[p["dtype"]] = [v * u for v in r["primaryMetric"]["rawData"][0]]
+        if name == "decode" and r["forks"] == 1:  # single fork: its iterations
+            decode_each[p["dtype"]] = r["each_s"]
 weight_bw = {}  # dtype -> GB/s read of the weights inside the decode fork
 weight_bw_each = {}  # dtype -> that rate before each measurement iteration, in order
 weight_bw4, weight_bw4_each = {}, {}  # the same, read as four streams a thread
@@ -164,13 +160,12 @@ for line in open(sys.argv[5]):
     m = re.search(r"fovea-fma-peak .*flops=(\d+)", line)
     if m:
         fma_flops = int(m.group(1))
-    for tag, rate, rate_each in (("read", weight_bw, weight_bw_each), ("read4", weight_bw4, weight_bw4_each)):
-        m = re.search(r"fovea-weight-" + tag + r" dtype=(\S+) gbps=([0-9.]+)", line)
-        if m and "source=arena" not in line:
-            rate[m.group(1)] = float(m.group(2)) * 1e9
-            e = re.search(r"each=(\S+)", line)
-            if e:
-                rate_each[m.group(1)] = [float(g) * 1e9 for g in e.group(1).split(",")]
+    w = jmhlog.weight_read(line)
+    if w and w[4] != "arena":
+        tag, dtype, rate, each = w[:4]
+        (weight_bw if tag == "read" else weight_bw4)[dtype] = rate
+        if each:
+            (weight_bw_each if tag == "read" else weight_bw4_each)[dtype] = each
 llamacpp = {}  # (prefill|decode, dtype) -> best tokens/s over its repetitions
 for line in open(sys.argv[6]):
     if not line.startswith("{"):

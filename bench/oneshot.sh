@@ -119,20 +119,18 @@ warm() { # dtype round context: one JMH run of LlamaBench.prefill and .decode on
       exit 1
     }
   /usr/bin/python3 - "$DIR/warm-$d-$r.json" "$DIR/warm-$d-$r.log" "$d" "$r" <<'PY' | tee -a "$DIR/warm.jsonl" 1>&2
-import json, re, sys
-unit = {"ms/op": 1e-3, "us/op": 1e-6, "ns/op": 1e-9, "s/op": 1.0}
+import json, sys
+sys.path.insert(0, "bench")
+import jmhlog
 out = {"dtype": sys.argv[3], "round": int(sys.argv[4])}
-for b in json.load(open(sys.argv[1])):
-    m = b["primaryMetric"]
-    u = unit[m["scoreUnit"]]
-    name = b["benchmark"].rsplit(".", 1)[-1]
-    out[name + "_s"] = m["score"] * u
-    out["context"] = int(b["params"]["context"])
-    if name == "decode":
-        out["decode_each_s"] = [v * u for v in m["rawData"][0]]
-g = re.search(r"fovea-weight-read dtype=\S+ gbps=([0-9.]+).*each=(\S+)", open(sys.argv[2]).read())
-if g:
-    out["read_each_gbps"] = [float(x) for x in g.group(2).split(",")]
+for r in jmhlog.results(sys.argv[1]):
+    out[r["name"] + "_s"] = r["seconds"]
+    out["context"] = int(r["params"]["context"])
+    if r["name"] == "decode":
+        out["decode_each_s"] = r["each_s"]
+for w in map(jmhlog.weight_read, open(sys.argv[2])):
+    if w and w[0] == "read" and w[3]:
+        out["read_each_gbps"] = [g / 1e9 for g in w[3]]
 print(json.dumps(out))
 PY
 }
