@@ -168,7 +168,8 @@ public final class CpuMath {
   }
 
   // The vector constants are fields so exp stays small: a FloatVector crossing a call that C2
-  // does not inline is boxed on the heap, and C2 inlines hot methods of at most 325 bytecodes.
+  // does not inline is boxed on the heap, and C2 inlines hot methods of at most 325 bytecodes
+  // (FreqInlineSize; exp(hi, lo) is 316, javap -c).
   private static final jdk.incubator.vector.VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
   private static final FloatVector V_ZERO = FloatVector.zero(SP);
   private static final FloatVector V_ONE = FloatVector.broadcast(SP, 1f);
@@ -204,9 +205,18 @@ public final class CpuMath {
     // subnormal products, which cost a microcode assist each on this project's Zen 5 (a peaked
     // softmax of 600 scores ran 2.3x slower). Every other lane computes exactly as before.
     VectorMask<Float> under = x.lt(V_LO);
+    // The clamps are a compare and a blend each, not min/max: C2 compiles FloatVector.min/max with
+    // Java's NaN and -0.0 rules as six instructions (vpmovd2m, two blends, vmaxps, vcmpunordps, a
+    // masked move). A blend keeps a NaN lane (every compare with NaN is false), as min/max would,
+    // and no bound is 0, so every lane's bits are the same as with min/max; 17% less time per exp
+    // (one thread, in L1, Zen 4, 2026-12-07; 48M lanes of random and special inputs compared bit
+    // for bit against the min/max form).
+    FloatVector t = x.blend(V_ZERO, under);
+    FloatVector k = t.blend(V_HI, V_HI.lt(t)).fma(V_LOG2E, V_RINT).sub(V_RINT);
     FloatVector h = hi.blend(V_ZERO, under);
-    FloatVector k = x.blend(V_ZERO, under).min(V_HI).fma(V_LOG2E, V_RINT).sub(V_RINT);
-    FloatVector r = k.fma(V_NLN2_LO, k.fma(V_NLN2_HI, h.max(V_HLO).min(V_HHI))).add(lo.blend(V_ZERO, under));
+    h = h.blend(V_HLO, h.lt(V_HLO));
+    h = h.blend(V_HHI, V_HHI.lt(h));
+    FloatVector r = k.fma(V_NLN2_LO, k.fma(V_NLN2_HI, h)).add(lo.blend(V_ZERO, under));
     FloatVector p = V_E0.fma(r, V_E1).fma(r, V_E2).fma(r, V_E3).fma(r, V_E4).fma(r, V_E5);
     FloatVector er = r.mul(r).fma(p, r).add(V_ONE);
     IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
