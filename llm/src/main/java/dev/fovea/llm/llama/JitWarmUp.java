@@ -177,7 +177,10 @@ public final class JitWarmUp implements AutoCloseable {
     }
   }
 
-  /** Rows of the GEMV in {@link #longRows}: four fours, then a pair and a lone row (one chunk). */
+  /**
+   * Rows of the GEMV in {@link #longRows}, one chunk: four fours, then a pair and a lone row; for
+   * Q8_0 (eights from {@code Gemv.QUANT_OCT_K}) two eights, a pair and a lone row.
+   */
   static final int LONG_ROW_COUNT = 19;
 
   /**

@@ -1016,12 +1016,29 @@ public final class Gemv {
   static final int QUANT_QUAD_K = Integer.getInteger("fovea.gemv.quant.quadK", 4096);
 
   /**
+   * From this k on (default 4096; {@code -Dfovea.gemv.quant.octK}), Q8_0 rows go in eights an eighth
+   * of a chunk apart sharing each x load ({@link #dotQ8_0Oct}) instead of fours, and pairs and a lone
+   * row take the rest; every row's sum is bit-identical to {@link #dotQ8_0}'s. Long rows are where x
+   * (4k bytes, read again for every row) crowds the weights out of a 32 KB L1: at k 5632 the Q8_0
+   * fours read at ~0.6 of a plain read of the same bytes (jmh's InterleavedQuantBench), and eight
+   * rows a load halve x's reads again. Zen 4, 2026-12-07, a standalone copy of the kernels over 300
+   * MB of weights, forms alternating pass by pass in one process (GB/s, medians of 10 passes; fours
+   * / eights / plain read): 2048 x 5632 (down_proj), 2 threads 15.8 / 17.9 / 20.3, 20.2 / 24.0 /
+   * 33.8, 16.8 / 19.3 / 22.8 (three processes), 1 thread 13.1 / 15.1 / 18.2; 5632 x 2048 (below
+   * this k) 16.7 / 19.0 / 21.1, pairs 19.2. The model's step: see the README ("Zen 4, tenth
+   * session"). Q4_0 keeps its fours (eights not measured for it: its nibble decode, not x, is what
+   * limits it).
+   */
+  static final int QUANT_OCT_K = Integer.getInteger("fovea.gemv.quant.octK", 4096);
+
+  /**
    * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
    * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0, and for
    * Q4_0 where L is 16), rounded up to whole blocks for the quantized types and kept within [32,
    * 16384]; 0 for a type that never takes fours (Q4_0 below 16 lanes).
    * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
-   * branch and kernel before the real model's first decode step takes them.
+   * branch and kernel (and for Q8_0 the eight-row ones, {@link #QUANT_OCT_K}) before the real model's
+   * first decode step takes them.
    */
   public static int fourRowK(DType t) {
     int k = switch (t) {
@@ -1040,13 +1057,21 @@ public final class Gemv {
   }
 
   /**
-   * Q8_0 (q8) or Q4_0 rows [j0, j1): from {@link #QUANT_QUAD_K} on, fours j + i q (i = 0..3, q a quarter
-   * of the rows); the rest (all of them below QUANT_QUAD_K) in pairs j and j + h, then an odd last row
-   * alone.
+   * Q8_0 (q8) or Q4_0 rows [j0, j1): Q8_0 from {@link #QUANT_OCT_K} on (where L is 16), eights j + i e
+   * (i = 0..7, e an eighth of the rows); otherwise from {@link #QUANT_QUAD_K} on, fours j + i q (i =
+   * 0..3, q a quarter of the rows); the rest in pairs j and j + h, then an odd last row alone. (Eights
+   * leave at most seven rows, which take pairs: a four after the eights would run about once a
+   * chunk, too rarely for C2 to compile it soon; KernelAllocationTest saw it boxing in C1.)
    */
   private static void rowsBlocks(boolean q8, MemorySegment w, long wOffB, long rs, MemorySegment x, int k, long j0,
       long j1, MemorySegment y, long yOff, boolean accumulate) {
-    if (k >= QUANT_QUAD_K && (q8 || L == 16)) {
+    if (q8 && L == 16 && k >= QUANT_OCT_K) {
+      long e = (j1 - j0) / 8;
+      for (long j = j0; j < j0 + e; j++) {
+        dotQ8_0Oct(w, wOffB + j * rs, e * rs, x, k, y, yOff + j, e, accumulate);
+      }
+      j0 += 8 * e;
+    } else if (k >= QUANT_QUAD_K && (q8 || L == 16)) {
       long q = (j1 - j0) / 4;
       for (long j = j0; j < j0 + q; j++) {
         if (q8) {
@@ -1168,6 +1193,71 @@ public final class Gemv {
     }
     for (int r = 0; r < 4; r++) { // one reduction site, see dotBf16Pair
       FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
+      for (VectorShuffle<Float> f : CpuMath.FOLDS) {
+        h = h.add(h.rearrange(f));
+      }
+      store(y, j + r * dj, h.lane(0), accumulate);
+    }
+  }
+
+  /**
+   * Eight Q8_0 rows at byte offsets o0 + i d (i = 0..7) at once, sharing the x loads; results go to
+   * y[j + i dj]. Each row sees exactly the operations of {@link #dotQ8_0}; written out as {@link
+   * #dotQ8_0Quad} (only the JDK's force-inlined vector methods in the loop). Needs L = 16 (one
+   * vector per half block); rowsBlocks sends nothing here otherwise.
+   */
+  private static void dotQ8_0Oct(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
+      long dj, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    long end = o0 + (long) (k / QK) * Q8_BYTES;
+    long xo = 0;
+    for (long o = o0; o < end; o += Q8_BYTES, xo += 4L * QK) {
+      long o1 = o + d, o2 = o1 + d, o3 = o2 + d, o4 = o3 + d, o5 = o4 + d, o6 = o5 + d, o7 = o6 + d;
+      FloatVector xp = FloatVector.fromMemorySegment(S, x, xo, LE);
+      FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o2 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o3 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s4 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o4 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s5 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o5 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s6 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o6 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      FloatVector s7 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o7 + 2, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).mul(xp);
+      xp = FloatVector.fromMemorySegment(S, x, xo + 4L * L, LE);
+      s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s0);
+      s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s1);
+      s2 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o2 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s2);
+      s3 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o3 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s3);
+      s4 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o4 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s4);
+      s5 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o5 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s5);
+      s6 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o6 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s6);
+      s7 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, o7 + 2 + L, LE)
+          .convertShape(VectorOperators.B2F, S, 0)).fma(xp, s7);
+      a0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o))), a0);
+      a1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o1))), a1);
+      a2 = s2.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o2))), a2);
+      a3 = s3.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o3))), a3);
+      a4 = s4.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o4))), a4);
+      a5 = s5.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o5))), a5);
+      a6 = s6.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o6))), a6);
+      a7 = s7.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o7))), a7);
+    }
+    for (int r = 0; r < 8; r++) { // one reduction site, see dotBf16Pair
+      FloatVector h = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : r == 3 ? a3 : r == 4 ? a4 : r == 5 ? a5 : r == 6 ? a6 : a7;
       for (VectorShuffle<Float> f : CpuMath.FOLDS) {
         h = h.add(h.rearrange(f));
       }

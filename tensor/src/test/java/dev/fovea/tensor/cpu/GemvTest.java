@@ -323,18 +323,20 @@ class GemvTest {
   }
 
   /**
-   * Q8_0 and Q4_0 rows run in pairs, half a chunk apart, and from {@link Gemv#QUANT_QUAD_K} on in fours a
-   * quarter of a chunk apart (the rest in pairs and a lone row), sharing the x loads; each must
-   * equal, bit for bit, the same row computed alone, at 1 and 2 threads, with odd and even row
-   * counts (7: a four, a pair and a lone row), offset and padded rows, several chunks, and
-   * accumulate on.
+   * Q8_0 and Q4_0 rows run in pairs, half a chunk apart, from {@link Gemv#QUANT_QUAD_K} on in fours a
+   * quarter of a chunk apart, Q8_0 rows from {@link Gemv#QUANT_OCT_K} on in eights an eighth of a
+   * chunk apart instead (the rest in pairs and a lone row), sharing the x loads; each must equal,
+   * bit for bit, the same row computed alone, at 1 and 2 threads, with odd and even row counts (7:
+   * a four, a pair and a lone row, or three pairs and a lone row; 15: an eight, three pairs and a
+   * lone row), offset and padded rows, several chunks, and accumulate on.
    */
   @Test
   void quantizedRowPairsEqualSingleRows() {
     Random rnd = new Random(13);
     for (DType t : new DType[] {DType.Q8_0, DType.Q4_0}) {
-      for (int k : new int[] {32, 2048, 4096, 5632, Math.max(32, Gemv.QUANT_QUAD_K / 32 * 32)}) {
-        for (int n : new int[] {3, 4, 7, 1501}) {
+      for (int k : new int[] {32, 2048, 4096, 5632, Math.max(32, Gemv.QUANT_QUAD_K / 32 * 32),
+          Math.max(32, Gemv.QUANT_OCT_K / 32 * 32)}) {
+        for (int n : new int[] {3, 4, 7, 15, 1501}) {
           long rs = k + 64;
           try (Arena arena = Arena.ofShared()) {
             KernelRef.Storage x = KernelRef.randomF32(k, rnd, arena);
