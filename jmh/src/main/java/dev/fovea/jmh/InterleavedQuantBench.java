@@ -54,8 +54,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * 2048 row-major Q8_0 already reads at the bound and the interleaved form is 9% slower; at k 5632
  * row-major Q8_0 reads at ~0.6 of the bound with fours or pairs (x's 22 KB in L1 again, see Gemv's
  * BF16_PAIR_K notes) and the interleaved form, which reads x one float at a time, at ~0.9 (1.33x);
- * Q4_0 gains 7-11% (it stays compute-bound: 1.6-1.9x the read time). A scratch harness had shown
- * more for Q4_0 (11.9 against 8.8 GB/s streamed on one thread) against a copy of the pair kernel
+ * Q4_0 gains 7-11% (it stays compute-bound: 1.6-1.9x the read time). These were measured before
+ * Gemv's Q8_0 rows went in eights from k 4096 ({@code Gemv.QUANT_OCT_K}), which closes part of the
+ * k 5632 gap the row-major way ({@code -jvmArgsPrepend -Dfovea.gemv.quant.octK=1000000} restores
+ * the fours). A scratch harness had shown more for Q4_0 (11.9 against 8.8 GB/s streamed on one
+ * thread) against a copy of the pair kernel
  * that streamed slower than Gemv.gemv does here. What it would take in the engine: a weight layout of
  * its own (a dtype or a storage form) made at load time (the mapped GGUF bytes are row-major), the
  * prefill's GEMM panel decode and GemvRows reading it, and n a multiple of 32 (a tail of rows in
