@@ -1026,8 +1026,10 @@ public final class Gemv {
    * / eights / plain read): 2048 x 5632 (down_proj), 2 threads 15.8 / 17.9 / 20.3, 20.2 / 24.0 /
    * 33.8, 16.8 / 19.3 / 22.8 (three processes), 1 thread 13.1 / 15.1 / 18.2; 5632 x 2048 (below
    * this k) 16.7 / 19.0 / 21.1, pairs 19.2. The model's step: see the README ("Zen 4, tenth
-   * session"). Q4_0 keeps its fours (eights not measured for it: its nibble decode, not x, is what
-   * limits it).
+   * session"). Q4_0 keeps its fours: its nibble decode, not x, limits it, and eights made its step
+   * slower (the same in-process alternation, two processes: paired ratios 1.035 and 1.021, eights
+   * faster in 7 of 24 rounds each). BF16 eights (a four-row dotBf16Quad made eight) were level on
+   * the BF16 step (1.009, 1.003): not kept either.
    */
   static final int QUANT_OCT_K = Integer.getInteger("fovea.gemv.quant.octK", 4096);
 
