@@ -57,7 +57,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Q4_0 gains 7-11% (it stays compute-bound: 1.6-1.9x the read time). These were measured before
  * Gemv's Q8_0 rows went in eights from k 4096 ({@code Gemv.QUANT_OCT_K}), which closes part of the
  * k 5632 gap the row-major way ({@code -jvmArgsPrepend -Dfovea.gemv.quant.octK=1000000} restores
- * the fours). A scratch harness had shown more for Q4_0 (11.9 against 8.8 GB/s streamed on one
+ * the fours): rerun with them, Q8_0 k 5632 9.25 / 9.91 / 8.98 (row-major at 0.91 of the read), k
+ * 2048 8.88 / 8.76 / 9.40. A scratch harness had shown more for Q4_0 (11.9 against 8.8 GB/s streamed on one
  * thread) against a copy of the pair kernel
  * that streamed slower than Gemv.gemv does here. What it would take in the engine: a weight layout of
  * its own (a dtype or a storage form) made at load time (the mapped GGUF bytes are row-major), the
