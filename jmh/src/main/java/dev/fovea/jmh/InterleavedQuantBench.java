@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * A prototype, not yet a kernel of the engine: Q4_0 and Q8_0 GEMVs with the weights repacked so that
- * 16 rows are interleaved, lanes being rows, against {@link Gemv#gemv} on GGUF's row-major blocks.
+ * A prototype, not yet a kernel of the engine: Q4_0, Q8_0 and BF16 GEMVs with the weights repacked so
+ * that 16 rows are interleaved, lanes being rows, against {@link Gemv#gemv} on row-major weights.
  *
  * <p>Why. The row-major kernels give each lane a column: every block's bytes are widened to int
  * lanes ({@code vpmovzxbd}), its scale broadcast, and each row's lanes summed at the end; on Zen 4
@@ -66,6 +66,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * the old layout otherwise); worth it first for long rows (down_proj; LLaMA-7B's k 4096 and 11008).
  * See the README, "Zen 4, tenth session".
  *
+ * <p>BF16 ({@code kind=bf16}, added after): per group and 32 k, 16 vectors whose lane i holds two
+ * consecutive bf16 of row i, widened with a shift or an and, no scales. 12 weights a call, 3 forks
+ * x 8 iterations, k 5632 x n 2048 (down_proj): interleaved 6.03 against row-major 7.17 ms (1.19x,
+ * each fork 5.9-6.15 against 7.12-7.2); a first 2-fork run had 6.14 / 7.77 there and 6.54 / 7.01 at
+ * k 2048 (its plain reads too noisy to use).
+ *
  * <p>Shapes are k x n as in {@link GemvStreamBench}; {@code layers} weights of the shape are
  * multiplied per call (sized so they do not fit the last-level cache).
  */
@@ -85,7 +91,7 @@ public class InterleavedQuantBench {
   /** Rows a group interleaves: the lanes of a 512-bit vector of f32. */
   static final int R = 16;
 
-  @Param({"q4_0", "q8_0"})
+  @Param({"q4_0", "q8_0", "bf16"})
   public String kind;
 
   @Param({"2048x5632", "5632x2048"})
@@ -120,7 +126,8 @@ public class InterleavedQuantBench {
     type = switch (kind) {
       case "q4_0" -> DType.Q4_0;
       case "q8_0" -> DType.Q8_0;
-      default -> throw new IllegalArgumentException("kind must be q4_0 or q8_0: " + kind);
+      case "bf16" -> DType.BF16;
+      default -> throw new IllegalArgumentException("kind must be q4_0, q8_0 or bf16: " + kind);
     };
     String[] kn = shape.split("x");
     k = Integer.parseInt(kn[0]);
@@ -129,7 +136,7 @@ public class InterleavedQuantBench {
       throw new IllegalArgumentException("shape needs k % 32 == 0 and n % 32 == 0: " + shape);
     }
     rowBytes = type.byteSize(k);
-    groupBlock = (long) R * type.blockBytes();
+    groupBlock = type == DType.BF16 ? R * 64L : (long) R * type.blockBytes(); // per 32 k
     arena = Arena.ofShared();
     Random rnd = new Random(7);
     rowMajor = new MemorySegment[layers];
@@ -139,8 +146,14 @@ public class InterleavedQuantBench {
       byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, n * rowBytes)];
       rnd.nextBytes(bytes);
       MemorySegment.copy(bytes, 0, w, ValueLayout.JAVA_BYTE, 0, bytes.length);
-      for (long o = 0; o < n * rowBytes; o += type.blockBytes()) { // valid scales: normal f16 of either sign
-        w.set(I16, o, Float.floatToFloat16((rnd.nextFloat() * 2 - 1) * 0.02f + (rnd.nextBoolean() ? 1e-3f : -1e-3f)));
+      if (type == DType.BF16) { // finite values: bf16 of Gaussian weights
+        for (long o = 0; o < n * rowBytes; o += 2) {
+          w.set(I16, o, (short) (Float.floatToRawIntBits((float) rnd.nextGaussian() * 0.05f) >>> 16));
+        }
+      } else {
+        for (long o = 0; o < n * rowBytes; o += type.blockBytes()) { // valid scales: normal f16 of either sign
+          w.set(I16, o, Float.floatToFloat16((rnd.nextFloat() * 2 - 1) * 0.02f + (rnd.nextBoolean() ? 1e-3f : -1e-3f)));
+        }
       }
       rowMajor[l] = w;
       interleaved[l] = interleave(w);
@@ -221,6 +234,7 @@ public class InterleavedQuantBench {
   private void interleavedGemv(MemorySegment w) {
     MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, 0, xs, 0, k);
     boolean q4 = type == DType.Q4_0;
+    boolean bf16 = type == DType.BF16;
     if (q4) {
       for (int b = 0; b < k / 32; b++) {
         double t = 0;
@@ -240,7 +254,9 @@ public class InterleavedQuantBench {
       int half = (g1 - g0) / 2;
       for (int g = g0; g < g0 + half; g++) {
         int h = g + half;
-        if (q4) {
+        if (bf16) {
+          bf16Pair(w, g * groupBytes, h * groupBytes, xs, k, y, (long) g * R, (long) h * R);
+        } else if (q4) {
           q4Pair(w, g * groupBytes, h * groupBytes, xs, bias, k, y, (long) g * R, (long) h * R);
         } else {
           q8Pair(w, g * groupBytes, h * groupBytes, xs, k, y, (long) g * R, (long) h * R);
@@ -248,7 +264,9 @@ public class InterleavedQuantBench {
       }
       if (((g1 - g0) & 1) != 0) { // an odd last group: with itself, written twice
         int g = g1 - 1;
-        if (q4) {
+        if (bf16) {
+          bf16Pair(w, g * groupBytes, g * groupBytes, xs, k, y, (long) g * R, (long) g * R);
+        } else if (q4) {
           q4Pair(w, g * groupBytes, g * groupBytes, xs, bias, k, y, (long) g * R, (long) g * R);
         } else {
           q8Pair(w, g * groupBytes, g * groupBytes, xs, k, y, (long) g * R, (long) g * R);
@@ -260,6 +278,21 @@ public class InterleavedQuantBench {
   /** Row-major blocks to the interleaved layout (see the class comment). */
   private MemorySegment interleave(MemorySegment w) {
     int nb = k / 32;
+    if (type == DType.BF16) { // per group and 32 k: 16 vectors, lane i holding row i's elements 2v and 2v + 1
+      MemorySegment r = arena.allocate(n * rowBytes, 64);
+      for (int g = 0; g < n / R; g++) {
+        for (int b = 0; b < nb; b++) {
+          long base = ((long) g * nb + b) * groupBlock;
+          for (int v = 0; v < 16; v++) {
+            for (int i = 0; i < R; i++) {
+              r.set(ValueLayout.JAVA_INT_UNALIGNED, base + 64L * v + 4L * i,
+                  w.get(ValueLayout.JAVA_INT_UNALIGNED, (long) (R * g + i) * rowBytes + 2L * (32 * b + 2 * v)));
+            }
+          }
+        }
+      }
+      return r;
+    }
     int qBytes = type.blockBytes() - 2;
     MemorySegment r = arena.allocate(n * rowBytes, 64);
     for (int g = 0; g < n / R; g++) {
@@ -278,6 +311,35 @@ public class InterleavedQuantBench {
       }
     }
     return r;
+  }
+
+  /**
+   * Two BF16 groups at byte offsets o0, o1, all k: per 32 k, 16 vectors whose lane i holds row i's
+   * elements 2v (low half) and 2v + 1 (high half), widened with a shift and an and, each multiplied by
+   * x broadcast once for both groups, in four partial sums a group.
+   */
+  static void bf16Pair(MemorySegment w, long o0, long o1, float[] xa, int k, MemorySegment y, long j0, long j1) {
+    FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    for (int e = 0; e < k; e += 4, o0 += 128, o1 += 128) {
+      IntVector p0 = IntVector.fromMemorySegment(IS, w, o0, LE);
+      IntVector p1 = IntVector.fromMemorySegment(IS, w, o1, LE);
+      IntVector q0 = IntVector.fromMemorySegment(IS, w, o0 + 64, LE);
+      IntVector q1 = IntVector.fromMemorySegment(IS, w, o1 + 64, LE);
+      FloatVector xb = FloatVector.broadcast(S, xa[e]);
+      s00 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, s00);
+      s10 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, s10);
+      xb = FloatVector.broadcast(S, xa[e + 1]);
+      s01 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xb, s01);
+      s11 = p1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xb, s11);
+      xb = FloatVector.broadcast(S, xa[e + 2]);
+      s02 = q0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, s02);
+      s12 = q1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, s12);
+      xb = FloatVector.broadcast(S, xa[e + 3]);
+      s03 = q0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xb, s03);
+      s13 = q1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xb, s13);
+    }
+    s00.add(s01).add(s02.add(s03)).intoMemorySegment(y, 4L * j0, LE);
+    s10.add(s11).add(s12.add(s13)).intoMemorySegment(y, 4L * j1, LE);
   }
 
   /** 16 f16 scales at byte o of w as f32 lanes, exactly for every finite value (subnormal ones too; no infinity or NaN). */
