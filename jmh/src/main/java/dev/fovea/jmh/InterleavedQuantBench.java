@@ -72,6 +72,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * each fork 5.9-6.15 against 7.12-7.2); a first 2-fork run had 6.14 / 7.77 there and 6.54 / 7.01 at
  * k 2048 (its plain reads too noisy to use).
  *
+ * <p>The plain reads above came from a read loop of this class's own (four 64-byte int vectors an
+ * iteration); {@code read} is now {@link WeightReads}'s pass, the bound the model benchmarks use.
+ *
  * <p>Shapes are k x n as in {@link GemvStreamBench}; {@code layers} weights of the shape are
  * multiplied per call (sized so they do not fit the last-level cache).
  */
@@ -111,6 +114,7 @@ public class InterleavedQuantBench {
   private Arena arena;
   private MemorySegment[] rowMajor;
   private MemorySegment[] interleaved;
+  private WeightReads reads;
   private MemorySegment x;
   private MemorySegment y;
   private float[] xs;
@@ -158,6 +162,7 @@ public class InterleavedQuantBench {
       rowMajor[l] = w;
       interleaved[l] = interleave(w);
     }
+    reads = new WeightReads(java.util.List.of(rowMajor));
     x = arena.allocate(4L * k, 64);
     y = arena.allocate(4L * n, 64);
     xs = new float[k];
@@ -195,31 +200,10 @@ public class InterleavedQuantBench {
     return y.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
   }
 
-  /** A plain read of the same bytes (four 64-byte int vectors an iteration, on the engine's threads): the bound. */
+  /** A plain read of the same bytes ({@link WeightReads}: 2 MiB pieces on the engine's threads): the bound. */
   @Benchmark
-  public int read() {
-    int total = 0;
-    for (MemorySegment w : rowMajor) {
-      long bytes = n * rowBytes;
-      int chunks = (int) ((bytes + (2L << 20) - 1) / (2L << 20));
-      int[] sums = new int[chunks];
-      Parallel.forChunks(chunks, (c, worker) -> {
-        long o = (long) c * (2L << 20);
-        long end = Math.min(bytes, o + (2L << 20)) - 255;
-        IntVector a = IntVector.zero(IS), b = a, d = a, e = a;
-        for (; o < end; o += 256) {
-          a = a.add(IntVector.fromMemorySegment(IS, w, o, LE));
-          b = b.add(IntVector.fromMemorySegment(IS, w, o + 64, LE));
-          d = d.add(IntVector.fromMemorySegment(IS, w, o + 128, LE));
-          e = e.add(IntVector.fromMemorySegment(IS, w, o + 192, LE));
-        }
-        sums[c] = a.add(b).add(d).add(e).reduceLanes(VectorOperators.ADD);
-      });
-      for (int v : sums) {
-        total += v;
-      }
-    }
-    return total;
+  public long read() {
+    return reads.read();
   }
 
   /** The interleaved prototype over every weight (x copied and, for Q4_0, its block sums taken per call as a GEMV would). */
@@ -253,26 +237,27 @@ public class InterleavedQuantBench {
       int g1 = Math.min(groups, g0 + perChunk);
       int half = (g1 - g0) / 2;
       for (int g = g0; g < g0 + half; g++) {
-        int h = g + half;
-        if (bf16) {
-          bf16Pair(w, g * groupBytes, h * groupBytes, xs, k, y, (long) g * R, (long) h * R);
-        } else if (q4) {
-          q4Pair(w, g * groupBytes, h * groupBytes, xs, bias, k, y, (long) g * R, (long) h * R);
-        } else {
-          q8Pair(w, g * groupBytes, h * groupBytes, xs, k, y, (long) g * R, (long) h * R);
-        }
+        pair(w, g, g + half, groupBytes, q4, bf16);
       }
       if (((g1 - g0) & 1) != 0) { // an odd last group: with itself, written twice
-        int g = g1 - 1;
-        if (bf16) {
-          bf16Pair(w, g * groupBytes, g * groupBytes, xs, k, y, (long) g * R, (long) g * R);
-        } else if (q4) {
-          q4Pair(w, g * groupBytes, g * groupBytes, xs, bias, k, y, (long) g * R, (long) g * R);
-        } else {
-          q8Pair(w, g * groupBytes, g * groupBytes, xs, k, y, (long) g * R, (long) g * R);
-        }
+        pair(w, g1 - 1, g1 - 1, groupBytes, q4, bf16);
       }
     });
+  }
+
+  /** Groups g and h (16 rows each) of the interleaved weight w, by its type. */
+  private void pair(MemorySegment w, int g, int h, long groupBytes, boolean q4, boolean bf16) {
+    long o0 = g * groupBytes;
+    long o1 = h * groupBytes;
+    long j0 = (long) g * R;
+    long j1 = (long) h * R;
+    if (bf16) {
+      bf16Pair(w, o0, o1, xs, k, y, j0, j1);
+    } else if (q4) {
+      q4Pair(w, o0, o1, xs, bias, k, y, j0, j1);
+    } else {
+      q8Pair(w, o0, o1, xs, k, y, j0, j1);
+    }
   }
 
   /** Row-major blocks to the interleaved layout (see the class comment). */
