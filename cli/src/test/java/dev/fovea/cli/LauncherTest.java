@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,6 +81,14 @@ class LauncherTest {
     String args = Files.readString(Path.of(go + ".args"));
     assertTrue(args.contains("-Dfovea.stderr.terminal=false"), "standard error is a pipe here: " + args);
     assertFalse(args.contains("-Dfovea.stderr.terminal=true"), args);
+    // The JIT flags the kernels rely on (pom.xml's fovea.jvm.flags, which this test JVM runs with):
+    // the launcher must pass each of them, or `ask` compiles kernels the tests never saw.
+    List<String> jit = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-XX:CompileCommand=inline") || a.startsWith("-XX:PerMethodTrapLimit")).toList();
+    assertTrue(jit.contains("-XX:PerMethodTrapLimit=1000"), "the tests run without pom.xml's fovea.jvm.flags: " + jit);
+    for (String flag : jit) {
+      assertTrue(Arrays.asList(args.strip().split(" ")).contains(flag), "the launcher does not pass " + flag + ": " + args);
+    }
   }
 
   private static void copy(InputStream in, ByteArrayOutputStream to) {
