@@ -50,6 +50,14 @@ import jdk.incubator.vector.VectorSpecies;
  * changed, one run still parsed the Q4_0 pair kernel's q4Bytes call at 14,855 nodes; with all of
  * them changed, no call of ours that takes or returns a vector was parsed past 7,342 nodes in any
  * GEMV kernel (17 runs); {@code bench/inline-margin.sh} prints the figures.
+ *
+ * <p>Trap budget: a force-inlined vector call whose receiver C2 cannot type exactly is inlined
+ * behind a class check, one uncommon trap each; after 100 such traps in one compilation (the
+ * default PerMethodTrapLimit) C2 compiles the check's other path as a real virtual call, whose
+ * boxed result then merges with the inlined one. dotF16Quad emits 108-123 of them and dotQ8_0Oct
+ * about 123 (LogCompilation, 2026-12-07), and in about one process in five the F16 quad kernel's
+ * compile then ran at 7.5-8 GB/s instead of 30-42. The launch flags (pom.xml's fovea.jvm.flags, the
+ * launcher, the JMH forks) raise the limit to 1000; an embedder should pass it as well.
  */
 public final class Gemv {
   static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd", "true"));
