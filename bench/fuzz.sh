@@ -37,6 +37,6 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
 fi
 # -Xss1m: parsing threads get the JVM's default stack, as a caller's thread would
 exec nice -n 10 "$JAVA_HOME/bin/java" -Xmx"${HEAP:-1g}" -Xss1m --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=1000 -Djava.awt.headless=true \
+  -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=10000 -Djava.awt.headless=true \
   -cp "jmh/target/test-classes:jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*:tensor/target/fovea-tensor-0.1.0-SNAPSHOT-tests.jar" \
   dev.fovea.jmh.fuzz.Fuzz "$@" 2> >(grep --line-buffered -v 'WARNING: Using incubator modules' >&2)

@@ -71,7 +71,7 @@ done
 java="$work/jdk/bin/java"
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx64g
   -Dorg.bytedeco.javacpp.pathsFirst=true "-Djava.library.path=$dirs" -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache
-  -XX:CompileCommand=quiet "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*" -XX:PerMethodTrapLimit=1000)
+  -XX:CompileCommand=quiet "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*" -XX:PerMethodTrapLimit=10000)
 status=0
 if [ $dry = 1 ]; then
   timeout 300 "$java" "${flags[@]}" -cp "$work/lib/*" dev.fovea.gpu.GpuCheck --dry-run 2>&1 | grep -v "incubator modules" || status=1

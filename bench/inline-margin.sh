@@ -18,7 +18,7 @@ trap 'rm -rf "$LOGS"' EXIT
 # The surefire flags of the root pom (fovea.jvm.flags and argLine, which -DargLine replaces),
 # plus the compile log: keep them in step with the pom.
 FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet"
-FLAGS+=" -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=1000 -Xss4m -Dfovea.scope.poison=true"
+FLAGS+=" -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=10000 -Xss4m -Dfovea.scope.poison=true"
 FLAGS+=" -XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=$LOGS/comp%p.log"
 mvn -B -o -q install -DskipTests -pl tensor -am >/dev/null
 for i in $(seq "${RUNS:-3}"); do

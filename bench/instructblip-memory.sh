@@ -44,7 +44,7 @@ HEAP=${HEAP:-1g}
 mvn -q -o -pl jmh -am -DskipTests package 2>&1 | grep -v '^WARNING' >&2 || true
 CP="jmh/target/fovea-jmh-0.1.0-SNAPSHOT.jar:jmh/target/lib/*"
 OPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-  -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=1000)
+  -XX:CompileCommand=quiet -XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::* -XX:PerMethodTrapLimit=10000)
 
 "$JAVA" "${OPTS[@]}" -cp "$CP" dev.fovea.jmh.InstructBlipFolder "$MODEL" 2> >(grep -v '^WARNING: Using incubator' >&2)
 echo "free -m before the run:" >&2

@@ -85,7 +85,7 @@ class LauncherTest {
     // the launcher must pass each of them, or `ask` compiles kernels the tests never saw.
     List<String> jit = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
         .filter(a -> a.startsWith("-XX:CompileCommand=inline") || a.startsWith("-XX:PerMethodTrapLimit")).toList();
-    assertTrue(jit.contains("-XX:PerMethodTrapLimit=1000"), "the tests run without pom.xml's fovea.jvm.flags: " + jit);
+    assertTrue(jit.contains("-XX:PerMethodTrapLimit=10000"), "the tests run without pom.xml's fovea.jvm.flags: " + jit);
     for (String flag : jit) {
       assertTrue(Arrays.asList(args.strip().split(" ")).contains(flag), "the launcher does not pass " + flag + ": " + args);
     }

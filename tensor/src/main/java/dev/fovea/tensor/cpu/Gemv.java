@@ -51,13 +51,17 @@ import jdk.incubator.vector.VectorSpecies;
  * them changed, no call of ours that takes or returns a vector was parsed past 7,342 nodes in any
  * GEMV kernel (17 runs); {@code bench/inline-margin.sh} prints the figures.
  *
- * <p>Trap budget: a force-inlined vector call whose receiver C2 cannot type exactly is inlined
- * behind a class check, one uncommon trap each; after 100 such traps in one compilation (the
- * default PerMethodTrapLimit) C2 compiles the check's other path as a real virtual call, whose
- * boxed result then merges with the inlined one. dotF16Quad emits 108-123 of them and dotQ8_0Oct
- * about 123 (LogCompilation, 2026-12-07), and in about one process in five the F16 quad kernel's
- * compile then ran at 7.5-8 GB/s instead of 30-42. The launch flags (pom.xml's fovea.jvm.flags, the
- * launcher, the JMH forks) raise the limit to 1000; an embedder should pass it as well.
+ * <p>Trap budget: C2 adds up the deoptimization counts recorded in the profile of every method it
+ * parses into a compilation, once per inlining, and once the total for a reason reaches
+ * PerMethodTrapLimit (default 100) it stops speculating: a force-inlined vector call whose receiver
+ * type comes from the profile is then guarded by a real virtual call instead of a trap, and the
+ * boxed vector it returns merges with the inlined one. The Vector API's shared helpers collect a
+ * few class_check deoptimizations each (VectorOperators.opKind had 5 in one process), and the
+ * larger kernels inline them dozens of times (dotF16Quad: 53 opKind parses, 265 in all, against
+ * none in a good process): in about one process in five the F16 quad kernel then ran at 7.5-8 GB/s
+ * instead of 30-42 (LogCompilation, 2026-12-07; dotQ8_0Oct, siluRow and softmaxRow reached the
+ * limit too). The launch flags (pom.xml's fovea.jvm.flags, the launcher, the JMH forks) raise it to
+ * 10000; an embedder should pass it as well.
  */
 public final class Gemv {
   static final boolean SIMD = !"false".equalsIgnoreCase(System.getProperty("fovea.simd", "true"));
