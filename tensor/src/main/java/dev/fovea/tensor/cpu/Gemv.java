@@ -58,8 +58,8 @@ import jdk.incubator.vector.VectorSpecies;
  * boxed vector it returns merges with the inlined one. The Vector API's shared helpers collect a
  * few class_check deoptimizations each (VectorOperators.opKind had 5 in one process), and the
  * larger kernels inline them dozens of times (dotF16Quad: 53 opKind parses, 265 in all, against
- * none in a good process): in about one process in five the F16 quad kernel then ran at 7.5-8 GB/s
- * instead of 30-42 (LogCompilation, 2026-12-07; dotQ8_0Oct, siluRow and softmaxRow reached the
+ * none in a good process): in about one process in five the F16 quad kernel then ran at 7.5-8.7
+ * GB/s instead of 30-44 (LogCompilation, 2026-12-07; dotQ8_0Oct, siluRow and softmaxRow reached the
  * limit too). The launch flags (pom.xml's fovea.jvm.flags, the launcher, the JMH forks) raise it to
  * 10000; an embedder should pass it as well.
  */
