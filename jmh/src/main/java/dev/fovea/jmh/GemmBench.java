@@ -49,7 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 10, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*", "-XX:PerMethodTrapLimit=10000"})
+@Fork(value = 3, jvmArgsAppend = {JvmFlags.ADD_MODULES, JvmFlags.VECTOR, JvmFlags.NATIVE_ACCESS, JvmFlags.QUIET, JvmFlags.INLINE_CPUMATH,
+    JvmFlags.TRAP_LIMIT})
 @State(Scope.Benchmark)
 public class GemmBench {
   /** m x k x n. */

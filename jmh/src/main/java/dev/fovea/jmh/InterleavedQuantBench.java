@@ -82,8 +82,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 8, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-    "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*", "-XX:PerMethodTrapLimit=10000"})
+@Fork(value = 2, jvmArgsAppend = {JvmFlags.ADD_MODULES, JvmFlags.VECTOR, JvmFlags.NATIVE_ACCESS, JvmFlags.QUIET, JvmFlags.INLINE_CPUMATH,
+    JvmFlags.TRAP_LIMIT})
 @State(Scope.Benchmark)
 public class InterleavedQuantBench {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;

@@ -44,7 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*", "-XX:PerMethodTrapLimit=10000", "-Xmx3g", "-XX:MaxDirectMemorySize=20g"})
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.ADD_MODULES, JvmFlags.VECTOR, JvmFlags.NATIVE_ACCESS, JvmFlags.QUIET, JvmFlags.INLINE_CPUMATH,
+    JvmFlags.TRAP_LIMIT, "-Xmx3g", "-XX:MaxDirectMemorySize=20g"})
 @State(Scope.Benchmark)
 public class VicropBench {
   @Param({"none", "rel-att", "grad-att", "pure-grad"})
