@@ -34,7 +34,9 @@ public final class CpuBackend implements Backend {
   private static final FloatVector ZERO = FloatVector.zero(S);
   private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
-  private CpuBackend() {}
+  private CpuBackend() {
+    JvmOptions.warnOnce();
+  }
 
   @Override
   public Device device() {
