@@ -61,11 +61,28 @@ public final class JvmOptions {
       }
     }
     String commands = option(hotspot, "CompileCommand");
-    if (commands != null && commands.lines().noneMatch(l -> l.strip().startsWith("inline") && l.contains("CpuMath"))) {
+    if (commands != null && !inlinesCpuMath(commands) && !inlinesCpuMath(commandFile(option(hotspot, "CompileCommandFile")))) {
       out.add(INLINE + " (CpuMath's vector helpers are larger than C2 inlines by itself; called out of line they"
           + " box their vectors)");
     }
     return out;
+  }
+
+  /** Whether compile commands (one a line) inline CpuMath's methods. */
+  private static boolean inlinesCpuMath(String commands) {
+    return commands.lines().anyMatch(l -> l.strip().startsWith("inline") && l.contains("CpuMath"));
+  }
+
+  /** The text of a -XX:CompileCommandFile, or "" where there is none or it cannot be read. */
+  private static String commandFile(String path) {
+    if (path == null || path.isBlank()) {
+      return "";
+    }
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of(path));
+    } catch (java.io.IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   /** The option's value, or null where this JVM has no such option. */

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fovea.tensor.Ops;
 import dev.fovea.tensor.Tensor;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The check of the launch options ({@link JvmOptions}): silent in a JVM started with pom.xml's
@@ -41,6 +43,20 @@ class JvmOptionsTest {
 
     String off = run(List.of("--add-modules", "jdk.incubator.vector", "-Dfovea.jvmOptions.check=false"));
     assertFalse(off.contains("fovea:"), off);
+  }
+
+  @Test
+  void theInlineCommandMayComeFromACommandFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("commands.txt"), "quiet\ninline,dev.fovea.tensor.cpu.CpuMath::*\n");
+    String out = run(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:CompileCommandFile=" + file, "-XX:PerMethodTrapLimit=10000"));
+    assertFalse(out.contains("fovea:"), out);
+    assertTrue(out.contains("SUM 6.0"), out);
+    Files.writeString(file, "quiet\n");
+    String without = run(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-XX:CompileCommandFile=" + file, "-XX:PerMethodTrapLimit=10000"));
+    assertTrue(without.contains("-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*"), without);
+    assertFalse(without.contains("PerMethodTrapLimit"), without);
   }
 
   private static String run(List<String> flags) throws Exception {
