@@ -1,7 +1,10 @@
 package dev.fovea.tensor.cpu;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,12 +19,17 @@ import java.util.List;
  * <p>The first use of the CPU backend starts {@link #warnOnce}: a daemon thread (reading the options
  * takes ~20 ms of class loading in a fresh JVM, kept off the caller's path) that logs one WARNING
  * through {@link System.Logger} (name {@code dev.fovea}) naming every missing option, or nothing
- * when all are there. {@code -Dfovea.jvmOptions.check=false} turns the check off.
+ * when all are there. {@code -Dfovea.jvmOptions.check=false} turns the check off; the {@code ./fovea}
+ * launcher sets it, since it passes the flags itself (LauncherTest holds it to the tests' flags), so
+ * a CLI run does not load the management classes for nothing.
  */
 public final class JvmOptions {
   /** The trap limit the launch flags set (HotSpot's default is 100). */
   static final long TRAP_LIMIT = 10_000;
-  private static final String INLINE = "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*";
+  /** The launch flag that sets {@link #TRAP_LIMIT} (jmh's JvmFlags passes this constant to its forks). */
+  public static final String TRAP_LIMIT_FLAG = "-XX:PerMethodTrapLimit=" + TRAP_LIMIT;
+  /** The launch flag that inlines CpuMath's vector helpers into the kernels (likewise). */
+  public static final String INLINE_CPUMATH_FLAG = "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*";
   private static volatile Thread check;
 
   private JvmOptions() {}
@@ -52,7 +60,7 @@ public final class JvmOptions {
     if (limit != null) {
       try {
         if (Long.parseLong(limit.trim()) < TRAP_LIMIT) {
-          out.add("-XX:PerMethodTrapLimit=" + TRAP_LIMIT + " (this JVM runs with " + limit.trim() + ": past it C2 stops"
+          out.add(TRAP_LIMIT_FLAG + " (this JVM runs with " + limit.trim() + ": past it C2 stops"
               + " speculating on types in a method, and the larger vector kernels, which inline the Vector API's helpers"
               + " dozens of times, then compile with boxed vectors in some processes, several times slower)");
         }
@@ -62,7 +70,7 @@ public final class JvmOptions {
     }
     String commands = option(hotspot, "CompileCommand");
     if (commands != null && !inlinesCpuMath(commands) && !inlinesCpuMath(commandFile(option(hotspot, "CompileCommandFile")))) {
-      out.add(INLINE + " (CpuMath's vector helpers are larger than C2 inlines by itself; called out of line they"
+      out.add(INLINE_CPUMATH_FLAG + " (CpuMath's vector helpers are larger than C2 inlines by itself; called out of line they"
           + " box their vectors)");
     }
     return out;
@@ -79,8 +87,8 @@ public final class JvmOptions {
       return "";
     }
     try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of(path));
-    } catch (java.io.IOException | RuntimeException e) {
+      return Files.readString(Path.of(path));
+    } catch (IOException | RuntimeException e) {
       return "";
     }
   }

@@ -37,7 +37,7 @@ class JvmOptionsTest {
     assertTrue(bare.contains("SUM 6.0"), "the kernel ran and gave its result: " + bare);
 
     String full = run(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*", "-XX:PerMethodTrapLimit=10000"));
+        "-XX:CompileCommand=quiet", JvmOptions.INLINE_CPUMATH_FLAG, JvmOptions.TRAP_LIMIT_FLAG));
     assertFalse(full.contains("fovea:"), full);
     assertTrue(full.contains("SUM 6.0"), full);
 
@@ -49,12 +49,12 @@ class JvmOptionsTest {
   void theInlineCommandMayComeFromACommandFile(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("commands.txt"), "quiet\ninline,dev.fovea.tensor.cpu.CpuMath::*\n");
     String out = run(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:CompileCommandFile=" + file, "-XX:PerMethodTrapLimit=10000"));
+        "-XX:CompileCommandFile=" + file, JvmOptions.TRAP_LIMIT_FLAG));
     assertFalse(out.contains("fovea:"), out);
     assertTrue(out.contains("SUM 6.0"), out);
     Files.writeString(file, "quiet\n");
     String without = run(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:CompileCommandFile=" + file, "-XX:PerMethodTrapLimit=10000"));
+        "-XX:CompileCommandFile=" + file, JvmOptions.TRAP_LIMIT_FLAG));
     assertTrue(without.contains("-XX:CompileCommand=inline,dev.fovea.tensor.cpu.CpuMath::*"), without);
     assertFalse(without.contains("PerMethodTrapLimit"), without);
   }
