@@ -203,8 +203,21 @@ public final class CpuBackend implements Backend {
     return i;
   }
 
+  /**
+   * Whether LOG and POW go through the Vector API's math operations (the JDK's SVML stubs). HotSpot
+   * registers those two stubs only where the CPU has AVX512DQ (its generate_vector_math_stubs skips
+   * them otherwise); without the stub the Vector API falls back to Java code that boxes every vector
+   * (AVX2 Zen 3, 2026-12-08: KernelAllocationTest saw 20 bytes per element for POW). A preferred
+   * species of 16 floats means AVX-512 (F, and DQ on every such CPU since Skylake-SP and Zen 4);
+   * elsewhere the rows run the scalar loop ({@code Math.log}, {@code Math.pow}, both intrinsics).
+   */
+  static final boolean VECTOR_LOG_POW = L >= 16;
+
   private static int logRow(MemorySegment xs, long xe, MemorySegment os, long oe, int n) {
     int i = 0;
+    if (!VECTOR_LOG_POW) {
+      return 0; // the caller's scalar loop does the row
+    }
     for (; i <= n - L; i += L) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xe + i) * 4, LE);
       x.lanewise(VectorOperators.LOG).intoMemorySegment(os, (oe + i) * 4, LE);
@@ -363,7 +376,9 @@ public final class CpuBackend implements Backend {
     MemorySegment in = MemorySegment.ofArray(new byte[L * 4]); // vector access to heap segments needs byte[]
     MemorySegment out = MemorySegment.ofArray(new byte[L * 4]);
     x.intoMemorySegment(in, 0, LE);
-    unaryRowVector(op, in, 0, out, 0, L);
+    for (int i = unaryRowVector(op, in, 0, out, 0, L); i < L; i++) { // as unary: lanes the row kernel left
+      out.set(F32, 4L * i, unaryScalar(op, in.get(F32, 4L * i)));
+    }
     return FloatVector.fromMemorySegment(S, out, 0, LE);
   }
 
@@ -574,6 +589,9 @@ public final class CpuBackend implements Backend {
 
   private static int powRow(MemorySegment as, long ae, long ast, MemorySegment bs, long be, long bst, MemorySegment os, long oe, int n) {
     int i = 0;
+    if (!VECTOR_LOG_POW) {
+      return 0; // see VECTOR_LOG_POW
+    }
     if (ast == 1 && bst == 1) {
       for (; i <= n - L; i += L) {
         FloatVector x = FloatVector.fromMemorySegment(S, as, (ae + i) * 4, LE);

@@ -588,7 +588,14 @@ public final class Gemm {
     for (; i <= len - L; i += L) {
       IntVector v = (IntVector) ShortVector.fromMemorySegment(SS, b, o + 2L * i, LE)
           .convertShape(VectorOperators.S2I, IS, 0);
-      Gemv.f16Lo(v).intoMemorySegment(dst, at + 4L * i, LE);
+      // Gemv.f16Lo written out: a call of ours taking or returning a vector here can fall past
+      // C2's inlining cut-off in the packing's compile and box (AVX2 Zen 3, 2026-12-08:
+      // KernelAllocationTest saw 1.3 MB a 197 x 256 x 320 F16 product)
+      IntVector m = v.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, Gemv.F16_MAG);
+      m = m.lanewise(VectorOperators.OR, 0x7F800000, m.compare(VectorOperators.GE, Gemv.F16_INF));
+      IntVector sign = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.AND, Gemv.SIGN);
+      m.reinterpretAsFloats().mul(Gemv.F16_SCALE).reinterpretAsInts().lanewise(VectorOperators.OR, sign)
+          .reinterpretAsFloats().intoMemorySegment(dst, at + 4L * i, LE);
     }
     for (; i < len; i++) {
       dst.set(F32, at + 4L * i, BlockDecode.f16ToFloat(b.get(I16, o + 2L * i)));

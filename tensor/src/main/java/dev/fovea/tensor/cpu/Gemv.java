@@ -811,10 +811,10 @@ public final class Gemv {
    * subnormal halves alike; exponent 31 (inf, NaN) is first widened to exponent 255; the sign bit is
    * then or-ed in. Low halves are the even elements, high halves the odd ones.
    */
-  private static final int F16_MAG = 0x7FFF << 13;
-  private static final int F16_INF = 0x7C00 << 13;
-  private static final int SIGN = 0x80000000;
-  private static final float F16_SCALE = 0x1p112f;
+  static final int F16_MAG = 0x7FFF << 13;
+  static final int F16_INF = 0x7C00 << 13;
+  static final int SIGN = 0x80000000;
+  static final float F16_SCALE = 0x1p112f;
 
   static FloatVector f16Lo(IntVector v) {
     IntVector m = v.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_MAG);
@@ -1362,15 +1362,21 @@ public final class Gemv {
           .sub(Q4_MAGIC).fma(xp, s0);
       s1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
           .sub(Q4_MAGIC).fma(xp, s1);
-      for (int p = L; p < QK / 2; p += L) { // L < 16 only
-        q0 = q4Bytes(w, o + 2 + p);
-        q1 = q4Bytes(w, o1 + 2 + p);
-        xp = f32(x, xo + 4L * p);
-        s0 = q4(q0, false).fma(xp, s0);
-        s1 = q4(q1, false).fma(xp, s1);
-        xp = f32(x, xo + 4L * (QK / 2 + p));
-        s0 = q4(q0, true).fma(xp, s0);
-        s1 = q4(q1, true).fma(xp, s1);
+      for (int p = L; p < QK / 2; p += L) { // L < 16 only (AVX2: once, p = 8); written out as above
+        q0 = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
+            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        q1 = (IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, LE)
+            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * p, LE);
+        s0 = q0.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC).fma(xp, s0);
+        s1 = q1.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC).fma(xp, s1);
+        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * (QK / 2 + p), LE);
+        s0 = q0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC).fma(xp, s0);
+        s1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC).fma(xp, s1);
       }
       a0 = s0.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o1))), a1);

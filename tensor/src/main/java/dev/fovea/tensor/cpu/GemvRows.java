@@ -11,8 +11,8 @@ import static dev.fovea.tensor.cpu.Gemv.Q8_BYTES;
 import static dev.fovea.tensor.cpu.Gemv.S;
 import static dev.fovea.tensor.cpu.Gemv.f32;
 import static dev.fovea.tensor.cpu.Gemv.i32;
-import static dev.fovea.tensor.cpu.Gemv.q4;
-import static dev.fovea.tensor.cpu.Gemv.q4Bytes;
+import static dev.fovea.tensor.cpu.Gemv.Q4_MAGIC;
+import static dev.fovea.tensor.cpu.Gemv.Q4_OR;
 import static dev.fovea.tensor.cpu.Gemv.q8;
 import static dev.fovea.tensor.cpu.Gemv.store;
 
@@ -592,19 +592,31 @@ final class GemvRows {
     long end = off + (long) (k / QK) * Q4_BYTES;
     long xo = 0;
     for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
-      IntVector q = q4Bytes(w, o + 2);
-      FloatVector lo = q4(q, false), hi = q4(q, true);
+      IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      // the vector operations written out, no call of ours: see Gemv's class comment on C2's
+      // inlining cut-off (q4Bytes / q4 / f32 calls here boxed on AVX2, 2026-12-08)
+      FloatVector lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC);
+      FloatVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC);
       long e = xo, f = xo + 4L * (QK / 2);
-      FloatVector s0 = hi.fma(f32(x, f), lo.mul(f32(x, e)));
-      FloatVector s1 = hi.fma(f32(x, x1 + f), lo.mul(f32(x, x1 + e)));
+      FloatVector s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, e, LE)));
+      FloatVector s1 = hi.fma(FloatVector.fromMemorySegment(S, x, x1 + f, LE),
+          lo.mul(FloatVector.fromMemorySegment(S, x, x1 + e, LE)));
       for (int p = L; p < QK / 2; p += L) {
-        q = q4Bytes(w, o + 2 + p);
-        lo = q4(q, false);
-        hi = q4(q, true);
+        q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
+            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC);
+        hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC);
         e = xo + 4L * p;
         f = xo + 4L * (QK / 2 + p);
-        s0 = hi.fma(f32(x, f), lo.fma(f32(x, e), s0));
-        s1 = hi.fma(f32(x, x1 + f), lo.fma(f32(x, x1 + e), s1));
+        s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE), lo.fma(FloatVector.fromMemorySegment(S, x, e, LE), s0));
+        s1 = hi.fma(FloatVector.fromMemorySegment(S, x, x1 + f, LE),
+            lo.fma(FloatVector.fromMemorySegment(S, x, x1 + e, LE), s1));
       }
       FloatVector dv = FloatVector.broadcast(S, BlockDecode.f16ToFloat(w.get(I16, o)));
       a0 = s0.fma(dv, a0);
@@ -625,8 +637,14 @@ final class GemvRows {
     long end = off + (long) (k / QK) * Q4_BYTES;
     long xo = 0;
     for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
-      IntVector q = q4Bytes(w, o + 2);
-      FloatVector lo = q4(q, false), hi = q4(q, true);
+      IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
+          .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+      // the vector operations written out, no call of ours: see Gemv's class comment on C2's
+      // inlining cut-off (q4Bytes / q4 / f32 calls here boxed on AVX2, 2026-12-08)
+      FloatVector lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC);
+      FloatVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+          .sub(Q4_MAGIC);
       long e = xo, f = xo + 4L * (QK / 2);
       FloatVector s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE),
           lo.mul(FloatVector.fromMemorySegment(S, x, e, LE)));
@@ -637,9 +655,12 @@ final class GemvRows {
       FloatVector s3 = hi.fma(FloatVector.fromMemorySegment(S, x, x3 + f, LE),
           lo.mul(FloatVector.fromMemorySegment(S, x, x3 + e, LE)));
       for (int p = L; p < QK / 2; p += L) {
-        q = q4Bytes(w, o + 2 + p);
-        lo = q4(q, false);
-        hi = q4(q, true);
+        q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
+            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC);
+        hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
+            .sub(Q4_MAGIC);
         e = xo + 4L * p;
         f = xo + 4L * (QK / 2 + p);
         s0 = hi.fma(FloatVector.fromMemorySegment(S, x, f, LE), lo.fma(FloatVector.fromMemorySegment(S, x, e, LE), s0));
