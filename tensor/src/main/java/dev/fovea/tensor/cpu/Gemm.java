@@ -34,7 +34,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * Packing converts every dtype to f32 one KC x NC panel at a time in small per-thread buffers; a
  * weight is never copied or dequantized whole. The micro-kernel keeps MR x (NR / L) = 8 x 2 vector
- * accumulators in registers and does one broadcast of A and one fma per accumulator per k.
+ * accumulators in registers (6 x 2 with AVX2's 16 registers) and does one broadcast of A and one fma
+ * per accumulator per k.
  *
  * <p>Packing has to keep up with the kernel: with a few hundred rows (a ViT's tokens) each Bp
  * panel serves only m / MR micro-panels of A, and each Ap only NC / NR kernel calls. So Ap holds
@@ -67,8 +68,14 @@ public final class Gemm {
   /** L 16-bit values, widened to the L int lanes of IS. */
   private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-  /** Micro-tile: MR rows by NR = 2 vectors of columns. */
-  static final int MR = 8;
+  /**
+   * Micro-tile: MR rows by NR = 2 vectors of columns, MR x 2 accumulators held in registers: 8 rows
+   * (16 accumulators) with AVX-512's 32 vector registers, 6 (12) with AVX2's 16 ({@link #kernel6}),
+   * where 16 accumulators plus the two B vectors and A's broadcast do not fit. Zen 3 (AVX2),
+   * 2026-12-08, the micro-kernel alone on packed operands in L1/L2 (kc 768, one core, a scratch
+   * program, kernels alternating in one process): 8 x 2 51-53 GFLOP/s, 6 x 2 92-98, 4 x 3 42.
+   */
+  static final int MR = L >= 16 ? 8 : 6;
   static final int NR = 2 * L;
   /**
    * Greatest depth of a packed panel; a multiple of 32 so quantized blocks never straddle panels.
@@ -357,7 +364,11 @@ public final class Gemm {
           int nr = Math.min(NR, nc - jp);
           long co = (cOff + i * cRs + j0 + jp) * 4;
           if (mr == MR && nr == NR) {
-            kernel(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
+            if (MR == 8) {
+              kernel(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
+            } else {
+              kernel6(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, add);
+            }
           } else {
             edgeKernel(kc, ap, ao, s.bp, (jp / NR) * kc * NR, c, co, cRs * 4, mr, nr, add, s.tile);
           }
@@ -799,13 +810,90 @@ public final class Gemm {
     c71.intoMemorySegment(c, co + 7 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
   }
 
+  /** {@link #kernel} for MR = 6 (AVX2: 12 accumulators, so that B, A's broadcast and all of them fit in 16 registers). */
+  private static void kernel6(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long co, long cRsB,
+      boolean add) {
+    // Each accumulator gets its own zero.
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S);
+    FloatVector c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S);
+    FloatVector c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S);
+    FloatVector c51 = FloatVector.zero(S);
+    final int k1 = kc, k2 = 2 * kc, k3 = 3 * kc, k4 = 4 * kc, k5 = 5 * kc;
+    // Counted from 0 (p = ao + q), not from ao to ao + kc: in that form C2 compiled this kernel to
+    // 43 GFLOP/s on Zen 3 against 97-100 (a scratch copy of both, one process, 2026-12-08).
+    for (int q = 0; q < kc; q++) {
+      int p = ao + q;
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+      FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+      FloatVector av;
+      av = FloatVector.broadcast(S, ap[p]);
+      c00 = av.fma(b0, c00);
+      c01 = av.fma(b1, c01);
+      av = FloatVector.broadcast(S, ap[p + k1]);
+      c10 = av.fma(b0, c10);
+      c11 = av.fma(b1, c11);
+      av = FloatVector.broadcast(S, ap[p + k2]);
+      c20 = av.fma(b0, c20);
+      c21 = av.fma(b1, c21);
+      av = FloatVector.broadcast(S, ap[p + k3]);
+      c30 = av.fma(b0, c30);
+      c31 = av.fma(b1, c31);
+      av = FloatVector.broadcast(S, ap[p + k4]);
+      c40 = av.fma(b0, c40);
+      c41 = av.fma(b1, c41);
+      av = FloatVector.broadcast(S, ap[p + k5]);
+      c50 = av.fma(b0, c50);
+      c51 = av.fma(b1, c51);
+      bo += NR;
+    }
+    final long hi = 4L * L;
+    if (add) {
+      c00 = c00.add(FloatVector.fromMemorySegment(S, c, co, ByteOrder.LITTLE_ENDIAN));
+      c01 = c01.add(FloatVector.fromMemorySegment(S, c, co + hi, ByteOrder.LITTLE_ENDIAN));
+      c10 = c10.add(FloatVector.fromMemorySegment(S, c, co + cRsB, ByteOrder.LITTLE_ENDIAN));
+      c11 = c11.add(FloatVector.fromMemorySegment(S, c, co + cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c20 = c20.add(FloatVector.fromMemorySegment(S, c, co + 2 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c21 = c21.add(FloatVector.fromMemorySegment(S, c, co + 2 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c30 = c30.add(FloatVector.fromMemorySegment(S, c, co + 3 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c31 = c31.add(FloatVector.fromMemorySegment(S, c, co + 3 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c40 = c40.add(FloatVector.fromMemorySegment(S, c, co + 4 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c41 = c41.add(FloatVector.fromMemorySegment(S, c, co + 4 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+      c50 = c50.add(FloatVector.fromMemorySegment(S, c, co + 5 * cRsB, ByteOrder.LITTLE_ENDIAN));
+      c51 = c51.add(FloatVector.fromMemorySegment(S, c, co + 5 * cRsB + hi, ByteOrder.LITTLE_ENDIAN));
+    }
+    c00.intoMemorySegment(c, co, ByteOrder.LITTLE_ENDIAN);
+    c01.intoMemorySegment(c, co + hi, ByteOrder.LITTLE_ENDIAN);
+    c10.intoMemorySegment(c, co + cRsB, ByteOrder.LITTLE_ENDIAN);
+    c11.intoMemorySegment(c, co + cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c20.intoMemorySegment(c, co + 2 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c21.intoMemorySegment(c, co + 2 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c30.intoMemorySegment(c, co + 3 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c31.intoMemorySegment(c, co + 3 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c40.intoMemorySegment(c, co + 4 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c41.intoMemorySegment(c, co + 4 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+    c50.intoMemorySegment(c, co + 5 * cRsB, ByteOrder.LITTLE_ENDIAN);
+    c51.intoMemorySegment(c, co + 5 * cRsB + hi, ByteOrder.LITTLE_ENDIAN);
+  }
+
   /**
    * An edge tile (mr < MR or nr < NR): the kernel writes the full tile into the per-thread scratch
    * tile, and the valid mr x nr part is added into C here.
    */
   private static void edgeKernel(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment c, long co, long cRsB,
       int mr, int nr, boolean add, MemorySegment tile) {
-    kernel(kc, ap, ao, bp, bo, tile, 0, 4L * NR, false);
+    if (MR == 8) {
+      kernel(kc, ap, ao, bp, bo, tile, 0, 4L * NR, false);
+    } else {
+      kernel6(kc, ap, ao, bp, bo, tile, 0, 4L * NR, false);
+    }
     for (int r = 0; r < mr; r++) {
       long ro = co + r * cRsB;
       for (int jj = 0; jj < nr; jj++) {
