@@ -25,6 +25,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * x 2) as {@code fovea-fma-peak ... flops=<n>}; {@code bench/decode.sh} divides it by the measured
  * time and prints {@code f32_fma_peak_gflops}, the ceiling for any f32 (or bf16 widened to f32)
  * prefill, beside the rate PyTorch's prefill reaches.
+ *
+ * <p>Each chain accumulates into the fma's addend (a = m * m + a), as a GEMM micro-kernel does.
+ * Until 2026-12-08 each chain ran a = a * m + c (the chain through a multiplicand): on Zen 3 that
+ * form reached 77-81 GFLOP/s on one core (51 a core in this benchmark on two) where the addend form
+ * reaches 96-98 and Gemm's AVX2 micro-kernel 97-100 (scratch programs, one process), so it was not
+ * a ceiling there; figures computed against it before that date are fractions of the lower rate.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -67,23 +73,22 @@ public class FmaPeakBench {
 
   static float chains(int iters, float seed) {
     FloatVector m = FloatVector.broadcast(S, 0.999999f);
-    FloatVector c = FloatVector.broadcast(S, 1e-7f);
     FloatVector a0 = FloatVector.broadcast(S, seed), a1 = a0.add(1), a2 = a0.add(2), a3 = a0.add(3);
     FloatVector a4 = a0.add(4), a5 = a0.add(5), a6 = a0.add(6), a7 = a0.add(7);
     FloatVector a8 = a0.add(8), a9 = a0.add(9), a10 = a0.add(10), a11 = a0.add(11);
     for (int i = 0; i < iters; i++) {
-      a0 = a0.fma(m, c);
-      a1 = a1.fma(m, c);
-      a2 = a2.fma(m, c);
-      a3 = a3.fma(m, c);
-      a4 = a4.fma(m, c);
-      a5 = a5.fma(m, c);
-      a6 = a6.fma(m, c);
-      a7 = a7.fma(m, c);
-      a8 = a8.fma(m, c);
-      a9 = a9.fma(m, c);
-      a10 = a10.fma(m, c);
-      a11 = a11.fma(m, c);
+      a0 = m.fma(m, a0);
+      a1 = m.fma(m, a1);
+      a2 = m.fma(m, a2);
+      a3 = m.fma(m, a3);
+      a4 = m.fma(m, a4);
+      a5 = m.fma(m, a5);
+      a6 = m.fma(m, a6);
+      a7 = m.fma(m, a7);
+      a8 = m.fma(m, a8);
+      a9 = m.fma(m, a9);
+      a10 = m.fma(m, a10);
+      a11 = m.fma(m, a11);
     }
     return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
         .reduceLanes(VectorOperators.ADD);
