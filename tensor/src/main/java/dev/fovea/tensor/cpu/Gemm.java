@@ -8,6 +8,7 @@ import dev.fovea.tensor.DType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -564,8 +565,9 @@ public final class Gemm {
   private static void q8_0ToF32(MemorySegment b, long o, int len, MemorySegment dst, long at) {
     for (int i = 0; i < len; i += QK, o += Gemv.Q8_BYTES) {
       FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
-      for (int h = 0; h < QK; h += L) {
-        Gemv.q8(b, o + 2 + h).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
+      for (int h = 0; h < QK; h += L) { // Gemv.q8 written out, as in f16ToF32
+        ((FloatVector) ByteVector.fromMemorySegment(Gemv.BS, b, o + 2 + h, LE)
+            .convertShape(VectorOperators.B2F, S, 0)).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
       }
     }
   }
@@ -579,9 +581,13 @@ public final class Gemm {
     for (int i = 0; i < len; i += QK, o += Gemv.Q4_BYTES) {
       FloatVector d = FloatVector.broadcast(S, BlockDecode.f16ToFloat(b.get(I16, o)));
       for (int h = 0; h < QK / 2; h += L) {
-        IntVector q = Gemv.q4Bytes(b, o + 2 + h);
-        Gemv.q4(q, false).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
-        Gemv.q4(q, true).mul(d).intoMemorySegment(dst, at + 4L * (i + QK / 2 + h), LE);
+        // Gemv.q4Bytes and q4 written out, as in f16ToF32
+        IntVector q = (IntVector) ByteVector.fromMemorySegment(Gemv.BS, b, o + 2 + h, LE)
+            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Gemv.Q4_OR).reinterpretAsFloats()
+            .sub(Gemv.Q4_MAGIC).mul(d).intoMemorySegment(dst, at + 4L * (i + h), LE);
+        q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Gemv.Q4_OR).reinterpretAsFloats()
+            .sub(Gemv.Q4_MAGIC).mul(d).intoMemorySegment(dst, at + 4L * (i + QK / 2 + h), LE);
       }
     }
   }
@@ -883,6 +889,8 @@ public final class Gemm {
     final int k1 = kc, k2 = 2 * kc, k3 = 3 * kc, k4 = 4 * kc, k5 = 5 * kc;
     // Counted from 0 (p = ao + q), not from ao to ao + kc: in that form C2 compiled this kernel to
     // 43 GFLOP/s on Zen 3 against 97-100 (a scratch copy of both, one process, 2026-12-08).
+    // kernel (AVX-512) keeps the ao..ao + kc form: the counted form is untried there (no AVX-512
+    // machine in that session); its 8 x 2 tile ran at one core's FMA peak in that form on Zen 4.
     for (int q = 0; q < kc; q++) {
       int p = ao + q;
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);

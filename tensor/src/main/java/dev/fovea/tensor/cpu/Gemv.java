@@ -44,9 +44,11 @@ import jdk.incubator.vector.VectorSpecies;
  * KernelAllocationTest with -XX:+LogCompilation (2026-12-07), the BF16 pair kernel's final hsum was
  * parsed at 16,179 to 18,316 nodes and in one run of six was refused (197 KB per 2048-row GEMV; the
  * CI failure of that day). The JDK's own vector methods are force-inlined, never refused, so the
- * largest kernels (the pair and quad kernels, dotF16, and GemvRows' four-row kernels) call them
- * directly in their loops (all but the Q4_0 pair's inner loop, which runs only below 16 lanes) and
- * reduce with {@link CpuMath#FOLDS} instead of hsum (the same tree). With only the BF16 pair kernel
+ * largest kernels (the pair and quad kernels, dotF16, GemvRows' four-row kernels and its Q4_0 ones)
+ * call them directly in their loops and reduce with {@link CpuMath#FOLDS} instead of hsum (the same
+ * tree). The Q4_0 kernels' second-half loops, which run only below 16 lanes, called q4Bytes / q4 /
+ * f32 until 2026-12-08, when the first AVX2 machine (Zen 3) showed those calls boxing: 18-36 MB a
+ * one-row Q4_0 GEMV in KernelAllocationTest, decode 1,010 ms a step. With only the BF16 pair kernel
  * changed, one run still parsed the Q4_0 pair kernel's q4Bytes call at 14,855 nodes; with all of
  * them changed, no call of ours that takes or returns a vector was parsed past 7,342 nodes in any
  * GEMV kernel (17 runs); {@code bench/inline-margin.sh} prints the figures.

@@ -583,7 +583,9 @@ final class GemvRows {
   /*
    * Q4_0: per block and L bytes, the low nibbles fma against x_r[p, p + L) and then the high ones
    * against x_r[16 + p, 16 + p + L) into s_r (the first a mul), then a_r = fma(s_r, d, a_r); the
-   * result is hsum(a_r), as Gemv's dotQ4_0.
+   * result is hsum(a_r), as Gemv's dotQ4_0. Both kernels call only the JDK's vector methods (see
+   * Gemv's class comment on C2's inlining cut-off): with calls of q4Bytes / q4 / f32 the two-row
+   * kernel boxed every vector on AVX2 (Zen 3, 2026-12-08: 4-8 MB a GEMV in KernelAllocationTest).
    */
 
   private static void dotQ4_0x2(MemorySegment w, long off, MemorySegment x, long x1, int k, MemorySegment y, long yj,
@@ -594,8 +596,6 @@ final class GemvRows {
     for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
       IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
           .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-      // the vector operations written out, no call of ours: see Gemv's class comment on C2's
-      // inlining cut-off (q4Bytes / q4 / f32 calls here boxed on AVX2, 2026-12-08)
       FloatVector lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
           .sub(Q4_MAGIC);
       FloatVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
@@ -639,8 +639,6 @@ final class GemvRows {
     for (long o = off; o < end; o += Q4_BYTES, xo += 4L * QK) {
       IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2, LE)
           .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-      // the vector operations written out, no call of ours: see Gemv's class comment on C2's
-      // inlining cut-off (q4Bytes / q4 / f32 calls here boxed on AVX2, 2026-12-08)
       FloatVector lo = q.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
           .sub(Q4_MAGIC);
       FloatVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
