@@ -1049,9 +1049,9 @@ public final class Gemv {
 
   /**
    * The k from which rows of {@code t} go in fours ({@link #F32_QUAD_K} for F32, {@link
-   * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0 and Q4_0),
-   * rounded up to whole blocks for the quantized types and kept within [32, 16384]; 0 for a type
-   * that never takes fours.
+   * #F16_QUAD_K} for F16, {@link #BF16_QUAD_K} for BF16, {@link #QUANT_QUAD_K} for Q8_0, and for
+   * Q4_0 where L is 16), rounded up to whole blocks for the quantized types and kept within [32,
+   * 16384]; 0 for a type that never takes fours (Q4_0 below 16 lanes).
    * llm's {@code JitWarmUp} runs a GEMV this long so that a one-shot run compiles the four-row
    * branch and kernel (and for Q8_0 the eight-row ones, {@link #QUANT_OCT_K}) before the real model's
    * first decode step takes them.
@@ -1062,7 +1062,7 @@ public final class Gemv {
       case F16 -> F16_QUAD_K;
       case BF16 -> BF16_QUAD_K;
       case Q8_0 -> QUANT_QUAD_K;
-      case Q4_0 -> QUANT_QUAD_K;
+      case Q4_0 -> L == 16 ? QUANT_QUAD_K : 0;
       default -> 0;
     };
     if (k <= 0) {
@@ -1087,7 +1087,7 @@ public final class Gemv {
         dotQ8_0Oct(w, wOffB + j * rs, e * rs, x, k, y, yOff + j, e, accumulate);
       }
       j0 += 8 * e;
-    } else if (k >= QUANT_QUAD_K) {
+    } else if (k >= QUANT_QUAD_K && (q8 || L == 16)) {
       long q = (j1 - j0) / 4;
       for (long j = j0; j < j0 + q; j++) {
         if (q8) {
@@ -1395,12 +1395,8 @@ public final class Gemv {
 
   /**
    * Four Q4_0 rows at byte offsets o0 + i d (i = 0..3) at once, each with exactly the operations of
-   * {@link #dotQ4_0}; written out as {@link #dotQ8_0Quad}. With L = 16 one L-byte load a block holds
-   * both nibble halves; below (AVX2, L = 8) the second half of each block is the inner loop, as in
-   * {@link #dotQ4_0Pair}. AVX2 fours (until 2026-12-08 Q4_0 took only pairs below 16 lanes): Zen 3,
-   * Gemv.gemv 2048 x 5632 over 130 MB of weights, one thread, the two settings process by process
-   * ({@code -Dfovea.gemv.quant.quadK}), four pairs of processes: fours 4.98-5.24 GB/s against
-   * 4.88-4.97, faster in all four (two threads: 5-10 GB/s either way, this VM's spread).
+   * {@link #dotQ4_0}; written out as {@link #dotQ8_0Quad}. Needs L = 16 (one L-byte load per block
+   * holds both nibble halves); rowsBlocks sends nothing here otherwise.
    */
   private static void dotQ4_0Quad(MemorySegment w, long o0, long d, MemorySegment x, int k, MemorySegment y, long j,
       long dj, boolean accumulate) {
@@ -1435,34 +1431,6 @@ public final class Gemv {
           .sub(Q4_MAGIC).fma(xp, s2);
       s3 = q3.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
           .sub(Q4_MAGIC).fma(xp, s3);
-      for (int p = L; p < QK / 2; p += L) { // L < 16 only (AVX2: once, p = 8)
-        q0 = (IntVector) ByteVector.fromMemorySegment(BS, w, o + 2 + p, LE)
-            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-        q1 = (IntVector) ByteVector.fromMemorySegment(BS, w, o1 + 2 + p, LE)
-            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-        q2 = (IntVector) ByteVector.fromMemorySegment(BS, w, o2 + 2 + p, LE)
-            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-        q3 = (IntVector) ByteVector.fromMemorySegment(BS, w, o3 + 2 + p, LE)
-            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * p, LE);
-        s0 = q0.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s0);
-        s1 = q1.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s1);
-        s2 = q2.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s2);
-        s3 = q3.lanewise(VectorOperators.AND, 0xF).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s3);
-        xp = FloatVector.fromMemorySegment(S, x, xo + 4L * (QK / 2 + p), LE);
-        s0 = q0.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s0);
-        s1 = q1.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s1);
-        s2 = q2.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s2);
-        s3 = q3.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, Q4_OR).reinterpretAsFloats()
-            .sub(Q4_MAGIC).fma(xp, s3);
-      }
       a0 = s0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o))), a0);
       a1 = s1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o1))), a1);
       a2 = s2.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(I16, o2))), a2);
